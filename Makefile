@@ -1,0 +1,39 @@
+# xmt-bot: `make demo` and `make test` work on a fresh machine with only Python 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-sqlite test-postgres test-browser lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "需要 $(PYTHON)（Python 3.11）"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/xmt demo
+
+# The whole suite on SQLite, then again on a throwaway PostgreSQL server; lint and types first.
+test: install
+	scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+	scripts/with-postgres $(BIN)/python -m pytest -q -m "not browser"
+
+test-sqlite: install
+	$(BIN)/python -m pytest -q
+
+test-postgres: install
+	scripts/with-postgres $(BIN)/python -m pytest -q -m "not browser"
+
+bench: install
+	$(BIN)/python bench/submit_to_card.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""xmt-bot: the spine (app factory, router, outbox, audit, channels) of the new-media chat-ops bot."""

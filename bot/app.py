@@ -1,0 +1,121 @@
+"""The aiohttp app factory — the one module that knows every part and wires them together.
+
+``build_bot`` assembles the core (outbox, inbox, router, deps) without HTTP, for tests and
+benchmarks; ``create_app`` puts it behind aiohttp with the channels' routes and owns start-up and
+shutdown as ``cleanup_ctx`` generators: database (migrations), outbox worker, resuming events
+that were acknowledged before a crash, the scheduler, and draining background tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.channels.base import Channel
+from bot.channels.local import routes as local_routes
+from bot.channels.local.channel import LocalChannel
+from bot.db import close_db, init_db
+from bot.inbound import Inbox
+from bot.logs import install_secret_filter
+from bot.outbox import Outbox
+from bot.router import Deps, Router
+from bot.settings import Settings
+from bot.tasks import TaskRunner
+from handlers import build_router
+from schedules import build_scheduler
+
+log = logging.getLogger("xmt")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Bot:
+    settings: Settings
+    deps: Deps
+    outbox: Outbox
+    inbox: Inbox
+    tasks: TaskRunner
+    router: Router
+    channels: dict[str, Channel]
+
+
+def build_bot(
+    settings: Settings,
+    channels: Sequence[Channel],
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> Bot:
+    outbox = Outbox(channels, clock=clock, max_attempts=settings.outbox_max_attempts)
+    deps = Deps(settings=settings, clock=clock, outbox=outbox, log=logging.getLogger("xmt.handlers"))
+    tasks = TaskRunner(on_error=lambda exc: log.error("background task failed", exc_info=exc))
+    router = build_router()
+    inbox = Inbox(router, deps, tasks)
+    return Bot(settings, deps, outbox, inbox, tasks, router, {c.name: c for c in channels})
+
+
+BOT = web.AppKey("bot", Bot)
+LOCAL = web.AppKey("local_channel", LocalChannel)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    channels: Sequence[Channel] = (),
+    clock: Callable[[], datetime] = utc_now,
+    manage_database: bool = True,
+    run_worker: bool = True,
+    run_scheduler: bool = True,
+) -> web.Application:
+    """The bot as an aiohttp application. ``channels`` adds to those the settings turn on."""
+    install_secret_filter(settings)
+    all_channels: list[Channel] = list(channels)
+    local: LocalChannel | None = None
+    if settings.simulator_enabled and not any(c.name == "local" for c in all_channels):
+        local = LocalChannel(clock)
+        all_channels.append(local)
+    bot = build_bot(settings, all_channels, clock=clock)
+
+    app = web.Application(client_max_size=20 * 1024 * 1024)
+    app[BOT] = bot
+
+    async def database(_: web.Application) -> AsyncIterator[None]:
+        if manage_database:
+            await init_db(settings.database_url)
+        yield
+        if manage_database:
+            await close_db()
+
+    async def workers(_: web.Application) -> AsyncIterator[None]:
+        resumed = await bot.inbox.resume()
+        if resumed:
+            log.info("resumed %d events acknowledged before the last stop", resumed)
+        if run_worker:
+            bot.outbox.start()
+        bot.outbox.wake()
+        scheduler = build_scheduler(bot.deps) if run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
+        yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await bot.tasks.drain()
+        await bot.outbox.stop()
+
+    app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(workers)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "channels": sorted(bot.channels)})
+
+    app.router.add_get("/healthz", healthz)
+    if local is not None:
+        app[LOCAL] = local
+        local_routes.setup(app, local, bot.inbox.accept)
+    return app

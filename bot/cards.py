@@ -1,0 +1,152 @@
+"""Domain messages (texts and cards) and typed button payloads.
+
+Handlers build ``Card`` and ``Text`` values; each channel's ``render`` turns them into platform JSON.
+A button's payload is a ``Payload`` subclass packed into a short string (``"ap:12:1"``): it is
+what goes into a WeCom button ``key`` or a DingTalk card parameter, so its length is checked
+against the strictest platform limit (WeCom: 1024 bytes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+PAYLOAD_MAX_BYTES = 1024
+_SEP = ":"
+
+
+class PayloadError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Payload:
+    """Base of typed button payloads: ``class Approve(Payload, prefix="ap"): draft: int``."""
+
+    prefix: ClassVar[str] = ""
+    registry: ClassVar[dict[str, type[Payload]]] = {}
+
+    def __init_subclass__(cls, prefix: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not prefix or _SEP in prefix:
+            raise TypeError(f"{cls.__name__}: a payload needs a prefix without {_SEP!r}")
+        if prefix in Payload.registry and Payload.registry[prefix].__qualname__ != cls.__qualname__:
+            raise TypeError(f"payload prefix {prefix!r} already used")
+        cls.prefix = prefix
+        Payload.registry[prefix] = cls
+
+    def pack(self) -> str:
+        parts = [self.prefix]
+        for f in dataclasses.fields(self):
+            value = str(getattr(self, f.name))
+            if _SEP in value:
+                raise PayloadError(f"{type(self).__name__}.{f.name} may not contain {_SEP!r}")
+            parts.append(value)
+        packed = _SEP.join(parts)
+        if len(packed.encode()) > PAYLOAD_MAX_BYTES:
+            raise PayloadError(f"{type(self).__name__} packs to more than {PAYLOAD_MAX_BYTES} bytes")
+        return packed
+
+    @classmethod
+    def unpack(cls, packed: str) -> Self:
+        prefix, *values = packed.split(_SEP)
+        if prefix != cls.prefix:
+            raise PayloadError(f"not a {cls.__name__} payload")
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        if len(values) != len(fields):
+            raise PayloadError(f"{cls.__name__}: expected {len(fields)} values")
+        args: dict[str, Any] = {}
+        for f, raw in zip(fields, values, strict=True):
+            if f.type in ("int", int):
+                try:
+                    args[f.name] = int(raw)
+                except ValueError:
+                    raise PayloadError(f"{cls.__name__}.{f.name}: not a number") from None
+            else:
+                args[f.name] = raw
+        return cls(**args)
+
+
+def unpack_payload(packed: str) -> Payload | None:
+    """The typed payload a packed string stands for, or None if it is not one of ours."""
+    if len(packed.encode()) > PAYLOAD_MAX_BYTES:
+        return None
+    cls = Payload.registry.get(packed.split(_SEP, 1)[0])
+    if cls is None:
+        return None
+    try:
+        return cls.unpack(packed)
+    except PayloadError:
+        return None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str  # packed Payload
+    style: str = "primary"  # primary | danger | default
+
+
+@dataclass(frozen=True)
+class Card:
+    """An interactive card. Once ``status`` is set (decided), channels render it without buttons."""
+
+    card_id: str
+    title: str
+    subtitle: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    body: str = ""
+    buttons: tuple[Button, ...] = ()
+    status: str = ""
+    highlights: tuple[str, ...] = ()  # notes shown above the buttons (hints, warnings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "card",
+            "card_id": self.card_id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "fields": [list(f) for f in self.fields],
+            "body": self.body,
+            "buttons": [dataclasses.asdict(b) for b in self.buttons],
+            "status": self.status,
+            "highlights": list(self.highlights),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Card:
+        return cls(
+            card_id=data["card_id"],
+            title=data["title"],
+            subtitle=data.get("subtitle", ""),
+            fields=tuple((str(k), str(v)) for k, v in data.get("fields", [])),
+            body=data.get("body", ""),
+            buttons=tuple(Button(**b) for b in data.get("buttons", [])),
+            status=data.get("status", ""),
+            highlights=tuple(data.get("highlights", [])),
+        )
+
+    def closed(self, status: str) -> Card:
+        """The same card showing an outcome and no live buttons."""
+        return dataclasses.replace(self, status=status, buttons=())
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    mentions: tuple[str, ...] = ()  # person codes to @mention in group chats
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "text", "text": self.text, "mentions": list(self.mentions)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Text:
+        return cls(text=data["text"], mentions=tuple(data.get("mentions", [])))
+
+
+Message = Text | Card
+
+
+def message_from_json(data: dict[str, Any]) -> Message:
+    return Card.from_json(data) if data.get("type") == "card" else Text.from_json(data)

@@ -1,0 +1,112 @@
+"""LocalChannel: keeps each conversation's messages in memory and wakes long-polling pages.
+
+Addresses: a person's code for their one-to-one chat with the bot, ``group:<department code>``
+for a department group chat. Every stored message gets a sequence number; a card update gives
+the message a new number so pages polling with ``after=`` see it change in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.cards import Card, Message
+from bot.channels.base import CardGone
+from bot.channels.local.render import render
+from models import Department, Person
+
+MAX_MESSAGES = 5000
+GROUP_PREFIX = "group:"
+
+
+@dataclass
+class SimMessage:
+    id: int
+    seq: int
+    address: str
+    sender: str  # "bot" or the person's code
+    body: dict[str, Any]
+    at: datetime
+    mentions: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "seq": self.seq, "address": self.address, "sender": self.sender,
+                "at": self.at.isoformat(), **self.body}
+
+
+class LocalChannel:
+    name = "local"
+
+    def __init__(self, clock: Any) -> None:
+        self.clock = clock
+        self._messages: deque[SimMessage] = deque(maxlen=MAX_MESSAGES)
+        self._by_id: dict[int, SimMessage] = {}
+        self._ids = itertools.count(1)
+        self._seq = itertools.count(1)
+        self._changed = asyncio.Condition()
+
+    # -- Channel interface ----------------------------------------------------------------
+    def person_address(self, person: Person) -> str | None:
+        return person.code
+
+    def group_address(self, department: Department) -> str | None:
+        return GROUP_PREFIX + department.code
+
+    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+        msg = await self._store(address, "bot", render(message))
+        return {"message_id": msg.id}
+
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+        msg = self._by_id.get(int(ref.get("message_id", 0)))
+        if msg is None:
+            raise CardGone("card no longer in the simulator's memory")
+        msg.body = render(card)
+        msg.seq = next(self._seq)
+        await self._notify()
+
+    # -- simulator side -------------------------------------------------------------------
+    async def record_inbound(self, address: str, sender: str, body: dict[str, Any]) -> SimMessage:
+        """Show what a person sent in their conversation."""
+        return await self._store(address, sender, body)
+
+    def messages(self, addresses: set[str], after: int = 0) -> list[SimMessage]:
+        return sorted(
+            (m for m in self._messages if m.address in addresses and m.seq > after),
+            key=lambda m: m.seq,
+        )
+
+    def latest_seq(self) -> int:
+        return max((m.seq for m in self._messages), default=0)
+
+    async def wait(self, addresses: set[str], after: int, timeout: float) -> list[SimMessage]:
+        """Long poll: return new messages at once, or wait up to ``timeout`` seconds for some."""
+        found = self.messages(addresses, after)
+        if found:
+            return found
+        try:
+            async with self._changed:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: bool(self.messages(addresses, after))),
+                    timeout=timeout,
+                )
+        except TimeoutError:
+            return []
+        return self.messages(addresses, after)
+
+    async def _store(self, address: str, sender: str, body: dict[str, Any]) -> SimMessage:
+        msg = SimMessage(id=next(self._ids), seq=next(self._seq), address=address, sender=sender,
+                         body=body, at=self.clock())
+        if len(self._messages) == self._messages.maxlen:
+            self._by_id.pop(self._messages[0].id, None)
+        self._messages.append(msg)
+        self._by_id[msg.id] = msg
+        await self._notify()
+        return msg
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()

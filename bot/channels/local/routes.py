@@ -1,0 +1,167 @@
+"""HTTP side of the local channel: the simulator page at ``/`` and its small JSON API.
+
+- ``GET  /sim/api/people``                    who can be picked (people on file, and a stranger)
+- ``GET  /sim/api/messages?as=&after=&wait=`` long poll for the person's chat and group chats
+- ``POST /sim/api/send``  JSON ``{as, id, text}`` or ``{as, id, link: {title, url}}``, or
+  multipart ``as, id, file`` (an image when its type is image/*)
+- ``POST /sim/api/tap``   JSON ``{as, id, card_id, payload}``
+
+Like a platform callback, a request only validates, turns the input into a domain event, stores
+it (``accept``: dedupe by the client's ``id``) and answers; the bot's work happens afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
+from bot.events import CardAction, Event, FileMessage, ImageMessage, LinkMessage, TextMessage
+from models import Department, Person
+
+Accept = Callable[[Event], Awaitable[bool]]
+STRANGER = {"code": "visitor", "name": "访客（不在名单）", "title": "", "department": None,
+            "department_name": "", "roles": []}
+MAX_TEXT = 20_000
+MAX_WAIT = 25.0
+
+
+def _bad(reason: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+def _sender(data: Any) -> str | None:
+    value = data.get("as") if hasattr(data, "get") else None
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    return value.strip()
+
+
+def _event_id(data: Any) -> str:
+    value = data.get("id") if hasattr(data, "get") else None
+    if isinstance(value, str) and 0 < len(value) <= 128:
+        return value
+    return uuid.uuid4().hex
+
+
+def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
+    """Register the simulator's routes on ``app``."""
+
+    async def index(_: web.Request) -> web.Response:
+        page = resources.files("bot.channels.local").joinpath("static/index.html").read_text("utf-8")
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+    async def people(_: web.Request) -> web.Response:
+        depts = {d.id: d for d in await Department.all()}
+        rows = []
+        for p in await Person.filter(active=True).order_by("department_id", "id"):
+            dept = depts.get(p.department_id or 0)
+            roles = []
+            if dept and dept.head_id == p.id:
+                roles.append("head")
+            if p.is_officer:
+                roles.append("officer")
+            if (dept and dept.info_center) or "ic_admin" in (p.roles or []):
+                roles.append("info_center")
+            rows.append({
+                "code": p.code, "name": p.name, "title": p.title,
+                "department": dept.code if dept else None,
+                "department_name": dept.name if dept else "", "roles": roles,
+            })
+        groups = [{"address": GROUP_PREFIX + d.code, "name": f"{d.name}工作群",
+                   "department": d.code} for d in depts.values()]
+        return web.json_response({"people": [*rows, STRANGER], "groups": groups})
+
+    async def addresses_of(code: str) -> set[str]:
+        person = await Person.get_or_none(code=code).prefetch_related("department")
+        out = {code}
+        if person is not None and person.department is not None:
+            out.add(GROUP_PREFIX + person.department.code)
+        return out
+
+    async def messages(request: web.Request) -> web.Response:
+        code = _sender(request.query)
+        if code is None:
+            return _bad("as: pick a person")
+        try:
+            after = int(request.query.get("after", "0"))
+            wait = min(MAX_WAIT, max(0.0, float(request.query.get("wait", "0"))))
+        except ValueError:
+            return _bad("after/wait must be numbers")
+        addresses = await addresses_of(code)
+        found = await channel.wait(addresses, after, wait)
+        return web.json_response({
+            "messages": [m.to_json() for m in found],
+            "seq": max([after, *(m.seq for m in found)]),
+        })
+
+    async def send(request: web.Request) -> web.Response:
+        now = channel.clock()
+        event: Event
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            code = _sender(form)
+            upload = form.get("file")
+            if code is None or not isinstance(upload, web.FileField):
+                return _bad("as and file are required")
+            data = upload.file.read()
+            mime = upload.content_type or "application/octet-stream"
+            common: dict[str, Any] = {"channel": "local", "sender": code, "key": _event_id(form),
+                                      "received_at": now}
+            if mime.startswith("image/"):
+                event = ImageMessage(**common, name=upload.filename, mime=mime, data=data)
+                shown: dict[str, Any] = {"type": "image", "name": upload.filename,
+                                         "size": len(data)}
+            else:
+                event = FileMessage(**common, name=upload.filename, mime=mime, data=data)
+                shown = {"type": "file", "name": upload.filename, "size": len(data)}
+        else:
+            try:
+                body = await request.json()
+            except ValueError:
+                return _bad("body must be JSON")
+            code = _sender(body)
+            if code is None:
+                return _bad("as: pick a person")
+            common = {"channel": "local", "sender": code, "key": _event_id(body),
+                      "received_at": now}
+            link = body.get("link")
+            text = body.get("text")
+            if isinstance(link, dict) and isinstance(link.get("url"), str):
+                event = LinkMessage(**common, title=str(link.get("title") or link["url"])[:255],
+                                    url=link["url"][:2048])
+                shown = {"type": "link", "title": event.title, "url": event.url}
+            elif isinstance(text, str) and text.strip() and len(text) <= MAX_TEXT:
+                event = TextMessage(**common, text=text)
+                shown = {"type": "text", "text": text}
+            else:
+                return _bad(f"text: 1 to {MAX_TEXT} characters required")
+        fresh = await accept(event)
+        if fresh:
+            await channel.record_inbound(code, code, shown)
+        return web.json_response({"accepted": fresh, "duplicate": not fresh})
+
+    async def tap(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _bad("body must be JSON")
+        code = _sender(body)
+        payload = body.get("payload") if isinstance(body, dict) else None
+        if code is None or not isinstance(payload, str) or not payload or len(payload) > 1024:
+            return _bad("as and payload are required")
+        event = CardAction(channel="local", sender=code, key=_event_id(body),
+                           received_at=channel.clock(), payload=payload,
+                           card_id=str(body.get("card_id", ""))[:128])
+        fresh = await accept(event)
+        return web.json_response({"accepted": fresh, "duplicate": not fresh})
+
+    app.router.add_get("/", index)
+    app.router.add_get("/sim/api/people", people)
+    app.router.add_get("/sim/api/messages", messages)
+    app.router.add_post("/sim/api/send", send)
+    app.router.add_post("/sim/api/tap", tap)

@@ -1,0 +1,95 @@
+"""Domain events: what a channel turns a platform callback into. No platform detail here.
+
+Every event carries the channel it came from, the sender's identity on that channel, and a key
+that is unique per platform delivery (the dedupe key). Events round-trip through JSON so that an
+acknowledged but unprocessed event survives a restart (see ``bot.inbound``).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    channel: str
+    sender: str  # the sender's id on that channel (WeCom userid, DingTalk userid, local code)
+    key: str  # unique per platform delivery
+    received_at: datetime
+    chat: str | None = None  # group chat id when the message came from a group
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, bytes):
+                value = base64.b64encode(value).decode()
+            out[f.name] = value
+        return out
+
+    @staticmethod
+    def from_json(kind: str, data: dict[str, Any]) -> Event:
+        cls = EVENT_TYPES[kind]
+        values = dict(data)
+        for f in dataclasses.fields(cls):
+            if f.name not in values:
+                continue
+            if f.type in ("datetime", datetime):
+                values[f.name] = datetime.fromisoformat(values[f.name])
+            elif f.type in ("bytes", "bytes | None", bytes) and values[f.name] is not None:
+                values[f.name] = base64.b64decode(values[f.name])
+        return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextMessage(Event):
+    kind: ClassVar[str] = "text"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageMessage(Event):
+    kind: ClassVar[str] = "image"
+    name: str = ""
+    mime: str = "image/png"
+    data: bytes | None = None  # downloaded at once: platform media ids expire
+    url: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileMessage(Event):
+    kind: ClassVar[str] = "file"
+    name: str
+    mime: str = "application/octet-stream"
+    data: bytes | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkMessage(Event):
+    kind: ClassVar[str] = "link"
+    title: str
+    url: str
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardAction(Event):
+    """A button tap on a card. ``payload`` is the packed typed payload (see ``bot.cards``)."""
+
+    kind: ClassVar[str] = "card_action"
+    payload: str
+    card_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # platform bits (e.g. response code)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction)
+}

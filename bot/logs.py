@@ -1,0 +1,78 @@
+"""Logging set-up, and a filter that keeps secrets out of every log line.
+
+Secrets are ``SecretStr`` in the settings (their repr is masked), and on top of that this filter
+replaces any configured secret value that still reaches a log record — an SDK that logs a URL
+with a token in it, an exception message quoting a request body.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import SecretStr
+
+from bot.settings import Settings
+
+MASK = "***"
+_FILTER_NAME = "xmt-secrets"
+
+
+class SecretFilter(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(_FILTER_NAME)
+        # Longest first so that a secret containing another is masked whole.
+        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        clean = self.scrub(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def secret_values(settings: Settings) -> list[str]:
+    values = []
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values.append(value.get_secret_value())
+    # A password inside the database URL.
+    url = settings.database_url
+    if "@" in url and "://" in url:
+        creds = url.split("://", 1)[1].split("@", 1)[0]
+        if ":" in creds:
+            values.append(creds.split(":", 1)[1])
+    return values
+
+
+def install_secret_filter(settings: Settings) -> None:
+    """Attach the filter to every handler of the root logger (and to the root for new ones)."""
+    flt = SecretFilter(secret_values(settings))
+    root = logging.getLogger()
+    for target in [root, *root.handlers]:
+        for old in [f for f in target.filters if getattr(f, "name", "") == _FILTER_NAME]:
+            target.removeFilter(old)
+        target.addFilter(flt)
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    install_secret_filter(settings)

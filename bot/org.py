@@ -1,0 +1,206 @@
+"""``xmt org import|export``: the organisation file (YAML, DESIGN.md §5) ↔ the database.
+
+Import is idempotent (keyed by department code, person id, account name) and all-or-nothing:
+the whole file is checked first — Art. 7 (each department has 1–2 information officers), every
+reference names someone in ``people``, platforms are known — and a refusal names the department,
+person or account at fault.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from tortoise.transactions import in_transaction
+
+from bot import audit
+from models import Account, Department, Person, Platform
+from models.org import MAX_OFFICERS, MIN_OFFICERS
+
+
+class OrgError(Exception):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonIn(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64)
+    title: str = ""
+    office_phone: str = ""
+    mobile: str = ""
+    qq: str = ""
+    wechat_id: str = ""
+    wecom_userid: str | None = None
+    dingtalk_userid: str | None = None
+    roles: list[str] = []
+
+
+class DepartmentIn(_Strict):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=128)
+    info_center: bool = False
+    head: str | None = None
+    officers: list[str] = []
+    members: list[str] = []
+    groups: dict[str, str] = {}
+
+
+class AccountIn(_Strict):
+    name: str = Field(min_length=1, max_length=128)
+    platform: Platform
+    department: str
+    leader: str | None = None
+    admin: str | None = None
+    post_every_days: int = Field(default=3, ge=1, le=3)  # Art. 11: every 1–3 days
+
+
+class OrgIn(_Strict):
+    departments: list[DepartmentIn]
+    people: list[PersonIn]
+    accounts: list[AccountIn] = []
+
+
+def parse_org(text: str) -> OrgIn:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise OrgError(f"不是有效的 YAML：{exc}") from None
+    try:
+        org = OrgIn.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise OrgError(f"组织文件格式错误（{where}）：{first['msg']}") from None
+    check_org(org)
+    return org
+
+
+def check_org(org: OrgIn) -> None:
+    """Refuse a file that breaks the policy or references someone unknown."""
+    people = {p.id for p in org.people}
+    if len(people) != len(org.people):
+        raise OrgError("people 中有重复的 id")
+    codes = [d.code for d in org.departments]
+    if len(set(codes)) != len(codes):
+        raise OrgError("departments 中有重复的 code")
+    placed: dict[str, str] = {}
+    for d in org.departments:
+        n = len(set(d.officers))
+        if not MIN_OFFICERS <= n <= MAX_OFFICERS:
+            raise OrgError(
+                f"部门「{d.name}」（{d.code}）有 {n} 名信息员；《管理办法》第七条要求每个部门设置 "
+                f"{MIN_OFFICERS}–{MAX_OFFICERS} 名信息员。"
+            )
+        for who in [*( [d.head] if d.head else []), *d.officers, *d.members]:
+            if who not in people:
+                raise OrgError(f"部门「{d.name}」引用了不存在的人员 {who}")
+            if who in placed and placed[who] != d.code:
+                raise OrgError(f"人员 {who} 同时属于「{placed[who]}」和「{d.code}」")
+            placed[who] = d.code
+    names = [a.name for a in org.accounts]
+    if len(set(names)) != len(names):
+        raise OrgError("accounts 中有重复的账号名称")
+    for a in org.accounts:
+        if a.department not in codes:
+            raise OrgError(f"账号「{a.name}」的部门 {a.department} 不存在")
+        for role, who in (("leader", a.leader), ("admin", a.admin)):
+            if who is not None and who not in people:
+                raise OrgError(f"账号「{a.name}」的 {role} {who} 不存在")
+    for ident in ("wecom_userid", "dingtalk_userid"):
+        ids = [getattr(p, ident) for p in org.people if getattr(p, ident)]
+        if len(set(ids)) != len(ids):
+            raise OrgError(f"people 中有重复的 {ident}")
+
+
+async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[str, int]:
+    """Create or update everything in ``org`` in one transaction."""
+    async with in_transaction():
+        persons: dict[str, Person] = {}
+        for p in org.people:
+            values: dict[str, Any] = p.model_dump(exclude={"id"})
+            person, _ = await Person.update_or_create(defaults=values, code=p.id)
+            persons[p.id] = person
+        depts: dict[str, Department] = {}
+        for d in org.departments:
+            dept, _ = await Department.update_or_create(
+                defaults={"name": d.name, "info_center": d.info_center,
+                          "head_id": persons[d.head].id if d.head else None, "groups": d.groups},
+                code=d.code,
+            )
+            depts[d.code] = dept
+            members = {*([d.head] if d.head else []), *d.officers, *d.members}
+            for who in members:
+                await Person.filter(id=persons[who].id).update(
+                    department_id=dept.id, is_officer=who in d.officers)
+        for a in org.accounts:
+            await Account.update_or_create(
+                defaults={
+                    "platform": a.platform,
+                    "department_id": depts[a.department].id,
+                    "leader_id": persons[a.leader].id if a.leader else None,
+                    "admin_id": persons[a.admin].id if a.admin else None,
+                    "post_every_days": a.post_every_days,
+                },
+                name=a.name,
+            )
+        counts = {"departments": len(org.departments), "people": len(org.people),
+                  "accounts": len(org.accounts)}
+        await audit.record(actor, "org_imported", "", counts, now=now)
+    return counts
+
+
+async def import_file(path: Path, *, now: datetime) -> dict[str, int]:
+    return await import_org(parse_org(path.read_text("utf-8")), now=now)
+
+
+async def export_org() -> dict[str, Any]:
+    people = await Person.all().order_by("id")
+    by_id = {p.id: p for p in people}
+    depts = await Department.all().order_by("id")
+    out_depts = []
+    for d in depts:
+        members = [p for p in people if p.department_id == d.id]
+        entry: dict[str, Any] = {"code": d.code, "name": d.name}
+        if d.info_center:
+            entry["info_center"] = True
+        if d.head_id:
+            entry["head"] = by_id[d.head_id].code
+        entry["officers"] = [p.code for p in members if p.is_officer]
+        others = [p.code for p in members if not p.is_officer and p.id != d.head_id]
+        if others:
+            entry["members"] = others
+        if d.groups:
+            entry["groups"] = d.groups
+        out_depts.append(entry)
+    out_people = []
+    for p in people:
+        row: dict[str, Any] = {"id": p.code, "name": p.name}
+        for f in ("title", "office_phone", "mobile", "qq", "wechat_id", "wecom_userid",
+                  "dingtalk_userid"):
+            if getattr(p, f):
+                row[f] = getattr(p, f)
+        if p.roles:
+            row["roles"] = p.roles
+        out_people.append(row)
+    codes = {d.id: d.code for d in depts}
+    out_accounts = []
+    for a in await Account.all().order_by("id"):
+        row = {"name": a.name, "platform": a.platform.value,
+               "department": codes[a.department_id], "post_every_days": a.post_every_days}
+        if a.leader_id:
+            row["leader"] = by_id[a.leader_id].code
+        if a.admin_id:
+            row["admin"] = by_id[a.admin_id].code
+        out_accounts.append(row)
+    return {"departments": out_depts, "people": out_people, "accounts": out_accounts}
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    return str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))

@@ -1,0 +1,352 @@
+"""The transactional outbox and its delivery worker.
+
+Handlers never send: they call ``Outbox.send`` / ``Outbox.update_card`` inside the transaction
+that changes state, which inserts rows here. After the commit the caller calls ``wake()``; the
+worker claims due rows, renders them per channel, sends, and records the result.
+
+Guarantees and why:
+- *Nothing lost*: a row exists iff the state change committed. A crash before delivery leaves it
+  pending; a crash during delivery leaves it ``sending`` until its lease expires, then it is
+  retried (at-least-once at that one instant; a platform that accepts our ``key`` dedupes it).
+- *Nothing twice*: a row is claimed with a conditional UPDATE (``WHERE status = …``), which is
+  correct on SQLite and on PostgreSQL with any number of workers and instances.
+- *In order per recipient*: rows share a ``lane`` (one per person or group chat); only the
+  oldest open row of a lane may be claimed, so a card is sent before its update, and a failing
+  recipient does not block the others.
+- *Retry*: a temporary error backs off exponentially (2 s … 10 min, or the platform's
+  ``retry_after``); after ``outbox_max_attempts`` or a permanent error the row is dead-lettered
+  and the Information Center admins get a notice (unless the dead row was such a notice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.functions import Min
+from tortoise.transactions import in_transaction
+
+from bot import texts
+from bot.cards import Card, Message, message_from_json
+from bot.channels.base import Channel, DeliveryError, PermanentDeliveryError
+from models import Department, OutboxMessage, OutboxStatus, Person
+
+log = logging.getLogger("xmt.outbox")
+
+LEASE = timedelta(seconds=60)
+BACKOFF_BASE = 2.0
+BACKOFF_CAP = 600.0
+POLL_SECONDS = 2.0  # safety net: rows written by another instance, and retries falling due
+CONCURRENCY = 16
+HEAD_BATCH = 500
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failure."""
+    return float(min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
+
+
+def person_lane(person_id: int) -> str:
+    return f"p:{person_id}"
+
+
+def group_lane(code: str) -> str:
+    return f"g:{code}"
+
+
+class Outbox:
+    def __init__(
+        self,
+        channels: Sequence[Channel],
+        *,
+        clock: Callable[[], datetime],
+        max_attempts: int = 8,
+    ) -> None:
+        self.channels: dict[str, Channel] = {c.name: c for c in channels}
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.on_delivered: Callable[[OutboxMessage], None] | None = None
+
+    # -- writing (inside the caller's transaction) --------------------------------------------
+    async def send(
+        self,
+        to: Person | Department,
+        message: Message,
+        *,
+        key: str,
+        now: datetime,
+        channel: str | None = None,
+        notify_on_dead: bool = True,
+    ) -> OutboxMessage:
+        """Queue ``message`` to a person, or to a department's group chat."""
+        if isinstance(to, Person):
+            lane, person_id, group = person_lane(to.id), to.id, None
+        else:
+            lane, person_id, group = group_lane(to.code), None, to.code
+        card_id = message.card_id if isinstance(message, Card) else None
+        return await OutboxMessage.create(
+            key=key,
+            lane=lane,
+            kind="card" if card_id else "text",
+            person_id=person_id,
+            group=group,
+            channel_hint=channel,
+            card_id=card_id,
+            body=message.to_json(),
+            next_attempt_at=now,
+            notify_on_dead=notify_on_dead,
+            created_at=now,
+        )
+
+    async def send_to_address(
+        self, channel: str, address: str, message: Message, *, key: str, now: datetime
+    ) -> OutboxMessage:
+        """Queue a message to a raw channel identity (someone who is not on file)."""
+        return await OutboxMessage.create(
+            key=key, lane=f"a:{channel}:{address}"[:128], kind="text", channel_hint=channel,
+            address=address, body=message.to_json(), next_attempt_at=now, created_at=now,
+            notify_on_dead=False,
+        )
+
+    async def update_card(self, card: Card, *, key: str, now: datetime) -> int:
+        """Queue an in-place update of ``card`` for every recipient it was queued to."""
+        originals = await OutboxMessage.filter(kind="card", card_id=card.card_id).order_by("id")
+        seen: set[str] = set()
+        for row in originals:
+            if row.lane in seen:
+                continue
+            seen.add(row.lane)
+            await OutboxMessage.create(
+                key=f"{key}:{row.lane}",
+                lane=row.lane,
+                kind="card_update",
+                person_id=row.person_id,
+                group=row.group,
+                channel_hint=row.channel_hint,
+                card_id=card.card_id,
+                body=card.to_json(),
+                next_attempt_at=now,
+                notify_on_dead=row.notify_on_dead,
+                created_at=now,
+            )
+        return len(seen)
+
+    # -- the worker ---------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._loop(), name="outbox-worker")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                while await self.run_once(self.clock()) and not self._stopping:
+                    pass
+            except Exception:
+                log.exception("outbox worker round failed")
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+
+    async def run_once(self, now: datetime) -> int:
+        """Claim the due head of every lane and deliver them; return how many were handled."""
+        rows = await self._claim(now)
+        if not rows:
+            return 0
+        sem = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(row: OutboxMessage) -> None:
+            async with sem:
+                await self._deliver(row, now)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return len(rows)
+
+    async def drain(self, now: datetime, *, limit: int = 1000) -> int:
+        """Deliver until nothing is due at ``now`` (tests and the CLI use this)."""
+        total = 0
+        for _ in range(limit):
+            n = await self.run_once(now)
+            if not n:
+                break
+            total += n
+        return total
+
+    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+        open_states = [OutboxStatus.PENDING, OutboxStatus.SENDING]
+        heads = (
+            await OutboxMessage.filter(status__in=open_states)
+            .annotate(first=Min("id"))
+            .group_by("lane")
+            .limit(HEAD_BATCH)
+            .values_list("first", flat=True)
+        )
+        if not heads:
+            return []
+        candidates = await OutboxMessage.filter(id__in=list(heads)).order_by("id")
+        claimed: list[OutboxMessage] = []
+        for row in candidates:
+            if row.status == OutboxStatus.PENDING and row.next_attempt_at <= now:
+                cond: dict[str, Any] = {"status": OutboxStatus.PENDING}
+            elif (
+                row.status == OutboxStatus.SENDING
+                and row.claimed_until is not None
+                and row.claimed_until <= now
+            ):
+                cond = {"status": OutboxStatus.SENDING, "claimed_until": row.claimed_until}
+            else:
+                continue
+            won = await OutboxMessage.filter(id=row.id, attempts=row.attempts, **cond).update(
+                status=OutboxStatus.SENDING, claimed_until=now + LEASE
+            )
+            if won:
+                claimed.append(row)
+        return claimed
+
+    async def _recipient(
+        self, row: OutboxMessage
+    ) -> tuple[Channel, str] | None:
+        """The channel and address for a row: the hinted channel first, then in order."""
+        target: Person | Department | None
+        if row.address is not None:
+            hinted = self.channels.get(row.channel_hint or "")
+            return (hinted, row.address) if hinted is not None else None
+        if row.person_id is not None:
+            target = await Person.get_or_none(id=row.person_id)
+        else:
+            target = await Department.get_or_none(code=row.group or "")
+        if target is None:
+            return None
+        order = list(self.channels.values())
+        if row.channel_hint in self.channels:
+            order.remove(self.channels[row.channel_hint])
+            order.insert(0, self.channels[row.channel_hint])
+        for channel in order:
+            address = (
+                channel.person_address(target)
+                if isinstance(target, Person)
+                else channel.group_address(target)
+            )
+            if address:
+                return channel, address
+        return None
+
+    async def _deliver(self, row: OutboxMessage, now: datetime) -> None:
+        try:
+            ref: dict[str, Any] | None
+            if row.kind == "card_update":
+                ref = await self._deliver_update(row)
+                channel_name = row.channel
+            else:
+                found = await self._recipient(row)
+                if found is None:
+                    raise PermanentDeliveryError(texts.NO_CHANNEL_FOR_RECIPIENT)
+                channel, address = found
+                ref = await channel.send(address, message_from_json(row.body), key=row.key)
+                ref = {"address": address, **(ref or {})}
+                channel_name = channel.name
+        except PermanentDeliveryError as exc:
+            await self._dead(row, now, str(exc))
+            return
+        except DeliveryError as exc:
+            await self._failed(row, now, str(exc), exc.retry_after)
+            return
+        except Exception as exc:  # a bug in a channel must not stop the worker
+            log.exception("outbox row %s: unexpected error", row.id)
+            await self._failed(row, now, f"{type(exc).__name__}: {exc}", None)
+            return
+        row.status = OutboxStatus.SENT
+        row.sent_at = self.clock()
+        row.channel = channel_name
+        row.ref = ref
+        row.attempts += 1
+        row.claimed_until = None
+        await row.save(update_fields=["status", "sent_at", "channel", "ref", "attempts",
+                                      "claimed_until"])
+        if self.on_delivered is not None:
+            self.on_delivered(row)
+
+    async def _deliver_update(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """Update every sent copy of the card in this lane; a copy never sent needs nothing."""
+        card = Card.from_json(row.body)
+        originals = await OutboxMessage.filter(
+            kind="card", card_id=row.card_id, lane=row.lane, status=OutboxStatus.SENT
+        ).order_by("id")
+        for original in originals:
+            channel = self.channels.get(original.channel or "")
+            if channel is None or original.ref is None:
+                continue
+            row.channel = channel.name
+            await channel.update_card(original.ref["address"], original.ref, card)
+        return None
+
+    async def _failed(
+        self, row: OutboxMessage, now: datetime, error: str, retry_after: float | None
+    ) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.max_attempts:
+            row.attempts = attempts
+            await self._dead(row, now, error)
+            return
+        delay = retry_after if retry_after is not None else backoff(attempts)
+        log.warning("outbox row %s attempt %s failed: %s; retry in %.0fs", row.id, attempts,
+                    error, delay)
+        await OutboxMessage.filter(id=row.id).update(
+            status=OutboxStatus.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + timedelta(seconds=delay),
+            claimed_until=None,
+            last_error=error[:2000],
+        )
+
+    async def _dead(self, row: OutboxMessage, now: datetime, error: str) -> None:
+        log.error("outbox row %s dead-lettered: %s", row.id, error)
+        async with in_transaction():
+            await OutboxMessage.filter(id=row.id).update(
+                status=OutboxStatus.DEAD, claimed_until=None, last_error=error[:2000],
+                attempts=row.attempts,
+            )
+            if row.notify_on_dead:
+                notice = texts.dead_letter_notice(row.id, _describe(row), error)
+                for admin in await info_center_admins():
+                    await self.send(admin, notice, key=f"dead:{row.id}:{admin.id}", now=now,
+                                    notify_on_dead=False)
+        self.wake()
+
+
+def _describe(row: OutboxMessage) -> str:
+    body = row.body
+    what = body.get("title") or body.get("text", "")
+    return str(what)[:40]
+
+
+async def info_center_admins() -> list[Person]:
+    """Heads and officers of Information Center departments, and anyone with the ic_admin role."""
+    depts = await Department.filter(info_center=True)
+    ids: set[int] = {d.head_id for d in depts if d.head_id is not None}
+    people = await Person.filter(active=True).only("id", "roles", "department_id", "is_officer")
+    dept_ids = {d.id for d in depts}
+    for p in people:
+        if "ic_admin" in (p.roles or []) or (p.is_officer and p.department_id in dept_ids):
+            ids.add(p.id)
+    return await Person.filter(id__in=list(ids), active=True).order_by("id")

@@ -1,0 +1,131 @@
+"""Settings from ``XMT_*`` environment variables and a ``.env`` file (DESIGN.md §5).
+
+Owns validation: a bad value or a partly configured channel is a start-up error whose message
+names the variable. Imports nothing else of the project.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path("var") / "xmt.sqlite3"
+
+
+class SettingsError(Exception):
+    """A configuration problem, worded for the person starting the bot."""
+
+
+# Each channel's variables: all or none must be set (DESIGN.md §5).
+_WECOM_VARS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
+_DINGTALK_VARS = ("dingtalk_client_id", "dingtalk_client_secret", "dingtalk_robot_code")
+
+
+def env_name(field: str) -> str:
+    return "XMT_" + field.upper()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="XMT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(default=f"sqlite://{DEFAULT_DB_PATH}")
+    timezone: str = "Asia/Shanghai"
+    callback_max_age: int = Field(default=300, ge=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # The chat simulator (local channel). None = on when no platform channel is configured.
+    simulator: bool | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Outbox delivery: attempts before a message is dead-lettered.
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    # Minutes after the last draft activity during which images/files/links attach to it.
+    attach_window_minutes: int = Field(default=10, ge=1, le=240)
+
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
+    dingtalk_client_id: str | None = None
+    dingtalk_client_secret: SecretStr | None = None
+    dingtalk_robot_code: str | None = None
+    dingtalk_card_template_id: str | None = None
+    dingtalk_mode: Literal["http", "stream"] = "http"
+    dingtalk_api_base: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _aes_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        # EncodingAESKey is 43 base64 characters (WeCom callback docs).
+        if value is not None and len(value.get_secret_value()) != 43:
+            raise ValueError("must be 43 characters (the EncodingAESKey from the admin console)")
+        return value
+
+    @model_validator(mode="after")
+    def _channels_complete(self) -> Settings:
+        for group in (_WECOM_VARS, _DINGTALK_VARS):
+            present = [name for name in group if getattr(self, name) not in (None, "")]
+            if present and len(present) != len(group):
+                missing = [env_name(n) for n in group if n not in present]
+                raise ValueError(
+                    f"channel partly configured: {', '.join(missing)} missing "
+                    f"(set with {', '.join(env_name(n) for n in present)})"
+                )
+        return self
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return self.wecom_corp_id is not None
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return self.dingtalk_client_id is not None
+
+    @property
+    def simulator_enabled(self) -> bool:
+        if self.simulator is not None:
+            return self.simulator
+        return not (self.wecom_enabled or self.dingtalk_enabled)
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; on error raise SettingsError naming each offending variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"] if part]
+            name = env_name(loc[0]) if loc else "XMT_*"
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {msg}" if loc else msg)
+        raise SettingsError("配置错误 / configuration error:\n  " + "\n  ".join(lines)) from None

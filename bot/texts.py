@@ -1,0 +1,323 @@
+"""Every user-facing Chinese text of xmt-bot, in one place.
+
+Handlers and the outbox import their wording from here; nothing else writes Chinese for users.
+Keep texts short enough for a phone screen; a refusal always says why and what to do instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+CATEGORY_NAMES = {
+    "1": "动态服务",
+    "2": "形象文化",
+    "3": "领导批准",
+    "4": "工作需要",
+}
+CATEGORY_DESCRIPTIONS = {
+    "1": "动态信息、宣传教育、服务信息、重要事项和行业动态",
+    "2": "形象宣传、文化建设、公益活动",
+    "3": "经领导批准发布的信息",
+    "4": "结合工作需要认定需要发布或转发的信息",
+}
+PLATFORM_NAMES = {"wechat": "微信公众号", "toutiao": "头条号", "weibo": "微博", "app": "移动客户端"}
+STATUS_NAMES = {
+    "composing": "待提交",
+    "pending": "待审核",
+    "approved": "已通过",
+    "rejected": "已驳回",
+    "withdrawn": "已撤回",
+    "cancelled": "已取消",
+    "published": "已发布",
+}
+ACCOUNT_STATUS_NAMES = {
+    "applied": "申请中",
+    "approved": "已批准未开通",
+    "operating": "运行中",
+    "must_stop": "须停止运行",
+    "suspended": "已暂停",
+    "closed": "已注销",
+}
+
+
+def hm(at: datetime) -> str:
+    return at.strftime("%H:%M")
+
+
+def category_label(code: str | None) -> str:
+    return f"{code} {CATEGORY_NAMES[code]}" if code in CATEGORY_NAMES else "未选择"
+
+
+HELP = """可用命令（中英文均可）：
+投稿 @账号 [类别] 正文 — 新建稿件，之后几分钟内发送的图片、文件、链接自动附上（draft）
+修改 D12 正文 — 修改稿件，生成新版本，需重新审核（revise）
+撤回 D12 — 撤回待审核的稿件（withdraw）
+已发布 D12 链接 — 登记已发布的稿件（published）
+我的 — 查看我的稿件（mine）
+待审 — 查看等待我审核的稿件（pending）
+帮助 — 显示本说明（help）
+类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
+
+UNKNOWN_COMMAND = "没有看懂这条消息。\n" + HELP
+NOT_IN_ORG = "你还不在本单位新媒体管理名单中，无法使用本助手。请联系信息中心登记。"
+INTERNAL_ERROR = "处理这条消息时出错了，已记录。请稍后再试；如仍有问题请联系信息中心。"
+NO_CHANNEL_FOR_RECIPIENT = "没有可以送达该收件人的渠道"
+EXPIRED_BUTTON = "这个按钮已失效，请按最新的卡片操作。"
+NOT_YOUR_CARD = "这张卡片不是发给你的，无法操作。"
+
+DRAFT_USAGE = (
+    "投稿格式：投稿 @账号 [类别] 正文\n"
+    "例如：投稿 @{example} 1 标题\n正文……\n"
+    "类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要"
+)
+DRAFT_NO_TEXT = "请把稿件正文写在命令后面，例如：投稿 @{account} 1 标题（换行）正文……"
+ASK_CATEGORY = "请选择稿件类别（《管理办法》第八条），点击下方按钮或回复编号 1–4："
+BAD_CATEGORY = "类别只能是 1 动态服务、2 形象文化、3 领导批准、4 工作需要，请回复编号 1–4。"
+ATTACH_HINT = "几分钟内发送的图片、文件、链接会附加到这篇稿件。确认无误后点击【提交审核】。"
+NO_OPEN_DRAFT_FOR_ATTACHMENT = (
+    "没有正在编辑的稿件可以附加。请先发送：投稿 @账号 正文，再在几分钟内发送图片、文件或链接。"
+)
+
+
+def unknown_account(name: str, candidates: list[str]) -> str:
+    hint = "可投稿的账号：" + "、".join(candidates) if candidates else "你所在部门还没有登记账号。"
+    return f"没有找到账号「{name}」。{hint}"
+
+
+def account_not_operating(name: str, status: str) -> str:
+    return (
+        f"账号「{name}」当前状态为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，"
+        "不能投稿（《管理办法》第三条：只有已登记并运行中的账号才能发布）。"
+    )
+
+
+def not_officer_of(account: str, department: str) -> str:
+    return f"只有「{department}」的信息员可以为「{account}」投稿（《管理办法》第七条）。"
+
+
+def no_head(department: str) -> str:
+    return f"「{department}」还没有登记主要负责人，稿件无法送审。请联系信息中心。"
+
+
+def head_cannot_self_approve(department: str) -> str:
+    return (
+        f"你是「{department}」的主要负责人，不能审批自己提交的稿件。"
+        "请由本部门信息员投稿。"
+    )
+
+
+def draft_created(ref: str, attachments_hint: bool = True) -> str:
+    return f"已创建稿件 {ref}。" + (ATTACH_HINT if attachments_hint else "")
+
+
+def attached(ref: str, what: str, count: int) -> str:
+    return f"已附加到稿件 {ref}：{what}（共 {count} 个附件）。"
+
+
+PREVIEW_TITLE = "稿件预览"
+APPROVAL_TITLE = "稿件待审核"
+BUTTON_SUBMIT = "提交审核"
+BUTTON_CANCEL = "取消"
+BUTTON_APPROVE = "通过"
+BUTTON_REJECT = "驳回"
+FIELD_ACCOUNT = "账号"
+FIELD_CATEGORY = "类别"
+FIELD_AUTHOR = "信息员"
+FIELD_ATTACHMENTS = "附件"
+FIELD_VERSION = "版本"
+FIELD_TITLE = "标题"
+NO_TITLE = "（无标题）"
+
+
+def attachments_summary(images: int, files: int, links: int) -> str:
+    parts = []
+    if images:
+        parts.append(f"图片 {images}")
+    if files:
+        parts.append(f"文件 {files}")
+    if links:
+        parts.append(f"链接 {links}")
+    return "、".join(parts) if parts else "无"
+
+
+def card_submitted(at: datetime) -> str:
+    return f"已提交审核 · {hm(at)}"
+
+
+def card_cancelled(at: datetime) -> str:
+    return f"已取消 · {hm(at)}"
+
+
+def card_approved(name: str, at: datetime) -> str:
+    return f"已通过 · {name} · {hm(at)}"
+
+
+def card_rejected(name: str, at: datetime) -> str:
+    return f"已驳回 · {name} · {hm(at)}"
+
+
+def card_withdrawn(at: datetime) -> str:
+    return f"已撤回 · {hm(at)}"
+
+
+def card_superseded(version: int) -> str:
+    return f"已修改为第 {version} 版，本版作废"
+
+
+def submitted(ref: str, head: str) -> str:
+    return f"稿件 {ref} 已提交，等待 {head} 审核。审核结果会通知你。"
+
+
+def cancelled(ref: str) -> str:
+    return f"稿件 {ref} 已取消。"
+
+
+def approved_to_author(ref: str, title: str, head: str) -> str:
+    return (
+        f"稿件 {ref}《{title}》已由 {head} 审核通过。\n"
+        f"发布后请回复：已发布 {ref} 链接"
+    )
+
+
+def approved_to_head(ref: str) -> str:
+    return f"已通过稿件 {ref}，已通知信息员。"
+
+
+def rejected_to_author(ref: str, title: str, head: str) -> str:
+    return f"稿件 {ref}《{title}》被 {head} 驳回。可发送“修改 {ref} 新正文”后重新提交。"
+
+
+ASK_REJECT_REASON = "请回复驳回理由（将转告信息员），或回复“跳过”。"
+SKIP_WORDS = frozenset({"跳过", "skip", "无"})
+
+
+def reject_reason_to_author(ref: str, reason: str) -> str:
+    return f"稿件 {ref} 的驳回理由：{reason}"
+
+
+def reject_reason_skipped_to_author(ref: str) -> str:
+    return f"稿件 {ref} 的审核人未说明驳回理由。"
+
+
+REJECT_REASON_SENT = "驳回理由已转告信息员。"
+REJECT_REASON_SKIPPED = "好的，未填写驳回理由。"
+
+
+def already_decided(ref: str, outcome: str, name: str, at: datetime) -> str:
+    word = "通过" if outcome == "approve" else "驳回"
+    return f"稿件 {ref} 已由 {name} 于 {hm(at)} {word}，无需重复操作。"
+
+
+def not_pending(ref: str, status: str) -> str:
+    return f"稿件 {ref} 当前为「{STATUS_NAMES.get(status, status)}」，不能审核。"
+
+
+def stale_version(ref: str, version: int) -> str:
+    return f"稿件 {ref} 已被修改为第 {version} 版，这张卡片已作废；请审核新版本的卡片。"
+
+
+def only_head_decides(ref: str, department: str) -> str:
+    return f"只有「{department}」的主要负责人可以审核稿件 {ref}。"
+
+
+def author_cannot_decide(ref: str) -> str:
+    return f"不能审核自己提交的稿件 {ref}（谁审批谁监管，需由他人审核）。"
+
+
+def only_author(ref: str) -> str:
+    return f"只有稿件 {ref} 的作者可以这样操作。"
+
+
+def unknown_draft(text: str) -> str:
+    return f"没有找到稿件「{text}」。稿件编号形如 D12，可发送“我的”查看。"
+
+
+def needs_draft_ref(command: str) -> str:
+    return f"请写上稿件编号，例如：{command} D12"
+
+
+def withdrawn(ref: str) -> str:
+    return f"稿件 {ref} 已撤回。"
+
+
+def cannot_withdraw(ref: str, status: str) -> str:
+    return f"稿件 {ref} 当前为「{STATUS_NAMES.get(status, status)}」，只有待提交或待审核的稿件可以撤回。"
+
+
+def withdrawn_to_head(ref: str, title: str, author: str) -> str:
+    return f"{author} 撤回了稿件 {ref}《{title}》，无需再审核。"
+
+
+def revise_needs_text(ref: str) -> str:
+    return f"请把新正文写在编号后面，例如：修改 {ref} 新的标题（换行）新的正文……"
+
+
+def cannot_revise(ref: str, status: str) -> str:
+    return f"稿件 {ref} 当前为「{STATUS_NAMES.get(status, status)}」，不能再修改；请重新投稿。"
+
+
+def revised(ref: str, version: int) -> str:
+    return f"稿件 {ref} 已生成第 {version} 版，需重新提交审核。" + ATTACH_HINT
+
+
+def revised_to_head(ref: str, version: int) -> str:
+    return f"稿件 {ref} 已被修改为第 {version} 版，旧版本的审核卡片已作废。"
+
+
+def publish_usage(ref: str = "D12") -> str:
+    return f"请写上稿件编号和发布链接，例如：已发布 {ref} https://…"
+
+
+def bad_link(text: str) -> str:
+    return f"「{text}」不是有效的链接，请发送以 http:// 或 https:// 开头的发布地址。"
+
+
+def cannot_publish(ref: str, status: str) -> str:
+    reasons = {
+        "composing": "还没有提交审核",
+        "pending": "还在等待审核",
+        "rejected": "已被驳回，请修改后重新提交",
+        "withdrawn": "已撤回",
+        "cancelled": "已取消",
+        "published": "已经登记过发布",
+    }
+    why = reasons.get(status, f"当前为「{STATUS_NAMES.get(status, status)}」")
+    return f"稿件 {ref} {why}，不能登记发布（先审后发，《管理办法》第十条）。"
+
+
+def not_approved_version(ref: str) -> str:
+    return (
+        f"稿件 {ref} 的最新版本没有经过审核通过，不能登记发布"
+        "（先审后发：审核只覆盖当时的内容）。请重新提交审核。"
+    )
+
+
+def published(ref: str, account: str) -> str:
+    return f"已登记：稿件 {ref} 已在「{account}」发布。"
+
+
+def published_to_group(account: str, ref: str, title: str, author: str, url: str) -> str:
+    return f"「{account}」发布了新内容：《{title}》（{ref}，{author}）\n{url}"
+
+
+def published_to_head(ref: str, title: str, url: str) -> str:
+    return f"你审核通过的稿件 {ref}《{title}》已发布：{url}"
+
+
+MINE_EMPTY = "你还没有稿件。发送“投稿 @账号 正文”开始。"
+MINE_TITLE = "我的稿件（最近 {n} 篇）："
+PENDING_EMPTY = "目前没有等待你审核的稿件。"
+PENDING_TITLE = "等待你审核的稿件（{n} 篇）："
+NOT_A_HEAD = "你不是任何部门的主要负责人，没有需要审核的稿件。"
+
+
+def draft_line(ref: str, title: str, account: str, status: str, version: int) -> str:
+    v = f" 第{version}版" if version > 1 else ""
+    return f"{ref}《{title or NO_TITLE}》· {account} · {STATUS_NAMES.get(status, status)}{v}"
+
+
+def dead_letter_notice(row_id: int, what: str, error: str) -> str:
+    return (
+        f"【投递失败】消息 #{row_id}（{what}）多次发送失败，已停止重试。\n"
+        f"原因：{error[:200]}\n请检查渠道配置或收件人的账号绑定。"
+    )

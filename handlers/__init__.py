@@ -1,0 +1,15 @@
+"""Domain handlers. ``build_router()`` includes each module's router in a fixed order; the first
+match wins, so the catch-all in ``help`` comes last. No auto-discovery, no import-time wiring
+beyond the decorators of each module. Never import ``bot.channels`` from here.
+"""
+
+from __future__ import annotations
+
+from bot.router import Router
+from handlers import approvals, drafts, help
+
+
+def build_router() -> Router:
+    root = Router(name="root")
+    root.include(drafts.router, approvals.router, help.router)
+    return root

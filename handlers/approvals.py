@@ -1,0 +1,115 @@
+"""Heads' side of the post flow (Art. 6, 10): 通过 / 驳回 taps and the reason for a rejection.
+
+Only the department's head decides, never the author. The decision is a conditional UPDATE of
+the draft (``pending`` at this version → approved/rejected): two taps, or two heads at once, give
+one decision; the loser is told who decided and when. Imports no channel.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import audit, texts
+from bot.cards import Text
+from bot.events import TextMessage
+from bot.router import Ctx, Deps, Router
+from handlers.common import Approve, Reject, approval_card, close_card, load_view
+from models import Decision, Draft, DraftStatus, Outcome, Person, Prompt
+
+router = Router(name=__name__)
+
+REASON_PROMPT_TTL = timedelta(hours=24)
+
+
+async def _decide(ctx: Ctx[object], draft_id: int, version: int, outcome: Outcome) -> None:
+    draft = await Draft.get_or_none(id=draft_id)
+    if draft is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    view = await load_view(draft, version)
+    if draft.author_id == ctx.person.id:
+        await audit.record(ctx.person.code, "decision_refused", draft.ref,
+                           {"reason": "author", "version": version}, now=ctx.now)
+        await ctx.reply(texts.author_cannot_decide(draft.ref))
+        return
+    if view.department.head_id != ctx.person.id:
+        await audit.record(ctx.person.code, "decision_refused", draft.ref,
+                           {"reason": "not_head", "version": version}, now=ctx.now)
+        await ctx.reply(texts.only_head_decides(draft.ref, view.department.name))
+        return
+    to = DraftStatus.APPROVED if outcome == Outcome.APPROVE else DraftStatus.REJECTED
+    if not await Draft.transition(draft.id, to, ctx.now, at_version=version):
+        await _lost(ctx, draft.id, version)
+        return
+    await Decision.create(draft_id=draft.id, version=version, decider_id=ctx.person.id,
+                          outcome=outcome, content_hash=view.version.content_hash,
+                          decided_at=ctx.now)
+    status = (texts.card_approved if outcome == Outcome.APPROVE else texts.card_rejected)(
+        ctx.person.name, ctx.local_now)
+    await close_card(ctx, approval_card(view), status, key=f"decided:{draft.id}:{version}")
+    await audit.record(ctx.person.code, f"draft_{to.value}", draft.ref,
+                       {"version": version, "hash": view.version.content_hash}, now=ctx.now)
+    key = f"decision:{draft.id}:{version}"
+    if outcome == Outcome.APPROVE:
+        await ctx.outbox.send(view.author, Text(
+            texts.approved_to_author(draft.ref, view.title, ctx.person.name)),
+            key=f"{key}:author", now=ctx.now)
+        await ctx.reply(texts.approved_to_head(draft.ref))
+    else:
+        await ctx.outbox.send(view.author, Text(
+            texts.rejected_to_author(draft.ref, view.title, ctx.person.name)),
+            key=f"{key}:author", now=ctx.now)
+        await Prompt.filter(person_id=ctx.person.id).delete()
+        await Prompt.create(person_id=ctx.person.id, kind="reject_reason",
+                            data={"draft": draft.id, "version": version},
+                            expires_at=ctx.now + REASON_PROMPT_TTL)
+        await ctx.reply(texts.ASK_REJECT_REASON)
+
+
+async def _lost(ctx: Ctx[object], draft_id: int, version: int) -> None:
+    """The tap lost a race or came late: say who decided, or why nothing can be decided."""
+    draft = await Draft.get(id=draft_id)
+    decision = await Decision.get_or_none(draft_id=draft_id, version=version)
+    if decision is not None:
+        decider = await Person.get(id=decision.decider_id)
+        await ctx.reply(texts.already_decided(draft.ref, decision.outcome.value, decider.name,
+                                              ctx.local(decision.decided_at)))
+    elif draft.version != version:
+        await ctx.reply(texts.stale_version(draft.ref, draft.version))
+    else:
+        await ctx.reply(texts.not_pending(draft.ref, draft.status.value))
+
+
+@router.action(Approve)
+async def on_approve(ctx: Ctx[object], deps: Deps) -> None:
+    p: Approve = ctx.payload
+    await _decide(ctx, p.draft, p.version, Outcome.APPROVE)
+
+
+@router.action(Reject)
+async def on_reject(ctx: Ctx[object], deps: Deps) -> None:
+    p: Reject = ctx.payload
+    await _decide(ctx, p.draft, p.version, Outcome.REJECT)
+
+
+@router.on(TextMessage, prompt="reject_reason")
+async def on_reject_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    assert ctx.prompt is not None
+    draft_id, version = int(ctx.prompt.data["draft"]), int(ctx.prompt.data["version"])
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    draft = await Draft.get(id=draft_id)
+    author = await Person.get(id=draft.author_id)
+    reason = ctx.event.text.strip()
+    key = f"reason:{draft_id}:{version}"
+    if reason.casefold() in texts.SKIP_WORDS:
+        await ctx.outbox.send(author, Text(texts.reject_reason_skipped_to_author(draft.ref)),
+                              key=key, now=ctx.now)
+        await ctx.reply(texts.REJECT_REASON_SKIPPED)
+        return
+    reason = reason[:2000]
+    await Decision.filter(draft_id=draft_id, version=version).update(reason=reason)
+    await audit.record(ctx.person.code, "reject_reason", draft.ref,
+                       {"version": version, "reason": reason}, now=ctx.now)
+    await ctx.outbox.send(author, Text(texts.reject_reason_to_author(draft.ref, reason)),
+                          key=key, now=ctx.now)
+    await ctx.reply(texts.REJECT_REASON_SENT)

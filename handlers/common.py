@@ -1,0 +1,223 @@
+"""What several handler modules share: typed payloads, draft lookups, and card builders.
+
+Handlers speak in domain cards (``bot.cards.Card``); each channel renders them. Never import
+``bot.channels`` here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import texts
+from bot.cards import Button, Card, Payload
+from bot.router import Ctx
+from models import (
+    Account,
+    Attachment,
+    AttachmentKind,
+    Category,
+    Department,
+    Draft,
+    DraftVersion,
+    Person,
+)
+from models.drafts import content_hash, excerpt_of, title_of
+
+
+# -- typed button payloads ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubmitDraft(Payload, prefix="sub"):
+    draft: int
+    version: int
+
+
+@dataclass(frozen=True)
+class CancelDraft(Payload, prefix="can"):
+    draft: int
+    version: int
+
+
+@dataclass(frozen=True)
+class ChooseCategory(Payload, prefix="cat"):
+    draft: int
+    version: int
+    category: str
+
+
+@dataclass(frozen=True)
+class Approve(Payload, prefix="ap"):
+    draft: int
+    version: int
+
+
+@dataclass(frozen=True)
+class Reject(Payload, prefix="rj"):
+    draft: int
+    version: int
+
+
+# -- parsing -----------------------------------------------------------------------------------
+_CATEGORY_WORDS: dict[str, Category] = {}
+for _code, _name in texts.CATEGORY_NAMES.items():
+    for _word in (_code, _name, f"类别{_code}", f"({_code})", f"（{_code}）", f"{_code}{_name}"):
+        _CATEGORY_WORDS[_word] = Category(_code)
+
+
+def parse_category(word: str) -> Category | None:
+    return _CATEGORY_WORDS.get(word.strip())
+
+
+_DRAFT_REF = re.compile(r"^[Dd]?(\d{1,9})$")
+
+
+def parse_draft_ref(word: str) -> int | None:
+    match = _DRAFT_REF.match(word.strip())
+    return int(match.group(1)) if match else None
+
+
+async def draft_from_args(ctx: Ctx[object], command: str) -> tuple[Draft, str] | None:
+    """Read ``D12 rest…`` from the command's arguments; reply and return None when it's wrong."""
+    first, _, rest = ctx.args.strip().partition(" ")
+    first, _, more = first.partition("\n")
+    rest = (more + "\n" + rest).strip() if more else rest.strip()
+    if not first:
+        await ctx.reply(texts.needs_draft_ref(command))
+        return None
+    draft_id = parse_draft_ref(first)
+    draft = await Draft.get_or_none(id=draft_id) if draft_id else None
+    if draft is None:
+        await ctx.reply(texts.unknown_draft(first))
+        return None
+    return draft, rest
+
+
+# -- loading -----------------------------------------------------------------------------------
+@dataclass
+class DraftView:
+    """A draft with everything a card or a check needs, loaded in a fixed number of queries."""
+
+    draft: Draft
+    version: DraftVersion
+    attachments: list[Attachment]
+    account: Account
+    department: Department
+    author: Person
+
+    @property
+    def ref(self) -> str:
+        return self.draft.ref
+
+    @property
+    def title(self) -> str:
+        return title_of(self.version.text) or texts.NO_TITLE
+
+    def computed_hash(self) -> str:
+        return content_hash(
+            self.version.text,
+            self.version.category,
+            [(a.kind.value, a.name, a.url, a.sha256) for a in self.attachments],
+        )
+
+
+async def load_view(draft: Draft, version_number: int | None = None) -> DraftView:
+    number = version_number or draft.version
+    version = await DraftVersion.get(draft_id=draft.id, number=number)
+    attachments = await Attachment.filter(version_id=version.id).order_by("id")
+    account = await Account.get(id=draft.account_id)
+    department = await Department.get(id=account.department_id)
+    author = await Person.get(id=draft.author_id)
+    return DraftView(draft, version, attachments, account, department, author)
+
+
+# -- cards -------------------------------------------------------------------------------------
+def preview_card_id(draft_id: int, version: int) -> str:
+    return f"pv-{draft_id}-{version}"
+
+
+def approval_card_id(draft_id: int, version: int) -> str:
+    return f"ap-{draft_id}-{version}"
+
+
+def category_card_id(draft_id: int, version: int) -> str:
+    return f"cat-{draft_id}-{version}"
+
+
+def _summary(view: DraftView) -> str:
+    kinds = [a.kind for a in view.attachments]
+    return texts.attachments_summary(
+        kinds.count(AttachmentKind.IMAGE), kinds.count(AttachmentKind.FILE),
+        kinds.count(AttachmentKind.LINK),
+    )
+
+
+def _fields(view: DraftView) -> tuple[tuple[str, str], ...]:
+    account = f"{view.account.name}（{texts.PLATFORM_NAMES.get(view.account.platform.value, '')}）"
+    rows = [
+        (texts.FIELD_ACCOUNT, account),
+        (texts.FIELD_CATEGORY, texts.category_label(
+            view.version.category.value if view.version.category else None)),
+        (texts.FIELD_AUTHOR, view.author.name),
+        (texts.FIELD_ATTACHMENTS, _summary(view)),
+    ]
+    if view.version.number > 1:
+        rows.append((texts.FIELD_VERSION, f"第 {view.version.number} 版"))
+    return tuple(rows)
+
+
+def preview_card(view: DraftView) -> Card:
+    d, v = view.draft.id, view.version.number
+    return Card(
+        card_id=preview_card_id(d, v),
+        title=f"{texts.PREVIEW_TITLE} {view.ref}",
+        subtitle=view.title,
+        fields=_fields(view),
+        body=view.version.text,
+        buttons=(
+            Button(texts.BUTTON_SUBMIT, SubmitDraft(d, v).pack(), "primary"),
+            Button(texts.BUTTON_CANCEL, CancelDraft(d, v).pack(), "default"),
+        ),
+    )
+
+
+def approval_card(view: DraftView) -> Card:
+    d, v = view.draft.id, view.version.number
+    return Card(
+        card_id=approval_card_id(d, v),
+        title=f"{texts.APPROVAL_TITLE} {view.ref}",
+        subtitle=view.title,
+        fields=_fields(view),
+        body=excerpt_of(view.version.text, 200),
+        buttons=(
+            Button(texts.BUTTON_APPROVE, Approve(d, v).pack(), "primary"),
+            Button(texts.BUTTON_REJECT, Reject(d, v).pack(), "danger"),
+        ),
+    )
+
+
+def category_card(draft: Draft, version: int) -> Card:
+    return Card(
+        card_id=category_card_id(draft.id, version),
+        title=f"选择类别 {draft.ref}",
+        body=texts.ASK_CATEGORY,
+        fields=tuple((code, texts.CATEGORY_DESCRIPTIONS[code]) for code in texts.CATEGORY_NAMES),
+        buttons=tuple(
+            Button(f"{code} {name}", ChooseCategory(draft.id, version, code).pack(), "default")
+            for code, name in texts.CATEGORY_NAMES.items()
+        ),
+    )
+
+
+async def close_card(ctx: Ctx[object], card: Card, status: str, key: str) -> None:
+    """Show ``status`` on every recipient's copy of ``card`` and take its buttons away."""
+    await ctx.outbox.update_card(card.closed(status), key=key, now=ctx.now)
+
+
+def is_head_of(person: Person, department: Department) -> bool:
+    return department.head_id == person.id
+
+
+async def stamp(draft: Draft, now: datetime) -> None:
+    """Record activity on a draft (the attach window counts from here)."""
+    await Draft.filter(id=draft.id).update(updated_at=now)

@@ -1,0 +1,465 @@
+"""Officers' side of the post flow (Art. 8, 9, 10): 投稿, attachments, category, submit, cancel,
+撤回, 修改, 已发布, 我的.
+
+Every state change here is a guarded transition (``Draft.transition``) and every message goes
+through the outbox in the same transaction. Imports no channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from bot import audit, texts
+from bot.cards import Text
+from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage
+from bot.router import Ctx, Deps, Router
+from handlers.common import (
+    CancelDraft,
+    ChooseCategory,
+    DraftView,
+    SubmitDraft,
+    approval_card,
+    approval_card_id,
+    category_card,
+    close_card,
+    draft_from_args,
+    load_view,
+    parse_category,
+    preview_card,
+    preview_card_id,
+    stamp,
+)
+from models import (
+    Account,
+    AccountStatus,
+    Attachment,
+    AttachmentKind,
+    Category,
+    Decision,
+    Department,
+    Draft,
+    DraftStatus,
+    DraftVersion,
+    Outcome,
+    Person,
+    Prompt,
+    Publication,
+)
+
+router = Router(name=__name__)
+
+CATEGORY_PROMPT_TTL = timedelta(minutes=30)
+MINE_LIMIT = 10
+
+
+# -- 投稿 ---------------------------------------------------------------------------------------
+async def _officer_accounts(person: Person) -> list[Account]:
+    if person.department_id is None:
+        return []
+    return await Account.filter(department_id=person.department_id).order_by("id")
+
+
+@router.command("投稿", "draft", "submit")
+async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    first_line, _, rest = ctx.args.partition("\n")
+    tokens = first_line.split(maxsplit=1)
+    own = await _officer_accounts(ctx.person)
+    example = own[0].name if own else "账号名称"
+    if tokens and tokens[0][0] in "@＠":
+        name = tokens[0][1:]
+        tail = tokens[1] if len(tokens) > 1 else ""
+        account = await Account.get_or_none(name=name)
+    elif len([a for a in own if a.status == AccountStatus.OPERATING]) == 1 and ctx.args.strip():
+        # One account in the department: "投稿 正文" needs no @.
+        account = next(a for a in own if a.status == AccountStatus.OPERATING)
+        name, tail = account.name, first_line
+    else:
+        await ctx.reply(texts.DRAFT_USAGE.format(example=example))
+        return
+    if account is None:
+        await ctx.reply(texts.unknown_account(name, [a.name for a in own]))
+        return
+    if account.status != AccountStatus.OPERATING:
+        await ctx.reply(texts.account_not_operating(account.name, account.status.value))
+        return
+    department = await Department.get(id=account.department_id)
+    if not (ctx.person.is_officer and ctx.person.department_id == department.id):
+        await ctx.reply(texts.not_officer_of(account.name, department.name))
+        return
+    cat_word, _, after_cat = tail.partition(" ")
+    category = parse_category(cat_word) if cat_word else None
+    first_text = after_cat if category else tail
+    text = "\n".join(part for part in (first_text.strip(), rest.strip()) if part)
+    if not text:
+        await ctx.reply(texts.DRAFT_NO_TEXT.format(account=account.name))
+        return
+    draft = await Draft.create(account_id=account.id, author_id=ctx.person.id,
+                               created_at=ctx.now, updated_at=ctx.now)
+    await DraftVersion.create(draft_id=draft.id, number=1, category=category, text=text,
+                              created_at=ctx.now)
+    await audit.record(ctx.person.code, "draft_created", draft.ref,
+                       {"account": account.name, "category": category.value if category else None},
+                       now=ctx.now)
+    await ctx.reply(texts.draft_created(draft.ref))
+    if category is None:
+        await _ask_category(ctx, draft, 1)
+    else:
+        await ctx.reply(preview_card(await load_view(draft)))
+
+
+async def _ask_category(ctx: Ctx[object], draft: Draft, version: int) -> None:
+    await Prompt.filter(person_id=ctx.person.id).delete()
+    await Prompt.create(person_id=ctx.person.id, kind="category",
+                        data={"draft": draft.id, "version": version},
+                        expires_at=ctx.now + CATEGORY_PROMPT_TTL)
+    await ctx.reply(category_card(draft, version))
+
+
+async def _set_category(ctx: Ctx[object], draft_id: int, version: int, category: Category) -> None:
+    draft = await Draft.get_or_none(id=draft_id)
+    if draft is None or draft.author_id != ctx.person.id:
+        await ctx.reply(texts.NOT_YOUR_CARD)
+        return
+    if draft.status != DraftStatus.COMPOSING or draft.version != version:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    await DraftVersion.filter(draft_id=draft.id, number=version).update(category=category)
+    await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
+    await stamp(draft, ctx.now)
+    await close_card(ctx, category_card(draft, version),
+                     f"类别：{texts.category_label(category.value)}",
+                     key=f"cat:{draft.id}:{version}:{ctx.event.key}")
+    await ctx.reply(preview_card(await load_view(draft)))
+
+
+@router.action(ChooseCategory)
+async def on_choose_category(ctx: Ctx[object], deps: Deps) -> None:
+    p: ChooseCategory = ctx.payload
+    category = parse_category(p.category)
+    if category is None:
+        await ctx.reply(texts.BAD_CATEGORY)
+        return
+    await _set_category(ctx, p.draft, p.version, category)
+
+
+@router.on(TextMessage, prompt="category")
+async def on_category_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    assert ctx.prompt is not None
+    category = parse_category(ctx.event.text)
+    if category is None:
+        await ctx.reply(texts.BAD_CATEGORY)
+        return
+    await _set_category(ctx, int(ctx.prompt.data["draft"]), int(ctx.prompt.data["version"]),
+                        category)
+
+
+# -- attachments --------------------------------------------------------------------------------
+async def _attach(ctx: Ctx[object], deps: Deps, kind: AttachmentKind, *, name: str = "",
+                  url: str = "", mime: str = "", data: bytes | None = None) -> None:
+    since = ctx.now - timedelta(minutes=deps.settings.attach_window_minutes)
+    draft = (
+        await Draft.filter(author_id=ctx.person.id, status=DraftStatus.COMPOSING,
+                           updated_at__gte=since)
+        .order_by("-updated_at", "-id").first()
+    )
+    if draft is None:
+        await ctx.reply(texts.NO_OPEN_DRAFT_FOR_ATTACHMENT)
+        return
+    version = await DraftVersion.get(draft_id=draft.id, number=draft.version)
+    digest = hashlib.sha256(data if data is not None else url.encode()).hexdigest()
+    att = await Attachment.create(
+        version_id=version.id, kind=kind, name=name[:255], url=url[:2048], mime=mime[:128],
+        data=data, sha256=digest, size=len(data) if data else 0, created_at=ctx.now,
+    )
+    await stamp(draft, ctx.now)
+    view = await load_view(draft)
+    what = {"image": "图片", "file": "文件", "link": "链接"}[kind.value]
+    await ctx.reply(texts.attached(draft.ref, f"{what} {name or url}".strip(),
+                                   len(view.attachments)))
+    if view.version.category is not None:
+        # The preview shows the new attachment count, in place.
+        await ctx.outbox.update_card(preview_card(view), key=f"att:{att.id}", now=ctx.now)
+
+
+@router.on(ImageMessage)
+async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
+    e = ctx.event
+    await _attach(ctx, deps, AttachmentKind.IMAGE, name=e.name or "图片", url=e.url, mime=e.mime,
+                  data=e.data)
+
+
+@router.on(FileMessage)
+async def on_file(ctx: Ctx[FileMessage], deps: Deps) -> None:
+    e = ctx.event
+    await _attach(ctx, deps, AttachmentKind.FILE, name=e.name, url=e.url, mime=e.mime,
+                  data=e.data)
+
+
+@router.on(LinkMessage)
+async def on_link(ctx: Ctx[LinkMessage], deps: Deps) -> None:
+    await _attach(ctx, deps, AttachmentKind.LINK, name=ctx.event.title, url=ctx.event.url)
+
+
+# -- submit / cancel ----------------------------------------------------------------------------
+async def _own_composing(ctx: Ctx[object], draft_id: int, version: int) -> Draft | None:
+    draft = await Draft.get_or_none(id=draft_id)
+    if draft is None or draft.author_id != ctx.person.id:
+        await ctx.reply(texts.NOT_YOUR_CARD)
+        return None
+    if draft.version != version:
+        await ctx.reply(texts.stale_version(draft.ref, draft.version))
+        return None
+    if draft.status != DraftStatus.COMPOSING:
+        await ctx.reply(texts.not_pending(draft.ref, draft.status.value)
+                        if draft.status != DraftStatus.PENDING
+                        else texts.submitted(draft.ref, "部门负责人"))
+        return None
+    return draft
+
+
+@router.action(SubmitDraft)
+async def on_submit(ctx: Ctx[object], deps: Deps) -> None:
+    p: SubmitDraft = ctx.payload
+    draft = await _own_composing(ctx, p.draft, p.version)
+    if draft is None:
+        return
+    view = await load_view(draft)
+    if view.account.status != AccountStatus.OPERATING:
+        await ctx.reply(texts.account_not_operating(view.account.name, view.account.status.value))
+        return
+    if view.version.category is None:
+        await _ask_category(ctx, draft, draft.version)
+        return
+    head = await Person.get_or_none(id=view.department.head_id or 0, active=True)
+    if head is None:
+        await ctx.reply(texts.no_head(view.department.name))
+        return
+    if head.id == ctx.person.id:
+        await ctx.reply(texts.head_cannot_self_approve(view.department.name))
+        return
+    digest = view.computed_hash()
+    if not await Draft.transition(draft.id, DraftStatus.PENDING, ctx.now, at_version=p.version):
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    await DraftVersion.filter(id=view.version.id).update(content_hash=digest)
+    view.version.content_hash = digest
+    await close_card(ctx, preview_card(view), texts.card_submitted(ctx.local_now),
+                     key=f"submitted:{draft.id}:{p.version}")
+    await ctx.outbox.send(head, approval_card(view),
+                          key=f"approval:{draft.id}:{p.version}:{head.id}", now=ctx.now)
+    await audit.record(ctx.person.code, "draft_submitted", draft.ref,
+                       {"version": p.version, "hash": digest, "account": view.account.name,
+                        "category": view.version.category.value, "approver": head.code},
+                       now=ctx.now)
+    await ctx.reply(texts.submitted(draft.ref, head.name))
+
+
+@router.action(CancelDraft)
+async def on_cancel(ctx: Ctx[object], deps: Deps) -> None:
+    p: CancelDraft = ctx.payload
+    draft = await _own_composing(ctx, p.draft, p.version)
+    if draft is None:
+        return
+    if not await Draft.transition(draft.id, DraftStatus.CANCELLED, ctx.now, at_version=p.version):
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    view = await load_view(draft)
+    await close_card(ctx, preview_card(view), texts.card_cancelled(ctx.local_now),
+                     key=f"cancelled:{draft.id}:{p.version}")
+    await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
+    await audit.record(ctx.person.code, "draft_cancelled", draft.ref, {"version": p.version},
+                       now=ctx.now)
+    await ctx.reply(texts.cancelled(draft.ref))
+
+
+# -- 撤回 / 修改 ---------------------------------------------------------------------------------
+@router.command("撤回", "withdraw")
+async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await draft_from_args(ctx, "撤回")
+    if found is None:
+        return
+    draft, _ = found
+    if draft.author_id != ctx.person.id:
+        await ctx.reply(texts.only_author(draft.ref))
+        return
+    was_pending = draft.status == DraftStatus.PENDING
+    if not await Draft.transition(draft.id, DraftStatus.WITHDRAWN, ctx.now,
+                                  at_version=draft.version):
+        fresh = await Draft.get(id=draft.id)
+        await ctx.reply(texts.cannot_withdraw(draft.ref, fresh.status.value))
+        return
+    view = await load_view(draft)
+    status = texts.card_withdrawn(ctx.local_now)
+    await close_card(ctx, preview_card(view), status, key=f"withdrawn:pv:{draft.id}")
+    if was_pending:
+        await close_card(ctx, approval_card(view), status, key=f"withdrawn:ap:{draft.id}")
+    await audit.record(ctx.person.code, "draft_withdrawn", draft.ref,
+                       {"version": draft.version}, now=ctx.now)
+    await ctx.reply(texts.withdrawn(draft.ref))
+
+
+@router.command("修改", "revise", "edit")
+async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await draft_from_args(ctx, "修改")
+    if found is None:
+        return
+    draft, text = found
+    if draft.author_id != ctx.person.id:
+        await ctx.reply(texts.only_author(draft.ref))
+        return
+    if not text:
+        await ctx.reply(texts.revise_needs_text(draft.ref))
+        return
+    old = await load_view(draft)
+    new_number = draft.version + 1
+    if not await Draft.transition(draft.id, DraftStatus.COMPOSING, ctx.now,
+                                  at_version=draft.version, version=new_number):
+        fresh = await Draft.get(id=draft.id)
+        await ctx.reply(texts.cannot_revise(draft.ref, fresh.status.value))
+        return
+    version = await DraftVersion.create(draft_id=draft.id, number=new_number,
+                                        category=old.version.category, text=text,
+                                        created_at=ctx.now)
+    # Attachments carry over; anything sent in the next minutes adds to the new version.
+    await Attachment.bulk_create([
+        Attachment(version_id=version.id, kind=a.kind, name=a.name, url=a.url, mime=a.mime,
+                   data=a.data, sha256=a.sha256, size=a.size, created_at=a.created_at)
+        for a in old.attachments
+    ])
+    superseded = texts.card_superseded(new_number)
+    await close_card(ctx, preview_card(old), superseded, key=f"revised:pv:{draft.id}:{new_number}")
+    if draft.status in (DraftStatus.PENDING, DraftStatus.APPROVED):
+        await close_card(ctx, approval_card(old), superseded,
+                         key=f"revised:ap:{draft.id}:{new_number}")
+        head = await Person.get_or_none(id=old.department.head_id or 0)
+        if head is not None:
+            await ctx.outbox.send(head, Text(texts.revised_to_head(draft.ref, new_number)),
+                                  key=f"revised:head:{draft.id}:{new_number}", now=ctx.now)
+    await audit.record(ctx.person.code, "draft_revised", draft.ref,
+                       {"version": new_number, "previous_hash": old.version.content_hash},
+                       now=ctx.now)
+    draft.version = new_number
+    await ctx.reply(texts.revised(draft.ref, new_number))
+    if old.version.category is None:
+        await _ask_category(ctx, draft, new_number)
+    else:
+        await ctx.reply(preview_card(await load_view(draft)))
+
+
+# -- 已发布 --------------------------------------------------------------------------------------
+def _valid_link(text: str) -> bool:
+    parsed = urlparse(text)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and len(text) <= 2048
+
+
+async def _approved_hash(view: DraftView) -> str | None:
+    """The hash the head approved for the latest version, if the content still matches it."""
+    decision = await Decision.get_or_none(draft_id=view.draft.id, version=view.version.number,
+                                          outcome=Outcome.APPROVE)
+    if decision is None:
+        return None
+    current = view.computed_hash()
+    if decision.content_hash != current or view.version.content_hash != current:
+        return None
+    return current
+
+
+@router.command("已发布", "published")
+async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await draft_from_args(ctx, "已发布")
+    if found is None:
+        return
+    draft, link = found
+    link = link.split()[0] if link.split() else ""
+    if not link:
+        await ctx.reply(texts.publish_usage(draft.ref))
+        return
+    if not _valid_link(link):
+        await ctx.reply(texts.bad_link(link))
+        return
+    view = await load_view(draft)
+    may_record = draft.author_id == ctx.person.id or (
+        ctx.person.is_officer and ctx.person.department_id == view.department.id)
+    if not may_record:
+        await ctx.reply(texts.only_author(draft.ref))
+        return
+    if draft.status != DraftStatus.APPROVED:
+        await ctx.reply(texts.cannot_publish(draft.ref, draft.status.value))
+        return
+    digest = await _approved_hash(view)
+    if digest is None:
+        await ctx.reply(texts.not_approved_version(draft.ref))
+        return
+    if not await Draft.transition(draft.id, DraftStatus.PUBLISHED, ctx.now,
+                                  at_version=view.version.number):
+        fresh = await Draft.get(id=draft.id)
+        await ctx.reply(texts.cannot_publish(draft.ref, fresh.status.value))
+        return
+    await Publication.create(draft_id=draft.id, account_id=view.account.id,
+                             version=view.version.number, content_hash=digest, url=link,
+                             recorded_by_id=ctx.person.id, published_at=ctx.now)
+    await audit.record(ctx.person.code, "draft_published", draft.ref,
+                       {"version": view.version.number, "hash": digest, "url": link,
+                        "account": view.account.name}, now=ctx.now)
+    await ctx.reply(texts.published(draft.ref, view.account.name))
+    await ctx.outbox.send(
+        view.department,
+        Text(texts.published_to_group(view.account.name, draft.ref, view.title, view.author.name,
+                                      link)),
+        key=f"published:group:{draft.id}", now=ctx.now,
+    )
+
+
+# -- 我的 ---------------------------------------------------------------------------------------
+@router.command("我的", "mine", "my")
+async def on_mine(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    drafts = await Draft.filter(author_id=ctx.person.id).order_by("-id").limit(MINE_LIMIT)
+    if not drafts:
+        await ctx.reply(texts.MINE_EMPTY)
+        return
+    await ctx.reply(await _listing(texts.MINE_TITLE.format(n=len(drafts)), drafts))
+
+
+async def _listing(header: str, drafts: list[Draft]) -> str:
+    """One line per draft; two queries whatever the number of drafts."""
+    accounts = {a.id: a.name for a in await Account.filter(
+        id__in=list({d.account_id for d in drafts}))}
+    versions = {(v.draft_id, v.number): v for v in await DraftVersion.filter(
+        draft_id__in=[d.id for d in drafts])}
+    lines = [header]
+    for d in drafts:
+        v = versions.get((d.id, d.version))
+        title = v.title if v else ""
+        lines.append(texts.draft_line(d.ref, title, accounts.get(d.account_id, ""),
+                                      d.status.value, d.version))
+    return "\n".join(lines)
+
+
+async def pending_for_head(person: Person) -> list[Draft] | None:
+    """Drafts waiting for ``person`` as department head; None if they head no department."""
+    dept_ids = await Department.filter(head_id=person.id).values_list("id", flat=True)
+    if not dept_ids:
+        return None
+    return await Draft.filter(status=DraftStatus.PENDING,
+                              account__department_id__in=list(dept_ids)).order_by("id")
+
+
+@router.command("待审", "pending", "todo")
+async def on_pending(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    drafts = await pending_for_head(ctx.person)
+    if drafts is None:
+        await ctx.reply(texts.NOT_A_HEAD)
+        return
+    if not drafts:
+        await ctx.reply(texts.PENDING_EMPTY)
+        return
+    await ctx.reply(await _listing(texts.PENDING_TITLE.format(n=len(drafts)), drafts))
+    # Re-send each pending card so the head can decide from here.
+    for d in drafts:
+        view = await load_view(d)
+        await ctx.reply(approval_card(view))
+
+
+__all__ = ["approval_card_id", "preview_card_id", "router"]

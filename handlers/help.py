@@ -1,0 +1,20 @@
+"""帮助, and the answer to anything no other handler took (included last)."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.events import TextMessage
+from bot.router import Ctx, Deps, Router
+
+router = Router(name=__name__)
+
+
+@router.command("帮助", "help", "?", "？")
+async def on_help(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    await ctx.reply(texts.HELP)
+
+
+@router.on(TextMessage)
+async def on_unknown_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    deps.log.info("unrecognised text from %s", ctx.person.code)
+    await ctx.reply(texts.UNKNOWN_COMMAND)

@@ -1,0 +1,53 @@
+"""Tortoise models of xmt-bot and their state rules.
+
+Imports nothing else of the project (DESIGN.md §4). The tortoise app label is ``models``;
+migrations live in ``models/migrations`` (tortoise's built-in migration engine).
+"""
+
+from models.drafts import (
+    Attachment,
+    AttachmentKind,
+    Category,
+    Decision,
+    Draft,
+    DraftStatus,
+    DraftVersion,
+    Outcome,
+    Publication,
+)
+from models.infra import (
+    AuditEvent,
+    InboundEvent,
+    InboundStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Prompt,
+)
+from models.org import Account, AccountStatus, Department, Person, Platform, Role
+
+MODULES = ["models.org", "models.drafts", "models.infra"]
+
+__all__ = [
+    "MODULES",
+    "Account",
+    "AccountStatus",
+    "Attachment",
+    "AttachmentKind",
+    "AuditEvent",
+    "Category",
+    "Decision",
+    "Department",
+    "Draft",
+    "DraftStatus",
+    "DraftVersion",
+    "InboundEvent",
+    "InboundStatus",
+    "Outcome",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "Platform",
+    "Prompt",
+    "Publication",
+    "Role",
+]

@@ -1,0 +1,109 @@
+"""The organisation: departments, people and the accounts they run (Art. 1, 4, 6, 7)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Platform(str, Enum):
+    """Art. 1: the four kinds of official account."""
+
+    WECHAT = "wechat"
+    TOUTIAO = "toutiao"
+    WEIBO = "weibo"
+    APP = "app"
+
+
+class AccountStatus(str, Enum):
+    """Art. 3–5 lifecycle; only OPERATING accounts take drafts."""
+
+    APPLIED = "applied"
+    APPROVED = "approved"
+    OPERATING = "operating"
+    MUST_STOP = "must_stop"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class Role(str, Enum):
+    IC_ADMIN = "ic_admin"
+    HEAD = "head"
+    OFFICER = "officer"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+# Art. 7: each department has one or two information officers.
+MIN_OFFICERS = 1
+MAX_OFFICERS = 2
+
+
+class Department(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=128)
+    info_center = fields.BooleanField(default=False)
+    # The department's 主要负责人. A plain id, not a foreign key: person → department is the
+    # foreign key, and tortoise cannot create two tables that reference each other.
+    head_id = fields.IntField(null=True, db_index=True)
+    # Group chat targets per platform: wecom_webhook_key, wecom_chatid, dingtalk_webhook, ...
+    groups: dict[str, str] = fields.JSONField(default=dict)  # type: ignore[assignment]
+
+    class Meta:
+        table = "department"
+
+
+class Person(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=64)
+    title = fields.CharField(max_length=64, default="")
+    office_phone = fields.CharField(max_length=32, default="")
+    mobile = fields.CharField(max_length=32, default="")
+    qq = fields.CharField(max_length=32, default="")
+    wechat_id = fields.CharField(max_length=64, default="")
+    wecom_userid = fields.CharField(max_length=64, null=True, unique=True)
+    dingtalk_userid = fields.CharField(max_length=64, null=True, unique=True)
+    department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="members", null=True, on_delete=fields.SET_NULL
+    )
+    department_id: int | None
+    is_officer = fields.BooleanField(default=False)
+    # Extra roles beyond those implied by the department (e.g. "ic_admin").
+    roles: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "person"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=128, unique=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="accounts", on_delete=fields.RESTRICT
+    )
+    department_id: int
+    leader: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="led_accounts", null=True, on_delete=fields.SET_NULL
+    )
+    leader_id: int | None
+    admin: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="administered_accounts", null=True, on_delete=fields.SET_NULL
+    )
+    admin_id: int | None
+    # Art. 11: one post every 1–3 days.
+    post_every_days = fields.SmallIntField(default=3)
+    status = fields.CharEnumField(AccountStatus, max_length=16, default=AccountStatus.OPERATING)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+    @property
+    def operating(self) -> bool:
+        return self.status == AccountStatus.OPERATING

@@ -1,0 +1,125 @@
+"""Fixtures: a fresh database per test (in-memory SQLite, or the PostgreSQL server named by
+``XMT_TEST_DATABASE_URL`` — ``scripts/with-postgres`` starts one), and a bot wired to a
+recording channel with the demo organisation loaded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+
+from bot.app import Bot, build_bot
+from bot.cards import Card
+from bot.db import tortoise_config
+from bot.events import CardAction, Event, FileMessage, ImageMessage, LinkMessage, TextMessage
+from bot.org import import_file
+from bot.settings import Settings
+from tests.fakes import FakeClock, RecordingChannel
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ORG = ROOT / "examples" / "org.yaml"
+PG_URL = os.environ.get("XMT_TEST_DATABASE_URL", "")
+_pg_migrated = False
+
+
+def on_postgres() -> bool:
+    return bool(PG_URL)
+
+
+async def _reset_postgres() -> None:
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE "
+        "'tortoise%'"
+    )
+    tables = ", ".join(f'"{r["tablename"]}"' for r in rows)
+    if tables:
+        await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[str]:
+    global _pg_migrated
+    if PG_URL:
+        config = tortoise_config(PG_URL)
+        if not _pg_migrated:
+            await migrate(config=config)
+            await Tortoise.close_connections()
+            _pg_migrated = True
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+        await _reset_postgres()
+        yield PG_URL
+    else:
+        await Tortoise.init(config=tortoise_config("sqlite://:memory:"),
+                            _enable_global_fallback=True)
+        await Tortoise.generate_schemas()
+        yield "sqlite://:memory:"
+    await Tortoise.close_connections()
+
+
+@dataclass
+class World:
+    """The bot with the demo organisation, a recording channel and a hand-moved clock."""
+
+    bot: Bot
+    channel: RecordingChannel
+    clock: FakeClock
+    n: int = 0
+
+    def _common(self, who: str) -> dict[str, Any]:
+        self.n += 1
+        return {"channel": self.channel.name, "sender": who, "key": f"t{self.n}",
+                "received_at": self.clock.now}
+
+    async def deliver(self, event: Event) -> bool:
+        fresh = await self.bot.inbox.accept(event)
+        await self.settle()
+        return fresh
+
+    async def settle(self) -> None:
+        await self.bot.tasks.join()
+        await self.bot.outbox.drain(self.clock.now)
+
+    async def say(self, who: str, text: str) -> None:
+        await self.deliver(TextMessage(**self._common(who), text=text))
+
+    async def tap(self, who: str, card: Card, label: str) -> None:
+        button = next(b for b in card.buttons if b.label == label)
+        await self.deliver(CardAction(**self._common(who), payload=button.payload,
+                                      card_id=card.card_id))
+
+    async def image(self, who: str, data: bytes, name: str = "photo.png") -> None:
+        await self.deliver(ImageMessage(**self._common(who), name=name, data=data))
+
+    async def file(self, who: str, data: bytes, name: str) -> None:
+        await self.deliver(FileMessage(**self._common(who), name=name, data=data))
+
+    async def link(self, who: str, url: str, title: str) -> None:
+        await self.deliver(LinkMessage(**self._common(who), url=url, title=title))
+
+    def texts(self, who: str) -> list[str]:
+        return self.channel.texts_to(who)
+
+    def last_text(self, who: str) -> str:
+        texts = self.texts(who)
+        assert texts, f"nothing said to {who}"
+        return texts[-1]
+
+
+def make_settings(**kw: Any) -> Settings:
+    return Settings(_env_file=None, **kw)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def world(db: str) -> World:
+    clock = FakeClock()
+    channel = RecordingChannel()
+    bot = build_bot(make_settings(database_url="sqlite://:memory:"), [channel], clock=clock)
+    await import_file(DEMO_ORG, now=clock.now)
+    return World(bot, channel, clock)

@@ -1,0 +1,97 @@
+"""Test doubles that speak our channel interface for real: a recording channel with injectable
+faults, and a clock the test moves by hand."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.cards import Card, Message, Text
+from bot.channels.base import DeliveryError
+from models import Department, Person
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@dataclass
+class Sent:
+    address: str
+    message: Message
+    key: str
+    ref: dict[str, Any]
+
+
+@dataclass
+class RecordingChannel:
+    """Records every send and card update. ``fail_next`` makes the next N calls fail."""
+
+    name: str = "local"
+    sent: list[Sent] = field(default_factory=list)
+    updates: list[tuple[str, dict[str, Any], Card]] = field(default_factory=list)
+    fail_next: int = 0
+    calls: int = 0
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def person_address(self, person: Person) -> str | None:
+        return person.code
+
+    def group_address(self, department: Department) -> str | None:
+        return "group:" + department.code
+
+    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+        self.calls += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise DeliveryError("platform busy (injected)")
+        ref = {"message_id": next(self._ids)}
+        self.sent.append(Sent(address, message, key, ref))
+        return ref
+
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+        self.calls += 1
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise DeliveryError("platform busy (injected)")
+        self.updates.append((address, ref, card))
+
+    # -- reading what was sent -------------------------------------------------------------
+    def to(self, address: str) -> list[Message]:
+        return [s.message for s in self.sent if s.address == address]
+
+    def texts_to(self, address: str) -> list[str]:
+        return [m.text for m in self.to(address) if isinstance(m, Text)]
+
+    def cards_to(self, address: str) -> list[Card]:
+        return [m for m in self.to(address) if isinstance(m, Card)]
+
+    def last_card(self, address: str, prefix: str = "") -> Card:
+        cards = [c for c in self.cards_to(address) if c.card_id.startswith(prefix)]
+        assert cards, f"no card {prefix!r} sent to {address}"
+        return cards[-1]
+
+    def card_state(self, address: str, card_id: str) -> Card:
+        """What the recipient sees now: the card as last sent or updated."""
+        state = None
+        for s in self.sent:
+            if s.address == address and isinstance(s.message, Card) and s.message.card_id == card_id:
+                state = s.message
+        for addr, _, card in self.updates:
+            if addr == address and card.card_id == card_id:
+                state = card
+        assert state is not None, f"card {card_id} never reached {address}"
+        return state
