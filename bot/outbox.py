@@ -31,7 +31,7 @@ from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
 from bot import texts
-from bot.cards import Card, Message, message_from_json
+from bot.cards import Card, Message, Text, message_from_json
 from bot.channels.base import Channel, DeliveryError, PermanentDeliveryError
 from models import Department, OutboxMessage, OutboxStatus, Person
 
@@ -213,7 +213,8 @@ class Outbox:
                 and row.claimed_until is not None
                 and row.claimed_until <= now
             ):
-                cond = {"status": OutboxStatus.SENDING, "claimed_until": row.claimed_until}
+                # lte, not equality: of two workers reclaiming it, the second sees the new lease
+                cond = {"status": OutboxStatus.SENDING, "claimed_until__lte": now}
             else:
                 continue
             won = await OutboxMessage.filter(id=row.id, attempts=row.attempts, **cond).update(
@@ -327,7 +328,7 @@ class Outbox:
                 attempts=row.attempts,
             )
             if row.notify_on_dead:
-                notice = texts.dead_letter_notice(row.id, _describe(row), error)
+                notice = Text(texts.dead_letter_notice(row.id, _describe(row), error))
                 for admin in await info_center_admins():
                     await self.send(admin, notice, key=f"dead:{row.id}:{admin.id}", now=now,
                                     notify_on_dead=False)

@@ -1,0 +1,82 @@
+"""Inbound dedupe and recovery: an event is processed once, however often it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.app import build_bot
+from bot.events import CardAction, TextMessage
+from models import Decision, Draft, InboundEvent, InboundStatus
+from tests.conftest import World, make_settings
+from tests.fakes import RecordingChannel
+from tests.handlers.test_drafts import DRAFT, submitted
+
+
+async def test_same_event_twice_makes_one_draft(world: World) -> None:
+    event = TextMessage(channel="local", sender="zhangsan", key="m-1",
+                        received_at=world.clock.now, text=DRAFT)
+    assert await world.deliver(event) is True
+    assert await world.deliver(event) is False
+    assert await world.deliver(event) is False
+    assert await Draft.all().count() == 1
+    assert len(world.channel.cards_to("zhangsan")) == 1
+
+
+async def test_two_concurrent_approve_taps_make_one_decision(world: World) -> None:
+    draft = await submitted(world)
+    card = world.channel.last_card("lisi", "ap-")
+    payload = next(b.payload for b in card.buttons if b.label == "通过")
+    taps = [CardAction(channel="local", sender="lisi", key=f"tap-{i}",
+                       received_at=world.clock.now, payload=payload) for i in range(2)]
+    results = await asyncio.gather(*(world.bot.inbox.accept(t) for t in taps))
+    assert results == [True, True]
+    await world.settle()
+    assert await Decision.filter(draft_id=draft.id).count() == 1
+    await draft.refresh_from_db()
+    assert draft.status == "approved"
+    replies = world.texts("lisi")
+    assert sum("已通过稿件" in t for t in replies) == 1
+    assert sum("无需重复操作" in t for t in replies) == 1
+    assert sum("审核通过" in t for t in world.texts("zhangsan")) == 1
+
+
+async def test_approve_and_reject_at_once_make_one_decision(world: World) -> None:
+    draft = await submitted(world)
+    card = world.channel.last_card("lisi", "ap-")
+    taps = [CardAction(channel="local", sender="lisi", key=f"tap-{b.label}",
+                       received_at=world.clock.now, payload=b.payload) for b in card.buttons]
+    await asyncio.gather(*(world.bot.inbox.accept(t) for t in taps))
+    await world.settle()
+    assert await Decision.filter(draft_id=draft.id).count() == 1
+
+
+async def test_acknowledged_but_unprocessed_event_is_processed_after_restart(
+    world: World,
+) -> None:
+    event = TextMessage(channel="local", sender="zhangsan", key="m-crash",
+                        received_at=world.clock.now, text=DRAFT)
+    # The process dies right after the insert that acknowledged the event.
+    await InboundEvent.create(key="local:m-crash", channel="local", kind="text",
+                              payload=event.to_json(), received_at=world.clock.now)
+    channel2 = RecordingChannel()
+    bot2 = build_bot(make_settings(), [channel2], clock=world.clock)
+    assert await bot2.inbox.resume() == 1
+    await bot2.tasks.join()
+    assert await bot2.inbox.resume() == 0
+    await bot2.outbox.drain(world.clock.now)
+    assert await Draft.all().count() == 1
+    assert len(channel2.cards_to("zhangsan")) == 1
+    assert (await InboundEvent.get()).status == InboundStatus.DONE
+
+
+async def test_handler_error_rolls_back_and_tells_the_person(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from handlers import drafts
+
+    async def boom(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(drafts, "load_view", boom)
+    await world.say("zhangsan", DRAFT)
+    assert await Draft.all().count() == 0  # the draft insert was rolled back
+    assert (await InboundEvent.get()).status == InboundStatus.FAILED
+    assert "出错" in world.last_text("zhangsan")

@@ -1,0 +1,107 @@
+"""Outbox delivery: retries, dead letters, order per recipient, and nothing lost across a stop."""
+
+from __future__ import annotations
+
+from bot.app import build_bot
+from bot.cards import Text
+from models import OutboxMessage, OutboxStatus, Person
+from tests.conftest import World, make_settings
+from tests.fakes import RecordingChannel
+from tests.handlers.test_drafts import DRAFT
+
+
+async def test_channel_failing_three_times_then_working_delivers_once(world: World) -> None:
+    world.channel.fail_next = 3
+    await world.say("zhangsan", "帮助")
+    assert world.texts("zhangsan") == []
+    for seconds in (2, 4, 8):  # the backoff steps
+        world.clock.advance(seconds=seconds)
+        await world.settle()
+    assert world.texts("zhangsan") == [world.texts("zhangsan")[0]]
+    assert len(world.texts("zhangsan")) == 1
+    row = await OutboxMessage.get()
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 4)
+    world.clock.advance(minutes=30)
+    await world.settle()
+    assert len(world.texts("zhangsan")) == 1
+
+
+async def test_retry_waits_for_backoff(world: World) -> None:
+    world.channel.fail_next = 1
+    await world.say("zhangsan", "帮助")
+    world.clock.advance(seconds=1)
+    await world.settle()
+    assert world.texts("zhangsan") == []
+    world.clock.advance(seconds=1)
+    await world.settle()
+    assert len(world.texts("zhangsan")) == 1
+
+
+async def test_dead_letter_notifies_information_center_admins(world: World) -> None:
+    world.channel.fail_next = 10**6
+    await world.say("zhangsan", "帮助")
+    for _ in range(12):
+        world.clock.advance(minutes=15)
+        await world.settle()
+        if await OutboxMessage.filter(status=OutboxStatus.DEAD).exists():
+            break
+    dead = await OutboxMessage.get(status=OutboxStatus.DEAD)
+    assert dead.attempts == world.bot.settings.outbox_max_attempts
+    world.channel.fail_next = 0
+    world.clock.advance(minutes=1)
+    await world.settle()
+    for admin in ("wangwu", "zhaoliu"):
+        assert any("投递失败" in t for t in world.texts(admin)), admin
+    assert world.texts("zhangsan") == []  # a dead letter is not resent by itself
+
+
+async def test_one_failing_recipient_does_not_hold_up_others(world: World) -> None:
+    await world.say("zhangsan", DRAFT)
+    world.channel.fail_next = 1
+    # first row of zhangsan's lane fails; lisi's messages still go out in the same round
+    await world.say("lisi", "帮助")
+    assert world.texts("lisi") or world.texts("zhangsan")
+
+
+async def test_order_per_recipient_card_before_its_update(world: World) -> None:
+    await world.say("zhangsan", DRAFT)
+    await world.image("zhangsan", b"img")
+    sent = [s.message for s in world.channel.sent if s.address == "zhangsan"]
+    card_index = next(i for i, m in enumerate(sent) if getattr(m, "card_id", "").startswith("pv-"))
+    assert card_index < len(sent)
+    assert world.channel.updates and world.channel.updates[0][2].card_id == "pv-1-1"
+
+
+async def test_state_committed_before_stop_is_delivered_once_after_restart(world: World) -> None:
+    # Process the submission but stop before the worker delivers anything.
+    await world.say("zhangsan", DRAFT)
+    preview = world.channel.last_card("zhangsan", "pv-")
+    button = next(b for b in preview.buttons if b.label == "提交审核")
+    from bot.events import CardAction
+
+    event = CardAction(channel="local", sender="zhangsan", key="tap-1",
+                       received_at=world.clock.now, payload=button.payload)
+    await world.bot.inbox.accept(event)
+    await world.bot.tasks.join()  # committed: draft pending, card row in the outbox
+    assert world.channel.cards_to("lisi") == []
+    # "restart": a new bot on the same database with a fresh channel
+    channel2 = RecordingChannel()
+    bot2 = build_bot(make_settings(), [channel2], clock=world.clock)
+    await bot2.outbox.drain(world.clock.now)
+    await bot2.outbox.drain(world.clock.now)
+    assert [c.card_id for c in channel2.cards_to("lisi")] == ["ap-1-1"]
+    # and the first bot, if it came back, finds nothing left to send
+    await world.bot.outbox.drain(world.clock.now)
+    assert world.channel.cards_to("lisi") == []
+
+
+async def test_expired_lease_is_reclaimed_once(world: World) -> None:
+    await world.say("zhangsan", "帮助")
+    before = len(world.texts("zhangsan"))
+    person = await Person.get(code="zhangsan")
+    row = await world.bot.outbox.send(person, Text("x"), key="manual", now=world.clock.now)
+    await OutboxMessage.filter(id=row.id).update(status=OutboxStatus.SENDING,
+                                                 claimed_until=world.clock.now)
+    world.clock.advance(seconds=1)
+    await world.settle()
+    assert len(world.texts("zhangsan")) == before + 1
