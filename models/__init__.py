@@ -2,6 +2,9 @@
 
 Imports nothing else of the project (DESIGN.md §4). The tortoise app label is ``models``;
 migrations live in ``models/migrations`` (tortoise's built-in migration engine).
+
+Quirk: tortoise turns the first line of a model's docstring into the table comment, and its
+SQLite migration executor splits statements on ";" — keep ";" out of that first line.
 """
 
 from models.drafts import (

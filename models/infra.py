@@ -18,7 +18,7 @@ class InboundStatus(str, Enum):
 
 
 class InboundEvent(Model):
-    """One row per platform event; the unique key makes a repeated delivery a no-op."""
+    """One row per platform event: the unique key makes a repeated delivery a no-op."""
 
     id = fields.BigIntField(primary_key=True)
     key = fields.CharField(max_length=255, unique=True)
@@ -45,8 +45,8 @@ class OutboxStatus(str, Enum):
 class OutboxMessage(Model):
     """An outgoing message or card update, written in the same transaction as the state change.
 
-    ``lane`` orders delivery: within a lane (one recipient) rows go out in id order.
-    ``body`` is the domain message (text or card), rendered per channel at delivery.
+    lane orders delivery: within a lane (one recipient) rows go out in id order.
+    body is the domain message (text or card), rendered per channel at delivery.
     """
 
     id = fields.BigIntField(primary_key=True)
@@ -80,7 +80,7 @@ class OutboxMessage(Model):
 
 
 class AuditEvent(Model):
-    """Append-only; ``hash`` = sha256(prev_hash + canonical row), checked by ``xmt audit verify``."""
+    """Append-only: hash = sha256(prev_hash + canonical row), checked by xmt audit verify."""
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField()

@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('prev_hash', fields.CharField(max_length=64)),
                 ('hash', fields.CharField(unique=True, max_length=64)),
             ],
-            options={'table': 'audit_event', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Append-only; ``hash`` = sha256(prev_hash + canonical row), checked by ``xmt audit verify``.'},
+            options={'table': 'audit_event', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Append-only: hash = sha256(prev_hash + canonical row), checked by xmt audit verify.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('error', fields.TextField(default='', unique=False)),
             ],
-            options={'table': 'inbound_event', 'app': 'models', 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'One row per platform event; the unique key makes a repeated delivery a no-op.'},
+            options={'table': 'inbound_event', 'app': 'models', 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'One row per platform event: the unique key makes a repeated delivery a no-op.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,125 @@
+"""The whole flow through the simulator's HTTP interface, with the real app, worker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot.app import BOT, create_app
+from bot.org import import_file
+from tests.conftest import DEMO_ORG, make_settings
+
+
+async def _client(aiohttp_client: Any, **kw: Any) -> TestClient:  # type: ignore[type-arg]
+    app = create_app(make_settings(simulator=True), manage_database=False, run_scheduler=False,
+                     **kw)
+    return await aiohttp_client(app)
+
+
+async def send(client: TestClient, who: str, text: str, event_id: str | None = None) -> dict:  # type: ignore[type-arg]
+    resp = await client.post("/sim/api/send",
+                             json={"as": who, "text": text, "id": event_id or uuid.uuid4().hex})
+    assert resp.status == 200
+    return await resp.json()  # type: ignore[no-any-return]
+
+
+async def wait_for(client: TestClient, who: str, pred: Any, timeout: float = 5.0) -> dict:  # type: ignore[type-arg]
+    """Long-poll the person's view until a message satisfies ``pred``; return it."""
+    seen: dict[int, dict[str, Any]] = {}
+    after = 0
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        resp = await client.get("/sim/api/messages", params={"as": who, "after": after, "wait": 1})
+        data = await resp.json()
+        after = data["seq"]
+        for m in data["messages"]:
+            seen[m["id"]] = m
+        for m in seen.values():
+            if pred(m):
+                return m
+    raise AssertionError(f"nothing matched for {who}: {list(seen.values())}")
+
+
+def card(prefix: str, status: str | None = None) -> Any:
+    def pred(m: dict[str, Any]) -> bool:
+        return (m["type"] == "card" and m["card_id"].startswith(prefix)
+                and (status is None or m["status"].startswith(status)))
+    return pred
+
+
+async def tap(client: TestClient, who: str, message: dict, label: str) -> None:  # type: ignore[type-arg]
+    button = next(b for b in message["buttons"] if b["label"] == label)
+    resp = await client.post("/sim/api/tap", json={"as": who, "id": uuid.uuid4().hex,
+                                                   "card_id": message["card_id"],
+                                                   "payload": button["payload"]})
+    assert resp.status == 200 and (await resp.json())["accepted"]
+
+
+async def test_draft_approval_publication_through_the_simulator(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    people = await (await client.get("/sim/api/people")).json()
+    assert {"zhangsan", "lisi", "visitor"} <= {p["code"] for p in people["people"]}
+    await send(client, "zhangsan", "投稿 @某某发布 1 标题\n正文")
+    preview = await wait_for(client, "zhangsan", card("pv-"))
+    await tap(client, "zhangsan", preview, "提交审核")
+    approval = await wait_for(client, "lisi", card("ap-"))
+    await tap(client, "lisi", approval, "通过")
+    await wait_for(client, "lisi", card("ap-", "已通过 · 李四"))
+    await wait_for(client, "zhangsan", lambda m: "审核通过" in m.get("text", ""))
+    await send(client, "zhangsan", "已发布 D1 https://mp.example.org/s/1")
+    await wait_for(client, "zhangsan", lambda m: "已登记" in m.get("text", ""))
+    # the department group chat shows the publication to every member
+    await wait_for(client, "chenqi", lambda m: m["address"] == "group:publicity"
+                   and "发布了新内容" in m.get("text", ""))
+
+
+async def test_same_message_id_twice_is_one_draft(db: str, aiohttp_client: Any) -> None:
+    from models import Draft
+
+    client = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    first = await send(client, "zhangsan", "投稿 @某某发布 1 标题", "same-id")
+    second = await send(client, "zhangsan", "投稿 @某某发布 1 标题", "same-id")
+    assert first == {"accepted": True, "duplicate": False}
+    assert second == {"accepted": False, "duplicate": True}
+    await client.app[BOT].tasks.join()
+    assert await Draft.all().count() == 1
+
+
+async def test_bad_requests_are_refused_and_change_nothing(db: str, aiohttp_client: Any) -> None:
+    from models import InboundEvent
+
+    client = await _client(aiohttp_client)
+    for body in ({}, {"as": "zhangsan"}, {"as": "zhangsan", "text": ""},
+                 {"as": "x" * 100, "text": "hi"}, {"as": "zhangsan", "text": "x" * 20001}):
+        assert (await client.post("/sim/api/send", json=body)).status == 400
+    assert (await client.post("/sim/api/send", data=b"not json")).status == 400
+    assert (await client.post("/sim/api/tap", json={"as": "lisi"})).status == 400
+    assert (await client.get("/sim/api/messages")).status == 400
+    assert await InboundEvent.all().count() == 0
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_stranger_is_told_to_contact_information_center(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    await send(client, "visitor", "你好")
+    await wait_for(client, "visitor", lambda m: "联系信息中心" in m.get("text", ""))
+
+
+async def test_stop_before_delivery_then_restart_delivers_once(db: str, aiohttp_client: Any) -> None:
+    first = await _client(aiohttp_client, run_worker=False)
+    await import_file(DEMO_ORG, now=first.app[BOT].deps.clock())
+    await send(first, "zhangsan", "帮助")
+    await first.app[BOT].tasks.join()
+    await first.close()  # stopped: the reply is committed in the outbox, never sent
+    second = await _client(aiohttp_client)
+    reply = await wait_for(second, "zhangsan", lambda m: m["sender"] == "bot")
+    await asyncio.sleep(0.3)  # give a double delivery every chance to show up
+    data = await (await second.get("/sim/api/messages", params={"as": "zhangsan"})).json()
+    bot_messages = [m for m in data["messages"] if m["sender"] == "bot"]
+    assert [m["id"] for m in bot_messages] == [reply["id"]]

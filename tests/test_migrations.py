@@ -1,0 +1,35 @@
+"""Schema: migrations build a fresh database, leave a current one alone, and match the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from bot.db import close_db, init_db, tortoise_config
+from models import Draft, Person
+
+
+async def test_fresh_and_existing_database_both_end_up_current(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'x.sqlite3'}"
+    await init_db(url)
+    await Person.create(code="a", name="甲")
+    await close_db()
+    await init_db(url)  # existing database: nothing to apply, data kept
+    assert await Person.filter(code="a").count() == 1
+    assert await Draft.all().count() == 0
+    await close_db()
+
+
+async def test_migrations_match_models() -> None:
+    """Fails until ``tortoise -c bot.db.TORTOISE_ORM makemigrations`` is run after a model edit."""
+    config = tortoise_config("sqlite://:memory:")
+    ctx = await Tortoise.init(config=config)
+    try:
+        apps = {label: dict(app) for label, app in config["apps"].items()}
+        changes = await MigrationAutodetector(ctx.apps, apps).changes()
+        assert changes == [], [w.name for w in changes]
+    finally:
+        await connections.close_all()
+        await Tortoise.close_connections()
