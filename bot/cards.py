@@ -53,7 +53,7 @@ class Payload:
         prefix, *values = packed.split(_SEP)
         if prefix != cls.prefix:
             raise PayloadError(f"not a {cls.__name__} payload")
-        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        fields = dataclasses.fields(cls)
         if len(values) != len(fields):
             raise PayloadError(f"{cls.__name__}: expected {len(fields)} values")
         args: dict[str, Any] = {}

@@ -78,16 +78,20 @@ def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_org_export(settings: Settings, args: argparse.Namespace) -> int:
+    exported: dict[str, Any] = {}
+
     async def work() -> int:
-        text = dump_yaml(await export_org())
-        if args.out:
-            Path(args.out).write_text(text, "utf-8")
-            print(f"已导出到 {args.out}")
-        else:
-            sys.stdout.write(text)
+        exported.update(await export_org())
         return 0
 
-    return _with_db(settings, work)
+    _with_db(settings, work)
+    text = dump_yaml(exported)
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+        print(f"已导出到 {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:

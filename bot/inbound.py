@@ -33,7 +33,8 @@ def inbound_key(event: Event) -> str:
 async def find_person(channel: str, sender: str) -> Person | None:
     """Map a chat identity to a person. The local channel uses the person's code."""
     field = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}.get(channel, "code")
-    return await Person.get_or_none(**{field: sender, "active": True})
+    lookup: dict[str, Any] = {field: sender, "active": True}
+    return await Person.get_or_none(**lookup)
 
 
 class Inbox:

@@ -8,6 +8,7 @@ person or account at fault.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -92,13 +93,14 @@ def check_org(org: OrgIn) -> None:
         raise OrgError("departments 中有重复的 code")
     placed: dict[str, str] = {}
     for d in org.departments:
+        heads = [d.head] if d.head else []
         n = len(set(d.officers))
         if not MIN_OFFICERS <= n <= MAX_OFFICERS:
             raise OrgError(
                 f"部门「{d.name}」（{d.code}）有 {n} 名信息员；《管理办法》第七条要求每个部门设置 "
                 f"{MIN_OFFICERS}–{MAX_OFFICERS} 名信息员。"
             )
-        for who in [*( [d.head] if d.head else []), *d.officers, *d.members]:
+        for who in [*heads, *d.officers, *d.members]:
             if who not in people:
                 raise OrgError(f"部门「{d.name}」引用了不存在的人员 {who}")
             if who in placed and placed[who] != d.code:
@@ -110,9 +112,9 @@ def check_org(org: OrgIn) -> None:
     for a in org.accounts:
         if a.department not in codes:
             raise OrgError(f"账号「{a.name}」的部门 {a.department} 不存在")
-        for role, who in (("leader", a.leader), ("admin", a.admin)):
-            if who is not None and who not in people:
-                raise OrgError(f"账号「{a.name}」的 {role} {who} 不存在")
+        for role, ref in (("leader", a.leader), ("admin", a.admin)):
+            if ref is not None and ref not in people:
+                raise OrgError(f"账号「{a.name}」的 {role} {ref} 不存在")
     for ident in ("wecom_userid", "dingtalk_userid"):
         ids = [getattr(p, ident) for p in org.people if getattr(p, ident)]
         if len(set(ids)) != len(ids):
@@ -157,7 +159,8 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[s
 
 
 async def import_file(path: Path, *, now: datetime) -> dict[str, int]:
-    return await import_org(parse_org(path.read_text("utf-8")), now=now)
+    text = await asyncio.to_thread(path.read_text, "utf-8")
+    return await import_org(parse_org(text), now=now)
 
 
 async def export_org() -> dict[str, Any]:

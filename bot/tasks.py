@@ -46,7 +46,7 @@ class TaskRunner:
         """On shutdown: let running work finish, cancel what is still running after ``timeout``."""
         if not self._tasks:
             return
-        done, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
+        _, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
         for task in pending:
             task.cancel()
         if pending:

@@ -8,6 +8,7 @@ one decision; the loser is told who decided and when. Imports no channel.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot import audit, texts
 from bot.cards import Text
@@ -21,7 +22,7 @@ router = Router(name=__name__)
 REASON_PROMPT_TTL = timedelta(hours=24)
 
 
-async def _decide(ctx: Ctx[object], draft_id: int, version: int, outcome: Outcome) -> None:
+async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome) -> None:
     draft = await Draft.get_or_none(id=draft_id)
     if draft is None:
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -66,7 +67,7 @@ async def _decide(ctx: Ctx[object], draft_id: int, version: int, outcome: Outcom
         await ctx.reply(texts.ASK_REJECT_REASON)
 
 
-async def _lost(ctx: Ctx[object], draft_id: int, version: int) -> None:
+async def _lost(ctx: Ctx[Any], draft_id: int, version: int) -> None:
     """The tap lost a race or came late: say who decided, or why nothing can be decided."""
     draft = await Draft.get(id=draft_id)
     decision = await Decision.get_or_none(draft_id=draft_id, version=version)
@@ -81,13 +82,13 @@ async def _lost(ctx: Ctx[object], draft_id: int, version: int) -> None:
 
 
 @router.action(Approve)
-async def on_approve(ctx: Ctx[object], deps: Deps) -> None:
+async def on_approve(ctx: Ctx[Any], deps: Deps) -> None:
     p: Approve = ctx.payload
     await _decide(ctx, p.draft, p.version, Outcome.APPROVE)
 
 
 @router.action(Reject)
-async def on_reject(ctx: Ctx[object], deps: Deps) -> None:
+async def on_reject(ctx: Ctx[Any], deps: Deps) -> None:
     p: Reject = ctx.payload
     await _decide(ctx, p.draft, p.version, Outcome.REJECT)
 

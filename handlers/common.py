@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot import texts
 from bot.cards import Button, Card, Payload
@@ -77,7 +78,7 @@ def parse_draft_ref(word: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def draft_from_args(ctx: Ctx[object], command: str) -> tuple[Draft, str] | None:
+async def draft_from_args(ctx: Ctx[Any], command: str) -> tuple[Draft, str] | None:
     """Read ``D12 rest…`` from the command's arguments; reply and return None when it's wrong."""
     first, _, rest = ctx.args.strip().partition(" ")
     first, _, more = first.partition("\n")
@@ -209,7 +210,7 @@ def category_card(draft: Draft, version: int) -> Card:
     )
 
 
-async def close_card(ctx: Ctx[object], card: Card, status: str, key: str) -> None:
+async def close_card(ctx: Ctx[Any], card: Card, status: str, key: str) -> None:
     """Show ``status`` on every recipient's copy of ``card`` and take its buttons away."""
     await ctx.outbox.update_card(card.closed(status), key=key, now=ctx.now)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from bot import audit, texts
@@ -109,7 +110,7 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(preview_card(await load_view(draft)))
 
 
-async def _ask_category(ctx: Ctx[object], draft: Draft, version: int) -> None:
+async def _ask_category(ctx: Ctx[Any], draft: Draft, version: int) -> None:
     await Prompt.filter(person_id=ctx.person.id).delete()
     await Prompt.create(person_id=ctx.person.id, kind="category",
                         data={"draft": draft.id, "version": version},
@@ -117,7 +118,7 @@ async def _ask_category(ctx: Ctx[object], draft: Draft, version: int) -> None:
     await ctx.reply(category_card(draft, version))
 
 
-async def _set_category(ctx: Ctx[object], draft_id: int, version: int, category: Category) -> None:
+async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Category) -> None:
     draft = await Draft.get_or_none(id=draft_id)
     if draft is None or draft.author_id != ctx.person.id:
         await ctx.reply(texts.NOT_YOUR_CARD)
@@ -135,7 +136,7 @@ async def _set_category(ctx: Ctx[object], draft_id: int, version: int, category:
 
 
 @router.action(ChooseCategory)
-async def on_choose_category(ctx: Ctx[object], deps: Deps) -> None:
+async def on_choose_category(ctx: Ctx[Any], deps: Deps) -> None:
     p: ChooseCategory = ctx.payload
     category = parse_category(p.category)
     if category is None:
@@ -156,7 +157,7 @@ async def on_category_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 
 # -- attachments --------------------------------------------------------------------------------
-async def _attach(ctx: Ctx[object], deps: Deps, kind: AttachmentKind, *, name: str = "",
+async def _attach(ctx: Ctx[Any], deps: Deps, kind: AttachmentKind, *, name: str = "",
                   url: str = "", mime: str = "", data: bytes | None = None) -> None:
     since = ctx.now - timedelta(minutes=deps.settings.attach_window_minutes)
     draft = (
@@ -203,7 +204,7 @@ async def on_link(ctx: Ctx[LinkMessage], deps: Deps) -> None:
 
 
 # -- submit / cancel ----------------------------------------------------------------------------
-async def _own_composing(ctx: Ctx[object], draft_id: int, version: int) -> Draft | None:
+async def _own_composing(ctx: Ctx[Any], draft_id: int, version: int) -> Draft | None:
     draft = await Draft.get_or_none(id=draft_id)
     if draft is None or draft.author_id != ctx.person.id:
         await ctx.reply(texts.NOT_YOUR_CARD)
@@ -220,7 +221,7 @@ async def _own_composing(ctx: Ctx[object], draft_id: int, version: int) -> Draft
 
 
 @router.action(SubmitDraft)
-async def on_submit(ctx: Ctx[object], deps: Deps) -> None:
+async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
     p: SubmitDraft = ctx.payload
     draft = await _own_composing(ctx, p.draft, p.version)
     if draft is None:
@@ -257,7 +258,7 @@ async def on_submit(ctx: Ctx[object], deps: Deps) -> None:
 
 
 @router.action(CancelDraft)
-async def on_cancel(ctx: Ctx[object], deps: Deps) -> None:
+async def on_cancel(ctx: Ctx[Any], deps: Deps) -> None:
     p: CancelDraft = ctx.payload
     draft = await _own_composing(ctx, p.draft, p.version)
     if draft is None:

@@ -24,7 +24,7 @@ class InboundEvent(Model):
     key = fields.CharField(max_length=255, unique=True)
     channel = fields.CharField(max_length=16)
     kind = fields.CharField(max_length=32)
-    payload: dict[str, Any] = fields.JSONField()  # type: ignore[assignment]
+    payload: dict[str, Any] = fields.JSONField()
     status = fields.CharEnumField(InboundStatus, max_length=8, default=InboundStatus.RECEIVED)
     received_at = fields.DatetimeField()
     processed_at = fields.DatetimeField(null=True)
@@ -61,13 +61,13 @@ class OutboxMessage(Model):
     address = fields.CharField(max_length=128, null=True)  # raw channel id (people not on file)
     channel_hint = fields.CharField(max_length=16, null=True)
     card_id = fields.CharField(max_length=128, null=True)
-    body: dict[str, Any] = fields.JSONField()  # type: ignore[assignment]
+    body: dict[str, Any] = fields.JSONField()
     status = fields.CharEnumField(OutboxStatus, max_length=8, default=OutboxStatus.PENDING)
     attempts = fields.SmallIntField(default=0)
     next_attempt_at = fields.DatetimeField()
     claimed_until = fields.DatetimeField(null=True)
     channel = fields.CharField(max_length=16, null=True)  # the channel it went out on
-    ref: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    ref: dict[str, Any] | None = fields.JSONField(null=True)
     last_error = fields.TextField(default="")
     # A dead letter produces a notice to the Information Center unless it is one itself.
     notify_on_dead = fields.BooleanField(default=True)
@@ -87,7 +87,7 @@ class AuditEvent(Model):
     actor = fields.CharField(max_length=128)
     action = fields.CharField(max_length=64)
     subject = fields.CharField(max_length=128, default="")
-    detail: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    detail: dict[str, Any] = fields.JSONField(default=dict)
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64, unique=True)
 
@@ -104,7 +104,7 @@ class Prompt(Model):
     )
     person_id: int
     kind = fields.CharField(max_length=32)
-    data: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    data: dict[str, Any] = fields.JSONField(default=dict)
     expires_at = fields.DatetimeField()
 
     class Meta:

@@ -50,7 +50,7 @@ class Department(Model):
     # foreign key, and tortoise cannot create two tables that reference each other.
     head_id = fields.IntField(null=True, db_index=True)
     # Group chat targets per platform: wecom_webhook_key, wecom_chatid, dingtalk_webhook, ...
-    groups: dict[str, str] = fields.JSONField(default=dict)  # type: ignore[assignment]
+    groups: dict[str, str] = fields.JSONField(default=dict)
 
     class Meta:
         table = "department"
@@ -73,7 +73,7 @@ class Person(Model):
     department_id: int | None
     is_officer = fields.BooleanField(default=False)
     # Extra roles beyond those implied by the department (e.g. "ic_admin").
-    roles: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
+    roles: list[str] = fields.JSONField(default=list)
     active = fields.BooleanField(default=True)
 
     class Meta:

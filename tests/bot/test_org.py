@@ -18,7 +18,7 @@ def demo() -> dict:  # type: ignore[type-arg]
 def test_department_without_officer_is_refused_naming_it() -> None:
     org = demo()
     org["departments"][2]["officers"] = []
-    with pytest.raises(OrgError, match="服务中心.*0 名信息员.*第七条"):
+    with pytest.raises(OrgError, match=r"服务中心.*0 名信息员.*第七条"):
         parse_org(yaml.safe_dump(org, allow_unicode=True))
 
 
@@ -26,7 +26,7 @@ def test_department_with_three_officers_is_refused_naming_it() -> None:
     org = demo()
     org["departments"][1]["officers"] = ["zhangsan", "chenqi", "wujiu"]
     org["departments"][2]["officers"] = ["zhouba"]
-    with pytest.raises(OrgError, match="宣传科.*3 名信息员"):
+    with pytest.raises(OrgError, match=r"宣传科.*3 名信息员"):
         parse_org(yaml.safe_dump(org, allow_unicode=True))
 
 

@@ -24,7 +24,7 @@ from bot.events import CardAction, Event, FileMessage, ImageMessage, LinkMessage
 from models import Department, Person
 
 Accept = Callable[[Event], Awaitable[bool]]
-STRANGER = {"code": "visitor", "name": "访客（不在名单）", "title": "", "department": None,
+STRANGER: dict[str, Any] = {"code": "visitor", "name": "访客（不在名单）", "title": "", "department": None,
             "department_name": "", "roles": []}
 MAX_TEXT = 20_000
 MAX_WAIT = 25.0
