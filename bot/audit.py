@@ -16,6 +16,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from bot import texts
 from models import AuditEvent
 
 GENESIS = "0" * 64
@@ -73,10 +74,10 @@ async def verify(batch: int = 5000) -> VerifyResult:
             return VerifyResult(True, count)
         for row in rows:
             if row.prev_hash != prev:
-                return VerifyResult(False, count, row.id, "prev_hash does not match previous row")
+                return VerifyResult(False, count, row.id, texts.AUDIT_REASON_LINK)
             expected = row_hash(prev, row.at, row.actor, row.action, row.subject, row.detail)
             if row.hash != expected:
-                return VerifyResult(False, count, row.id, "content does not match its hash")
+                return VerifyResult(False, count, row.id, texts.AUDIT_REASON_HASH)
             prev = row.hash
             count += 1
             last_id = row.id

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit
+from bot import audit, texts
 from bot.app import create_app, utc_now
 from bot.db import close_db, init_db
 from bot.logs import configure_logging
@@ -35,7 +35,7 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
-    print(f"xmt-bot 已启动：http://{args.host}:{args.port}/", flush=True)
+    print(texts.cli_started(f"http://{args.host}:{args.port}/"), flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
 
@@ -43,19 +43,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     org_file = Path(args.org)
     if not org_file.exists():
-        print(f"找不到演示组织文件 {org_file}", file=sys.stderr)
+        print(texts.cli_missing_file(org_file), file=sys.stderr)
         return 2
 
     async def load() -> int:
         counts = await import_file(org_file, now=utc_now())
-        print(f"已载入演示组织：{counts['departments']} 个部门、{counts['people']} 人、"
-              f"{counts['accounts']} 个账号")
+        print(texts.cli_org_counts("已载入演示组织：", counts))
         return 0
 
     code = _with_db(settings, load)
     if code:
         return code
-    print(f"聊天模拟器：http://{args.host}:{args.port}/  （按 Ctrl+C 停止）", flush=True)
+    print(texts.cli_simulator(f"http://{args.host}:{args.port}/"), flush=True)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
     return 0
 
@@ -65,13 +64,12 @@ def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
         try:
             counts = await import_file(Path(args.file), now=utc_now())
         except OrgError as exc:
-            print(f"导入被拒绝：{exc}", file=sys.stderr)
+            print(texts.cli_import_refused(exc), file=sys.stderr)
             return 1
         except OSError as exc:
-            print(f"无法读取 {args.file}：{exc.strerror}", file=sys.stderr)
+            print(texts.cli_unreadable(args.file, exc.strerror), file=sys.stderr)
             return 1
-        print(f"已导入：{counts['departments']} 个部门、{counts['people']} 人、"
-              f"{counts['accounts']} 个账号")
+        print(texts.cli_org_counts("已导入：", counts))
         return 0
 
     return _with_db(settings, work)
@@ -88,7 +86,7 @@ def cmd_org_export(settings: Settings, args: argparse.Namespace) -> int:
     text = dump_yaml(exported)
     if args.out:
         Path(args.out).write_text(text, "utf-8")
-        print(f"已导出到 {args.out}")
+        print(texts.cli_exported(args.out))
     else:
         sys.stdout.write(text)
     return 0
@@ -98,43 +96,42 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         result = await audit.verify()
         if result.ok:
-            print(f"审计日志完整：{result.rows} 条记录，哈希链校验通过。")
+            print(texts.cli_audit_ok(result.rows))
             return 0
-        print(f"审计日志校验失败：第 {result.bad_id} 行（id={result.bad_id}）{result.reason}；"
-              f"之前的 {result.rows} 条完好。", file=sys.stderr)
+        print(texts.cli_audit_bad(result.bad_id, result.reason, result.rows), file=sys.stderr)
         return 1
 
     return _with_db(settings, work)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xmt", description="xmt-bot 新媒体平台管理助手")
+    parser = argparse.ArgumentParser(prog="xmt", description=texts.CLI_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def listen(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1）")
-        p.add_argument("--port", type=int, default=None, help="端口（默认 8080）")
+        p.add_argument("--host", default=None, help=texts.CLI_HELP["host"])
+        p.add_argument("--port", type=int, default=None, help=texts.CLI_HELP["port"])
 
-    serve = sub.add_parser("serve", help="启动机器人（回调、模拟器、定时任务）")
+    serve = sub.add_parser("serve", help=texts.CLI_HELP["serve"])
     listen(serve)
     serve.set_defaults(func=cmd_serve)
-    demo = sub.add_parser("demo", help="用内置 SQLite、本地模拟器和演示组织启动")
+    demo = sub.add_parser("demo", help=texts.CLI_HELP["demo"])
     listen(demo)
-    demo.add_argument("--org", default=str(DEMO_ORG), help="演示组织文件")
+    demo.add_argument("--org", default=str(DEMO_ORG), help=texts.CLI_HELP["org_file"])
     demo.set_defaults(func=cmd_demo, demo=True)
 
-    org = sub.add_parser("org", help="组织架构导入导出")
+    org = sub.add_parser("org", help=texts.CLI_HELP["org"])
     org_sub = org.add_subparsers(dest="org_command", metavar="ACTION")
-    imp = org_sub.add_parser("import", help="从 YAML 导入（可重复执行）")
+    imp = org_sub.add_parser("import", help=texts.CLI_HELP["import"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_org_import)
-    exp = org_sub.add_parser("export", help="导出为 YAML")
+    exp = org_sub.add_parser("export", help=texts.CLI_HELP["export"])
     exp.add_argument("--out", default=None)
     exp.set_defaults(func=cmd_org_export)
 
-    aud = sub.add_parser("audit", help="审计日志")
+    aud = sub.add_parser("audit", help=texts.CLI_HELP["audit"])
     aud_sub = aud.add_subparsers(dest="audit_command", metavar="ACTION")
-    ver = aud_sub.add_parser("verify", help="校验审计日志哈希链")
+    ver = aud_sub.add_parser("verify", help=texts.CLI_HELP["verify"])
     ver.set_defaults(func=cmd_audit_verify)
     return parser
 

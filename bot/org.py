@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tortoise.transactions import in_transaction
 
-from bot import audit
+from bot import audit, texts
 from models import Account, Department, Person, Platform
 from models.org import MAX_OFFICERS, MIN_OFFICERS
 
@@ -72,13 +72,13 @@ def parse_org(text: str) -> OrgIn:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise OrgError(f"不是有效的 YAML：{exc}") from None
+        raise OrgError(texts.org_bad_yaml(exc)) from None
     try:
         org = OrgIn.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise OrgError(f"组织文件格式错误（{where}）：{first['msg']}") from None
+        raise OrgError(texts.org_bad_shape(where, first["msg"])) from None
     check_org(org)
     return org
 
@@ -87,38 +87,35 @@ def check_org(org: OrgIn) -> None:
     """Refuse a file that breaks the policy or references someone unknown."""
     people = {p.id for p in org.people}
     if len(people) != len(org.people):
-        raise OrgError("people 中有重复的 id")
+        raise OrgError(texts.org_duplicate("people", "id"))
     codes = [d.code for d in org.departments]
     if len(set(codes)) != len(codes):
-        raise OrgError("departments 中有重复的 code")
+        raise OrgError(texts.org_duplicate("departments", "code"))
     placed: dict[str, str] = {}
     for d in org.departments:
         heads = [d.head] if d.head else []
         n = len(set(d.officers))
         if not MIN_OFFICERS <= n <= MAX_OFFICERS:
-            raise OrgError(
-                f"部门「{d.name}」（{d.code}）有 {n} 名信息员；《管理办法》第七条要求每个部门设置 "
-                f"{MIN_OFFICERS}–{MAX_OFFICERS} 名信息员。"
-            )
+            raise OrgError(texts.org_officer_count(d.name, d.code, n, MIN_OFFICERS, MAX_OFFICERS))
         for who in [*heads, *d.officers, *d.members]:
             if who not in people:
-                raise OrgError(f"部门「{d.name}」引用了不存在的人员 {who}")
+                raise OrgError(texts.org_unknown_person(d.name, who))
             if who in placed and placed[who] != d.code:
-                raise OrgError(f"人员 {who} 同时属于「{placed[who]}」和「{d.code}」")
+                raise OrgError(texts.org_two_departments(who, placed[who], d.code))
             placed[who] = d.code
     names = [a.name for a in org.accounts]
     if len(set(names)) != len(names):
-        raise OrgError("accounts 中有重复的账号名称")
+        raise OrgError(texts.org_duplicate("accounts", "name"))
     for a in org.accounts:
         if a.department not in codes:
-            raise OrgError(f"账号「{a.name}」的部门 {a.department} 不存在")
+            raise OrgError(texts.org_unknown_department(a.name, a.department))
         for role, ref in (("leader", a.leader), ("admin", a.admin)):
             if ref is not None and ref not in people:
-                raise OrgError(f"账号「{a.name}」的 {role} {ref} 不存在")
+                raise OrgError(texts.org_unknown_role_person(a.name, role, ref))
     for ident in ("wecom_userid", "dingtalk_userid"):
         ids = [getattr(p, ident) for p in org.people if getattr(p, ident)]
         if len(set(ids)) != len(ids):
-            raise OrgError(f"people 中有重复的 {ident}")
+            raise OrgError(texts.org_duplicate("people", ident))
 
 
 async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[str, int]:

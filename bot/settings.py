@@ -1,7 +1,7 @@
 """Settings from ``XMT_*`` environment variables and a ``.env`` file (DESIGN.md §5).
 
 Owns validation: a bad value or a partly configured channel is a start-up error whose message
-names the variable. Imports nothing else of the project.
+names the variable. Imports only the texts module of the project.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import texts
 
 DEFAULT_DB_PATH = Path("var") / "xmt.sqlite3"
 
@@ -128,4 +130,4 @@ def load_settings(**overrides: object) -> Settings:
             name = env_name(loc[0]) if loc else "XMT_*"
             msg = err["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {msg}" if loc else msg)
-        raise SettingsError("配置错误 / configuration error:\n  " + "\n  ".join(lines)) from None
+        raise SettingsError(texts.SETTINGS_ERROR + "\n  " + "\n  ".join(lines)) from None

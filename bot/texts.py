@@ -321,3 +321,135 @@ def dead_letter_notice(row_id: int, what: str, error: str) -> str:
         f"【投递失败】消息 #{row_id}（{what}）多次发送失败，已停止重试。\n"
         f"原因：{error[:200]}\n请检查渠道配置或收件人的账号绑定。"
     )
+
+
+# -- command words (the first is what help shows; the rest are aliases) ---------------------------
+CMD_DRAFT = ("投稿", "draft", "submit")
+CMD_REVISE = ("修改", "revise", "edit")
+CMD_WITHDRAW = ("撤回", "withdraw")
+CMD_PUBLISHED = ("已发布", "published")
+CMD_MINE = ("我的", "mine", "my")
+CMD_PENDING = ("待审", "pending", "todo")
+CMD_HELP = ("帮助", "help", "?", "？")
+
+ATTACHMENT_KIND_NAMES = {"image": "图片", "file": "文件", "link": "链接"}
+DEFAULT_IMAGE_NAME = "图片"
+ACCOUNT_PLACEHOLDER = "账号名称"
+HEAD_PLACEHOLDER = "部门负责人"
+
+
+def category_words(code: str, name: str) -> tuple[str, ...]:
+    """What a person may type for a category: 1, 动态服务, 类别1, (1), （1）, 1动态服务."""
+    return (code, name, f"类别{code}", f"({code})", f"（{code}）", f"{code}{name}")
+
+
+def version_label(number: int) -> str:
+    return f"第 {number} 版"
+
+
+def category_card_title(ref: str) -> str:
+    return f"选择类别 {ref}"
+
+
+def category_chosen(code: str) -> str:
+    return f"类别：{category_label(code)}"
+
+
+# -- simulator ------------------------------------------------------------------------------------
+STRANGER_NAME = "访客（不在名单）"
+
+
+def group_chat_name(department: str) -> str:
+    return f"{department}工作群"
+
+
+# -- organisation file (xmt org import) -----------------------------------------------------------
+def org_bad_yaml(error: object) -> str:
+    return f"不是有效的 YAML：{error}"
+
+
+def org_bad_shape(where: str, message: str) -> str:
+    return f"组织文件格式错误（{where}）：{message}"
+
+
+def org_duplicate(section: str, what: str) -> str:
+    return f"{section} 中有重复的 {what}"
+
+
+def org_officer_count(name: str, code: str, n: int, low: int, high: int) -> str:
+    return (f"部门「{name}」（{code}）有 {n} 名信息员；《管理办法》第七条要求每个部门设置 "
+            f"{low}–{high} 名信息员。")
+
+
+def org_unknown_person(department: str, who: str) -> str:
+    return f"部门「{department}」引用了不存在的人员 {who}"
+
+
+def org_two_departments(who: str, first: str, second: str) -> str:
+    return f"人员 {who} 同时属于「{first}」和「{second}」"
+
+
+def org_unknown_department(account: str, department: str) -> str:
+    return f"账号「{account}」的部门 {department} 不存在"
+
+
+def org_unknown_role_person(account: str, role: str, who: str) -> str:
+    return f"账号「{account}」的 {role} {who} 不存在"
+
+
+# -- command line ---------------------------------------------------------------------------------
+CLI_DESCRIPTION = "xmt-bot 新媒体平台管理助手"
+CLI_HELP = {
+    "host": "监听地址（默认 127.0.0.1）",
+    "port": "端口（默认 8080）",
+    "serve": "启动机器人（回调、模拟器、定时任务）",
+    "demo": "用内置 SQLite、本地模拟器和演示组织启动",
+    "org_file": "演示组织文件",
+    "org": "组织架构导入导出",
+    "import": "从 YAML 导入（可重复执行）",
+    "export": "导出为 YAML",
+    "audit": "审计日志",
+    "verify": "校验审计日志哈希链",
+}
+SETTINGS_ERROR = "配置错误 / configuration error:"
+
+
+def cli_started(url: str) -> str:
+    return f"xmt-bot 已启动：{url}"
+
+
+def cli_simulator(url: str) -> str:
+    return f"聊天模拟器：{url}  （按 Ctrl+C 停止）"
+
+
+def cli_missing_file(path: object) -> str:
+    return f"找不到文件 {path}"
+
+
+def cli_unreadable(path: object, error: object) -> str:
+    return f"无法读取 {path}：{error}"
+
+
+def cli_org_counts(prefix: str, counts: dict[str, int]) -> str:
+    return (f"{prefix}{counts['departments']} 个部门、{counts['people']} 人、"
+            f"{counts['accounts']} 个账号")
+
+
+def cli_import_refused(error: object) -> str:
+    return f"导入被拒绝：{error}"
+
+
+def cli_exported(path: object) -> str:
+    return f"已导出到 {path}"
+
+
+def cli_audit_ok(rows: int) -> str:
+    return f"审计日志完整：{rows} 条记录，哈希链校验通过。"
+
+
+def cli_audit_bad(bad_id: int | None, reason: str, rows: int) -> str:
+    return f"审计日志校验失败：id={bad_id} 的记录{reason}；之前的 {rows} 条完好。"
+
+
+AUDIT_REASON_LINK = "与上一条记录的哈希链接不上（前面有记录被删改）"
+AUDIT_REASON_HASH = "内容与其哈希不符（被修改过）"

@@ -62,7 +62,7 @@ class Reject(Payload, prefix="rj"):
 # -- parsing -----------------------------------------------------------------------------------
 _CATEGORY_WORDS: dict[str, Category] = {}
 for _code, _name in texts.CATEGORY_NAMES.items():
-    for _word in (_code, _name, f"类别{_code}", f"({_code})", f"（{_code}）", f"{_code}{_name}"):
+    for _word in texts.category_words(_code, _name):
         _CATEGORY_WORDS[_word] = Category(_code)
 
 
@@ -163,7 +163,7 @@ def _fields(view: DraftView) -> tuple[tuple[str, str], ...]:
         (texts.FIELD_ATTACHMENTS, _summary(view)),
     ]
     if view.version.number > 1:
-        rows.append((texts.FIELD_VERSION, f"第 {view.version.number} 版"))
+        rows.append((texts.FIELD_VERSION, texts.version_label(view.version.number)))
     return tuple(rows)
 
 
@@ -200,7 +200,7 @@ def approval_card(view: DraftView) -> Card:
 def category_card(draft: Draft, version: int) -> Card:
     return Card(
         card_id=category_card_id(draft.id, version),
-        title=f"选择类别 {draft.ref}",
+        title=texts.category_card_title(draft.ref),
         body=texts.ASK_CATEGORY,
         fields=tuple((code, texts.CATEGORY_DESCRIPTIONS[code]) for code in texts.CATEGORY_NAMES),
         buttons=tuple(

@@ -62,12 +62,12 @@ async def _officer_accounts(person: Person) -> list[Account]:
     return await Account.filter(department_id=person.department_id).order_by("id")
 
 
-@router.command("投稿", "draft", "submit")
+@router.command(*texts.CMD_DRAFT)
 async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
     first_line, _, rest = ctx.args.partition("\n")
     tokens = first_line.split(maxsplit=1)
     own = await _officer_accounts(ctx.person)
-    example = own[0].name if own else "账号名称"
+    example = own[0].name if own else texts.ACCOUNT_PLACEHOLDER
     if tokens and tokens[0][0] in "@＠":
         name = tokens[0][1:]
         tail = tokens[1] if len(tokens) > 1 else ""
@@ -130,7 +130,7 @@ async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Ca
     await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
     await stamp(draft, ctx.now)
     await close_card(ctx, category_card(draft, version),
-                     f"类别：{texts.category_label(category.value)}",
+                     texts.category_chosen(category.value),
                      key=f"cat:{draft.id}:{version}:{ctx.event.key}")
     await ctx.reply(preview_card(await load_view(draft)))
 
@@ -176,7 +176,7 @@ async def _attach(ctx: Ctx[Any], deps: Deps, kind: AttachmentKind, *, name: str 
     )
     await stamp(draft, ctx.now)
     view = await load_view(draft)
-    what = {"image": "图片", "file": "文件", "link": "链接"}[kind.value]
+    what = texts.ATTACHMENT_KIND_NAMES[kind.value]
     await ctx.reply(texts.attached(draft.ref, f"{what} {name or url}".strip(),
                                    len(view.attachments)))
     if view.version.category is not None:
@@ -187,8 +187,8 @@ async def _attach(ctx: Ctx[Any], deps: Deps, kind: AttachmentKind, *, name: str 
 @router.on(ImageMessage)
 async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
     e = ctx.event
-    await _attach(ctx, deps, AttachmentKind.IMAGE, name=e.name or "图片", url=e.url, mime=e.mime,
-                  data=e.data)
+    await _attach(ctx, deps, AttachmentKind.IMAGE, name=e.name or texts.DEFAULT_IMAGE_NAME,
+                  url=e.url, mime=e.mime, data=e.data)
 
 
 @router.on(FileMessage)
@@ -215,7 +215,7 @@ async def _own_composing(ctx: Ctx[Any], draft_id: int, version: int) -> Draft | 
     if draft.status != DraftStatus.COMPOSING:
         await ctx.reply(texts.not_pending(draft.ref, draft.status.value)
                         if draft.status != DraftStatus.PENDING
-                        else texts.submitted(draft.ref, "部门负责人"))
+                        else texts.submitted(draft.ref, texts.HEAD_PLACEHOLDER))
         return None
     return draft
 
@@ -276,9 +276,9 @@ async def on_cancel(ctx: Ctx[Any], deps: Deps) -> None:
 
 
 # -- 撤回 / 修改 ---------------------------------------------------------------------------------
-@router.command("撤回", "withdraw")
+@router.command(*texts.CMD_WITHDRAW)
 async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await draft_from_args(ctx, "撤回")
+    found = await draft_from_args(ctx, texts.CMD_WITHDRAW[0])
     if found is None:
         return
     draft, _ = found
@@ -301,9 +301,9 @@ async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await ctx.reply(texts.withdrawn(draft.ref))
 
 
-@router.command("修改", "revise", "edit")
+@router.command(*texts.CMD_REVISE)
 async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await draft_from_args(ctx, "修改")
+    found = await draft_from_args(ctx, texts.CMD_REVISE[0])
     if found is None:
         return
     draft, text = found
@@ -367,9 +367,9 @@ async def _approved_hash(view: DraftView) -> str | None:
     return current
 
 
-@router.command("已发布", "published")
+@router.command(*texts.CMD_PUBLISHED)
 async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await draft_from_args(ctx, "已发布")
+    found = await draft_from_args(ctx, texts.CMD_PUBLISHED[0])
     if found is None:
         return
     draft, link = found
@@ -414,7 +414,7 @@ async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 
 # -- 我的 ---------------------------------------------------------------------------------------
-@router.command("我的", "mine", "my")
+@router.command(*texts.CMD_MINE)
 async def on_mine(ctx: Ctx[TextMessage], deps: Deps) -> None:
     drafts = await Draft.filter(author_id=ctx.person.id).order_by("-id").limit(MINE_LIMIT)
     if not drafts:
@@ -447,7 +447,7 @@ async def pending_for_head(person: Person) -> list[Draft] | None:
                               account__department_id__in=list(dept_ids)).order_by("id")
 
 
-@router.command("待审", "pending", "todo")
+@router.command(*texts.CMD_PENDING)
 async def on_pending(ctx: Ctx[TextMessage], deps: Deps) -> None:
     drafts = await pending_for_head(ctx.person)
     if drafts is None:

@@ -9,7 +9,7 @@ from bot.router import Ctx, Deps, Router
 router = Router(name=__name__)
 
 
-@router.command("帮助", "help", "?", "？")
+@router.command(*texts.CMD_HELP)
 async def on_help(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await ctx.reply(texts.HELP)
 

@@ -19,12 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import texts
 from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
 from bot.events import CardAction, Event, FileMessage, ImageMessage, LinkMessage, TextMessage
 from models import Department, Person
 
 Accept = Callable[[Event], Awaitable[bool]]
-STRANGER: dict[str, Any] = {"code": "visitor", "name": "访客（不在名单）", "title": "", "department": None,
+STRANGER: dict[str, Any] = {"code": "visitor", "name": texts.STRANGER_NAME, "title": "", "department": None,
             "department_name": "", "roles": []}
 MAX_TEXT = 20_000
 MAX_WAIT = 25.0
@@ -72,7 +73,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
                 "department": dept.code if dept else None,
                 "department_name": dept.name if dept else "", "roles": roles,
             })
-        groups = [{"address": GROUP_PREFIX + d.code, "name": f"{d.name}工作群",
+        groups = [{"address": GROUP_PREFIX + d.code, "name": texts.group_chat_name(d.name),
                    "department": d.code} for d in depts.values()]
         return web.json_response({"people": [*rows, STRANGER], "groups": groups})
 
