@@ -32,7 +32,7 @@ from tortoise.transactions import in_transaction
 
 from bot import texts
 from bot.cards import Card, Message, Text, message_from_json
-from bot.channels.base import Channel, DeliveryError, PermanentDeliveryError
+from bot.channels.base import CardGone, Channel, DeliveryError, PermanentDeliveryError
 from models import Department, OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger("xmt.outbox")
@@ -298,7 +298,13 @@ class Outbox:
             if channel is None or original.ref is None:
                 continue
             row.channel = channel.name
-            await channel.update_card(original.ref["address"], original.ref, card)
+            address = original.ref["address"]
+            try:
+                await channel.update_card(address, original.ref, card)
+            except CardGone:
+                # The platform will not update this copy any more (an expired single-use
+                # response code, a restarted simulator): show the outcome as a new message.
+                await channel.send(address, card, key=f"{row.key}:resend")
         return None
 
     async def _failed(

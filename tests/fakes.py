@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cards import Card, Message, Text
-from bot.channels.base import DeliveryError
+from bot.channels.base import CardGone, DeliveryError
 from models import Department, Person
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -44,6 +44,7 @@ class RecordingChannel:
     sent: list[Sent] = field(default_factory=list)
     updates: list[tuple[str, dict[str, Any], Card]] = field(default_factory=list)
     fail_next: int = 0
+    cards_gone: bool = False  # updates answer "this card can no longer be updated"
     calls: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -67,6 +68,8 @@ class RecordingChannel:
         if self.fail_next > 0:
             self.fail_next -= 1
             raise DeliveryError("platform busy (injected)")
+        if self.cards_gone:
+            raise CardGone("response code expired (injected)")
         self.updates.append((address, ref, card))
 
     # -- reading what was sent -------------------------------------------------------------

@@ -105,3 +105,36 @@ async def test_expired_lease_is_reclaimed_once(world: World) -> None:
     world.clock.advance(seconds=1)
     await world.settle()
     assert len(world.texts("zhangsan")) == before + 1
+
+
+async def test_card_that_can_no_longer_be_updated_gets_the_outcome_as_a_new_message(
+    world: World,
+) -> None:
+    from tests.handlers.test_drafts import submitted
+
+    await submitted(world)
+    world.channel.cards_gone = True
+    await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "通过")
+    outcome = world.channel.cards_to("lisi")[-1]
+    assert outcome.card_id == "ap-1-1" and outcome.status.startswith("已通过") and not outcome.buttons
+    assert not await OutboxMessage.filter(status=OutboxStatus.DEAD).exists()
+
+
+async def test_two_instances_draining_at_once_deliver_each_row_once(world: World) -> None:
+    import asyncio
+
+    people = await Person.all()
+    for i in range(60):
+        await world.bot.outbox.send(people[i % len(people)], Text(f"m{i}"), key=f"bulk{i}",
+                                    now=world.clock.now)
+    a = RecordingChannel()
+    b = RecordingChannel(sent=a.sent)  # one list: the order in it is the delivery order
+    bot_a = build_bot(make_settings(), [a], clock=world.clock)
+    bot_b = build_bot(make_settings(), [b], clock=world.clock)
+    await asyncio.gather(bot_a.outbox.drain(world.clock.now), bot_b.outbox.drain(world.clock.now))
+    keys = [s.key for s in a.sent]
+    assert sorted(keys) == sorted(f"bulk{i}" for i in range(60))
+    assert a.calls + b.calls == 60  # no row was even attempted twice
+    for person in people:  # per recipient, in the order they were queued
+        order = [int(s.key.removeprefix("bulk")) for s in a.sent if s.address == person.code]
+        assert order == sorted(order)
