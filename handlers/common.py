@@ -78,8 +78,11 @@ def parse_draft_ref(word: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def draft_from_args(ctx: Ctx[Any], command: str) -> tuple[Draft, str] | None:
-    """Read ``D12 rest…`` from the command's arguments; reply and return None when it's wrong."""
+async def draft_from_args(
+    ctx: Ctx[Any], command: str, *, author_only: bool = False
+) -> tuple[Draft, str] | None:
+    """Read ``D12 rest…`` from the command's arguments; reply and return None when it's wrong
+    (no such draft, or — with ``author_only`` — someone else's)."""
     first, _, rest = ctx.args.strip().partition(" ")
     first, _, more = first.partition("\n")
     rest = (more + "\n" + rest).strip() if more else rest.strip()
@@ -90,6 +93,9 @@ async def draft_from_args(ctx: Ctx[Any], command: str) -> tuple[Draft, str] | No
     draft = await Draft.get_or_none(id=draft_id) if draft_id else None
     if draft is None:
         await ctx.reply(texts.unknown_draft(first))
+        return None
+    if author_only and draft.author_id != ctx.person.id:
+        await ctx.reply(texts.only_author(draft.ref))
         return None
     return draft, rest
 

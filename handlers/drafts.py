@@ -278,13 +278,10 @@ async def on_cancel(ctx: Ctx[Any], deps: Deps) -> None:
 # -- 撤回 / 修改 ---------------------------------------------------------------------------------
 @router.command(*texts.CMD_WITHDRAW)
 async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await draft_from_args(ctx, texts.CMD_WITHDRAW[0])
+    found = await draft_from_args(ctx, texts.CMD_WITHDRAW[0], author_only=True)
     if found is None:
         return
     draft, _ = found
-    if draft.author_id != ctx.person.id:
-        await ctx.reply(texts.only_author(draft.ref))
-        return
     was_pending = draft.status == DraftStatus.PENDING
     if not await Draft.transition(draft.id, DraftStatus.WITHDRAWN, ctx.now,
                                   at_version=draft.version):
@@ -303,13 +300,10 @@ async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 @router.command(*texts.CMD_REVISE)
 async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await draft_from_args(ctx, texts.CMD_REVISE[0])
+    found = await draft_from_args(ctx, texts.CMD_REVISE[0], author_only=True)
     if found is None:
         return
     draft, text = found
-    if draft.author_id != ctx.person.id:
-        await ctx.reply(texts.only_author(draft.ref))
-        return
     if not text:
         await ctx.reply(texts.revise_needs_text(draft.ref))
         return
