@@ -24,13 +24,13 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
-	scripts/with-postgres $(BIN)/python -m pytest -q -m "not browser"
+	scripts/with-postgres $(BIN)/python -m pytest -q
 
 test-sqlite: install
 	$(BIN)/python -m pytest -q
 
 test-postgres: install
-	scripts/with-postgres $(BIN)/python -m pytest -q -m "not browser"
+	scripts/with-postgres $(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python bench/submit_to_card.py

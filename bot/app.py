@@ -78,7 +78,7 @@ def create_app(
     all_channels: list[Channel] = list(channels)
     local: LocalChannel | None = None
     if settings.simulator_enabled and not any(c.name == "local" for c in all_channels):
-        local = LocalChannel(clock)
+        local = LocalChannel(clock, settings.tz)
         all_channels.append(local)
     bot = build_bot(settings, all_channels, clock=clock)
 

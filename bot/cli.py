@@ -36,7 +36,8 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
     print(texts.cli_started(f"http://{args.host}:{args.port}/"), flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    # handler_cancellation: open long polls of the simulator must not hold up a stop
+    web.run_app(app, host=args.host, port=args.port, print=None, handler_cancellation=True)
     return 0
 
 
@@ -55,7 +56,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if code:
         return code
     print(texts.cli_simulator(f"http://{args.host}:{args.port}/"), flush=True)
-    web.run_app(create_app(settings), host=args.host, port=args.port, print=None)
+    web.run_app(create_app(settings), host=args.host, port=args.port, print=None,
+                handler_cancellation=True)
     return 0
 
 

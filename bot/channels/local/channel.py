@@ -11,7 +11,7 @@ import asyncio
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bot.cards import Card, Message
@@ -41,8 +41,9 @@ class SimMessage:
 class LocalChannel:
     name = "local"
 
-    def __init__(self, clock: Any) -> None:
+    def __init__(self, clock: Any, tz: tzinfo = UTC) -> None:
         self.clock = clock
+        self.tz = tz  # the page shows the organisation's local time, as the cards do
         self._messages: deque[SimMessage] = deque(maxlen=MAX_MESSAGES)
         self._by_id: dict[int, SimMessage] = {}
         self._ids = itertools.count(1)
@@ -99,7 +100,7 @@ class LocalChannel:
 
     async def _store(self, address: str, sender: str, body: dict[str, Any]) -> SimMessage:
         msg = SimMessage(id=next(self._ids), seq=next(self._seq), address=address, sender=sender,
-                         body=body, at=self.clock())
+                         body=body, at=self.clock().astimezone(self.tz))
         if len(self._messages) == self._messages.maxlen:
             self._by_id.pop(self._messages[0].id, None)
         self._messages.append(msg)

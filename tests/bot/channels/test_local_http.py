@@ -123,3 +123,13 @@ async def test_stop_before_delivery_then_restart_delivers_once(db: str, aiohttp_
     data = await (await second.get("/sim/api/messages", params={"as": "zhangsan"})).json()
     bot_messages = [m for m in data["messages"] if m["sender"] == "bot"]
     assert [m["id"] for m in bot_messages] == [reply["id"]]
+
+
+async def test_simulator_shows_times_in_the_organisation_time_zone(db: str, aiohttp_client: Any) -> None:
+    from datetime import UTC, datetime
+
+    client = await _client(aiohttp_client, clock=lambda: datetime(2026, 11, 26, 2, 30, tzinfo=UTC))
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    await send(client, "zhangsan", "帮助")
+    reply = await wait_for(client, "zhangsan", lambda m: m["sender"] == "bot")
+    assert reply["at"].startswith("2026-11-26T10:30:00") and reply["at"].endswith("+08:00")
