@@ -116,6 +116,10 @@ def create_app(
 
     app.router.add_get("/healthz", healthz)
     if local is not None:
+        if settings.host not in ("127.0.0.1", "localhost", "::1"):
+            # The simulator lets anyone act as anyone: it is for trying the bot, not for a network.
+            log.warning("the chat simulator is on and listening on %s: anyone who reaches it "
+                        "can act as any person; set XMT_SIMULATOR=0 outside a demo", settings.host)
         app[LOCAL] = local
         local_routes.setup(app, local, bot.inbox.accept)
     return app

@@ -77,17 +77,17 @@ class Inbox:
                 ).update(status=InboundStatus.DONE, processed_at=now)
                 if not claimed:
                     return  # another worker or instance took it
-                await self.handle(event, now)
+                await self.handle(event, now, row_id)
         except Exception as exc:
             log.exception("event %s failed", inbound_key(event))
             await self._failed(row_id, event, now, exc)
         self.deps.outbox.wake()
 
-    async def handle(self, event: Event, now: datetime) -> None:
+    async def handle(self, event: Event, now: datetime, row_id: int) -> None:
         """Route one event to its handler (inside the caller's transaction)."""
         person = await find_person(event.channel, event.sender)
         if person is None:
-            await self._stranger(event, now)
+            await self._stranger(event, now, row_id)
             return
         prompt = await Prompt.get_or_none(person_id=person.id)
         if prompt is not None and prompt.expires_at <= now:
@@ -103,11 +103,13 @@ class Inbox:
             return
         await route.handler(ctx, self.deps)
 
-    async def _stranger(self, event: Event, now: datetime) -> None:
+    async def _stranger(self, event: Event, now: datetime, row_id: int) -> None:
         """Someone not in the organisation: an audit line and a pointer to the Information
-        Center, sent straight to the channel identity (no person row is created)."""
+        Center, sent straight to the channel identity. What they wrote is not kept: the event
+        row keeps only its key (for dedupe)."""
         await audit.record(f"{event.channel}:{event.sender}", "stranger_message", event.kind,
                            now=now)
+        await InboundEvent.filter(id=row_id).update(payload={})
         await self.deps.outbox.send_to_address(
             event.channel, event.sender, Text(texts.NOT_IN_ORG),
             key=f"{inbound_key(event)}:stranger", now=now,

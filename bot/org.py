@@ -138,6 +138,12 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[s
             for who in members:
                 await Person.filter(id=persons[who].id).update(
                     department_id=dept.id, is_officer=who in d.officers)
+        # Someone the file lists in no department no longer belongs to one (and is no officer).
+        placed = {who for d in org.departments
+                  for who in [*([d.head] if d.head else []), *d.officers, *d.members]}
+        unplaced = [persons[p.id].id for p in org.people if p.id not in placed]
+        if unplaced:
+            await Person.filter(id__in=unplaced).update(department_id=None, is_officer=False)
         for a in org.accounts:
             await Account.update_or_create(
                 defaults={

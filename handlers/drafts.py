@@ -52,6 +52,7 @@ from models import (
 router = Router(name=__name__)
 
 CATEGORY_PROMPT_TTL = timedelta(minutes=30)
+DRAFT_TEXT_PROMPT_TTL = timedelta(minutes=30)
 MINE_LIMIT = 10
 
 
@@ -94,8 +95,19 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
     first_text = after_cat if category else tail
     text = "\n".join(part for part in (first_text.strip(), rest.strip()) if part)
     if not text:
-        await ctx.reply(texts.DRAFT_NO_TEXT.format(account=account.name))
+        # On a phone, Enter often sends: take the body from the next message.
+        await Prompt.filter(person_id=ctx.person.id).delete()
+        await Prompt.create(person_id=ctx.person.id, kind="draft_text",
+                            data={"account": account.id,
+                                  "category": category.value if category else None},
+                            expires_at=ctx.now + DRAFT_TEXT_PROMPT_TTL)
+        await ctx.reply(texts.ask_draft_text(account.name))
         return
+    await _create_draft(ctx, account, category, text)
+
+
+async def _create_draft(ctx: Ctx[Any], account: Account, category: Category | None,
+                        text: str) -> None:
     draft = await Draft.create(account_id=account.id, author_id=ctx.person.id,
                                created_at=ctx.now, updated_at=ctx.now)
     await DraftVersion.create(draft_id=draft.id, number=1, category=category, text=text,
@@ -108,6 +120,19 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await _ask_category(ctx, draft, 1)
     else:
         await ctx.reply(preview_card(await load_view(draft)))
+
+
+@router.on(TextMessage, prompt="draft_text")
+async def on_draft_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    assert ctx.prompt is not None
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    account = await Account.get_or_none(id=int(ctx.prompt.data["account"]))
+    if account is None or account.status != AccountStatus.OPERATING:
+        await ctx.reply(texts.account_not_operating(account.name, account.status.value)
+                        if account else texts.EXPIRED_BUTTON)
+        return
+    code = ctx.prompt.data.get("category")
+    await _create_draft(ctx, account, Category(code) if code else None, ctx.event.text.strip())
 
 
 async def _ask_category(ctx: Ctx[Any], draft: Draft, version: int) -> None:

@@ -51,6 +51,13 @@ async def test_import_twice_is_idempotent_and_export_round_trips(db: str) -> Non
     assert await Account.all().count() == 3
     publicity = await Department.get(code="publicity")
     assert publicity.head_id == (await Person.get(code="lisi")).id
+    # An officer dropped from every department loses the role.
+    changed = yaml.safe_load(DEMO_ORG.read_text("utf-8"))
+    changed["departments"][1]["officers"] = ["zhangsan"]
+    await import_org(parse_org(yaml.safe_dump(changed, allow_unicode=True)), now=now)
+    chenqi = await Person.get(code="chenqi")
+    assert (chenqi.department_id, chenqi.is_officer) == (None, False)
+    await import_org(org, now=now)
     exported = await export_org()
     again = parse_org(yaml.safe_dump(exported, allow_unicode=True))
     assert again.model_dump() == org.model_dump()

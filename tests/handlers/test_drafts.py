@@ -209,9 +209,18 @@ async def test_draft_refusals_say_why(world: World) -> None:
     assert world.last_text("wujiu") == texts.not_officer_of("某某发布", "宣传科")
     await world.say("lisi", "投稿 @某某发布 1 标题")
     assert world.last_text("lisi") == texts.not_officer_of("某某发布", "宣传科")
-    await world.say("zhangsan", "投稿 @某某发布 1")
-    assert "请把稿件正文写在命令后面" in world.last_text("zhangsan")
     assert await Draft.all().count() == 0
+
+
+async def test_draft_body_may_come_in_the_next_message(world: World) -> None:
+    await world.say("zhangsan", "投稿 @某某发布 2")
+    assert world.last_text("zhangsan") == texts.ask_draft_text("某某发布")
+    assert await Draft.all().count() == 0
+    await world.say("zhangsan", "校园开放日\n欢迎参观")
+    preview = world.channel.last_card("zhangsan", "pv-")
+    assert preview.subtitle == "校园开放日" and ("类别", "2 形象文化") in preview.fields
+    await world.say("zhangsan", "又一条消息")  # the prompt is used up
+    assert world.last_text("zhangsan") == texts.UNKNOWN_COMMAND
 
 
 async def test_draft_for_account_not_operating_is_refused(world: World) -> None:
@@ -239,6 +248,9 @@ async def test_stranger_is_pointed_to_information_center(world: World) -> None:
     assert await Person.filter(code="nobody").count() == 0
     assert await Draft.all().count() == 0
     assert await AuditEvent.filter(action="stranger_message").count() == 1
+    from models import InboundEvent
+
+    assert (await InboundEvent.get()).payload == {}  # what they wrote is not kept
 
 
 async def test_english_aliases(world: World) -> None:
