@@ -24,7 +24,7 @@ REASON_PROMPT_TTL = timedelta(hours=24)
 
 async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome) -> None:
     draft = await Draft.get_or_none(id=draft_id)
-    if draft is None:
+    if draft is None or not 1 <= version <= draft.version:  # a forged or foreign payload
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
     view = await load_view(draft, version)

@@ -258,3 +258,16 @@ async def test_english_aliases(world: World) -> None:
     assert await Draft.all().count() == 1
     await world.say("zhangsan", "mine")
     assert "D1" in world.last_text("zhangsan")
+
+
+async def test_forged_or_unknown_button_payloads_change_nothing(world: World) -> None:
+    from bot.events import CardAction
+    from handlers.common import Approve
+
+    draft = await submitted(world)
+    for payload in (Approve(draft.id, 7).pack(), Approve(999, 1).pack(), "ap:1", "zz:1:1"):
+        await world.deliver(CardAction(channel="local", sender="lisi", key=f"forged-{payload}",
+                                       received_at=world.clock.now, payload=payload))
+        assert world.last_text("lisi") == texts.EXPIRED_BUTTON
+    await draft.refresh_from_db()
+    assert draft.status == DraftStatus.PENDING and await Decision.all().count() == 0
