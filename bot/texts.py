@@ -53,6 +53,7 @@ HELP = """可用命令（中英文均可）：
 修改 D12 正文 — 修改稿件，生成新版本，需重新审核（revise）
 撤回 D12 — 撤回待审核的稿件（withdraw）
 已发布 D12 链接 — 登记已发布的稿件（published）
+查看 D12 — 查看稿件全文和附件（view）
 我的 — 查看我的稿件（mine）
 待审 — 查看等待我审核的稿件（pending）
 帮助 — 显示本说明（help）
@@ -310,6 +311,21 @@ def published_to_head(ref: str, title: str, url: str) -> str:
     return f"你审核通过的稿件 {ref}《{title}》已发布：{url}"
 
 
+def draft_full_text(ref: str, version: int, status: str, text: str, attachments: list[str]) -> str:
+    lines = [f"稿件 {ref}（第 {version} 版 · {STATUS_NAMES.get(status, status)}）", "", text]
+    if attachments:
+        lines += ["", "附件：", *attachments]
+    return "\n".join(lines)
+
+
+def view_hint(ref: str) -> str:
+    return f"全文和附件：发送“查看 {ref}”"
+
+
+def cannot_view(ref: str) -> str:
+    return f"只有作者、本部门的负责人和信息员、信息中心可以查看稿件 {ref}。"
+
+
 MINE_EMPTY = "你还没有稿件。发送“投稿 @账号 正文”开始。"
 MINE_TITLE = "我的稿件（最近 {n} 篇）："
 PENDING_EMPTY = "目前没有等待你审核的稿件。"
@@ -335,6 +351,7 @@ CMD_REVISE = ("修改", "revise", "edit")
 CMD_WITHDRAW = ("撤回", "withdraw")
 CMD_PUBLISHED = ("已发布", "published")
 CMD_MINE = ("我的", "mine", "my")
+CMD_VIEW = ("查看", "view", "show")
 CMD_PENDING = ("待审", "pending", "todo")
 CMD_HELP = ("帮助", "help", "?", "？")
 

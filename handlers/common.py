@@ -196,6 +196,7 @@ def approval_card(view: DraftView) -> Card:
         subtitle=view.title,
         fields=_fields(view),
         body=excerpt_of(view.version.text, 200),
+        highlights=(texts.view_hint(view.ref),),
         buttons=(
             Button(texts.BUTTON_APPROVE, Approve(d, v).pack(), "primary"),
             Button(texts.BUTTON_REJECT, Reject(d, v).pack(), "danger"),

@@ -48,6 +48,7 @@ from models import (
     Prompt,
     Publication,
 )
+from models.org import info_center_admins
 
 router = Router(name=__name__)
 
@@ -430,6 +431,28 @@ async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
                                       link)),
         key=f"published:group:{draft.id}", now=ctx.now,
     )
+
+
+# -- 查看 ---------------------------------------------------------------------------------------
+@router.command(*texts.CMD_VIEW)
+async def on_view(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    """The whole text and the attachments of a draft's latest version: the card shows only an
+    excerpt, and a head should read all of what they approve."""
+    found = await draft_from_args(ctx, texts.CMD_VIEW[0])
+    if found is None:
+        return
+    view = await load_view(found[0])
+    same_department = ctx.person.department_id == view.department.id and (
+        ctx.person.is_officer or view.department.head_id == ctx.person.id)
+    allowed = (view.draft.author_id == ctx.person.id or same_department
+               or ctx.person.id in {p.id for p in await info_center_admins()})
+    if not allowed:
+        await ctx.reply(texts.cannot_view(view.ref))
+        return
+    names = [f"{texts.ATTACHMENT_KIND_NAMES[a.kind.value]} {a.name or a.url} {a.url if a.name else ''}"
+             .strip() for a in view.attachments]
+    await ctx.reply(texts.draft_full_text(view.ref, view.version.number, view.draft.status.value,
+                                          view.version.text, names))
 
 
 # -- 我的 ---------------------------------------------------------------------------------------

@@ -107,3 +107,15 @@ class Account(Model):
     @property
     def operating(self) -> bool:
         return self.status == AccountStatus.OPERATING
+
+
+async def info_center_admins() -> list[Person]:
+    """Heads and officers of Information Center departments, and anyone with the ic_admin role."""
+    depts = await Department.filter(info_center=True)
+    ids: set[int] = {d.head_id for d in depts if d.head_id is not None}
+    people = await Person.filter(active=True).only("id", "roles", "department_id", "is_officer")
+    dept_ids = {d.id for d in depts}
+    for p in people:
+        if "ic_admin" in (p.roles or []) or (p.is_officer and p.department_id in dept_ids):
+            ids.add(p.id)
+    return await Person.filter(id__in=list(ids), active=True).order_by("id")

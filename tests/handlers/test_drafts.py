@@ -271,3 +271,14 @@ async def test_forged_or_unknown_button_payloads_change_nothing(world: World) ->
         assert world.last_text("lisi") == texts.EXPIRED_BUTTON
     await draft.refresh_from_db()
     assert draft.status == DraftStatus.PENDING and await Decision.all().count() == 0
+
+
+async def test_view_shows_full_text_to_those_concerned_only(world: World) -> None:
+    await world.say("zhangsan", DRAFT)
+    await world.link("zhangsan", "https://example.org/a", "相关链接")
+    for who in ("zhangsan", "lisi", "chenqi", "wangwu"):
+        await world.say(who, "查看 D1")
+        shown = world.last_text(who)
+        assert "今年供暖季自11月15日开始。" in shown and "链接 相关链接 https://example.org/a" in shown
+    await world.say("wujiu", "查看 D1")
+    assert world.last_text("wujiu") == texts.cannot_view("D1")
