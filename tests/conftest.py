@@ -4,8 +4,9 @@ recording channel with the demo organisation loaded."""
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,31 @@ class World:
         texts = self.texts(who)
         assert texts, f"nothing said to {who}"
         return texts[-1]
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements tortoise runs (it logs each one on ``tortoise.db_client``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(("Created connection", "Closed connection")):
+            self.count += 1
+
+
+@pytest.fixture
+def queries() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    old = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    yield counter
+    logger.removeHandler(counter)
+    logger.setLevel(old)
 
 
 def make_settings(**kw: Any) -> Settings:

@@ -37,3 +37,25 @@ async def test_deleted_row_breaks_the_chain(world: World) -> None:
     await AuditEvent.filter(id=row.id).delete()
     result = await audit.verify()
     assert not result.ok and result.bad_id == row.id + 1
+
+
+async def test_concurrent_appends_keep_one_chain(db: str) -> None:
+    """On PostgreSQL each append runs in its own transaction on its own connection; the advisory
+    lock keeps two of them from chaining onto the same previous row."""
+    import asyncio
+
+    from tortoise.transactions import in_transaction
+
+    from tests.fakes import FakeClock
+
+    now = FakeClock().now
+
+    async def append(i: int) -> None:
+        async with in_transaction():
+            await audit.record(f"p{i}", "test", str(i), now=now)
+
+    await asyncio.gather(*(append(i) for i in range(30)))
+    result = await audit.verify()
+    assert result.ok and result.rows == 30
+    prevs = await AuditEvent.all().values_list("prev_hash", flat=True)
+    assert len(set(prevs)) == 30
