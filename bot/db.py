@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise, connections
+from tortoise import Tortoise
 from tortoise.migrations.api import migrate
 
 from models import MODULES
@@ -62,6 +62,3 @@ async def init_db(url: str, *, apply_migrations: bool = True) -> None:
 async def close_db() -> None:
     await Tortoise.close_connections()
 
-
-def dialect() -> str:
-    return str(connections.get("default").capabilities.dialect)

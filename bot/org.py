@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tortoise.transactions import in_transaction
 
 from bot import audit, texts
-from models import Account, Department, Person, Platform
+from models import Account, Department, Person, Platform, Role
 from models.org import MAX_OFFICERS, MIN_OFFICERS
 
 
@@ -40,7 +40,7 @@ class PersonIn(_Strict):
     wechat_id: str = ""
     wecom_userid: str | None = None
     dingtalk_userid: str | None = None
-    roles: list[str] = []
+    roles: list[Role] = []
 
 
 class DepartmentIn(_Strict):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bot.cards import Card, Message, Payload, Text, unpack_payload
+from bot.cards import Message, Payload, Text, unpack_payload
 from bot.events import CardAction, Event, TextMessage
 from bot.settings import Settings
 from models import Person, Prompt
@@ -67,9 +67,6 @@ class Ctx(Generic[E]):
             self.person, msg, key=f"{self.event.channel}:{self.event.key}:r{self._replies}",
             now=self.now, channel=self.event.channel,
         )
-
-    async def reply_card(self, card: Card) -> None:
-        await self.reply(card)
 
 
 Handler = Callable[[Ctx[Any], Deps], Awaitable[None]]

@@ -33,10 +33,6 @@ class TaskRunner:
             else:
                 log.error("background task %s failed", task.get_name(), exc_info=exc)
 
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
-
     async def join(self) -> None:
         """Wait until no task is running (tasks spawned meanwhile included)."""
         while self._tasks:

@@ -222,10 +222,6 @@ async def close_card(ctx: Ctx[Any], card: Card, status: str, key: str) -> None:
     await ctx.outbox.update_card(card.closed(status), key=key, now=ctx.now)
 
 
-def is_head_of(person: Person, department: Department) -> bool:
-    return department.head_id == person.id
-
-
 async def stamp(draft: Draft, now: datetime) -> None:
     """Record activity on a draft (the attach window counts from here)."""
     await Draft.filter(id=draft.id).update(updated_at=now)

@@ -53,8 +53,6 @@ TRANSITIONS: dict[DraftStatus, frozenset[DraftStatus]] = {
     DraftStatus.PUBLISHED: frozenset({DraftStatus.APPROVED}),
 }
 
-OPEN_STATES = frozenset({DraftStatus.COMPOSING, DraftStatus.PENDING, DraftStatus.APPROVED})
-
 
 class Outcome(str, Enum):
     APPROVE = "approve"

@@ -29,11 +29,10 @@ class AccountStatus(str, Enum):
 
 
 class Role(str, Enum):
+    """Roles given explicitly in the organisation file (head and officer follow from the
+    department, leader and admin from the account)."""
+
     IC_ADMIN = "ic_admin"
-    HEAD = "head"
-    OFFICER = "officer"
-    LEADER = "leader"
-    ADMIN = "admin"
 
 
 # Art. 7: each department has one or two information officers.
@@ -104,9 +103,6 @@ class Account(Model):
     class Meta:
         table = "account"
 
-    @property
-    def operating(self) -> bool:
-        return self.status == AccountStatus.OPERATING
 
 
 async def info_center_admins() -> list[Person]:
@@ -116,6 +112,6 @@ async def info_center_admins() -> list[Person]:
     people = await Person.filter(active=True).only("id", "roles", "department_id", "is_officer")
     dept_ids = {d.id for d in depts}
     for p in people:
-        if "ic_admin" in (p.roles or []) or (p.is_officer and p.department_id in dept_ids):
+        if Role.IC_ADMIN.value in (p.roles or []) or (p.is_officer and p.department_id in dept_ids):
             ids.add(p.id)
     return await Person.filter(id__in=list(ids), active=True).order_by("id")

@@ -61,3 +61,16 @@ async def test_import_twice_is_idempotent_and_export_round_trips(db: str) -> Non
     exported = await export_org()
     again = parse_org(yaml.safe_dump(exported, allow_unicode=True))
     assert again.model_dump() == org.model_dump()
+
+
+async def test_information_center_admins_are_its_head_officers_and_ic_admin_role(db: str) -> None:
+    from models.org import info_center_admins
+
+    org = yaml.safe_load(DEMO_ORG.read_text("utf-8"))
+    org["people"][4]["roles"] = ["ic_admin"]  # chenqi, an officer of 宣传科
+    await import_org(parse_org(yaml.safe_dump(org, allow_unicode=True)), now=FakeClock().now)
+    codes = [p.code for p in await info_center_admins()]
+    assert sorted(codes) == ["chenqi", "wangwu", "zhaoliu"]
+    org["people"][4]["roles"] = ["superuser"]
+    with pytest.raises(OrgError, match="roles"):
+        parse_org(yaml.safe_dump(org, allow_unicode=True))

@@ -80,9 +80,6 @@ class LocalChannel:
             key=lambda m: m.seq,
         )
 
-    def latest_seq(self) -> int:
-        return max((m.seq for m in self._messages), default=0)
-
     async def wait(self, addresses: set[str], after: int, timeout: float) -> list[SimMessage]:
         """Long poll: return new messages at once, or wait up to ``timeout`` seconds for some."""
         found = self.messages(addresses, after)

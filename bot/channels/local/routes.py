@@ -22,7 +22,7 @@ from aiohttp import web
 from bot import texts
 from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
 from bot.events import CardAction, Event, FileMessage, ImageMessage, LinkMessage, TextMessage
-from models import Department, Person
+from models import Department, Person, Role
 
 Accept = Callable[[Event], Awaitable[bool]]
 STRANGER: dict[str, Any] = {"code": "visitor", "name": texts.STRANGER_NAME, "title": "", "department": None,
@@ -66,7 +66,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
                 roles.append("head")
             if p.is_officer:
                 roles.append("officer")
-            if (dept and dept.info_center) or "ic_admin" in (p.roles or []):
+            if (dept and dept.info_center) or Role.IC_ADMIN.value in (p.roles or []):
                 roles.append("info_center")
             rows.append({
                 "code": p.code, "name": p.name, "title": p.title,
