@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.channels.base import Channel
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
+from bot.channels.wecom import routes as wecom_routes
+from bot.channels.wecom.channel import WeComChannel
+from bot.channels.wecom.client import WeComClient
+from bot.channels.wecom.crypto import Crypto as WeComCrypto
 from bot.db import close_db, init_db
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
@@ -60,6 +65,21 @@ def build_bot(
     return Bot(settings, deps, outbox, inbox, tasks, router, {c.name: c for c in channels})
 
 
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def _wecom_channel(settings: Settings) -> WeComChannel:
+    client = WeComClient(base=settings.wecom_api_base, corp_id=settings.wecom_corp_id or "",
+                         secret=_secret(settings.wecom_secret))
+    return WeComChannel(client, settings.wecom_agent_id or 0)
+
+
+def _wecom_crypto(settings: Settings) -> WeComCrypto:
+    return WeComCrypto(_secret(settings.wecom_token), _secret(settings.wecom_aes_key),
+                       settings.wecom_corp_id or "")
+
+
 BOT = web.AppKey("bot", Bot)
 LOCAL = web.AppKey("local_channel", LocalChannel)
 
@@ -80,6 +100,10 @@ def create_app(
     if settings.simulator_enabled and not any(c.name == "local" for c in all_channels):
         local = LocalChannel(clock, settings.tz)
         all_channels.append(local)
+    wecom: WeComChannel | None = None
+    if settings.wecom_enabled and not any(c.name == "wecom" for c in all_channels):
+        wecom = _wecom_channel(settings)
+        all_channels.insert(0, wecom)
     bot = build_bot(settings, all_channels, clock=clock)
 
     app = web.Application(client_max_size=20 * 1024 * 1024)
@@ -107,6 +131,8 @@ def create_app(
             scheduler.shutdown(wait=False)
         await bot.tasks.drain()
         await bot.outbox.stop()
+        if wecom is not None:
+            await wecom.client.close()
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(workers)
@@ -115,6 +141,10 @@ def create_app(
         return web.json_response({"ok": True, "channels": sorted(bot.channels)})
 
     app.router.add_get("/healthz", healthz)
+    if wecom is not None:
+        bot.inbox.prepare[wecom.name] = wecom.prepare
+        wecom_routes.setup(app, crypto=_wecom_crypto(settings), accept=bot.inbox.accept,
+                           clock=clock, max_age=settings.callback_max_age)
     if local is not None:
         if settings.host not in ("127.0.0.1", "localhost", "::1"):
             # The simulator lets anyone act as anyone: it is for trying the bot, not for a network.

@@ -59,8 +59,9 @@ class ImageMessage(Event):
     kind: ClassVar[str] = "image"
     name: str = ""
     mime: str = "image/png"
-    data: bytes | None = None  # downloaded at once: platform media ids expire
+    data: bytes | None = None  # downloaded before the handler runs: platform media ids expire
     url: str = ""
+    media_id: str = ""  # the platform's reference, until the bytes are downloaded
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +71,15 @@ class FileMessage(Event):
     mime: str = "application/octet-stream"
     data: bytes | None = None
     url: str = ""
+    media_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnsupportedMessage(Event):
+    """A message type the bot cannot use (voice, video, location…): the sender is told."""
+
+    kind: ClassVar[str] = "unsupported"
+    what: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,5 +101,6 @@ class CardAction(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction)
+    cls.kind: cls
+    for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction, UnsupportedMessage)
 }

@@ -10,6 +10,7 @@ mid-way leaves the event ``received`` and ``resume()`` processes it again after 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,9 @@ class Inbox:
         self.router = router
         self.deps = deps
         self.tasks = tasks
+        # Per channel: complete an event before it is handled, outside the transaction
+        # (e.g. download the bytes of an image whose platform media id expires in 3 days).
+        self.prepare: dict[str, Callable[[Event], Awaitable[Event]]] = {}
 
     async def accept(self, event: Event) -> bool:
         """Store the event (dedupe) and schedule its processing. False if seen before."""
@@ -71,6 +75,9 @@ class Inbox:
         # Stored and compared in UTC (SQLite compares the stored text); shown in local time.
         now = self.deps.clock().astimezone(UTC)
         try:
+            prepare = self.prepare.get(event.channel)
+            if prepare is not None:
+                event = await prepare(event)
             async with in_transaction():
                 claimed = await InboundEvent.filter(
                     id=row_id, status=InboundStatus.RECEIVED

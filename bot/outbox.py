@@ -32,7 +32,7 @@ from tortoise.transactions import in_transaction
 
 from bot import texts
 from bot.cards import Card, Message, Text, message_from_json
-from bot.channels.base import CardGone, Channel, DeliveryError, PermanentDeliveryError
+from bot.channels.base import CardGone, Channel, DeliveryError, PermanentDeliveryError, Throttled
 from models import Department, OutboxMessage, OutboxStatus, Person
 from models.org import info_center_admins
 
@@ -270,6 +270,9 @@ class Outbox:
         except PermanentDeliveryError as exc:
             await self._dead(row, now, str(exc))
             return
+        except Throttled as exc:
+            await self._later(row, now, str(exc), exc.retry_after or BACKOFF_BASE)
+            return
         except DeliveryError as exc:
             await self._failed(row, now, str(exc), exc.retry_after)
             return
@@ -325,6 +328,14 @@ class Outbox:
             next_attempt_at=now + timedelta(seconds=delay),
             claimed_until=None,
             last_error=error[:2000],
+        )
+
+    async def _later(self, row: OutboxMessage, now: datetime, reason: str, delay: float) -> None:
+        """Put a throttled row back without counting an attempt."""
+        log.info("outbox row %s throttled (%s); retry in %.0fs", row.id, reason, delay)
+        await OutboxMessage.filter(id=row.id).update(
+            status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay),
+            claimed_until=None, last_error=reason[:2000],
         )
 
     async def _dead(self, row: OutboxMessage, now: datetime, error: str) -> None:

@@ -60,6 +60,12 @@ HELP = """可用命令（中英文均可）：
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
 UNKNOWN_COMMAND = "没有看懂这条消息。\n" + HELP
+UNSUPPORTED_KINDS = {"voice": "语音", "video": "视频", "location": "位置", "shortvideo": "小视频"}
+
+
+def unsupported_message(what: str) -> str:
+    name = UNSUPPORTED_KINDS.get(what, "这类")
+    return f"暂时不能处理{name}消息。请发送文字；稿件的配图、附件和链接可以直接发送。"
 NOT_IN_ORG = "你还不在本单位新媒体管理名单中，无法使用本助手。请联系信息中心登记。"
 INTERNAL_ERROR = "处理这条消息时出错了，已记录。请稍后再试；如仍有问题请联系信息中心。"
 NO_CHANNEL_FOR_RECIPIENT = "没有可以送达该收件人的渠道"

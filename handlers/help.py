@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.events import TextMessage
+from bot.events import TextMessage, UnsupportedMessage
 from bot.router import Ctx, Deps, Router
 
 router = Router(name=__name__)
@@ -12,6 +12,11 @@ router = Router(name=__name__)
 @router.command(*texts.CMD_HELP)
 async def on_help(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await ctx.reply(texts.HELP)
+
+
+@router.on(UnsupportedMessage)
+async def on_unsupported(ctx: Ctx[UnsupportedMessage], deps: Deps) -> None:
+    await ctx.reply(texts.unsupported_message(ctx.event.what))
 
 
 @router.on(TextMessage)

@@ -22,6 +22,11 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class Throttled(DeliveryError):
+    """A rate limit (ours or the platform's): wait ``retry_after`` seconds; not a failed attempt,
+    so a burst of reminders is queued, never dropped or dead-lettered."""
+
+
 class PermanentDeliveryError(DeliveryError):
     """Retrying cannot help (unknown user, bad request): the message is dead-lettered at once."""
 

@@ -1,0 +1,104 @@
+"""WeComChannel: the ``Channel`` interface over the WeCom API.
+
+Addresses: a member's ``wecom_userid`` for app messages; ``robot:<webhook key>`` or
+``chat:<chatid>`` for a department's group (org YAML ``groups: {wecom_webhook_key, wecom_chatid}``).
+
+Pacing, so that nothing is silently lost (protocols/wecom.md §5): WeCom drops app messages
+beyond 30 per minute to one member *without an error*, and a group robot takes 20 messages per
+minute; over either we raise ``Throttled`` and the outbox sends the message later.
+
+Card updates use the ``response_code`` that ``message/send`` returned for that member's copy: it
+is single-use and expires after 72 h, so a refusal becomes ``CardGone`` and the outbox sends the
+outcome as a new message instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.cards import Card, Message
+from bot.channels.base import CardGone, Throttled
+from bot.channels.wecom import render
+from bot.channels.wecom.client import RateWindow, WeComApiError, WeComClient
+from bot.events import Event, FileMessage, ImageMessage
+from models import Department, Person
+
+ROBOT, CHAT = "robot:", "chat:"
+MEMBER_PER_MINUTE = 30
+ROBOT_PER_MINUTE = 20
+
+
+class WeComChannel:
+    name = "wecom"
+
+    def __init__(self, client: WeComClient, agent_id: int, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.agent_id = agent_id
+        self.members = RateWindow(MEMBER_PER_MINUTE, 60.0, clock)
+        self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
+
+    def person_address(self, person: Person) -> str | None:
+        return person.wecom_userid or None
+
+    def group_address(self, department: Department) -> str | None:
+        groups = department.groups or {}
+        if groups.get("wecom_webhook_key"):
+            return ROBOT + groups["wecom_webhook_key"]
+        if groups.get("wecom_chatid"):
+            return CHAT + groups["wecom_chatid"]
+        return None
+
+    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+        if address.startswith(ROBOT):
+            robot = address.removeprefix(ROBOT)
+            self._pace(self.robots, robot, "group robot")
+            mentions = await self._userids(getattr(message, "mentions", ()))
+            await self.client.webhook_send(robot, render.robot_message(message, mentions))
+            return {}
+        if address.startswith(CHAT):
+            await self.client.appchat_send(render.appchat_message(address.removeprefix(CHAT),
+                                                                  message))
+            return {}
+        self._pace(self.members, address, "member")
+        body = render.app_message(self.agent_id, address, message, key)
+        result = await self.client.send(body)
+        ref: dict[str, Any] = {"msgid": str(result.get("msgid", ""))}
+        if body["msgtype"] == "template_card":
+            ref["task_id"] = body["template_card"]["task_id"]
+            ref["response_code"] = str(result.get("response_code", ""))
+        return ref
+
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+        code = str(ref.get("response_code") or "")
+        if not code or address.startswith((ROBOT, CHAT)):
+            raise CardGone("no response code for this copy of the card")
+        try:
+            await self.client.update_card(render.card_update(self.agent_id, address, code, card))
+        except WeComApiError as exc:  # used or expired response code, or the card is gone
+            raise CardGone(str(exc)) from None
+
+    async def prepare(self, event: Event) -> Event:
+        """Download an image or file at once: its media id dies after 3 days (doc 90254)."""
+        if isinstance(event, (ImageMessage, FileMessage)) and event.media_id and event.data is None:
+            data, mime, name = await self.client.media_get(event.media_id)
+            keep_name = event.name if isinstance(event, FileMessage) else name
+            return dataclasses.replace(event, data=data, mime=mime or event.mime,
+                                       name=keep_name or name)
+        return event
+
+    @staticmethod
+    def _pace(window: RateWindow, key: str, what: str) -> None:
+        wait = window.wait(key)
+        if wait > 0:
+            raise Throttled(f"WeCom {what} limit reached", retry_after=wait)
+
+    @staticmethod
+    async def _userids(codes: tuple[str, ...] | list[str]) -> list[str]:
+        if not codes:
+            return []
+        rows = await Person.filter(code__in=list(codes)).values_list("wecom_userid", flat=True)
+        return [str(r) for r in rows if r]

@@ -1,0 +1,629 @@
+"""A fake WeCom (企业微信) server API for HTTP-level tests of our own async client.
+
+It speaks the real wire protocol (see ``docs/protocols/wecom.md`` §3–§5): ``gettoken``, ``message/send``
+with ``button_interaction`` cards, ``message/update_template_card``, ``media/upload``, ``media/get``,
+the group-robot ``webhook/send`` and ``appchat/send``, all under ``/cgi-bin/``. Answers are HTTP 200
+JSON carrying ``errcode``/``errmsg`` as WeCom's are, and the rules a client can trip over are
+enforced: token missing/unknown/expired, ``task_id`` format and uniqueness, single-use
+``response_code`` with a 72 h lifetime, button keys, the robot's 20 messages per rolling minute.
+
+Usage::
+
+    fake = FakeWeCom()
+    base_url = await fake.start()            # http://127.0.0.1:<ephemeral port>
+    fake.fail("message/send", -1)            # next send answers 系统繁忙
+    ...                                      # drive the client under test against base_url
+    assert fake.sent[0]["template_card"]["task_id"] == "draft-42-v1"
+    await fake.stop()
+
+Faults queued with :meth:`FakeWeCom.fail` take precedence over everything else, are consumed one per
+call to their path, and faulted calls are not recorded. Time (token age, response-code age, the
+robot's rate window) comes from the injectable ``clock``; :class:`ManualClock` is one tests can move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import re
+import secrets
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from aiohttp import BodyPartReader, MultipartReader, web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+#: Stand-in errcode for ``update_template_card`` with a ``response_code`` that is unknown, already used
+#: or older than 72 h. WeCom documents the rule (94888) but not the errcode it answers with; 42016 is
+#: ours, chosen to sit next to the other "expired" codes (42001 token, 42014 task_id). Clients should
+#: treat any non-zero errcode on an update as "this code cannot be retried".
+ERR_RESPONSE_CODE = 42016
+
+# Documented WeCom errcodes (global error codes, 90455) used by the fake.
+ERR_SYSTEM_BUSY = -1
+ERR_INVALID_SECRET = 40001
+ERR_INVALID_MEDIA_TYPE_PARAM = 40005
+ERR_INVALID_FILE_SIZE = 40006
+ERR_INVALID_MEDIA_ID = 40007
+ERR_INVALID_MSGTYPE = 40008
+ERR_INVALID_IMAGE_SIZE = 40009
+ERR_INVALID_VIDEO_SIZE = 40011
+ERR_INVALID_CORPID = 40013
+ERR_INVALID_TOKEN = 40014
+ERR_INVALID_AGENTID = 40056
+ERR_INVALID_PARAMETER = 40058
+ERR_TOKEN_MISSING = 41001
+ERR_CORPID_MISSING = 41002
+ERR_SECRET_MISSING = 41004
+ERR_MEDIA_ID_MISSING = 41006
+ERR_AGENTID_MISSING = 41011
+ERR_TOKEN_EXPIRED = 42001
+ERR_TASK_ID = 42014
+ERR_EMPTY_MEDIA = 44001
+ERR_EMPTY_CONTENT = 44004
+ERR_RATE_LIMIT = 45009
+ERR_DATA_FORMAT = 47001
+ERR_INVALID_CHATID = 86001
+ERR_INVALID_WEBHOOK_KEY = 93000
+
+ERRMSG: dict[int, str] = {
+    ERR_SYSTEM_BUSY: "system busy",
+    ERR_INVALID_SECRET: "invalid credential",
+    ERR_INVALID_MEDIA_TYPE_PARAM: "invalid type",
+    ERR_INVALID_FILE_SIZE: "invalid file size",
+    ERR_INVALID_MEDIA_ID: "invalid media_id",
+    ERR_INVALID_MSGTYPE: "invalid message type",
+    ERR_INVALID_IMAGE_SIZE: "invalid image size",
+    ERR_INVALID_VIDEO_SIZE: "invalid video size",
+    ERR_INVALID_CORPID: "invalid corpid",
+    ERR_INVALID_TOKEN: "invalid access_token",
+    ERR_INVALID_AGENTID: "invalid agentid",
+    ERR_INVALID_PARAMETER: "invalid parameter",
+    ERR_TOKEN_MISSING: "access_token missing",
+    ERR_CORPID_MISSING: "corpid missing",
+    ERR_SECRET_MISSING: "corpsecret missing",
+    ERR_MEDIA_ID_MISSING: "media_id missing",
+    ERR_AGENTID_MISSING: "agentid missing",
+    ERR_TOKEN_EXPIRED: "access_token expired",
+    ERR_TASK_ID: "invalid task_id",
+    ERR_RESPONSE_CODE: "response_code used or expired",
+    ERR_EMPTY_MEDIA: "empty media data",
+    ERR_EMPTY_CONTENT: "empty content",
+    ERR_RATE_LIMIT: "api freq out of limit",
+    ERR_DATA_FORMAT: "data format error",
+    ERR_INVALID_CHATID: "invalid chatid",
+    ERR_INVALID_WEBHOOK_KEY: "invalid webhook url",
+}
+
+#: The paths :meth:`FakeWeCom.fail` accepts (relative to ``/cgi-bin/``).
+PATHS = (
+    "gettoken",
+    "message/send",
+    "message/update_template_card",
+    "media/upload",
+    "media/get",
+    "webhook/send",
+    "appchat/send",
+)
+#: Non-errcode fault kinds. ``timeout`` stalls and the request is not processed; ``late`` processes
+#: (and records) the request, then stalls before answering: the ambiguous read timeout after sending.
+FAULT_KINDS = ("http500", "timeout", "late")
+
+TOKEN_TTL = 7200
+RESPONSE_CODE_TTL = 72 * 3600
+ROBOT_LIMIT = 20
+ROBOT_WINDOW = 60.0
+ROBOT_TEXT_MAX = 2048
+ROBOT_MARKDOWN_MAX = 4096
+BUTTON_KEY_MAX = 1024
+TASK_ID_RE = re.compile(r"[0-9A-Za-z_\-@]{1,128}")
+#: Card types whose send answers with a ``response_code`` (90236).
+INTERACTIVE_CARDS = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
+APP_MSGTYPES = frozenset(
+    {
+        "text",
+        "image",
+        "voice",
+        "video",
+        "file",
+        "textcard",
+        "news",
+        "mpnews",
+        "markdown",
+        "miniprogram_notice",
+        "template_card",
+    }
+)
+APPCHAT_MSGTYPES = frozenset(
+    {"text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown"}
+)
+#: media/upload size limits in bytes (every file must also be larger than 5 bytes) and their errcodes.
+MEDIA_LIMITS: dict[str, tuple[int, int]] = {
+    "image": (10 * 2**20, ERR_INVALID_IMAGE_SIZE),
+    "voice": (2 * 2**20, ERR_INVALID_FILE_SIZE),
+    "video": (10 * 2**20, ERR_INVALID_VIDEO_SIZE),
+    "file": (20 * 2**20, ERR_INVALID_FILE_SIZE),
+}
+MEDIA_MIN = 5
+
+_dumps = partial(json.dumps, ensure_ascii=False)
+
+
+class ManualClock:
+    """A ``time.time`` stand-in that only moves when told to."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+@dataclass
+class _Token:
+    issued_at: float
+    revoked: bool = False
+
+
+@dataclass
+class _ResponseCode:
+    task_id: str
+    recipients: frozenset[str] | None  # None: the card went to @all / parties / tags
+    issued_at: float
+    used: bool = False
+
+
+class FakeWeCom:
+    """State + fault injection; ``.app`` is the aiohttp application."""
+
+    def __init__(
+        self,
+        corp_id: str = "ww-test-corp",
+        secret: str = "test-secret",  # noqa: S107 - a test fixture's secret
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.corp_id = corp_id
+        self.secret = secret
+        self.clock = clock
+        #: How long ``timeout``/``late`` faults stall; make it longer than the client's timeout.
+        self.timeout_delay = 5.0
+        #: If set, message/send and update_template_card refuse any other agentid with 40056.
+        self.agent_id: int | None = None
+        #: UserIDs message/send reports back in ``invaliduser`` (errcode stays 0).
+        self.unknown_users: set[str] = set()
+        #: Valid group-robot keys; empty means any non-empty key is accepted.
+        self.robot_keys: set[str] = set()
+        #: Chat ids appchat/send accepts.
+        self.chats: set[str] = set()
+
+        self.base_url = ""
+        self.tokens_issued = 0
+        self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
+        self.sent: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.webhook: dict[str, list[dict[str, Any]]] = {}
+        self.appchat: list[dict[str, Any]] = []
+        self.uploads: list[tuple[str, str, bytes]] = []
+        self.media: dict[str, tuple[bytes, str, str]] = {}
+        #: task_id -> the accepted message/send body of that card.
+        self.cards: dict[str, dict[str, Any]] = {}
+
+        self._tokens: dict[str, _Token] = {}
+        self._codes: dict[str, _ResponseCode] = {}
+        self._task_ids: set[str] = set()
+        self._robot_times: dict[str, deque[float]] = {}
+        self._faults: dict[str, deque[int | str]] = {}
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+        self.app = web.Application(client_max_size=32 * 2**20)
+        routes: list[tuple[str, str, Handler]] = [
+            ("GET", "gettoken", self._gettoken),
+            ("POST", "message/send", self._message_send),
+            ("POST", "message/update_template_card", self._update_card),
+            ("POST", "media/upload", self._media_upload),
+            ("GET", "media/get", self._media_get),
+            ("POST", "webhook/send", self._webhook_send),
+            ("POST", "appchat/send", self._appchat_send),
+        ]
+        for method, path, handler in routes:
+            self.app.router.add_route(method, f"/cgi-bin/{path}", self._endpoint(path, handler))
+
+    # ---- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 at an ephemeral port; returns ``base_url``."""
+        self._closing = asyncio.Event()
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        port = runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        self._closing.set()  # wakes stalled handlers so shutdown is quick
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeWeCom:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- test controls -----------------------------------------------------------------------------
+
+    def fail(self, path: str, kind: str | int, times: int = 1) -> None:
+        """Queue ``times`` faults for ``path``: an errcode int, ``"http500"``, ``"timeout"`` or ``"late"``."""
+        path = path.removeprefix("/").removeprefix("cgi-bin/")
+        if path not in PATHS:
+            raise ValueError(f"unknown path {path!r}; expected one of {PATHS}")
+        if isinstance(kind, str) and kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected an errcode or one of {FAULT_KINDS}")
+        self._faults.setdefault(path, deque()).extend([kind] * times)
+
+    def pending_faults(self, path: str) -> int:
+        return len(self._faults.get(path, ()))
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far becomes invalid: calls with it answer 42001."""
+        for token in self._tokens.values():
+            token.revoked = True
+
+    def issue_tap_code(self, task_id: str) -> str:
+        """Simulate a tap on the card ``task_id``: a fresh single-use code, as its ``ResponseCode``."""
+        card = self.cards.get(task_id)
+        if card is None:
+            raise KeyError(f"no card with task_id {task_id!r} was sent")
+        return self._new_code(task_id, _recipients(card))
+
+    def response_codes_used(self) -> set[str]:
+        return {code for code, entry in self._codes.items() if entry.used}
+
+    def code_task(self, response_code: str) -> str | None:
+        """The task_id a response code belongs to, or None if the fake never issued it."""
+        entry = self._codes.get(response_code)
+        return entry.task_id if entry else None
+
+    # ---- plumbing ----------------------------------------------------------------------------------
+
+    def _endpoint(self, path: str, handler: Handler) -> Handler:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            self.calls[path] += 1
+            queue = self._faults.get(path)
+            fault = queue.popleft() if queue else None
+            if fault is None:
+                return await handler(request)
+            if fault == "late":
+                response = await handler(request)
+                await self._stall()
+                return response
+            if fault == "timeout":
+                await self._stall()
+                return web.Response(status=504, text="504 Gateway Time-out")
+            if fault == "http500":
+                return web.Response(status=500, text="500 Internal Server Error")
+            assert isinstance(fault, int)
+            return self._error(fault)
+
+        return endpoint
+
+    async def _stall(self) -> None:
+        try:
+            await asyncio.wait_for(self._closing.wait(), self.timeout_delay)
+        except TimeoutError:
+            pass
+
+    @staticmethod
+    def _ok(**fields: Any) -> web.Response:
+        return web.json_response({"errcode": 0, "errmsg": "ok", **fields}, dumps=_dumps)
+
+    def _error(self, errcode: int, errmsg: str | None = None) -> web.Response:
+        message = errmsg or ERRMSG.get(errcode, "fault injected")
+        hint = f"[{int(self.clock())}_{secrets.randbelow(10**6):06d}_{secrets.token_hex(4)}]"
+        text = (
+            f"{message}, hint: {hint}, from ip: 127.0.0.1, "
+            f"more info at https://open.work.weixin.qq.com/devtool/query?e={errcode}"
+        )
+        return web.json_response({"errcode": errcode, "errmsg": text}, dumps=_dumps)
+
+    def _check_token(self, request: web.Request) -> web.Response | None:
+        value = request.query.get("access_token", "")
+        if not value:
+            return self._error(ERR_TOKEN_MISSING)
+        token = self._tokens.get(value)
+        if token is None:
+            return self._error(ERR_INVALID_TOKEN)
+        if token.revoked or self.clock() - token.issued_at >= TOKEN_TTL:
+            return self._error(ERR_TOKEN_EXPIRED)
+        return None
+
+    async def _json_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return self._error(ERR_DATA_FORMAT, "Warning: wrong json format. data format error")
+        if not isinstance(body, dict):
+            return self._error(ERR_DATA_FORMAT, "Warning: wrong json format. data format error")
+        return body
+
+    def _new_code(self, task_id: str, recipients: frozenset[str] | None) -> str:
+        code = secrets.token_urlsafe(32)
+        self._codes[code] = _ResponseCode(task_id, recipients, self.clock())
+        return code
+
+    # ---- gettoken ----------------------------------------------------------------------------------
+
+    async def _gettoken(self, request: web.Request) -> web.StreamResponse:
+        corp_id = request.query.get("corpid", "")
+        secret = request.query.get("corpsecret", "")
+        if not corp_id:
+            return self._error(ERR_CORPID_MISSING)
+        if not secret:
+            return self._error(ERR_SECRET_MISSING)
+        if corp_id != self.corp_id:
+            return self._error(ERR_INVALID_CORPID)
+        if secret != self.secret:
+            return self._error(ERR_INVALID_SECRET)
+        value = secrets.token_urlsafe(96)
+        self._tokens[value] = _Token(self.clock())
+        self.tokens_issued += 1
+        return self._ok(access_token=value, expires_in=TOKEN_TTL)
+
+    # ---- message/send ------------------------------------------------------------------------------
+
+    async def _message_send(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        if (refused := self._check_agent(body)) is not None:
+            return refused
+        msgtype = body.get("msgtype")
+        if msgtype not in APP_MSGTYPES:
+            return self._error(ERR_INVALID_MSGTYPE)
+        if not any(isinstance(body.get(k), str) and body[k].strip() for k in ("touser", "toparty", "totag")):
+            return self._error(ERR_INVALID_PARAMETER, "invalid parameter: no touser, toparty or totag")
+        if msgtype in ("text", "markdown") and (refused := self._check_content(body, msgtype)) is not None:
+            return refused
+
+        card: dict[str, Any] | None = None
+        task_id: str | None = None
+        if msgtype == "template_card":
+            card = body.get("template_card")
+            if not isinstance(card, dict) or not isinstance(card.get("card_type"), str):
+                return self._error(ERR_INVALID_PARAMETER, "invalid parameter: template_card.card_type")
+            if card["card_type"] == "button_interaction":
+                if (refused := self._check_buttons(card)) is not None:
+                    return refused
+            if card["card_type"] in INTERACTIVE_CARDS or "task_id" in card:
+                task_id = card.get("task_id")
+                if not isinstance(task_id, str) or not TASK_ID_RE.fullmatch(task_id):
+                    return self._error(ERR_TASK_ID)
+                if task_id in self._task_ids:
+                    return self._error(ERR_TASK_ID, "task_id already exists")
+
+        fields: dict[str, Any] = {"invaliduser": self._invalid_users(body.get("touser"))}
+        for key in ("toparty", "totag"):
+            if body.get(key):
+                fields[key.replace("to", "invalid", 1)] = ""
+        fields["msgid"] = secrets.token_urlsafe(48)
+        if card is not None and task_id is not None:
+            self._task_ids.add(task_id)
+            self.cards[task_id] = body
+            if card["card_type"] in INTERACTIVE_CARDS or "action_menu" in card:
+                fields["response_code"] = self._new_code(task_id, _recipients(body))
+        self.sent.append(body)
+        return self._ok(**fields)
+
+    def _check_agent(self, body: dict[str, Any]) -> web.Response | None:
+        if "agentid" not in body:
+            return self._error(ERR_AGENTID_MISSING)
+        agent_id = body["agentid"]
+        if not isinstance(agent_id, int) or isinstance(agent_id, bool):
+            return self._error(ERR_INVALID_AGENTID)
+        if self.agent_id is not None and agent_id != self.agent_id:
+            return self._error(ERR_INVALID_AGENTID)
+        return None
+
+    def _check_buttons(self, card: dict[str, Any]) -> web.Response | None:
+        buttons = card.get("button_list")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:
+            return self._error(ERR_INVALID_PARAMETER, "invalid parameter: button_list needs 1 to 6")
+        keys: set[str] = set()
+        for button in buttons:
+            if not isinstance(button, dict):
+                return self._error(ERR_INVALID_PARAMETER, "invalid parameter: button_list")
+            if button.get("type", 0) == 1:
+                if not isinstance(button.get("url"), str) or not button["url"]:
+                    return self._error(ERR_INVALID_PARAMETER, "invalid parameter: button url")
+                continue
+            key = button.get("key")
+            if not isinstance(key, str) or not key or len(key.encode()) > BUTTON_KEY_MAX or key in keys:
+                return self._error(ERR_INVALID_PARAMETER, "invalid parameter: button key")
+            keys.add(key)
+        return None
+
+    def _invalid_users(self, touser: Any) -> str:
+        if not isinstance(touser, str) or touser == "@all":
+            return ""
+        return "|".join(u for u in touser.split("|") if u in self.unknown_users)
+
+    # ---- message/update_template_card --------------------------------------------------------------
+
+    async def _update_card(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        if (refused := self._check_agent(body)) is not None:
+            return refused
+        code = body.get("response_code")
+        if not isinstance(code, str) or not code:
+            return self._error(ERR_INVALID_PARAMETER, "invalid parameter: response_code missing")
+        atall = body.get("atall") == 1
+        userids = body.get("userids")
+        targets = ("userids", "partyids", "tagids")
+        if not atall and not any(isinstance(body.get(k), list) and body[k] for k in targets):
+            return self._error(
+                ERR_INVALID_PARAMETER, "invalid parameter: no userids, partyids, tagids, atall"
+            )
+        button = body.get("button")
+        replace_name = button.get("replace_name") if isinstance(button, dict) else None
+        new_card = body.get("template_card")
+        if not (isinstance(replace_name, str) and replace_name) and not (
+            isinstance(new_card, dict) and isinstance(new_card.get("card_type"), str)
+        ):
+            return self._error(
+                ERR_INVALID_PARAMETER, "invalid parameter: no button.replace_name or template_card"
+            )
+        entry = self._codes.get(code)
+        if entry is None or entry.used or self.clock() - entry.issued_at >= RESPONSE_CODE_TTL:
+            return self._error(ERR_RESPONSE_CODE)
+        entry.used = True
+        invalid: list[str] = []
+        if not atall and isinstance(userids, list) and entry.recipients is not None:
+            invalid = [u for u in userids if u not in entry.recipients]
+        self.updates.append(body)
+        return self._ok(invaliduser=invalid)
+
+    # ---- media -------------------------------------------------------------------------------------
+
+    async def _media_upload(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        media_type = request.query.get("type", "")
+        if media_type not in MEDIA_LIMITS:
+            return self._error(ERR_INVALID_MEDIA_TYPE_PARAM)
+        if not request.content_type.startswith("multipart/"):
+            return self._error(ERR_EMPTY_MEDIA)
+        found: tuple[str, str, bytes] | None = None
+        reader = await request.multipart()
+        async for part in _parts(reader):
+            if part.name == "media":
+                data = await part.read(decode=False)
+                filename = part.filename or "unnamed"
+                content_type = part.headers.get("Content-Type") or _guess_type(filename)
+                found = (filename, content_type, bytes(data))
+                break
+        if found is None or not found[2]:
+            return self._error(ERR_EMPTY_MEDIA)
+        filename, content_type, data = found
+        limit, size_error = MEDIA_LIMITS[media_type]
+        if not MEDIA_MIN < len(data) <= limit:
+            return self._error(size_error)
+        media_id = secrets.token_urlsafe(48)
+        self.uploads.append((media_type, filename, data))
+        self.media[media_id] = (data, content_type, filename)
+        return self._ok(type=media_type, media_id=media_id, created_at=str(int(self.clock())))
+
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        media_id = request.query.get("media_id", "")
+        if not media_id:
+            return self._error(ERR_MEDIA_ID_MISSING)
+        stored = self.media.get(media_id)
+        if stored is None:
+            return self._error(ERR_INVALID_MEDIA_ID)
+        data, content_type, filename = stored
+        return web.Response(
+            body=data,
+            headers={
+                "Content-Type": content_type,
+                "Content-disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-cache, must-revalidate",
+            },
+        )
+
+    # ---- group robot and app group chat ------------------------------------------------------------
+
+    async def _webhook_send(self, request: web.Request) -> web.StreamResponse:
+        key = request.query.get("key", "")
+        if not key or (self.robot_keys and key not in self.robot_keys):
+            return self._error(ERR_INVALID_WEBHOOK_KEY)
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        msgtype = body.get("msgtype")
+        if msgtype not in ("text", "markdown", "markdown_v2"):
+            return self._error(ERR_INVALID_MSGTYPE)
+        limit = ROBOT_TEXT_MAX if msgtype == "text" else ROBOT_MARKDOWN_MAX
+        if (refused := self._check_content(body, msgtype, limit)) is not None:
+            return refused
+        if msgtype == "text":
+            for field in ("mentioned_list", "mentioned_mobile_list"):
+                mentioned = body["text"].get(field, [])
+                if not isinstance(mentioned, list) or not all(isinstance(m, str) for m in mentioned):
+                    return self._error(ERR_INVALID_PARAMETER, f"invalid parameter: {field}")
+        now = self.clock()
+        times = self._robot_times.setdefault(key, deque())
+        while times and now - times[0] >= ROBOT_WINDOW:
+            times.popleft()
+        if len(times) >= ROBOT_LIMIT:
+            return self._error(ERR_RATE_LIMIT)
+        times.append(now)
+        self.webhook.setdefault(key, []).append(body)
+        return self._ok()
+
+    async def _appchat_send(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        if body.get("chatid") not in self.chats:
+            return self._error(ERR_INVALID_CHATID)
+        msgtype = body.get("msgtype")
+        if msgtype not in APPCHAT_MSGTYPES:
+            return self._error(ERR_INVALID_MSGTYPE)
+        if msgtype in ("text", "markdown") and (refused := self._check_content(body, msgtype)) is not None:
+            return refused
+        self.appchat.append(body)
+        return self._ok()
+
+    def _check_content(self, body: dict[str, Any], msgtype: str, max_bytes: int = 0) -> web.Response | None:
+        """Content must be a non-empty string; ``max_bytes`` > 0 also caps its UTF-8 size."""
+        payload = body.get(msgtype)
+        content = payload.get("content") if isinstance(payload, dict) else None
+        if not isinstance(content, str) or not content:
+            return self._error(ERR_EMPTY_CONTENT)
+        if max_bytes and len(content.encode()) > max_bytes:
+            return self._error(ERR_INVALID_PARAMETER, f"invalid parameter: content exceeds {max_bytes} bytes")
+        return None
+
+
+def _recipients(body: dict[str, Any]) -> frozenset[str] | None:
+    touser = body.get("touser")
+    if not isinstance(touser, str) or touser == "@all" or body.get("toparty") or body.get("totag"):
+        return None
+    return frozenset(u for u in touser.split("|") if u)
+
+
+def _guess_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+async def _parts(reader: MultipartReader) -> AsyncIterator[BodyPartReader]:
+    """The top-level body parts of a multipart request (nested multiparts are skipped)."""
+    while (part := await reader.next()) is not None:
+        if isinstance(part, BodyPartReader):
+            yield part
