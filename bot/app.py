@@ -100,10 +100,9 @@ def create_app(
     if settings.simulator_enabled and not any(c.name == "local" for c in all_channels):
         local = LocalChannel(clock, settings.tz)
         all_channels.append(local)
-    wecom: WeComChannel | None = None
     if settings.wecom_enabled and not any(c.name == "wecom" for c in all_channels):
-        wecom = _wecom_channel(settings)
-        all_channels.insert(0, wecom)
+        all_channels.insert(0, _wecom_channel(settings))
+    wecom = next((c for c in all_channels if isinstance(c, WeComChannel)), None)
     bot = build_bot(settings, all_channels, clock=clock)
 
     app = web.Application(client_max_size=20 * 1024 * 1024)

@@ -520,6 +520,8 @@ class FakeWeCom:
         async for part in _parts(reader):
             if part.name == "media":
                 data = await part.read(decode=False)
+                # Kept verbatim: aiohttp's FormData percent-encodes non-ASCII names unless
+                # quote_fields=False, and then that encoded name is what gets recorded.
                 filename = part.filename or "unnamed"
                 content_type = part.headers.get("Content-Type") or _guess_type(filename)
                 found = (filename, content_type, bytes(data))

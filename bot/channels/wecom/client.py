@@ -167,7 +167,7 @@ class WeComClient:
         return result
 
     async def media_upload(self, kind: str, filename: str, payload: bytes) -> str:
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(quote_fields=False)  # keep Chinese file names readable
         form.add_field("media", payload, filename=filename)
         result = await self.call("media/upload", params={"type": kind}, data=form)
         return str(result["media_id"])

@@ -1,0 +1,99 @@
+"""``/wecom/callback`` over HTTP: the public vectors through the real endpoint, and every kind of
+hostile request refused with the server still healthy and nothing stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import BOT, create_app
+from bot.channels.wecom.crypto import Crypto
+from models import InboundEvent
+from tests.bot.channels.wecom.test_parse import SAMPLE_ECHO, SAMPLE_POST
+from tests.conftest import make_settings
+from tests.wecom_callbacks import AES_KEY, TOKEN, WeComSender, wecom_settings
+
+SENDER_NOW = 1_800_000_000
+
+
+async def _client(aiohttp_client: Any, max_age: int = 0) -> TestClient:  # type: ignore[type-arg]
+    settings = make_settings(**wecom_settings(callback_max_age=max_age))
+    app = create_app(settings, manage_database=False, run_scheduler=False, run_worker=False,
+                     clock=lambda: datetime.fromtimestamp(SENDER_NOW, UTC))
+    return await aiohttp_client(app)
+
+
+async def test_get_vector_answers_the_plaintext(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    resp = await client.get("/wecom/callback", params={
+        "msg_signature": "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb", "timestamp": "1476416373",
+        "nonce": "47744683", "echostr": SAMPLE_ECHO})
+    assert resp.status == 200
+    assert await resp.read() == b"1288432023552776189"
+
+
+async def test_post_vector_is_accepted_and_stored_once(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    body = ("<xml><ToUserName><![CDATA[ww1436e0e65a779aee]]></ToUserName>\n"
+            f"<Encrypt><![CDATA[{SAMPLE_POST}]]></Encrypt>\n"
+            "<AgentID><![CDATA[1000002]]></AgentID>\n</xml>")
+    params = {"msg_signature": "0c3914025cb4b4d68103f6bfc8db550f79dcf48e", "timestamp": "1476422779",
+              "nonce": "1597212914"}
+    for _ in range(4):  # WeCom delivers an event up to four times
+        resp = await client.post("/wecom/callback", params=params, data=body.encode())
+        assert resp.status == 200 and await resp.read() == b""
+    await client.app[BOT].tasks.join()
+    rows = await InboundEvent.all()
+    assert [(r.key, r.channel) for r in rows] == [("wecom:m:1456453720", "wecom")]
+
+
+async def test_bad_signature_wrong_corp_and_stale_timestamp_get_403(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client, max_age=300)
+    sender = WeComSender(now=SENDER_NOW)
+    query, body = sender.envelope(sender.text("zhangsan", "帮助"))
+    forged = {**query, "msg_signature": "0" * 40}
+    assert (await client.post("/wecom/callback", params=forged, data=body)).status == 403
+    intruder = WeComSender(Crypto(TOKEN, AES_KEY, "ww-another-corp"), now=SENDER_NOW)
+    assert await intruder.post(client, intruder.text("zhangsan", "帮助")) == 403
+    assert await sender.post(client, sender.text("zhangsan", "帮助"), timestamp=SENDER_NOW - 301) == 403
+    assert await sender.post(client, sender.text("zhangsan", "帮助"), timestamp=SENDER_NOW + 301) == 403
+    resp = await client.get("/wecom/callback", params={
+        "msg_signature": "0" * 40, "timestamp": str(SENDER_NOW), "nonce": "1", "echostr": SAMPLE_ECHO})
+    assert resp.status == 403 and await resp.read() != b"1288432023552776189"
+    assert await InboundEvent.all().count() == 0
+
+
+@pytest.mark.parametrize("body", [
+    b"not xml at all", b"<xml><Encrypt></Encrypt></xml>", b"<xml><Encrypt>%%%</Encrypt>",
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    b"<xml><Encrypt>&b;</Encrypt></xml>",
+    b"\xff\xfe\x00garbage",
+])
+async def test_malformed_bodies_get_400(db: str, aiohttp_client: Any, body: bytes) -> None:
+    client = await _client(aiohttp_client)
+    query = {"msg_signature": "0" * 40, "timestamp": str(SENDER_NOW), "nonce": "1"}
+    assert (await client.post("/wecom/callback", params=query, data=body)).status == 400
+    assert (await client.get("/healthz")).status == 200
+    assert await InboundEvent.all().count() == 0
+
+
+async def test_missing_query_and_oversized_body_are_refused(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    assert (await client.post("/wecom/callback", data=b"<xml/>")).status == 400
+    assert (await client.get("/wecom/callback")).status == 400
+    query = {"msg_signature": "0" * 40, "timestamp": str(SENDER_NOW), "nonce": "1"}
+    huge = b"<xml><Encrypt>" + b"A" * (1024 * 1024) + b"</Encrypt></xml>"
+    assert (await client.post("/wecom/callback", params=query, data=huge)).status == 413
+    assert (await client.get("/healthz")).status == 200
+    assert await InboundEvent.all().count() == 0
+
+
+async def test_a_valid_but_signed_encrypted_garbage_plaintext_is_400(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    sender = WeComSender(now=SENDER_NOW)
+    assert await sender.post(client, "<xml><MsgType>text</MsgType></xml>") == 400
+    assert await sender.post(client, "plain words") == 400
+    assert await InboundEvent.all().count() == 0
