@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.cards import Card, Message
-from bot.channels.base import CardGone, Throttled
+from bot.channels.base import CardGone, DeliveryError, Throttled
 from bot.channels.wecom import render
 from bot.channels.wecom.client import RateWindow, WeComApiError, WeComClient
 from bot.events import Event, FileMessage, ImageMessage
@@ -29,6 +29,7 @@ from models import Department, Person
 ROBOT, CHAT = "robot:", "chat:"
 MEMBER_PER_MINUTE = 30
 ROBOT_PER_MINUTE = 20
+TASK_ID_USED = 42014
 
 
 class WeComChannel:
@@ -40,6 +41,9 @@ class WeComChannel:
         self.agent_id = agent_id
         self.members = RateWindow(MEMBER_PER_MINUTE, 60.0, clock)
         self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
+        # Card sends whose outcome we never learned (timeout, 5xx after sending): if the retry
+        # is refused with 42014 "task_id used", the first attempt did register the card.
+        self._unsure: set[str] = set()
 
     def person_address(self, person: Person) -> str | None:
         return person.wecom_userid or None
@@ -65,10 +69,24 @@ class WeComChannel:
             return {}
         self._pace(self.members, address, "member")
         body = render.app_message(self.agent_id, address, message, key)
-        result = await self.client.send(body)
+        task = body["template_card"]["task_id"] if body["msgtype"] == "template_card" else ""
+        try:
+            result = await self.client.send(body)
+        except WeComApiError as exc:
+            if exc.errcode == TASK_ID_USED and task in self._unsure:
+                # Delivered by the earlier attempt; its response code is lost, so an update
+                # of this copy will fall back to a new message.
+                self._unsure.discard(task)
+                return {"task_id": task, "response_code": ""}
+            raise
+        except DeliveryError:
+            if task:
+                self._unsure.add(task)
+            raise
+        self._unsure.discard(task)
         ref: dict[str, Any] = {"msgid": str(result.get("msgid", ""))}
-        if body["msgtype"] == "template_card":
-            ref["task_id"] = body["template_card"]["task_id"]
+        if task:
+            ref["task_id"] = task
             ref["response_code"] = str(result.get("response_code", ""))
         return ref
 

@@ -213,3 +213,21 @@ async def test_bad_secret_dead_letters_with_a_notice_and_no_refetch_loop(wecom: 
     dead = await OutboxMessage.get(person__code="zhangsan")
     assert dead.status == OutboxStatus.DEAD and "40001" in dead.last_error
     assert w.fake.calls["gettoken"] <= 3
+
+
+async def test_card_registered_by_a_timed_out_send_is_not_sent_twice(wecom: WeComWorld) -> None:
+    """A read timeout after WeCom took the card: the retry gets 42014 (task id used), which
+    means delivered, not a dead letter."""
+    w = wecom
+    w.fake.timeout_delay = 1.5  # longer than the client's 1 s timeout
+    await w.say("zhangsan", DRAFT)
+    w.fake.fail("message/send", "late")
+    await w.tap("zhangsan", w.card("zhangsan", "pv-"), "提交审核")
+    w.clock.advance(seconds=3)
+    await w.settle()
+    assert len(w.cards_to("lisi")) == 1
+    card_row = await OutboxMessage.get(kind="card", person__code="lisi")
+    assert (card_row.status, card_row.attempts) == (OutboxStatus.SENT, 2)  # the late one, then 42014
+    assert not await OutboxMessage.filter(status=OutboxStatus.DEAD).exists()
+    await w.tap("lisi", w.card("lisi", "ap-"), "通过")  # no response code: outcome as a new message
+    assert any("已通过 · 李四" in t for t in w.texts_to("lisi"))
