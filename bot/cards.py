@@ -8,6 +8,7 @@ against the strictest platform limit (WeCom: 1024 bytes).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -145,8 +146,31 @@ class Text:
         return cls(text=data["text"], mentions=tuple(data.get("mentions", [])))
 
 
-Message = Text | Card
+@dataclass(frozen=True)
+class Document:
+    """A file to hand to someone (exports, filled forms). Kept in the outbox row as base64."""
+
+    name: str
+    data: bytes
+    mime: str = "application/octet-stream"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "document", "name": self.name, "mime": self.mime,
+                "data": base64.b64encode(self.data).decode()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Document:
+        return cls(name=data["name"], data=base64.b64decode(data["data"]),
+                   mime=data.get("mime", "application/octet-stream"))
+
+
+Message = Text | Card | Document
 
 
 def message_from_json(data: dict[str, Any]) -> Message:
-    return Card.from_json(data) if data.get("type") == "card" else Text.from_json(data)
+    kind = data.get("type")
+    if kind == "card":
+        return Card.from_json(data)
+    if kind == "document":
+        return Document.from_json(data)
+    return Text.from_json(data)

@@ -355,5 +355,5 @@ class Outbox:
 
 def _describe(row: OutboxMessage) -> str:
     body = row.body
-    what = body.get("title") or body.get("text", "")
+    what = body.get("title") or body.get("name") or body.get("text", "")
     return str(what)[:40]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards import Card, Message
+from bot.cards import Card, Document, Message
 
 
 def render(message: Message) -> dict[str, Any]:
+    if isinstance(message, Document):
+        return {"type": "file", "name": message.name, "size": len(message.data)}
     if isinstance(message, Card):
         return {
             "type": "card",

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.cards import Card, Message
-from bot.channels.base import CardGone, DeliveryError, Throttled
+from bot.cards import Card, Document, Message
+from bot.channels.base import CardGone, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.wecom import render
 from bot.channels.wecom.client import RateWindow, WeComApiError, WeComClient
 from bot.events import Event, FileMessage, ImageMessage
@@ -57,6 +57,8 @@ class WeComChannel:
         return None
 
     async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+        if isinstance(message, Document):
+            return await self._send_document(address, message)
         if address.startswith(ROBOT):
             robot = address.removeprefix(ROBOT)
             self._pace(self.robots, robot, "group robot")
@@ -89,6 +91,20 @@ class WeComChannel:
             ref["task_id"] = task
             ref["response_code"] = str(result.get("response_code", ""))
         return ref
+
+    async def _send_document(self, address: str, doc: Document) -> dict[str, Any]:
+        """Upload (media/upload, 3-day media id) then send it as a file message."""
+        if address.startswith(ROBOT):
+            raise PermanentDeliveryError("a group robot cannot send uploaded files; "
+                                         "give the department an app group chat (wecom_chatid)")
+        if not address.startswith(CHAT):
+            self._pace(self.members, address, "member")
+        media_id = await self.client.media_upload("file", doc.name, doc.data)
+        if address.startswith(CHAT):
+            await self.client.appchat_send(render.appchat_file(address.removeprefix(CHAT), media_id))
+        else:
+            await self.client.send(render.file_message(self.agent_id, address, media_id))
+        return {"media_id": media_id}
 
     async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
         code = str(ref.get("response_code") or "")

@@ -78,6 +78,11 @@ def card_markdown(card: Card) -> str:
     return "\n".join(lines)
 
 
+def file_message(agent_id: int, user: str, media_id: str) -> dict[str, Any]:
+    return {"touser": user, "agentid": agent_id, "msgtype": "file", "file": {"media_id": media_id},
+            "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+
+
 def app_message(agent_id: int, user: str, message: Text | Card, key: str) -> dict[str, Any]:
     """Body of ``message/send`` to one member."""
     body: dict[str, Any] = {"touser": user, "agentid": agent_id,
@@ -107,6 +112,10 @@ def robot_message(message: Text | Card, mentions: list[str]) -> dict[str, Any]:
     if mentions:
         text["mentioned_list"] = mentions
     return {"msgtype": "text", "text": text}
+
+
+def appchat_file(chat_id: str, media_id: str) -> dict[str, Any]:
+    return {"chatid": chat_id, "msgtype": "file", "file": {"media_id": media_id}, "safe": 0}
 
 
 def appchat_message(chat_id: str, message: Text | Card) -> dict[str, Any]:

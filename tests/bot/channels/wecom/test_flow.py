@@ -231,3 +231,17 @@ async def test_card_registered_by_a_timed_out_send_is_not_sent_twice(wecom: WeCo
     assert not await OutboxMessage.filter(status=OutboxStatus.DEAD).exists()
     await w.tap("lisi", w.card("lisi", "ap-"), "通过")  # no response code: outcome as a new message
     assert any("已通过 · 李四" in t for t in w.texts_to("lisi"))
+
+
+async def test_a_document_is_uploaded_then_sent_as_a_file(wecom: WeComWorld) -> None:
+    from bot.cards import Document
+    from models import Person
+
+    w = wecom
+    person = await Person.get(code="wangwu")
+    await w.bot.outbox.send(person, Document("2026年新媒体账号登记表.xlsx", b"PK\x03\x04 sheet data"),
+                            key="export-1", now=w.clock.now)
+    await w.settle()
+    assert w.fake.uploads == [("file", "2026年新媒体账号登记表.xlsx", b"PK\x03\x04 sheet data")]
+    sent = [m for m in w.fake.sent if m["touser"] == "wangwu"]
+    assert len(sent) == 1 and sent[0]["msgtype"] == "file" and sent[0]["file"]["media_id"]
