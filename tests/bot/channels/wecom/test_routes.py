@@ -12,15 +12,15 @@ from aiohttp.test_utils import TestClient
 from bot.app import BOT, create_app
 from bot.channels.wecom.crypto import Crypto
 from models import InboundEvent
-from tests.bot.channels.wecom.test_parse import SAMPLE_ECHO, SAMPLE_POST
+from tests.bot.channels.wecom.test_parse import SAMPLE_ECHO, SAMPLE_POST, WECHATPY_POST
 from tests.conftest import make_settings
 from tests.wecom_callbacks import AES_KEY, TOKEN, WeComSender, wecom_settings
 
 SENDER_NOW = 1_800_000_000
 
 
-async def _client(aiohttp_client: Any, max_age: int = 0) -> TestClient:  # type: ignore[type-arg]
-    settings = make_settings(**wecom_settings(callback_max_age=max_age))
+async def _client(aiohttp_client: Any, max_age: int = 0, **kw: Any) -> TestClient:  # type: ignore[type-arg]
+    settings = make_settings(**wecom_settings(callback_max_age=max_age, **kw))
     app = create_app(settings, manage_database=False, run_scheduler=False, run_worker=False,
                      clock=lambda: datetime.fromtimestamp(SENDER_NOW, UTC))
     return await aiohttp_client(app)
@@ -33,6 +33,25 @@ async def test_get_vector_answers_the_plaintext(db: str, aiohttp_client: Any) ->
         "nonce": "47744683", "echostr": SAMPLE_ECHO})
     assert resp.status == 200
     assert await resp.read() == b"1288432023552776189"
+
+
+async def test_wechatpy_vectors_through_the_endpoint(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client, wecom_token="123456", wecom_corp_id="wx49f0ab532d5d035a",
+                           wecom_aes_key="kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR")
+    echo = "4ByGGj+sVCYcvGeQYhaKIk1o0pQRNbRjxybjTGblXrBaXlTXeOo1+bXFXDQQb1o6co6Yh9Bv41n7hOchLF6p+Q=="
+    query = {"msg_signature": "dd6b9c95b495b3f7e2901bfbc76c664930ffdb96", "timestamp": "1411443780",
+             "nonce": "437374425", "echostr": echo}
+    resp = await client.get("/wecom/callback", params=query)
+    assert (resp.status, await resp.read()) == (200, b"5927782489442352469")
+    resp = await client.get("/wecom/callback", params={**query, "nonce": "437374424"})
+    assert resp.status == 403
+    body = ("<xml><ToUserName><![CDATA[wx49f0ab532d5d035a]]></ToUserName>"
+            f"<Encrypt><![CDATA[{WECHATPY_POST}]]></Encrypt></xml>")
+    resp = await client.post("/wecom/callback", data=body.encode(), params={
+        "msg_signature": "74d92dfeb87ba7c714f89d98870ae5eb62dff26d", "timestamp": "1411525903",
+        "nonce": "461056294"})
+    assert resp.status == 200
+    assert [r.key for r in await InboundEvent.all()] == ["wecom:m:4363689963896700987"]
 
 
 async def test_post_vector_is_accepted_and_stored_once(db: str, aiohttp_client: Any) -> None:
