@@ -245,3 +245,28 @@ async def test_a_document_is_uploaded_then_sent_as_a_file(wecom: WeComWorld) -> 
     assert w.fake.uploads == [("file", "2026年新媒体账号登记表.xlsx", b"PK\x03\x04 sheet data")]
     sent = [m for m in w.fake.sent if m["touser"] == "wangwu"]
     assert len(sent) == 1 and sent[0]["msgtype"] == "file" and sent[0]["file"]["media_id"]
+
+
+async def test_app_group_chat_and_member_pacing(wecom: WeComWorld) -> None:
+    """Group messages go to the department's app chat; more than 30 a minute to one member
+    (which WeCom would drop silently) wait for the next minute instead."""
+    from bot.cards import Text
+    from models import Person
+
+    w = wecom
+    w.fake.chats.add("pubchat")
+    await Department.filter(code="publicity").update(groups={"wecom_chatid": "pubchat"})
+    draft = await submitted(w)
+    await w.tap("lisi", w.card("lisi", "ap-"), "通过")
+    await w.say("zhangsan", f"已发布 D{draft.id} https://mp.example.org/s/1")
+    assert [m["chatid"] for m in w.fake.appchat] == ["pubchat"]
+    assert "发布了新内容" in w.fake.appchat[0]["text"]["content"]
+    person = await Person.get(code="wujiu")
+    for i in range(35):
+        await w.bot.outbox.send(person, Text(f"m{i}"), key=f"burst{i}", now=w.clock.now)
+    await w.settle()
+    assert len(w.texts_to("wujiu")) == 30
+    w.pace.advance(61)
+    w.clock.advance(seconds=61)
+    await w.settle()
+    assert w.texts_to("wujiu") == [f"m{i}" for i in range(35)]
