@@ -72,6 +72,7 @@ from models import InboundEvent, InboundStatus, OutboxMessage
 from tests.wecom_callbacks import AES_KEY, CORP_ID, TOKEN, WeComSender, wecom_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(__file__).resolve()
 SENDER = "zhangsan"  # in the demo organisation: the help handler answers with an outbox row
 TEXT = "帮助"
 
@@ -169,7 +170,7 @@ async def drive(app: web.Application, *, n: int, concurrency: int, id_base: int)
         await site.start()
         port = runner.addresses[0][1]
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).resolve()), "--client",
+            sys.executable, str(SCRIPT), "--client",
             "--url", f"http://127.0.0.1:{port}{PATH}", "--n", str(n),
             "--concurrency", str(concurrency), "--id-base", str(id_base),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)

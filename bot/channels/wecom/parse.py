@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import xmltodict
-from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.events import register_event
 from wechatpy.events import BaseEvent
 from wechatpy.fields import StringField
@@ -103,7 +102,6 @@ def parse_plaintext(xml: str, now: datetime) -> Event | None:
     sender = str(root.get("FromUserName") or "")
     if not msg_type or not sender:
         raise Malformed("no MsgType or FromUserName")
-    message = parse_message(xml)
     created = str(root.get("CreateTime") or "")
     msg_id = str(root.get("MsgId") or "")
     common: dict[str, Any] = {"channel": CHANNEL, "sender": sender, "received_at": now,
@@ -123,7 +121,9 @@ def parse_plaintext(xml: str, now: datetime) -> Event | None:
                            description=str(root.get("Description") or ""))
     if msg_type == "event":
         event = str(root.get("Event") or "").lower()
-        if isinstance(message, TemplateCardEvent):
+        if event == "template_card_event":
+            # Built from the dict already parsed (wechatpy's parse_message would parse again).
+            message = TemplateCardEvent(root)
             common["key"] = f"e:{sender}:{created}:{message.task_id}:{message.key}"[:250]
             extra = {"task_id": message.task_id, "response_code": message.response_code,
                      "card_type": message.card_type}

@@ -116,3 +116,25 @@ async def test_a_valid_but_signed_encrypted_garbage_plaintext_is_400(db: str, ai
     assert await sender.post(client, "<xml><MsgType>text</MsgType></xml>") == 400
     assert await sender.post(client, "plain words") == 400
     assert await InboundEvent.all().count() == 0
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    sender = WeComSender(now=SENDER_NOW)
+    query, body = sender.envelope(sender.text("zhangsan", "帮助", msg_id="pieces"))
+    raw = body.encode()
+
+    async def pieces() -> Any:
+        yield raw[:50]
+        yield raw[50:]
+
+    resp = await client.post("/wecom/callback", params=query, data=pieces())
+    assert resp.status == 200
+    assert [r.key for r in await InboundEvent.all()] == ["wecom:m:pieces"]
+
+    async def endless() -> Any:
+        for _ in range(100):
+            yield b"A" * 4096
+
+    resp = await client.post("/wecom/callback", params=query, data=endless())
+    assert resp.status == 413
