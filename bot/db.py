@@ -18,10 +18,17 @@ from tortoise.migrations.api import migrate
 from models import MODULES
 
 
+PG_POOL_MAX = 20
+
+
 def normalise_url(url: str) -> str:
-    """Accept ``postgresql://`` as well as tortoise's ``postgres://``."""
+    """Accept ``postgresql://`` as well as tortoise's ``postgres://``; give PostgreSQL a pool of
+    20 connections unless the URL sets ``maxsize`` (tortoise's default of 5 makes callbacks,
+    event processing and the outbox worker's 16 deliveries queue for a connection)."""
     if url.startswith("postgresql://"):
-        return "postgres://" + url.removeprefix("postgresql://")
+        url = "postgres://" + url.removeprefix("postgresql://")
+    if url.startswith("postgres://") and "maxsize=" not in url:
+        url += ("&" if "?" in url else "?") + f"maxsize={PG_POOL_MAX}"
     return url
 
 

@@ -33,3 +33,12 @@ async def test_migrations_match_models() -> None:
     finally:
         await connections.close_all()
         await Tortoise.close_connections()
+
+
+def test_database_urls_are_normalised() -> None:
+    from bot.db import normalise_url
+
+    assert normalise_url("postgresql://u@h/db") == "postgres://u@h/db?maxsize=20"
+    assert normalise_url("postgres://u@h/db?ssl=true") == "postgres://u@h/db?ssl=true&maxsize=20"
+    assert normalise_url("postgres://u@h/db?maxsize=7") == "postgres://u@h/db?maxsize=7"
+    assert normalise_url("sqlite://var/x.sqlite3") == "sqlite://var/x.sqlite3"
