@@ -17,7 +17,6 @@ from tortoise.migrations.api import migrate
 
 from models import MODULES
 
-
 PG_POOL_MAX = 20
 
 
