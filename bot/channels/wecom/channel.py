@@ -21,8 +21,9 @@ from typing import Any
 
 from bot.cards import Card, Document, Message
 from bot.channels.base import CardGone, DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.common import RateWindow
 from bot.channels.wecom import render
-from bot.channels.wecom.client import RateWindow, WeComApiError, WeComClient
+from bot.channels.wecom.client import WeComApiError, WeComClient
 from bot.events import Event, FileMessage, ImageMessage
 from models import Department, Person
 

@@ -14,15 +14,14 @@ Messages never contain the URL: it carries the access token.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
 from bot.channels.base import DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.common import TokenCache
 
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
 BUSY, CONCURRENCY, FREQUENCY = -1, 45033, 45009
@@ -36,25 +35,6 @@ class WeComApiError(PermanentDeliveryError):
         self.errcode = errcode
 
 
-class RateWindow:
-    """At most ``limit`` calls per ``period`` seconds per key (a sliding window)."""
-
-    def __init__(self, limit: int, period: float, clock: Callable[[], float]) -> None:
-        self.limit, self.period, self.clock = limit, period, clock
-        self._calls: dict[str, deque[float]] = defaultdict(deque)
-
-    def wait(self, key: str) -> float:
-        """0 and the call is counted, or the seconds to wait before trying again."""
-        now = self.clock()
-        calls = self._calls[key]
-        while calls and calls[0] <= now - self.period:
-            calls.popleft()
-        if len(calls) >= self.limit:
-            return calls[0] + self.period - now
-        calls.append(now)
-        return 0.0
-
-
 class WeComClient:
     def __init__(
         self, *, base: str, corp_id: str, secret: str, timeout: float = TIMEOUT,
@@ -66,9 +46,7 @@ class WeComClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.clock = clock
         self._session: aiohttp.ClientSession | None = None
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._token_lock = asyncio.Lock()
+        self._tokens = TokenCache(self._fetch_token, clock=clock, margin=TOKEN_MARGIN)
 
     def __repr__(self) -> str:  # never show the secret
         return f"WeComClient(corp_id={self.corp_id!r})"
@@ -86,21 +64,16 @@ class WeComClient:
     # -- token --------------------------------------------------------------------------------
     async def token(self) -> str:
         """The cached access token; one ``gettoken`` call however many callers wait for it."""
-        if self._token is not None and self.clock() < self._token_expires:
-            return self._token
-        async with self._token_lock:
-            if self._token is not None and self.clock() < self._token_expires:
-                return self._token
-            data = await self._request("GET", "gettoken", params={
-                "corpid": self.corp_id, "corpsecret": self._secret})
-            self._check("gettoken", data)
-            self._token = str(data["access_token"])
-            self._token_expires = self.clock() + float(data.get("expires_in", 7200)) - TOKEN_MARGIN
-            return self._token
+        return await self._tokens.get()
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        data = await self._request("GET", "gettoken", params={
+            "corpid": self.corp_id, "corpsecret": self._secret})
+        self._check("gettoken", data)
+        return str(data["access_token"]), float(data.get("expires_in", 7200))
 
     def _drop_token(self, stale: str) -> None:
-        if self._token == stale:
-            self._token = None
+        self._tokens.drop(stale)
 
     # -- calls --------------------------------------------------------------------------------
     async def call(self, path: str, *, json: Any = None, params: dict[str, str] | None = None,

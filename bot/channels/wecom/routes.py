@@ -17,6 +17,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.channels.common import read_capped
 from bot.channels.wecom.crypto import BadCiphertext, BadSignature, Crypto, WrongCorp
 from bot.channels.wecom.parse import Malformed, parse_envelope, parse_plaintext
 from bot.events import Event
@@ -24,18 +25,6 @@ from bot.events import Event
 log = logging.getLogger("xmt.wecom")
 MAX_BODY = 64 * 1024
 PATH = "/wecom/callback"
-
-
-async def read_capped(request: web.Request, limit: int) -> bytes:
-    """The whole body, refused with 413 as soon as it passes ``limit`` (whatever the header said)."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await request.content.read(limit + 1 - size if size <= limit else 1):
-        size += len(chunk)
-        if size > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def setup(app: web.Application, *, crypto: Crypto, accept: Callable[[Event], Awaitable[bool]],
@@ -72,9 +61,6 @@ def setup(app: web.Application, *, crypto: Crypto, accept: Callable[[Event], Awa
         return web.Response(text=plain, content_type="text/plain")
 
     async def callback(request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY,
-                                                actual_size=request.content_length)
         raw = await read_capped(request, MAX_BODY)
         sig, ts, nonce = signed(request)
         try:

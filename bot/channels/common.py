@@ -1,0 +1,72 @@
+"""Pieces every platform channel needs: a sliding-window pacer, a single-flight token cache,
+and a capped body reader. Platform specifics stay in each channel's folder."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+
+class RateWindow:
+    """At most ``limit`` calls per ``period`` seconds per key (a sliding window)."""
+
+    def __init__(self, limit: int, period: float, clock: Callable[[], float]) -> None:
+        self.limit, self.period, self.clock = limit, period, clock
+        self._calls: dict[str, deque[float]] = defaultdict(deque)
+
+    def wait(self, key: str) -> float:
+        """0 and the call is counted, or the seconds to wait before trying again."""
+        now = self.clock()
+        calls = self._calls[key]
+        while calls and calls[0] <= now - self.period:
+            calls.popleft()
+        if len(calls) >= self.limit:
+            return calls[0] + self.period - now
+        calls.append(now)
+        return 0.0
+
+
+class TokenCache:
+    """An access token fetched once however many callers need it at the same moment, kept until
+    ``margin`` seconds before it expires, and dropped when the platform refuses it."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[tuple[str, float]]], *,
+                 clock: Callable[[], float], margin: float) -> None:
+        self._fetch = fetch  # → (token, seconds it is valid)
+        self.clock = clock
+        self.margin = margin
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> str:
+        if self._token is not None and self.clock() < self._expires:
+            return self._token
+        async with self._lock:
+            if self._token is not None and self.clock() < self._expires:
+                return self._token
+            token, valid_for = await self._fetch()
+            self._token, self._expires = token, self.clock() + valid_for - self.margin
+            return token
+
+    def drop(self, stale: str) -> None:
+        """Forget ``stale`` (unless another caller already replaced it)."""
+        if self._token == stale:
+            self._token = None
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes:
+    """The whole body, refused with 413 as soon as it passes ``limit`` (whatever the header said)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(limit + 1 - size if size <= limit else 1):
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
