@@ -53,6 +53,9 @@ class Inbox:
         # PostgreSQL pool) and the one INSERT that acknowledges the next callback waits behind
         # them: bench/wecom_ingest.py measured acknowledgements 2-3x slower without this bound.
         self._slots = asyncio.Semaphore(PROCESSING_SLOTS)
+        # One person's events are handled one after another, in the order they arrived: a
+        # draft and the photo sent a second later must not race (the photo would find no draft).
+        self._queues: dict[tuple[str, str], tuple[asyncio.Lock, list[int]]] = {}
 
     async def accept(self, event: Event) -> bool:
         """Store the event (dedupe) and schedule its processing. False if seen before."""
@@ -79,8 +82,16 @@ class Inbox:
         return len(rows)
 
     async def process(self, row_id: int, event: Event) -> None:
-        async with self._slots:
-            await self._process(row_id, event)
+        who = (event.channel, event.sender)
+        lock, users = self._queues.setdefault(who, (asyncio.Lock(), [0]))
+        users[0] += 1  # the lock is forgotten only when no task holds it or waits for it
+        try:
+            async with lock, self._slots:  # FIFO: tasks reach the lock in spawn order
+                await self._process(row_id, event)
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._queues[who]
 
     async def _process(self, row_id: int, event: Event) -> None:
         # Stored and compared in UTC (SQLite compares the stored text); shown in local time.

@@ -80,3 +80,22 @@ async def test_handler_error_rolls_back_and_tells_the_person(world: World, monke
     assert await Draft.all().count() == 0  # the draft insert was rolled back
     assert (await InboundEvent.get()).status == InboundStatus.FAILED
     assert "出错" in world.last_text("zhangsan")
+
+
+async def test_one_persons_messages_are_handled_in_the_order_they_arrived(world: World) -> None:
+    """A draft and the photo sent right after it: the photo must not be handled first."""
+    from bot.events import ImageMessage
+    from models import Attachment
+
+    for i in range(3):
+        text = TextMessage(channel="local", sender="zhangsan", key=f"d{i}",
+                           received_at=world.clock.now, text=f"{DRAFT}{i}")
+        image = ImageMessage(channel="local", sender="zhangsan", key=f"i{i}",
+                             received_at=world.clock.now, data=b"img%d" % i)
+        await world.bot.inbox.accept(text)
+        await world.bot.inbox.accept(image)
+    await world.settle()
+    assert await Draft.all().count() == 3
+    assert await Attachment.all().count() == 3
+    versions = await Attachment.all().order_by("id").values_list("version__draft_id", flat=True)
+    assert list(versions) == [1, 2, 3]
