@@ -17,6 +17,9 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.channels.base import Channel
+from bot.channels.dingtalk import routes as dingtalk_routes
+from bot.channels.dingtalk.channel import DingTalkChannel
+from bot.channels.dingtalk.client import DingTalkClient
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
 from bot.channels.wecom import routes as wecom_routes
@@ -75,6 +78,15 @@ def _wecom_channel(settings: Settings) -> WeComChannel:
     return WeComChannel(client, settings.wecom_agent_id or 0)
 
 
+def _dingtalk_channel(settings: Settings) -> DingTalkChannel:
+    client = DingTalkClient(api_base=settings.dingtalk_api_base,
+                            app_key=settings.dingtalk_client_id or "",
+                            app_secret=_secret(settings.dingtalk_client_secret))
+    return DingTalkChannel(client, robot_code=settings.dingtalk_robot_code or "",
+                           template_id=settings.dingtalk_card_template_id or "",
+                           stream=settings.dingtalk_mode == "stream")
+
+
 def _wecom_crypto(settings: Settings) -> WeComCrypto:
     return WeComCrypto(_secret(settings.wecom_token), _secret(settings.wecom_aes_key),
                        settings.wecom_corp_id or "")
@@ -103,6 +115,9 @@ def create_app(
     if settings.wecom_enabled and not any(c.name == "wecom" for c in all_channels):
         all_channels.insert(0, _wecom_channel(settings))
     wecom = next((c for c in all_channels if isinstance(c, WeComChannel)), None)
+    if settings.dingtalk_enabled and not any(c.name == "dingtalk" for c in all_channels):
+        all_channels.insert(1 if wecom else 0, _dingtalk_channel(settings))
+    dingtalk = next((c for c in all_channels if isinstance(c, DingTalkChannel)), None)
     bot = build_bot(settings, all_channels, clock=clock)
 
     app = web.Application(client_max_size=20 * 1024 * 1024)
@@ -132,6 +147,8 @@ def create_app(
         await bot.outbox.stop()
         if wecom is not None:
             await wecom.client.close()
+        if dingtalk is not None:
+            await dingtalk.client.close()
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(workers)
@@ -140,6 +157,11 @@ def create_app(
         return web.json_response({"ok": True, "channels": sorted(bot.channels)})
 
     app.router.add_get("/healthz", healthz)
+    if dingtalk is not None:
+        bot.inbox.prepare[dingtalk.name] = dingtalk.prepare
+        dingtalk_routes.setup(app, secret=_secret(settings.dingtalk_client_secret),
+                              accept=bot.inbox.accept, remember=dingtalk.remember, clock=clock,
+                              max_age=settings.callback_max_age)
     if wecom is not None:
         bot.inbox.prepare[wecom.name] = wecom.prepare
         wecom_routes.setup(app, crypto=_wecom_crypto(settings), accept=bot.inbox.accept,

@@ -24,7 +24,9 @@ class SettingsError(Exception):
 
 # Each channel's variables: all or none must be set (DESIGN.md §5).
 _WECOM_VARS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
-_DINGTALK_VARS = ("dingtalk_client_id", "dingtalk_client_secret", "dingtalk_robot_code")
+# Approvals need buttons with callbacks, and DingTalk has those only on template cards.
+_DINGTALK_VARS = ("dingtalk_client_id", "dingtalk_client_secret", "dingtalk_robot_code",
+                  "dingtalk_card_template_id")
 
 
 def env_name(field: str) -> str:

@@ -1,0 +1,149 @@
+"""DingTalkChannel: the ``Channel`` interface over the DingTalk APIs.
+
+Addresses: a person's ``dingtalk_userid`` (staffId) for the robot's 1:1 chat;
+``robot:<department code>`` for a department's custom group robot (org YAML ``groups:
+{dingtalk_webhook, dingtalk_secret}``; the secret is read at send time, never stored in the
+outbox), or ``conv:<openConversationId>`` (``groups: {dingtalk_conversation_id}``) for a group the
+app's robot is in.
+
+- Cards: ``createAndDeliver`` into the user's robot chat; the ``outTrackId`` is kept as the
+  card's ref and closing it is ``PUT /v1.0/card/instances`` on that instance.
+- Texts to a person: through the sessionWebhook of their last message while it is valid (no
+  token, no quota), else the robot's 1:1 batch send; users DingTalk flow-controls are tried again
+  later (``Throttled``), unknown users are dead-lettered.
+- Group robots: 20 messages a minute each, then a 10-minute block; we pace below that.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.cards import Card, Document, Message, Text
+from bot.channels.base import CardGone, PermanentDeliveryError, Throttled
+from bot.channels.common import RateWindow
+from bot.channels.dingtalk import render
+from bot.channels.dingtalk.client import DingTalkApiError, DingTalkClient
+from bot.channels.dingtalk.parse import Session
+from bot.channels.dingtalk.sign import signed_robot_url
+from bot.events import Event, FileMessage, ImageMessage
+from models import Department, Person
+
+ROBOT, CONV = "robot:", "conv:"
+ROBOT_PER_MINUTE = 20
+SESSION_MARGIN_MS = 60_000  # don't use a session webhook in its last minute
+
+
+class DingTalkChannel:
+    name = "dingtalk"
+
+    def __init__(self, client: DingTalkClient, *, robot_code: str, template_id: str, stream: bool,
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_ms: Callable[[], float] = lambda: time.time() * 1000) -> None:
+        self.client = client
+        self.robot_code = robot_code
+        self.template_id = template_id
+        self.stream = stream
+        self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
+        self.wall_ms = wall_ms
+        self.sessions: dict[str, Session] = {}
+
+    # -- addresses ----------------------------------------------------------------------------
+    def person_address(self, person: Person) -> str | None:
+        return person.dingtalk_userid or None
+
+    def group_address(self, department: Department) -> str | None:
+        groups = department.groups or {}
+        if groups.get("dingtalk_webhook") and groups.get("dingtalk_secret"):
+            return ROBOT + department.code
+        if groups.get("dingtalk_conversation_id"):
+            return CONV + groups["dingtalk_conversation_id"]
+        return None
+
+    def remember(self, session: Session) -> None:
+        """Keep the newest 1:1 sessionWebhook of each user (group ones reply into the group)."""
+        if not session.group:
+            self.sessions[session.user_id] = session
+
+    # -- sending ------------------------------------------------------------------------------
+    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+        if isinstance(message, Document):
+            raise PermanentDeliveryError("DingTalk: sending files is not supported yet")
+        if address.startswith(ROBOT):
+            await self._group_robot(address.removeprefix(ROBOT), message)
+            return {}
+        if address.startswith(CONV):
+            await self.client.api("POST", "/v1.0/robot/groupMessages/send", render.robot_group(
+                self.robot_code, address.removeprefix(CONV), message))
+            return {}
+        if isinstance(message, Card) and message.buttons and not message.status:
+            return await self._card(address, message, key)
+        return await self._text(address, message)
+
+    async def _card(self, user: str, card: Card, key: str) -> dict[str, Any]:
+        body = render.create_card(card, user=user, template_id=self.template_id,
+                                  robot_code=self.robot_code, key=key, stream=self.stream)
+        track = body["outTrackId"]
+        try:
+            data = await self.client.api("POST", "/v1.0/card/instances/createAndDeliver", body)
+        except DingTalkApiError as exc:
+            if exc.code == "param.cardAlreadyExist":  # an earlier try of this row landed
+                return {"out_track_id": track}
+            raise
+        failed = [r for r in (data.get("result") or {}).get("deliverResults", [])
+                  if not r.get("success")]
+        if failed:
+            raise PermanentDeliveryError(f"DingTalk card not delivered: {failed[0].get('errorMsg', '')}")
+        return {"out_track_id": track}
+
+    async def _text(self, user: str, message: Text | Card) -> dict[str, Any]:
+        session = self.sessions.get(user)
+        if session is not None and session.expires_ms - SESSION_MARGIN_MS > self.wall_ms():
+            await self.client.webhook(session.webhook, render.webhook_message(message, []),
+                                      "sessionWebhook")
+            return {"via": "session"}
+        data = await self.client.api("POST", "/v1.0/robot/oToMessages/batchSend",
+                                     render.robot_one_to_one(self.robot_code, user, message))
+        if user in (data.get("invalidStaffIdList") or []):
+            raise PermanentDeliveryError("DingTalk: unknown user (invalidStaffIdList)")
+        if user in (data.get("flowControlledStaffIdList") or []):
+            raise Throttled("DingTalk: user flow-controlled", retry_after=60.0)
+        return {"via": "robot"}
+
+    async def _group_robot(self, code: str, message: Text | Card) -> None:
+        department = await Department.get_or_none(code=code)
+        groups = (department.groups or {}) if department else {}
+        webhook, secret = groups.get("dingtalk_webhook"), groups.get("dingtalk_secret")
+        if not webhook or not secret:
+            raise PermanentDeliveryError(f"DingTalk: department {code} has no group robot")
+        wait = self.robots.wait(code)
+        if wait > 0:
+            raise Throttled("DingTalk group robot limit reached", retry_after=wait)
+        mentions = await self._userids(message.mentions if isinstance(message, Text) else ())
+        url = signed_robot_url(webhook, secret, int(self.wall_ms()))
+        await self.client.webhook(url, render.webhook_message(message, mentions), "robot/send")
+
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+        track = str(ref.get("out_track_id") or "")
+        if not track:
+            raise CardGone("no card instance for this copy")
+        try:
+            await self.client.api("PUT", "/v1.0/card/instances", render.update_card(track, card))
+        except DingTalkApiError as exc:
+            raise CardGone(str(exc)) from None
+
+    async def prepare(self, event: Event) -> Event:
+        """Fetch a picture's or file's bytes now: the download code is short-lived."""
+        if isinstance(event, (ImageMessage, FileMessage)) and event.media_id and event.data is None:
+            data, mime = await self.client.download(event.media_id, self.robot_code)
+            return dataclasses.replace(event, data=data, mime=mime or event.mime)
+        return event
+
+    @staticmethod
+    async def _userids(codes: tuple[str, ...]) -> list[str]:
+        if not codes:
+            return []
+        rows = await Person.filter(code__in=list(codes)).values_list("dingtalk_userid", flat=True)
+        return [str(r) for r in rows if r]

@@ -1,0 +1,111 @@
+"""Domain messages → DingTalk JSON (pure). Pages create-and-deliver-cards,
+interactive-card-update-interface, robot-message-type, custom-robots-send-group-messages.
+
+A live card is an instance of *our* card template (``XMT_DINGTALK_CARD_TEMPLATE_ID``, described
+in docs/dingtalk-card.md): every value goes in as a string variable, buttons as
+``btnN_text`` / ``btnN_payload`` / ``btnN_style`` with ``btn_count``; each button's callback
+parameter ``payload`` returns the packed typed payload. Closing a card sets ``status`` and
+``btn_count = "0"`` on the same instance, which every recipient sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from bot.cards import Card, Text
+
+MAX_BUTTONS = 4
+ROUTE_KEY = "xmt-card"
+_TRACK_BAD = re.compile(r"[^0-9A-Za-z_\-]")
+
+
+def out_track_id(card_id: str, key: str) -> str:
+    """Unique per outbox row (a card's data can only change through its own instance), stable
+    across retries of that row (``param.cardAlreadyExist`` then means the first try landed)."""
+    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"{_TRACK_BAD.sub('_', card_id)[:100]}-{digest}"
+
+
+def card_params(card: Card) -> dict[str, str]:
+    params = {
+        "title": card.title,
+        "subtitle": card.subtitle,
+        "fields": "\n".join(f"**{k}**：{v}" for k, v in card.fields),
+        "body": card.body,
+        "highlights": "\n".join(card.highlights),
+        "status": card.status,
+        "btn_count": "0" if card.status else str(min(len(card.buttons), MAX_BUTTONS)),
+    }
+    for n in range(1, MAX_BUTTONS + 1):
+        button = card.buttons[n - 1] if n <= len(card.buttons) and not card.status else None
+        params[f"btn{n}_text"] = button.label if button else ""
+        params[f"btn{n}_payload"] = button.payload if button else ""
+        params[f"btn{n}_style"] = button.style if button else ""
+    return params
+
+
+def create_card(card: Card, *, user: str, template_id: str, robot_code: str, key: str,
+                stream: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "cardTemplateId": template_id,
+        "outTrackId": out_track_id(card.card_id, key),
+        "callbackType": "STREAM" if stream else "HTTP",
+        "cardData": {"cardParamMap": card_params(card)},
+        "openSpaceId": f"dtv1.card//IM_ROBOT.{user}",
+        "imRobotOpenSpaceModel": {"supportForward": False},
+        "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": robot_code},
+        "userIdType": 1,
+    }
+    if not stream:
+        body["callbackRouteKey"] = ROUTE_KEY
+    return body
+
+
+def update_card(track: str, card: Card) -> dict[str, Any]:
+    return {"outTrackId": track, "cardData": {"cardParamMap": card_params(card)},
+            "cardUpdateOptions": {"updateCardDataByKey": True, "updatePrivateDataByKey": True},
+            "userIdType": 1}
+
+
+def card_markdown(card: Card) -> str:
+    lines = [f"#### {card.title}"]
+    if card.subtitle:
+        lines.append(card.subtitle)
+    if card.status:
+        lines.append(f"**{card.status}**")
+    lines += [f"- {k}：{v}" for k, v in card.fields]
+    if card.body:
+        lines.append(card.body)
+    return "\n\n".join(lines)
+
+
+def robot_one_to_one(robot_code: str, user: str, message: Text | Card) -> dict[str, Any]:
+    """``/v1.0/robot/oToMessages/batchSend`` to one user (msgParam is a JSON *string*)."""
+    if isinstance(message, Card):
+        key, param = "sampleMarkdown", {"title": message.title, "text": card_markdown(message)}
+    else:
+        key, param = "sampleText", {"content": message.text}
+    return {"robotCode": robot_code, "userIds": [user], "msgKey": key,
+            "msgParam": json.dumps(param, ensure_ascii=False)}
+
+
+def robot_group(robot_code: str, conversation: str, message: Text | Card) -> dict[str, Any]:
+    body = robot_one_to_one(robot_code, "", message)
+    del body["userIds"]
+    return {**body, "openConversationId": conversation}
+
+
+def webhook_message(message: Text | Card, mention_user_ids: list[str]) -> dict[str, Any]:
+    """The custom-robot JSON, for a sessionWebhook reply or a custom group robot. A mentioned
+    user must also appear in the text, so ``@userid`` is appended for each."""
+    if isinstance(message, Card):
+        return {"msgtype": "markdown",
+                "markdown": {"title": message.title, "text": card_markdown(message)}}
+    text = message.text
+    if mention_user_ids:
+        text += "\n" + " ".join(f"@{u}" for u in mention_user_ids)
+    return {"msgtype": "text", "text": {"content": text},
+            "at": {"atUserIds": mention_user_ids, "isAtAll": False}}
