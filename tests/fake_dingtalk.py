@@ -658,7 +658,9 @@ class FakeDingTalk:
             if not isinstance(at_users, dict) or not isinstance(recipients, list):
                 return self._invalid(f"{deliver_name}.atUserIds is an object, recipients a list")
         space = body.get(space_name)
-        if space is not None and not (isinstance(space, dict) and isinstance(space.get("supportForward"), bool)):
+        if space is not None and not (
+            isinstance(space, dict) and isinstance(space.get("supportForward"), bool)
+        ):
             return self._missing("supportForward")
         return None
 
