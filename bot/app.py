@@ -8,6 +8,7 @@ that were acknowledged before a crash, the scheduler, and draining background ta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from bot.channels.base import Channel
 from bot.channels.dingtalk import routes as dingtalk_routes
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.dingtalk.client import DingTalkClient
+from bot.channels.dingtalk.stream import StreamConnection
+from bot.channels.dingtalk.stream import stop as stop_stream
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
 from bot.channels.wecom import routes as wecom_routes
@@ -93,6 +96,7 @@ def _wecom_crypto(settings: Settings) -> WeComCrypto:
 
 
 BOT = web.AppKey("bot", Bot)
+STREAM = web.AppKey("dingtalk_stream", StreamConnection)
 LOCAL = web.AppKey("local_channel", LocalChannel)
 
 
@@ -140,7 +144,18 @@ def create_app(
         scheduler = build_scheduler(bot.deps) if run_scheduler else None
         if scheduler is not None:
             scheduler.start()
+        stream_task = None
+        if dingtalk is not None and settings.dingtalk_mode == "stream":
+            connection = StreamConnection(
+                client_id=settings.dingtalk_client_id or "",
+                client_secret=_secret(settings.dingtalk_client_secret),
+                api_base=settings.dingtalk_api_base, accept=bot.inbox.accept,
+                remember=dingtalk.remember, clock=clock)
+            app[STREAM] = connection
+            stream_task = asyncio.create_task(connection.run(), name="dingtalk-stream")
         yield
+        if stream_task is not None:
+            await stop_stream(stream_task)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         await bot.tasks.drain()

@@ -1,0 +1,181 @@
+"""Stream mode against a fake DingTalk gateway on 127.0.0.1: the connection is opened with a
+ticket, frames of the protocol page are acked as required, robot messages and card taps go into
+the same path as HTTP mode, and the bot reconnects after a disconnect frame or a dropped socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestClient
+
+from bot.app import BOT, STREAM, create_app
+from bot.org import import_file
+from models import Draft, InboundEvent, Person
+from tests.bot.channels.dingtalk.test_pure import CARD_SAMPLE, ROBOT_SAMPLE
+from tests.conftest import DEMO_ORG, make_settings
+
+APP_KEY, APP_SECRET = "dingstreamkey", "stream-secret"
+TIMEOUT = 5.0
+
+
+class FakeGateway:
+    """The two halves of DingTalk's Stream gateway: ``connections/open`` hands out one-time
+    tickets, ``/connect`` is the WebSocket that pushes frames and receives acks."""
+
+    def __init__(self) -> None:
+        self.app = web.Application()
+        self.app.router.add_post("/v1.0/gateway/connections/open", self.open)
+        self.app.router.add_get("/connect", self.connect)
+        self.runner: web.AppRunner | None = None
+        self.base = ""
+        self.tickets: set[str] = set()
+        self.opens: list[dict[str, Any]] = []
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.connected = asyncio.Event()
+        self.ws: web.WebSocketResponse | None = None
+        self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def start(self) -> str:
+        self.runner = web.AppRunner(self.app, handler_cancellation=True)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        self.base = f"http://{host}:{port}"
+        return self.base
+
+    async def stop(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    async def open(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if (body.get("clientId"), body.get("clientSecret")) != (APP_KEY, APP_SECRET):
+            return web.json_response({"code": "invalidClientIdOrSecret"}, status=400)
+        self.opens.append(body)
+        ticket = f"ticket-{len(self.opens)}"
+        self.tickets.add(ticket)
+        return web.json_response({"endpoint": self.base.replace("http", "ws") + "/connect",
+                                  "ticket": ticket})
+
+    async def connect(self, request: web.Request) -> web.WebSocketResponse:
+        ticket = request.query.get("ticket", "")
+        if ticket not in self.tickets:
+            raise web.HTTPForbidden()
+        self.tickets.discard(ticket)  # one connection per ticket
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.ws = ws
+        self.connected.set()
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                ack = json.loads(msg.data)
+                message_id = ack["headers"]["messageId"]
+                self.acks[message_id] = ack
+                waiter = self._ack_waiters.pop(message_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(ack)
+        return ws
+
+    async def push(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """Send a frame and wait for its ack."""
+        assert self.ws is not None
+        message_id = frame["headers"]["messageId"]
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._ack_waiters[message_id] = waiter
+        await self.ws.send_str(json.dumps(frame))
+        return await asyncio.wait_for(waiter, TIMEOUT)
+
+    async def reconnected(self, count: int) -> None:
+        async def wait() -> None:
+            while len(self.opens) < count or self.ws is None or self.ws.closed:
+                self.connected.clear()
+                await self.connected.wait()
+        await asyncio.wait_for(wait(), TIMEOUT)
+
+
+def frame(kind: str, topic: str, message_id: str, data: Any) -> dict[str, Any]:
+    return {"specVersion": "1.0", "type": kind,
+            "headers": {"topic": topic, "messageId": message_id, "contentType": "application/json",
+                        "time": "1690362102194"},
+            "data": data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}
+
+
+@pytest.fixture
+async def stream(db: str, aiohttp_client: Any) -> AsyncIterator[tuple[TestClient, FakeGateway]]:  # type: ignore[type-arg]
+    gateway = FakeGateway()
+    base = await gateway.start()
+    settings = make_settings(dingtalk_client_id=APP_KEY, dingtalk_client_secret=APP_SECRET,
+                             dingtalk_robot_code=APP_KEY, dingtalk_card_template_id="T.schema",
+                             dingtalk_mode="stream", dingtalk_api_base=base, simulator=False)
+    app = create_app(settings, manage_database=False, run_scheduler=False, run_worker=False)
+    client = await aiohttp_client(app)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    await Person.filter(code="zhangsan").update(dingtalk_userid="452523285939877041")
+    await gateway.reconnected(1)
+    yield client, gateway
+    await gateway.stop()
+
+
+async def test_ping_is_echoed(stream: Any) -> None:
+    _, gateway = stream
+    ack = await gateway.push({"specVersion": "1.0", "type": "SYSTEM", "headers": {
+        "topic": "ping", "messageId": "213d841d_972_1898bb26334_70a7", "contentType": "application/json"},
+        "data": "{\"opaque\" : \"123-dsfs\"}"})
+    assert ack["code"] == 200 and ack["headers"]["messageId"] == "213d841d_972_1898bb26334_70a7"
+    assert json.loads(ack["data"]) == {"opaque": "123-dsfs"}
+    assert gateway.opens[0]["subscriptions"] == [
+        {"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"},
+        {"type": "CALLBACK", "topic": "/v1.0/card/instances/callback"}]
+
+
+async def test_robot_message_frame_goes_the_http_path_once(stream: Any) -> None:
+    client, gateway = stream
+    body = {**ROBOT_SAMPLE, "conversationType": "1",
+            "text": {"content": "投稿 @某某发布 1 标题\n正文"}}
+    msg = frame("CALLBACK", "/v1.0/im/bot/messages/get", "212ca9d7_974_1898c159aa6_1783b", body)
+    ack = await gateway.push(msg)
+    assert ack["code"] == 200 and json.loads(ack["data"]) == {"response": None}
+    await gateway.push({**msg, "headers": {**msg["headers"], "messageId": "again"}})  # a re-push
+    await client.app[BOT].tasks.join()
+    assert await Draft.all().count() == 1
+    assert [r.key for r in await InboundEvent.all()] == ["dingtalk:msg2*****p+w=="]
+
+
+async def test_card_callback_frame_is_acked_with_a_response(stream: Any) -> None:
+    client, gateway = stream
+    ack = await gateway.push(frame("CALLBACK", "/v1.0/card/instances/callback", "m-1", CARD_SAMPLE))
+    assert ack["code"] == 200 and ack["headers"]["messageId"] == "m-1"
+    assert json.loads(ack["data"]) == {"response": {}}
+    await client.app[BOT].tasks.join()
+    rows = await InboundEvent.all()
+    assert len(rows) == 1 and rows[0].kind == "card_action"
+
+
+async def test_junk_frames_get_400_and_change_nothing(stream: Any) -> None:
+    client, gateway = stream
+    ack = await gateway.push(frame("CALLBACK", "/v1.0/im/bot/messages/get", "junk", {"hello": 1}))
+    assert ack["code"] == 400
+    await client.app[BOT].tasks.join()
+    assert await InboundEvent.all().count() == 0
+
+
+async def test_disconnect_frame_and_dropped_socket_reconnect(stream: Any) -> None:
+    client, gateway = stream
+    assert gateway.ws is not None
+    await gateway.ws.send_str(json.dumps(frame("SYSTEM", "disconnect", "d-1", {"reason": "deploy"})))
+    await gateway.reconnected(2)
+    assert "d-1" not in gateway.acks  # a disconnect frame is not acked
+    await gateway.ws.close()  # the gateway drops the socket
+    await gateway.reconnected(3)
+    ack = await gateway.push({"specVersion": "1.0", "type": "SYSTEM", "headers": {
+        "topic": "ping", "messageId": "p-2", "contentType": "application/json"}, "data": "{}"})
+    assert ack["code"] == 200
+    assert client.app[STREAM].connections == 3 and len(gateway.opens) == 3  # a new ticket each time
