@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot import audit, texts
 from bot.app import create_app, utc_now
+from bot.channels.base import DeliveryError
 from bot.db import close_db, init_db
 from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
@@ -106,6 +107,31 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, work)
 
 
+def cmd_dingtalk_register(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.dingtalk_enabled:
+        print(texts.CLI_DINGTALK_OFF, file=sys.stderr)
+        return 2
+    from bot.channels.dingtalk.client import DingTalkClient
+    from bot.channels.dingtalk.render import ROUTE_KEY
+
+    async def work() -> int:
+        client = DingTalkClient(api_base=settings.dingtalk_api_base,
+                                app_key=settings.dingtalk_client_id or "",
+                                app_secret=settings.dingtalk_client_secret.get_secret_value()
+                                if settings.dingtalk_client_secret else "")
+        try:
+            url = await client.register_card_callback(args.url, ROUTE_KEY)
+        except DeliveryError as exc:
+            print(texts.cli_dingtalk_register_failed(exc), file=sys.stderr)
+            return 1
+        finally:
+            await client.close()
+        print(texts.cli_dingtalk_registered(url, ROUTE_KEY))
+        return 0
+
+    return asyncio.run(work())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xmt", description=texts.CLI_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -135,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     aud_sub = aud.add_subparsers(dest="audit_command", metavar="ACTION")
     ver = aud_sub.add_parser("verify", help=texts.CLI_HELP["verify"])
     ver.set_defaults(func=cmd_audit_verify)
+    ding = sub.add_parser("dingtalk", help=texts.CLI_HELP["dingtalk"])
+    ding_sub = ding.add_subparsers(dest="dingtalk_command", metavar="ACTION")
+    reg = ding_sub.add_parser("register-card-callback", help=texts.CLI_HELP["register"])
+    reg.add_argument("url", help="https://<your host>/dingtalk/card")
+    reg.set_defaults(func=cmd_dingtalk_register)
     return parser
 
 

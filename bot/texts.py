@@ -439,7 +439,18 @@ CLI_HELP = {
     "export": "导出为 YAML",
     "audit": "审计日志",
     "verify": "校验审计日志哈希链",
+    "dingtalk": "钉钉设置",
+    "register": "登记卡片回调地址（HTTP 模式）",
 }
+CLI_DINGTALK_OFF = "钉钉未配置：请先设置 XMT_DINGTALK_CLIENT_ID 等变量。"
+
+
+def cli_dingtalk_registered(url: str, key: str) -> str:
+    return f"已登记卡片回调：{url}（callbackRouteKey={key}）"
+
+
+def cli_dingtalk_register_failed(error: object) -> str:
+    return f"登记卡片回调失败：{error}"
 SETTINGS_ERROR = "配置错误 / configuration error:"
 
 

@@ -125,6 +125,7 @@ API_PATHS = (
     "robot/oToMessages/batchSend",
     "robot/groupMessages/send",
     "robot/messageFiles/download",
+    "card/callbacks/register",
 )
 #: Robot paths on the oapi host (errcode answers).
 ROBOT_PATHS = ("robot/send", "robot/sendBySession")
@@ -268,6 +269,7 @@ class FakeDingTalk:
         self._robot_uuids: dict[str, set[str]] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._closing = asyncio.Event()
+        self.callbacks: dict[str, dict[str, str]] = {}  # callbackRouteKey -> url, apiSecret
         self._runner: web.AppRunner | None = None
 
         self.app = web.Application(client_max_size=32 * 2**20)
@@ -278,6 +280,7 @@ class FakeDingTalk:
             ("POST", "robot/oToMessages/batchSend", self._batch_send),
             ("POST", "robot/groupMessages/send", self._group_send),
             ("POST", "robot/messageFiles/download", self._download),
+            ("POST", "card/callbacks/register", self._register_callback),
         ]
         for method, path, handler in api:
             self.app.router.add_route(method, f"/v1.0/{path}", self._endpoint(path, handler))
@@ -292,6 +295,7 @@ class FakeDingTalk:
     async def start(self) -> str:
         """Serve on 127.0.0.1 at an ephemeral port; returns ``base_url``."""
         self._closing = asyncio.Event()
+        self.callbacks: dict[str, dict[str, str]] = {}  # callbackRouteKey -> url, apiSecret
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -821,6 +825,23 @@ class FakeDingTalk:
             }
         )
         return web.json_response({"processQueryKey": secrets.token_urlsafe(32)})
+
+    async def _register_callback(self, request: web.Request) -> web.StreamResponse:
+        """``/v1.0/card/callbacks/register``: the first call inserts, a later one returns the
+        existing registration unless ``forceUpdate`` (§1.3)."""
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        for field in ("apiSecret", "callbackUrl", "callbackRouteKey"):
+            if (refused := self._require(body, field)) is not None:
+                return refused
+        key = body["callbackRouteKey"]
+        if key not in self.callbacks or body.get("forceUpdate"):
+            self.callbacks[key] = {"callbackUrl": body["callbackUrl"], "apiSecret": body["apiSecret"]}
+        return web.json_response({"success": True, "result": {
+            "callbackUrl": self.callbacks[key]["callbackUrl"], "callbackRouteKey": key}})
 
     # ---- files -------------------------------------------------------------------------------------
 

@@ -113,6 +113,14 @@ class DingTalkClient:
             raise DeliveryError(f"DingTalk {what}: {code if status == 200 else status}")
         raise DingTalkApiError(what, str(code if status == 200 else f"HTTP {status}"))
 
+    async def register_card_callback(self, url: str, route_key: str) -> str:
+        """Point card taps of cards sent with ``callbackRouteKey`` at ``url`` (HTTP mode). The app
+        secret doubles as the apiSecret that signs each callback (``x-ddpaas-signature``)."""
+        data = await self.api("POST", "/v1.0/card/callbacks/register", {
+            "apiSecret": self._secret, "callbackUrl": url, "callbackRouteKey": route_key,
+            "forceUpdate": True})
+        return str((data.get("result") or {}).get("callbackUrl", url))
+
     async def download(self, download_code: str, robot_code: str) -> tuple[bytes, str]:
         """The bytes of a robot message's file or picture, and their content type."""
         data = await self.api("POST", "/v1.0/robot/messageFiles/download",

@@ -255,3 +255,35 @@ async def test_group_robot_signed_and_paced(ding: DingWorld) -> None:
     rows = await OutboxMessage.filter(group="publicity")
     assert all(r.status == OutboxStatus.SENT for r in rows)
     assert all(secret not in json.dumps(r.ref or {}) for r in rows)
+
+
+def test_cli_registers_the_card_callback(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from bot.cli import main
+
+    fake = FakeDingTalk()
+    loop = asyncio.new_event_loop()
+    base = loop.run_until_complete(fake.start())
+    try:
+        monkeypatch.chdir(tmp_path)
+        for name, value in dingtalk_settings(fake).items():
+            if name != "simulator":
+                monkeypatch.setenv(f"XMT_{name.upper()}", str(value))
+        import threading
+
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        try:
+            assert main(["dingtalk", "register-card-callback", "https://bot.example.org/dingtalk/card"]) == 0
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+        assert "xmt-card" in capsys.readouterr().out
+        assert fake.callbacks["xmt-card"] == {"callbackUrl": "https://bot.example.org/dingtalk/card",
+                                              "apiSecret": fake.app_secret}
+        assert base.startswith("http://127.0.0.1")
+    finally:
+        loop.run_until_complete(fake.stop())
+        loop.close()
