@@ -29,8 +29,9 @@ ROBOT_BLOCKED = frozenset({410100, 130101})
 
 
 class DingTalkApiError(PermanentDeliveryError):
-    def __init__(self, what: str, code: str) -> None:
-        super().__init__(f"DingTalk {what}: {code}")
+    def __init__(self, what: str, code: str, detail: str = "") -> None:
+        # DingTalk's message names e.g. the missing permission: worth showing to the admins.
+        super().__init__(f"DingTalk {what}: {code}" + (f" ({detail[:160]})" if detail else ""))
         self.code = code
 
 
@@ -84,7 +85,7 @@ class DingTalkClient:
             raise Throttled(f"DingTalk {what}: {code}", retry_after=1.0)
         if status >= 500 or status == 429 or code in ("system.busy", "-1"):
             raise DeliveryError(f"DingTalk {what}: {code}")
-        raise DingTalkApiError(what, code)
+        raise DingTalkApiError(what, code, str(data.get("message") or data.get("errmsg") or ""))
 
     async def api(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """A call on api.dingtalk.com with the app's token; a refused token is renewed once."""
