@@ -287,3 +287,23 @@ def test_cli_registers_the_card_callback(tmp_path: Any, monkeypatch: pytest.Monk
     finally:
         loop.run_until_complete(fake.stop())
         loop.close()
+
+
+async def test_robot_throttle_answer_waits_ten_minutes_not_dead(ding: DingWorld) -> None:
+    w = ding
+    token, secret = w.fake.new_robot()
+    await Department.filter(code="publicity").update(groups={
+        "dingtalk_webhook": f"{w.fake.base_url}/robot/send?access_token={token}",
+        "dingtalk_secret": secret})
+    w.fake.fail("robot/send", 410100)
+    await w.bot.outbox.send(await Department.get(code="publicity"), Text("年审提醒"), key="r1",
+                            now=w.clock.now)
+    await w.settle()
+    w.clock.advance(minutes=9)
+    await w.settle()
+    assert w.fake.robot_messages.get(token, []) == []
+    w.clock.advance(minutes=2)
+    await w.settle()
+    assert [m["text"]["content"] for m in w.fake.robot_messages[token]] == ["年审提醒"]
+    row = await OutboxMessage.get(key="r1")
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)  # the throttle was not an attempt

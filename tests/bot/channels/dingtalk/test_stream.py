@@ -27,8 +27,9 @@ class FakeGateway:
     """The two halves of DingTalk's Stream gateway: ``connections/open`` hands out one-time
     tickets, ``/connect`` is the WebSocket that pushes frames and receives acks."""
 
-    def __init__(self) -> None:
-        self.app = web.Application()
+    def __init__(self, app: web.Application | None = None) -> None:
+        """Own server, or — given another fake's ``app`` before it starts — its routes on it."""
+        self.app = app or web.Application()
         self.app.router.add_post("/v1.0/gateway/connections/open", self.open)
         self.app.router.add_get("/connect", self.connect)
         self.runner: web.AppRunner | None = None
@@ -50,12 +51,14 @@ class FakeGateway:
         return self.base
 
     async def stop(self) -> None:
-        if self.ws is not None:
+        if self.ws is not None and not self.ws.closed:
             await self.ws.close()
         if self.runner is not None:
             await self.runner.cleanup()
 
     async def open(self, request: web.Request) -> web.Response:
+        if not self.base:  # served by another fake's app
+            self.base = f"http://{request.host}"
         body = await request.json()
         if (body.get("clientId"), body.get("clientSecret")) != (APP_KEY, APP_SECRET):
             return web.json_response({"code": "invalidClientIdOrSecret"}, status=400)
@@ -179,3 +182,53 @@ async def test_disconnect_frame_and_dropped_socket_reconnect(stream: Any) -> Non
         "topic": "ping", "messageId": "p-2", "contentType": "application/json"}, "data": "{}"})
     assert ack["code"] == 200
     assert client.app[STREAM].connections == 3 and len(gateway.opens) == 3  # a new ticket each time
+
+
+async def test_the_whole_flow_through_stream_frames(db: str, aiohttp_client: Any) -> None:
+    """Draft, submit, approve — every inbound step a Stream frame, every outbound call to the
+    fake DingTalk API that also plays the gateway."""
+    from tests.fake_dingtalk import FakeDingTalk
+
+    fake = FakeDingTalk()
+    gateway = FakeGateway(fake.app)
+    fake.app_key, fake.app_secret, fake.robot_code = APP_KEY, APP_SECRET, APP_KEY
+    fake.templates.add("T.schema")
+    base = await fake.start()
+    settings = make_settings(dingtalk_client_id=APP_KEY, dingtalk_client_secret=APP_SECRET,
+                             dingtalk_robot_code=APP_KEY, dingtalk_card_template_id="T.schema",
+                             dingtalk_mode="stream", dingtalk_api_base=base, simulator=False)
+    client = await aiohttp_client(create_app(settings, manage_database=False, run_scheduler=False,
+                                             run_worker=False))
+    bot = client.app[BOT]
+    try:
+        await import_file(DEMO_ORG, now=bot.deps.clock())
+        await Person.filter(code="zhangsan").update(dingtalk_userid="dt-zhangsan")
+        await Person.filter(code="lisi").update(dingtalk_userid="dt-lisi")
+        await gateway.reconnected(1)
+
+        async def settle() -> None:
+            await bot.tasks.join()
+            await bot.outbox.drain(bot.deps.clock())
+
+        async def tap(user: str, prefix: str, label: str, message_id: str) -> str:
+            track = next(b["outTrackId"] for b in fake.created
+                         if b["outTrackId"].startswith(prefix) and b["openSpaceId"].endswith(user))
+            params = fake.cards[track]["cardParamMap"]
+            n = next(i for i in range(1, 5) if params[f"btn{i}_text"] == label)
+            body = fake.tap_payload(track, user, {"payload": params[f"btn{n}_payload"]})
+            ack = await gateway.push(frame("CALLBACK", "/v1.0/card/instances/callback", message_id, body))
+            assert ack["code"] == 200
+            await settle()
+            return track
+
+        body = fake.robot_message("dt-zhangsan", "投稿 @某某发布 1 冬季供暖服务指南\n正文")
+        await gateway.push(frame("CALLBACK", "/v1.0/im/bot/messages/get", "f-1", body))
+        await settle()
+        await tap("dt-zhangsan", "pv-", "提交审核", "f-2")
+        approval = await tap("dt-lisi", "ap-", "通过", "f-3")
+        assert (await Draft.get()).status == "approved"
+        assert fake.cards[approval]["cardParamMap"]["status"].startswith("已通过 · 李四")
+        assert all(b["callbackType"] == "STREAM" and "callbackRouteKey" not in b for b in fake.created)
+    finally:
+        await gateway.stop()
+        await fake.stop()
