@@ -307,3 +307,23 @@ async def test_robot_throttle_answer_waits_ten_minutes_not_dead(ding: DingWorld)
     assert [m["text"]["content"] for m in w.fake.robot_messages[token]] == ["年审提醒"]
     row = await OutboxMessage.get(key="r1")
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)  # the throttle was not an attempt
+
+
+async def test_picture_and_rich_text_pictures_are_downloaded_and_attached(ding: DingWorld) -> None:
+    from models import Attachment
+
+    w = ding
+    w.fake.files["DC-photo"] = (b"\x89PNG photo", "image/png", "photo.png")
+    w.fake.files["DC-rich"] = (b"\xff\xd8 jpeg", "image/jpeg", "rich.jpg")
+    await w.say("dt-zhangsan", DRAFT)
+    picture = {**w.fake.robot_message("dt-zhangsan", ""), "msgtype": "picture",
+               "content": {"downloadCode": "DC-photo"}}
+    rich = {**w.fake.robot_message("dt-zhangsan", ""), "msgtype": "richText",
+            "content": {"richText": [{"downloadCode": "DC-rich", "type": "picture"}]}}
+    for body in (picture, rich):
+        resp = await w.client.post("/dingtalk/robot", json=body, headers=w.fake.robot_callback_headers())
+        assert resp.status == 200
+    await w.settle()
+    stored = await Attachment.all().order_by("id")
+    assert [(a.data, a.mime) for a in stored] == [(b"\x89PNG photo", "image/png"),
+                                                  (b"\xff\xd8 jpeg", "image/jpeg")]

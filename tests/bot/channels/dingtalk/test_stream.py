@@ -232,3 +232,46 @@ async def test_the_whole_flow_through_stream_frames(db: str, aiohttp_client: Any
     finally:
         await gateway.stop()
         await fake.stop()
+
+
+async def test_card_callback_ack_carries_the_handlers_response_vector() -> None:
+    """Protocol doc §8.4 d: whatever the card handler answers goes back as {"response": R}."""
+    from bot.channels.dingtalk.stream import CardTaps, StreamConnection
+
+    answer = {"cardData": {"cardParamMap": {"status": "agree"}},
+              "cardUpdateOptions": {"updateCardDataByKey": True}}
+
+    class Answering(CardTaps):
+        async def process(self, message: Any) -> tuple[int, Any]:
+            await super().process(message)
+            return 200, answer
+
+    accepted: list[Any] = []
+
+    async def accept(event: Any) -> bool:
+        accepted.append(event)
+        return True
+
+    conn = StreamConnection(client_id=APP_KEY, client_secret=APP_SECRET, api_base="http://127.0.0.1:9",
+                            accept=accept, remember=lambda s: None,
+                            clock=lambda: datetime_now())
+    conn.register_callback_handler("/v1.0/card/instances/callback", Answering(accept, datetime_now))
+
+    sent: list[str] = []
+
+    class Socket:
+        async def send(self, text: str) -> None:
+            sent.append(text)
+
+    conn.websocket = Socket()
+    await conn.route_message(frame("CALLBACK", "/v1.0/card/instances/callback", "m-1", CARD_SAMPLE))
+    ack = json.loads(sent[0])
+    assert ack["code"] == 200 and ack["headers"]["messageId"] == "m-1"
+    assert json.loads(ack["data"]) == {"response": answer}
+    assert len(accepted) == 1 and accepted[0].card_id == "XXXXXX"
+
+
+def datetime_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
