@@ -55,6 +55,7 @@ from urllib.parse import quote_plus
 from aiohttp import web
 
 from tests.fake_wecom import ManualClock
+from tests.fakes import LoopbackServer
 
 __all__ = [
     "FakeDingTalk",
@@ -203,7 +204,7 @@ class _Download:
     expires_at: float
 
 
-class FakeDingTalk:
+class FakeDingTalk(LoopbackServer):
     """State + fault injection; ``.app`` is the aiohttp application."""
 
     def __init__(
@@ -213,6 +214,7 @@ class FakeDingTalk:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.app_key = app_key
         self.app_secret = app_secret
         self.clock = clock
@@ -240,7 +242,6 @@ class FakeDingTalk:
         #: Lifetime of a download URL in seconds.
         self.file_url_ttl = FILE_URL_TTL
 
-        self.base_url = ""
         self.tokens_issued = 0  # successful accessToken answers (a renewed token counts again)
         self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
         #: outTrackId -> the accepted createAndDeliver body, its ``cardParamMap`` (current card data,
@@ -268,9 +269,7 @@ class FakeDingTalk:
         self._robot_blocked: dict[str, float] = {}
         self._robot_uuids: dict[str, set[str]] = {}
         self._faults: dict[str, deque[Fault]] = {}
-        self._closing = asyncio.Event()
         self.callbacks: dict[str, dict[str, str]] = {}  # callbackRouteKey -> url, apiSecret
-        self._runner: web.AppRunner | None = None
 
         self.app = web.Application(client_max_size=32 * 2**20)
         api: list[tuple[str, str, Handler]] = [
@@ -292,31 +291,6 @@ class FakeDingTalk:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 at an ephemeral port; returns ``base_url``."""
-        self._closing = asyncio.Event()
-        self.callbacks: dict[str, dict[str, str]] = {}  # callbackRouteKey -> url, apiSecret
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        port = runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        self._closing.set()  # wakes stalled handlers so shutdown is quick
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeDingTalk:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # ---- test controls -----------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
+from tests.fakes import LoopbackServer
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Stand-in errcode for ``update_template_card`` with a ``response_code`` that is unknown, already used
@@ -183,7 +185,7 @@ class _ResponseCode:
     used: bool = False
 
 
-class FakeWeCom:
+class FakeWeCom(LoopbackServer):
     """State + fault injection; ``.app`` is the aiohttp application."""
 
     def __init__(
@@ -193,6 +195,7 @@ class FakeWeCom:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self.corp_id = corp_id
         self.secret = secret
         self.clock = clock
@@ -207,7 +210,6 @@ class FakeWeCom:
         #: Chat ids appchat/send accepts.
         self.chats: set[str] = set()
 
-        self.base_url = ""
         self.tokens_issued = 0
         self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
         self.sent: list[dict[str, Any]] = []
@@ -224,8 +226,6 @@ class FakeWeCom:
         self._task_ids: set[str] = set()
         self._robot_times: dict[str, deque[float]] = {}
         self._faults: dict[str, deque[int | str]] = {}
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
         self.app = web.Application(client_max_size=32 * 2**20)
         routes: list[tuple[str, str, Handler]] = [
@@ -242,30 +242,6 @@ class FakeWeCom:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 at an ephemeral port; returns ``base_url``."""
-        self._closing = asyncio.Event()
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        port = runner.addresses[0][1]
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        self._closing.set()  # wakes stalled handlers so shutdown is quick
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeWeCom:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # ---- test controls -----------------------------------------------------------------------------
 

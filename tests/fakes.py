@@ -3,17 +3,56 @@ faults, and a clock the test moves by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
+
+from aiohttp import web
 
 from bot.cards import Card, Message, Text
 from bot.channels.base import CardGone, DeliveryError
 from models import Department, Person
 
 TZ = ZoneInfo("Asia/Shanghai")
+
+
+class LoopbackServer:
+    """Lifecycle shared by the fake platform servers: serve ``self.app`` on 127.0.0.1 at an
+    ephemeral port; ``stop()`` first wakes handlers stalled on ``_closing`` (injected timeouts)."""
+
+    app: web.Application
+
+    def __init__(self) -> None:
+        self.base_url = ""
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 at an ephemeral port; returns ``base_url``."""
+        self._closing = asyncio.Event()
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        self._closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
 
 class FakeClock:

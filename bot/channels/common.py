@@ -7,6 +7,7 @@ import asyncio
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from aiohttp import web
 
 
@@ -27,6 +28,25 @@ class RateWindow:
             return calls[0] + self.period - now
         calls.append(now)
         return 0.0
+
+
+class HttpClient:
+    """An aiohttp session created on first use (inside the running loop) and closed with the app.
+    Every platform client is one; none logs URLs (they carry tokens)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
 class TokenCache:

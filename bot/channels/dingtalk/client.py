@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import DeliveryError, PermanentDeliveryError, Throttled
-from bot.channels.common import TokenCache
+from bot.channels.common import HttpClient, TokenCache
 
 TOKEN_MARGIN = 600.0  # refresh about 10 minutes before expiry (the doc's advice)
 TIMEOUT = 10.0
@@ -35,28 +35,17 @@ class DingTalkApiError(PermanentDeliveryError):
         self.code = code
 
 
-class DingTalkClient:
+class DingTalkClient(HttpClient):
     def __init__(self, *, api_base: str, app_key: str, app_secret: str, timeout: float = TIMEOUT,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.api_base = api_base.rstrip("/")
         self.app_key = app_key
         self._secret = app_secret
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
+        super().__init__(timeout)
         self._tokens = TokenCache(self._fetch_token, clock=clock, margin=TOKEN_MARGIN)
 
     def __repr__(self) -> str:
         return f"DingTalkClient(app_key={self.app_key!r})"
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
     async def _fetch_token(self) -> tuple[str, float]:
         status, data = await self._send("POST", self.api_base + "/v1.0/oauth2/accessToken", "token",

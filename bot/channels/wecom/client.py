@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import DeliveryError, PermanentDeliveryError, Throttled
-from bot.channels.common import TokenCache
+from bot.channels.common import HttpClient, TokenCache
 
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
 BUSY, CONCURRENCY, FREQUENCY = -1, 45033, 45009
@@ -35,7 +35,7 @@ class WeComApiError(PermanentDeliveryError):
         self.errcode = errcode
 
 
-class WeComClient:
+class WeComClient(HttpClient):
     def __init__(
         self, *, base: str, corp_id: str, secret: str, timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
@@ -43,23 +43,12 @@ class WeComClient:
         self.base = base.rstrip("/") + "/cgi-bin/"
         self.corp_id = corp_id
         self._secret = secret
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        super().__init__(timeout)
         self.clock = clock
-        self._session: aiohttp.ClientSession | None = None
         self._tokens = TokenCache(self._fetch_token, clock=clock, margin=TOKEN_MARGIN)
 
     def __repr__(self) -> str:  # never show the secret
         return f"WeComClient(corp_id={self.corp_id!r})"
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
     # -- token --------------------------------------------------------------------------------
     async def token(self) -> str:
