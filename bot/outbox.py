@@ -85,8 +85,10 @@ class Outbox:
         now: datetime,
         channel: str | None = None,
         notify_on_dead: bool = True,
+        not_before: datetime | None = None,
     ) -> OutboxMessage:
-        """Queue ``message`` to a person, or to a department's group chat."""
+        """Queue ``message`` to a person, or to a department's group chat (``not_before``: hold
+        it until then, e.g. the next working hour)."""
         if isinstance(to, Person):
             lane, person_id, group = person_lane(to.id), to.id, None
         else:
@@ -101,10 +103,14 @@ class Outbox:
             channel_hint=channel,
             card_id=card_id,
             body=message.to_json(),
-            next_attempt_at=now,
+            next_attempt_at=max(now, not_before) if not_before else now,
             notify_on_dead=notify_on_dead,
             created_at=now,
         )
+
+    def can_reach_group(self, department: Department) -> bool:
+        """Whether some channel has a group chat for this department."""
+        return any(c.group_address(department) for c in self.channels.values())
 
     async def send_to_address(
         self, channel: str, address: str, message: Message, *, key: str, now: datetime

@@ -7,6 +7,7 @@ names the variable. Imports only the texts module of the project.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +52,13 @@ class Settings(BaseSettings):
     # Minutes after the last draft activity during which images/files/links attach to it.
     attach_window_minutes: int = Field(default=10, ge=1, le=240)
 
+    # Reminders (Art. 11, 12; the Information Center may tune them, Art. 15).
+    work_hours: str = "09:00-18:00"  # reminders to people go out only then, on workdays
+    sweep_every_minutes: int = Field(default=10, ge=1, le=240)
+    late_days: int = Field(default=2, ge=1, le=30)  # days past due before the head is told
+    zombie_days: int = Field(default=14, ge=2, le=90)  # days without a post: a "zombie" account
+    approval_urge_hours: float = Field(default=4, gt=0, le=72)  # working hours before 催办
+
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
     wecom_secret: SecretStr | None = None
@@ -73,6 +81,18 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("work_hours")
+    @classmethod
+    def _work_hours(cls, value: str) -> str:
+        start, sep, end = value.partition("-")
+        try:
+            ok = bool(sep) and time.fromisoformat(start.strip()) < time.fromisoformat(end.strip())
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError("use HH:MM-HH:MM with the opening before the closing, e.g. 09:00-18:00")
         return value
 
     @field_validator("database_url")

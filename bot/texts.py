@@ -493,3 +493,39 @@ def cli_audit_bad(bad_id: int | None, reason: str, rows: int) -> str:
 
 AUDIT_REASON_LINK = "与上一条记录的哈希链接不上（前面有记录被删改）"
 AUDIT_REASON_HASH = "内容与其哈希不符（被修改过）"
+
+
+# -- reminders (Art. 10, 11) ---------------------------------------------------------------------
+def cadence_due(account: str, days: int, every: int) -> str:
+    return (f"【发布提醒】「{account}」已 {days} 天没有发布新内容（要求至少每 {every} 天发布一次，"
+            f"《管理办法》第十一条）。请信息员尽快投稿：投稿 @{account} 类别 标题（换行）正文")
+
+
+def cadence_late(account: str, days: int, every: int, officers: list[str]) -> str:
+    who = "、".join(officers) or "本部门信息员"
+    return (f"【更新逾期】「{account}」已 {days} 天没有更新，超出要求（每 {every} 天一次）"
+            f"{days - every} 天。请督促{who}投稿，并及时审核待审稿件。")
+
+
+def cadence_zombie(account: str, department: str, days: int, head: str, officers: list[str]) -> str:
+    return (f"【僵尸账号预警】「{account}」（{department}）已 {days} 天没有更新。"
+            f"负责人：{head or '未登记'}；信息员：{'、'.join(officers) or '未登记'}。")
+
+
+def urge_head(ref: str, title: str, author: str, hours: float, *, again: bool) -> str:
+    word = "再次催办" if again else "催办"
+    return (f"【{word}】{author} 提交的稿件 {ref}《{title or NO_TITLE}》等待你审核已 "
+            f"{hours:.0f} 个工作小时，请在下方卡片上审核。")
+
+
+def approval_overdue(ref: str, title: str, department: str, head: str, hours: float) -> str:
+    return (f"【审核超时】{department}的稿件 {ref}《{title or NO_TITLE}》已等待审核 {hours:.0f} 个工作小时"
+            f"（超过 2 个工作日），审核人：{head or '未登记'}。")
+
+
+def digest_line(ref: str, title: str, account: str, author: str, hours: float) -> str:
+    return f"{ref}《{title or NO_TITLE}》· {account} · {author} · 已等待 {hours:.0f} 小时"
+
+
+def digest(name: str, lines: list[str]) -> str:
+    return f"早上好，{name}。有 {len(lines)} 篇稿件等待你审核（发送“待审”可逐篇审核）：\n" + "\n".join(lines)

@@ -27,8 +27,9 @@ from models.infra import (
     Prompt,
 )
 from models.org import Account, AccountStatus, Department, Person, Platform, Role
+from models.reminders import Reminder
 
-MODULES = ["models.org", "models.drafts", "models.infra"]
+MODULES = ["models.org", "models.drafts", "models.infra", "models.reminders"]
 
 __all__ = [
     "MODULES",
@@ -52,5 +53,6 @@ __all__ = [
     "Platform",
     "Prompt",
     "Publication",
+    "Reminder",
     "Role",
 ]

@@ -98,7 +98,8 @@ class Account(Model):
     # Art. 11: one post every 1–3 days.
     post_every_days = fields.SmallIntField(default=3)
     status = fields.CharEnumField(AccountStatus, max_length=16, default=AccountStatus.OPERATING)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # When the account was filed: the posting cadence counts from here until the first post.
+    created_at = fields.DatetimeField()
 
     class Meta:
         table = "account"

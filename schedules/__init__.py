@@ -1,9 +1,8 @@
-"""Scheduled sweeps (APScheduler 3.x triggers functions that read due work from the database).
-
-``build_scheduler`` creates the ``AsyncIOScheduler`` (in-memory job store, ``coalesce=True``,
-``max_instances=1``) in the configured time zone. Each sweep is ``async def sweep(now, deps) ->
-int``; the reminder sweeps (posting cadence, pending approvals, annual review) arrive with the
-reminders issue — this module owns only the wiring so far. Never import ``bot.channels``.
+"""Scheduled sweeps. APScheduler 3.x (in-memory job store, ``coalesce=True``,
+``max_instances=1``) only triggers them, every ``XMT_SWEEP_EVERY_MINUTES``; each sweep is
+``async def sweep(now, deps) -> int`` and decides from the database what is due, so a run missed
+while the process was down is caught up by the next one, and a run repeated sends nothing twice.
+Never import ``bot.channels`` here.
 """
 
 from __future__ import annotations
@@ -14,11 +13,29 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.router import Deps
+from schedules.approvals import urge_pending_approvals
+from schedules.cadence import remind_posting_cadence
+from schedules.digest import send_morning_digest
 
 Sweep = Callable[[datetime, Deps], Awaitable[int]]
 
-# (name, sweep, cron fields); empty until the reminders issue adds sweeps.
-SWEEPS: list[tuple[str, Sweep, dict[str, str]]] = []
+# name → sweep, in the order `xmt reminders run-now` runs them.
+SWEEPS: dict[str, Sweep] = {
+    "cadence": remind_posting_cadence,
+    "approvals": urge_pending_approvals,
+    "digest": send_morning_digest,
+}
+
+
+async def run_sweeps(deps: Deps, names: list[str] | None = None,
+                     now: datetime | None = None) -> dict[str, int]:
+    """Run the named sweeps (all by default) once; how many reminders each wrote."""
+    when = now or deps.clock()
+    counts = {}
+    for name in names or list(SWEEPS):
+        counts[name] = await SWEEPS[name](when, deps)
+    deps.outbox.wake()
+    return counts
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
@@ -26,11 +43,14 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         timezone=deps.settings.tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    for name, sweep, cron in SWEEPS:
+    for name in SWEEPS:
 
-        async def run(sweep: Sweep = sweep) -> None:
-            await sweep(deps.clock(), deps)
-            deps.outbox.wake()
+        async def run(name: str = name) -> None:
+            try:
+                await run_sweeps(deps, [name])
+            except Exception:
+                deps.log.exception("sweep %s failed", name)
 
-        scheduler.add_job(run, "cron", id=name, **cron)
+        scheduler.add_job(run, "interval", id=name, minutes=deps.settings.sweep_every_minutes,
+                          next_run_time=datetime.now(deps.settings.tz))
     return scheduler

@@ -42,3 +42,26 @@ def test_database_urls_are_normalised() -> None:
     assert normalise_url("postgres://u@h/db?ssl=true") == "postgres://u@h/db?ssl=true&maxsize=20"
     assert normalise_url("postgres://u@h/db?maxsize=7") == "postgres://u@h/db?maxsize=7"
     assert normalise_url("sqlite://var/x.sqlite3") == "sqlite://var/x.sqlite3"
+
+
+async def test_an_existing_database_of_the_first_release_is_upgraded_keeping_its_data(
+    tmp_path: Path,
+) -> None:
+    from tortoise.migrations.api import migrate
+
+    from bot.db import tortoise_config
+    from models import Reminder
+
+    url = f"sqlite://{tmp_path / 'old.sqlite3'}"
+    await migrate(config=tortoise_config(url), target="models.0001_initial")
+    await Tortoise.close_connections()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "old.sqlite3") as conn:
+        conn.execute("INSERT INTO person (code, name, title, office_phone, mobile, qq, wechat_id, "
+                     "is_officer, roles, active) VALUES ('a', '甲', '', '', '', '', '', 0, '[]', 1)")
+        assert "reminder" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    await init_db(url)  # what `xmt serve` does at start
+    assert await Person.filter(code="a").count() == 1
+    assert await Reminder.all().count() == 0
+    await close_db()

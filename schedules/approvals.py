@@ -1,0 +1,84 @@
+"""Pending approvals (Art. 10): a draft waiting for its head is urged, then escalated.
+
+Working time counts only open hours of workdays. Steps, once per draft version:
+- ``urge1`` — after ``approval_urge_hours`` (4): 催办 to the head, with the card sent again (a new
+  copy: an old one may no longer be updatable, and all copies close together on a decision);
+- ``urge2`` — after one working day: again;
+- ``escalate`` — after two working days: the Information Center is told.
+A decision, a withdrawal or a new version ends the ladder (the draft is no longer pending at that
+version).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot import texts
+from bot.cards import Text
+from bot.router import Deps
+from handlers.common import approval_card, load_view
+from models import Account, Department, Draft, DraftStatus, DraftVersion, Person, Reminder
+from models.drafts import title_of
+from models.org import info_center_admins
+from schedules.base import Send, calendar, remind, sent_keys, sweep_lock
+
+KIND = "approval"
+
+
+async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
+    async with sweep_lock(KIND) as mine:
+        if not mine:
+            return 0
+        return await _sweep(now, deps)
+
+
+async def _sweep(now: datetime, deps: Deps) -> int:
+    cal = calendar(deps)
+    steps = (("urge1", deps.settings.approval_urge_hours * 3600), ("urge2", cal.day_seconds),
+             ("escalate", 2 * cal.day_seconds))
+    longest = steps[-1][1]
+    pending = await Draft.filter(status=DraftStatus.PENDING).values(
+        "id", "version", "account_id", "author_id", "updated_at")
+    due: list[tuple[dict[str, Any], str, float]] = []
+    for d in pending:
+        waited = cal.working_seconds(d["updated_at"], now, stop_after=longest)
+        due += [(d, step, waited) for step, threshold in steps if waited >= threshold]
+    if not due:
+        return 0
+    done = await sent_keys(Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}")
+                           for d, s, _ in due)
+    due = [(d, s, w) for d, s, w in due
+           if Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}") not in done]
+    if not due:
+        return 0
+    accounts = {a.id: a for a in await Account.filter(id__in=list({d["account_id"] for d, _, _ in due}))}
+    departments = {x.id: x for x in await Department.filter(
+        id__in=list({a.department_id for a in accounts.values()}))}
+    heads = {p.id: p for p in await Person.filter(
+        id__in=[x.head_id for x in departments.values() if x.head_id], active=True)}
+    authors = {p.id: p for p in await Person.filter(id__in=list({d["author_id"] for d, _, _ in due}))}
+    versions = {(v.draft_id, v.number): v for v in await DraftVersion.filter(
+        draft_id__in=list({d["id"] for d, _, _ in due}))}
+    admins = await info_center_admins() if any(s == "escalate" for _, s, _ in due) else []
+    not_before = cal.next_opening(now)
+    sent = 0
+    for d, step, waited in due:
+        dept = departments[accounts[d["account_id"]].department_id]
+        head = heads.get(dept.head_id or 0)
+        version = versions.get((d["id"], d["version"]))
+        title = title_of(version.text) if version else ""
+        ref, author = f"D{d['id']}", authors[d["author_id"]].name
+        hours = waited / 3600
+        sends: list[Send] = []
+        if step in ("urge1", "urge2") and head is not None:
+            sends.append(Send(head, Text(texts.urge_head(ref, title, author, hours, again=step == "urge2"))))
+            draft = await Draft.get(id=d["id"])
+            sends.append(Send(head, approval_card(await load_view(draft))))
+        elif step == "escalate":
+            text = texts.approval_overdue(ref, title, dept.name, head.name if head else "", hours)
+            sends += [Send(a, Text(text)) for a in admins]
+        if sends and await remind(KIND, str(d["id"]), step, f"v{d['version']}", sends, deps=deps,
+                                  now=now, not_before=not_before):
+            sent += 1
+    return sent

@@ -1,0 +1,68 @@
+"""The morning digest: each head gets one message a working day listing the drafts waiting for
+them (nothing when there are none). Sent by the first sweep of the working day; a process that
+was down at the opening sends it when it comes back that day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot import texts
+from bot.cards import Text
+from bot.router import Deps
+from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
+from models.drafts import title_of
+from schedules.base import Send, calendar, remind, sent_keys, sweep_lock
+
+KIND = "digest"
+
+
+async def send_morning_digest(now: datetime, deps: Deps) -> int:
+    async with sweep_lock(KIND) as mine:
+        if not mine:
+            return 0
+        cal = calendar(deps)
+        if not cal.is_open(now):
+            return 0
+        return await _sweep(now, deps, cal.local(now).date().isoformat())
+
+
+async def _sweep(now: datetime, deps: Deps, day: str) -> int:
+    pending = await Draft.filter(status=DraftStatus.PENDING).order_by("id").values(
+        "id", "version", "account_id", "author_id", "updated_at")
+    if not pending:
+        return 0
+    accounts = {a.id: a for a in await Account.filter(id__in=list({d["account_id"] for d in pending}))}
+    departments = {x.id: x for x in await Department.filter(
+        id__in=list({a.department_id for a in accounts.values()}))}
+    by_head: dict[int, list[dict[str, Any]]] = {}
+    for d in pending:
+        head_id = departments[accounts[d["account_id"]].department_id].head_id
+        if head_id:
+            by_head.setdefault(head_id, []).append(d)
+    done = await sent_keys(f"{KIND}:{h}:morning:{day}" for h in by_head)
+    todo = {h: ds for h, ds in by_head.items() if f"{KIND}:{h}:morning:{day}" not in done}
+    if not todo:
+        return 0
+    heads = {p.id: p for p in await Person.filter(id__in=list(todo), active=True)}
+    ids = [d["id"] for ds in todo.values() for d in ds]
+    author_ids = {d["author_id"] for ds in todo.values() for d in ds}
+    authors = {p.id: p.name for p in await Person.filter(id__in=list(author_ids))}
+    versions = {(v.draft_id, v.number): v for v in await DraftVersion.filter(draft_id__in=ids)}
+    sent = 0
+    for head_id, drafts in todo.items():
+        head = heads.get(head_id)
+        if head is None:
+            continue
+        lines = []
+        for d in drafts:
+            v = versions.get((d["id"], d["version"]))
+            hours = (now - d["updated_at"]).total_seconds() / 3600
+            lines.append(texts.digest_line(f"D{d['id']}", title_of(v.text) if v else "",
+                                           accounts[d["account_id"]].name, authors.get(d["author_id"], ""),
+                                           hours))
+        if await remind(KIND, str(head_id), "morning", day,
+                        [Send(head, Text(texts.digest(head.name, lines)))], deps=deps, now=now,
+                        not_before=now):
+            sent += 1
+    return sent
