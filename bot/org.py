@@ -145,15 +145,15 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[s
         if unplaced:
             await Person.filter(id__in=unplaced).update(department_id=None, is_officer=False)
         for a in org.accounts:
-            values: dict[str, Any] = {
+            fields: dict[str, Any] = {
                 "platform": a.platform,
                 "department_id": depts[a.department].id,
                 "leader_id": persons[a.leader].id if a.leader else None,
                 "admin_id": persons[a.admin].id if a.admin else None,
                 "post_every_days": a.post_every_days,
             }
-            if await Account.filter(name=a.name).update(**values) == 0:
-                await Account.create(name=a.name, created_at=now, **values)
+            if await Account.filter(name=a.name).update(**fields) == 0:
+                await Account.create(name=a.name, created_at=now, **fields)
         counts = {"departments": len(org.departments), "people": len(org.people),
                   "accounts": len(org.accounts)}
         await audit.record(actor, "org_imported", "", counts, now=now)

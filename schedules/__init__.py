@@ -2,6 +2,9 @@
 ``max_instances=1``) only triggers them, every ``XMT_SWEEP_EVERY_MINUTES``; each sweep is
 ``async def sweep(now, deps) -> int`` and decides from the database what is due, so a run missed
 while the process was down is caught up by the next one, and a run repeated sends nothing twice.
+Sweeps write nothing outside working hours (``XMT_WORK_HOURS`` on workdays): what falls due at
+night or on a holiday is written, with the day counts of that moment, by the first run after the
+next opening.
 Never import ``bot.channels`` here.
 """
 

@@ -27,6 +27,8 @@ KIND = "approval"
 
 
 async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
+    if not calendar(deps).is_open(now):
+        return 0
     async with sweep_lock(KIND) as mine:
         if not mine:
             return 0
@@ -61,7 +63,6 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     versions = {(v.draft_id, v.number): v for v in await DraftVersion.filter(
         draft_id__in=list({d["id"] for d, _, _ in due}))}
     admins = await info_center_admins() if any(s == "escalate" for _, s, _ in due) else []
-    not_before = cal.next_opening(now)
     sent = 0
     for d, step, waited in due:
         dept = departments[accounts[d["account_id"]].department_id]
@@ -79,6 +80,6 @@ async def _sweep(now: datetime, deps: Deps) -> int:
             text = texts.approval_overdue(ref, title, dept.name, head.name if head else "", hours)
             sends += [Send(a, Text(text)) for a in admins]
         if sends and await remind(KIND, str(d["id"]), step, f"v{d['version']}", sends, deps=deps,
-                                  now=now, not_before=not_before):
+                                  now=now):
             sent += 1
     return sent

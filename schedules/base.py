@@ -57,7 +57,7 @@ class Send:
 
 
 async def remind(kind: str, subject: str, step: str, period: str, sends: Sequence[Send], *,
-                 deps: Deps, now: datetime, not_before: datetime) -> bool:
+                 deps: Deps, now: datetime) -> bool:
     """Write the reminder and its messages in one transaction; False if it was sent before."""
     key = Reminder.make_key(kind, subject, step, period)
     try:
@@ -65,8 +65,7 @@ async def remind(kind: str, subject: str, step: str, period: str, sends: Sequenc
             await Reminder.create(key=key, kind=kind, subject=subject, step=step, period=period,
                                   created_at=now)
             for n, send in enumerate(sends):
-                await deps.outbox.send(send.to, send.message, key=f"rem:{key}:{n}", now=now,
-                                       not_before=not_before)
+                await deps.outbox.send(send.to, send.message, key=f"rem:{key}:{n}", now=now)
     except IntegrityError:
         return False
     return True

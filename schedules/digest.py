@@ -18,11 +18,11 @@ KIND = "digest"
 
 
 async def send_morning_digest(now: datetime, deps: Deps) -> int:
+    cal = calendar(deps)
+    if not cal.is_open(now):
+        return 0
     async with sweep_lock(KIND) as mine:
         if not mine:
-            return 0
-        cal = calendar(deps)
-        if not cal.is_open(now):
             return 0
         return await _sweep(now, deps, cal.local(now).date().isoformat())
 
@@ -62,7 +62,6 @@ async def _sweep(now: datetime, deps: Deps, day: str) -> int:
                                            accounts[d["account_id"]].name, authors.get(d["author_id"], ""),
                                            hours))
         if await remind(KIND, str(head_id), "morning", day,
-                        [Send(head, Text(texts.digest(head.name, lines)))], deps=deps, now=now,
-                        not_before=now):
+                        [Send(head, Text(texts.digest(head.name, lines)))], deps=deps, now=now):
             sent += 1
     return sent

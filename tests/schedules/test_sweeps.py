@@ -1,0 +1,150 @@
+"""The reminder ladders, each sweep called with explicit times across days (the demo
+organisation is filed on Thursday 2026-11-26 at 10:00; 某某发布 posts every 2 days, the others
+every 3)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from models import OutboxMessage, Reminder
+from schedules import run_sweeps
+from schedules.approvals import urge_pending_approvals
+from schedules.cadence import remind_posting_cadence
+from schedules.digest import send_morning_digest
+from tests.conftest import World
+from tests.handlers.test_drafts import submitted
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=TZ)
+
+
+async def sweep_at(world: World, when: datetime, sweep=remind_posting_cadence) -> int:  # type: ignore[no-untyped-def]
+    world.clock.now = when
+    n = await sweep(when, world.bot.deps)
+    await world.settle()
+    return n
+
+
+async def test_cadence_ladder_due_late_zombie_each_once(world: World) -> None:
+    assert await sweep_at(world, at(2026, 11, 27, 10, 0)) == 0  # day 1: nothing due
+    # Saturday: 某某发布 is due (2 days), but reminders wait for working hours
+    assert await sweep_at(world, at(2026, 11, 28, 10, 0)) == 0
+    # Monday 09:00: 某某发布 4 days (due, and late → head), the others 4 days (due)
+    assert await sweep_at(world, at(2026, 11, 30, 9, 0)) == 4
+    assert await sweep_at(world, at(2026, 11, 30, 9, 10)) == 0  # never twice
+    group = world.channel.texts_to("group:publicity")
+    assert [t.split("（")[0] for t in group] == ["【发布提醒】「某某发布」已 4 天没有发布新内容",
+                                                "【发布提醒】「某某头条」已 4 天没有发布新内容"]
+    mentions = [m.mentions for m in world.channel.to("group:publicity")]  # type: ignore[union-attr]
+    assert all(set(m) == {"zhangsan", "chenqi"} for m in mentions)
+    assert [t.split("，")[0] for t in world.texts("lisi")] == ["【更新逾期】「某某发布」已 4 天没有更新"]
+    assert len(world.channel.texts_to("group:service")) == 1
+    # day 14 (Thu 12-10): zombie alerts to the Information Center, once
+    await sweep_at(world, at(2026, 12, 10, 10, 0))
+    await sweep_at(world, at(2026, 12, 10, 15, 0))
+    zombie = [t for t in world.texts("wangwu") if t.startswith("【僵尸账号预警】")]
+    assert sorted(t.split("」")[0] for t in zombie) == [
+        "【僵尸账号预警】「某某发布", "【僵尸账号预警】「某某头条", "【僵尸账号预警】「某某服务"]
+    assert "负责人：李四；信息员：张三、陈七" in next(t for t in zombie if "某某发布" in t)
+    assert await Reminder.filter(kind="cadence").count() == 9  # 3 accounts × 3 steps
+
+
+async def test_a_holiday_moves_reminders_to_the_next_opening(world: World) -> None:
+    from models import Account
+
+    await Account.filter(name="某某发布").update(created_at=at(2026, 9, 28, 10, 0))
+    await Account.filter(name__in=["某某头条", "某某服务"]).update(created_at=at(2026, 10, 7, 10, 0))
+    assert await sweep_at(world, at(2026, 9, 30, 17, 0)) == 1  # due on the last day before
+    assert await sweep_at(world, at(2026, 10, 2, 10, 0)) == 0  # National Day: nothing goes out
+    assert await sweep_at(world, at(2026, 10, 8, 9, 0)) == 1  # late (10 days) the first morning
+    assert world.texts("lisi") == [texts.cadence_late("某某发布", 10, 2, ["张三", "陈七"])]
+
+
+async def test_a_publication_resets_the_ladder(world: World) -> None:
+    world.clock.now = at(2026, 11, 30, 9, 30)
+    await submitted(world)
+    await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "通过")
+    await world.say("zhangsan", "已发布 D1 https://mp.example.org/s/1")
+    assert await sweep_at(world, at(2026, 11, 30, 10, 0)) == 2  # the two others are due; 发布 is fresh
+    assert not await Reminder.filter(subject="1", step="late").exists()
+    assert await sweep_at(world, at(2026, 12, 1, 10, 0)) == 2  # the others are late; 发布: 1 day
+    assert not await Reminder.filter(subject="1", created_at__gte=at(2026, 11, 30, 9, 31)).exists()
+    assert await sweep_at(world, at(2026, 12, 2, 10, 0)) == 1  # due again, a new cycle
+    due = await Reminder.filter(subject="1", step="due").order_by("id")
+    assert len(due) == 1 and due[0].period.startswith("20261130")
+
+
+async def test_approval_ladder_and_a_decision_ends_it(world: World) -> None:
+    draft = await submitted(world)  # Thursday 10:00
+    world.clock.now = at(2026, 11, 26, 13, 59)
+    assert await urge_pending_approvals(world.clock.now, world.bot.deps) == 0
+    assert await sweep_at(world, at(2026, 11, 26, 14, 0), urge_pending_approvals) == 1
+    assert texts.urge_head("D1", "冬季供暖服务指南", "张三", 4, again=False) in world.texts("lisi")
+    assert len(world.channel.cards_to("lisi")) == 2  # the card again
+    assert await sweep_at(world, at(2026, 11, 26, 17, 0), urge_pending_approvals) == 0
+    assert await sweep_at(world, at(2026, 11, 27, 10, 0), urge_pending_approvals) == 1  # 9 h = 1 day
+    assert any(t.startswith("【再次催办】") for t in world.texts("lisi"))
+    # Friday 18:00 → Monday: the weekend does not count; 2 working days reached Monday 10:00
+    assert await sweep_at(world, at(2026, 11, 30, 9, 30), urge_pending_approvals) == 0
+    assert await sweep_at(world, at(2026, 11, 30, 10, 0), urge_pending_approvals) == 1
+    assert any(t.startswith("【审核超时】宣传科的稿件 D1") for t in world.texts("wangwu"))
+    # a decision: every copy of the card closes, and nothing more is urged
+    await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "通过")
+    assert all(not world.channel.card_state("lisi", c.card_id).buttons
+               for c in world.channel.cards_to("lisi"))
+    assert await sweep_at(world, at(2026, 12, 8, 10, 0), urge_pending_approvals) == 0
+    assert draft.id == 1
+
+
+async def test_night_submission_is_urged_in_working_hours_only(world: World) -> None:
+    world.clock.now = at(2026, 11, 27, 16, 0)  # Friday 16:00
+    await submitted(world)
+    assert await sweep_at(world, at(2026, 11, 28, 23, 0), urge_pending_approvals) == 0  # 2 h so far
+    assert await sweep_at(world, at(2026, 11, 30, 11, 0), urge_pending_approvals) == 1  # 2 + 2 h
+
+
+async def test_digest_once_per_working_morning_and_nothing_when_empty(world: World) -> None:
+    assert await sweep_at(world, at(2026, 11, 26, 9, 5), send_morning_digest) == 0  # nothing pending
+    world.clock.now = at(2026, 11, 26, 16, 0)
+    await submitted(world)
+    assert await sweep_at(world, at(2026, 11, 26, 22, 0), send_morning_digest) == 0  # closed
+    assert await sweep_at(world, at(2026, 11, 27, 9, 0), send_morning_digest) == 1
+    assert await sweep_at(world, at(2026, 11, 27, 11, 0), send_morning_digest) == 0
+    digest = [t for t in world.texts("lisi") if t.startswith("早上好")]
+    assert len(digest) == 1 and "D1《冬季供暖服务指南》· 某某发布 · 张三" in digest[0]
+    assert await sweep_at(world, at(2026, 11, 28, 9, 0), send_morning_digest) == 0  # Saturday
+
+
+async def test_two_runs_at_once_write_each_reminder_once(world: World) -> None:
+    when = at(2026, 11, 30, 10, 0)
+    world.clock.now = when
+    results = await asyncio.gather(*(remind_posting_cadence(when, world.bot.deps) for _ in range(3)))
+    assert sum(results) == 4
+    await world.settle()
+    assert await Reminder.filter(kind="cadence").count() == 4
+    keys = await OutboxMessage.filter(key__startswith="rem:").values_list("key", flat=True)
+    assert len(keys) == len(set(keys))
+
+
+async def test_restart_across_a_due_time_sends_once(world: World) -> None:
+    """Down over the weekend: the first run after the restart sends what fell due, once."""
+    from bot.app import build_bot
+    from tests.conftest import make_settings
+    from tests.fakes import RecordingChannel
+
+    channel2 = RecordingChannel()
+    bot2 = build_bot(make_settings(), [channel2], clock=world.clock)
+    world.clock.now = at(2026, 11, 30, 9, 10)
+    counts = await run_sweeps(bot2.deps, now=world.clock.now)
+    assert counts["cadence"] == 4
+    await bot2.outbox.drain(world.clock.now)
+    again = await run_sweeps(bot2.deps, now=world.clock.now)
+    await bot2.outbox.drain(world.clock.now)
+    assert again["cadence"] == 0
+    assert len(channel2.texts_to("lisi")) == 1  # the one late notice
