@@ -1,4 +1,5 @@
-"""The ``xmt`` command line: serve, demo, org import|export, audit verify."""
+"""The ``xmt`` command line: serve, demo, org import|export, audit verify, reminders run-now,
+dingtalk register-card-callback."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from bot import audit, texts
-from bot.app import create_app, utc_now
+from bot.app import BOT, create_app, utc_now
 from bot.channels.base import DeliveryError
 from bot.db import close_db, init_db
 from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
 from bot.settings import Settings, SettingsError, load_settings
+from schedules.calendar import WorkCalendar
 
 DEMO_ORG = Path("examples") / "org.yaml"
 DEMO_DB = "sqlite://var/demo.sqlite3"
@@ -42,6 +45,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def shifted_clock(at: str | None, settings: Settings) -> Callable[[], datetime]:
+    """The real clock, or one that starts at ``at`` (local time) and runs on from there — so the
+    demo can show what the reminders do days later."""
+    if not at:
+        return utc_now
+    start = datetime.fromisoformat(at)
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=settings.tz)
+    offset = start - utc_now()
+    return lambda: utc_now() + offset
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     org_file = Path(args.org)
     if not org_file.exists():
@@ -57,9 +72,46 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if code:
         return code
     print(texts.cli_simulator(f"http://{args.host}:{args.port}/"), flush=True)
-    web.run_app(create_app(settings), host=args.host, port=args.port, print=None,
+    clock = shifted_clock(args.at, settings)
+    if args.at:
+        print(texts.cli_clock(clock().astimezone(settings.tz)), flush=True)
+    web.run_app(create_app(settings, clock=clock), host=args.host, port=args.port, print=None,
                 handler_cancellation=True)
     return 0
+
+
+def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
+    from schedules import SWEEPS, run_sweeps
+
+    names = [args.kind] if args.kind else list(SWEEPS)
+    if any(n not in SWEEPS for n in names):
+        print(texts.cli_unknown_sweep(args.kind, list(SWEEPS)), file=sys.stderr)
+        return 2
+    clock = shifted_clock(args.at, settings)
+
+    async def work() -> int:
+        from models import Department, OutboxMessage, Person
+
+        app = create_app(settings, manage_database=False, run_worker=False, run_scheduler=False,
+                         clock=clock)
+        now = clock()
+        counts = await run_sweeps(app[BOT].deps, names, now=now)
+        rows = await OutboxMessage.filter(key__startswith="rem:", created_at__gte=now).order_by("id")
+        for name in names:
+            print(texts.cli_sweep_count(name, counts[name]))
+        names_of = dict(await Person.filter(id__in=[r.person_id for r in rows if r.person_id])
+                        .values_list("id", "name"))
+        groups = dict(await Department.all().values_list("code", "name"))
+        for row in rows:
+            to = texts.group_chat_name(groups.get(row.group, row.group)) if row.group \
+                else str(names_of.get(row.person_id))
+            print("  → " + texts.cli_sweep_line(to, str(row.body.get("text") or row.body.get("title"))))
+        if not any(counts.values()) and not WorkCalendar.parse(
+                settings.tz, settings.work_hours).is_open(now):
+            print(texts.CLI_OUTSIDE_HOURS)
+        return 0
+
+    return _with_db(settings, work)
 
 
 def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -146,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help=texts.CLI_HELP["demo"])
     listen(demo)
     demo.add_argument("--org", default=str(DEMO_ORG), help=texts.CLI_HELP["org_file"])
+    demo.add_argument("--at", default=None, help=texts.CLI_HELP["at"])
     demo.set_defaults(func=cmd_demo, demo=True)
 
     org = sub.add_parser("org", help=texts.CLI_HELP["org"])
@@ -161,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     aud_sub = aud.add_subparsers(dest="audit_command", metavar="ACTION")
     ver = aud_sub.add_parser("verify", help=texts.CLI_HELP["verify"])
     ver.set_defaults(func=cmd_audit_verify)
+    rem = sub.add_parser("reminders", help=texts.CLI_HELP["reminders"])
+    rem_sub = rem.add_subparsers(dest="reminders_command", metavar="ACTION")
+    run = rem_sub.add_parser("run-now", help=texts.CLI_HELP["run-now"])
+    run.add_argument("kind", nargs="?", default=None, help="cadence | approvals | digest")
+    run.add_argument("--at", default=None, help=texts.CLI_HELP["at"])
+    run.set_defaults(func=cmd_reminders_run)
+
     ding = sub.add_parser("dingtalk", help=texts.CLI_HELP["dingtalk"])
     ding_sub = ding.add_subparsers(dest="dingtalk_command", metavar="ACTION")
     reg = ding_sub.add_parser("register-card-callback", help=texts.CLI_HELP["register"])

@@ -440,8 +440,31 @@ CLI_HELP = {
     "audit": "审计日志",
     "verify": "校验审计日志哈希链",
     "dingtalk": "钉钉设置",
+    "reminders": "提醒",
+    "run-now": "立即运行提醒检查（可指定 cadence、approvals 或 digest），并列出发出的提醒",
+    "at": "把时钟拨到这个本地时间再运行，如 \"2026-12-03 10:00\"（演示提醒用）",
     "register": "登记卡片回调地址（HTTP 模式）",
 }
+CLI_OUTSIDE_HOURS = "现在不在工作时间：提醒会在下一个工作时段开始时发出。"
+
+
+def cli_clock(now: datetime) -> str:
+    return f"演示时钟：{now:%Y-%m-%d %H:%M}（从这里继续走）"
+
+
+def cli_unknown_sweep(kind: str, known: list[str]) -> str:
+    return f"没有“{kind}”这种提醒；可用：{'、'.join(known)}"
+
+
+def cli_sweep_count(name: str, count: int) -> str:
+    names = {"cadence": "发布频率", "approvals": "审核催办", "digest": "晨间待审汇总"}
+    return f"{names.get(name, name)}：发出 {count} 条提醒"
+
+
+def cli_sweep_line(to: str, text: str) -> str:
+    return f"{to}：{text[:60]}"
+
+
 CLI_DINGTALK_OFF = "钉钉未配置：请先设置 XMT_DINGTALK_CLIENT_ID 等变量。"
 
 

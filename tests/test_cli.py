@@ -61,3 +61,23 @@ def test_bad_setting_stops_with_the_variable_named(dbfile: Path, monkeypatch: py
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "xmt" in capsys.readouterr().out
+
+
+def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from schedules.calendar import is_workday
+
+    assert main(["org", "import", str(DEMO_ORG)]) == 0
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=7)
+    while not is_workday(day):
+        day += timedelta(days=1)
+    capsys.readouterr()
+    assert main(["reminders", "run-now", "cadence", "--at", f"{day} 10:00"]) == 0
+    out = capsys.readouterr().out
+    assert "发布频率：发出 6 条提醒" in out  # due and late for each of the three accounts
+    assert "宣传科工作群：【发布提醒】「某某发布」" in out and "李四：【更新逾期】" in out
+    assert main(["reminders", "run-now", "cadence", "--at", f"{day} 10:05"]) == 0
+    assert "发出 0 条提醒" in capsys.readouterr().out
+    assert main(["reminders", "run-now", "weather"]) == 2
