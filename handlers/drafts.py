@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from tortoise.expressions import Q
+
 from bot import audit, texts
 from bot.cards import Text
 from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage
@@ -421,6 +423,8 @@ async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await Publication.create(draft_id=draft.id, account_id=view.account.id,
                              version=view.version.number, content_hash=digest, url=link,
                              recorded_by_id=ctx.person.id, published_at=ctx.now)
+    await Account.filter(Q(last_published_at__isnull=True) | Q(last_published_at__lt=ctx.now),
+                         id=view.account.id).update(last_published_at=ctx.now)
     await audit.record(ctx.person.code, "draft_published", draft.ref,
                        {"version": view.version.number, "hash": digest, "url": link,
                         "account": view.account.name}, now=ctx.now)

@@ -17,11 +17,11 @@ from typing import Any
 from bot import texts
 from bot.cards import Text
 from bot.router import Deps
-from handlers.common import approval_card, load_view
-from models import Account, Department, Draft, DraftStatus, DraftVersion, Person, Reminder
+from handlers.common import approval_card, load_views
+from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins
-from schedules.base import Send, calendar, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
 
 KIND = "approval"
 
@@ -52,30 +52,25 @@ async def _sweep(now: datetime, deps: Deps) -> int:
                            for d, s, _ in due)
     due = [(d, s, w) for d, s, w in due
            if Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}") not in done]
+    due = sorted(due, key=lambda item: -item[2])[:MAX_PER_RUN]
     if not due:
         return 0
-    accounts = {a.id: a for a in await Account.filter(id__in=list({d["account_id"] for d, _, _ in due}))}
-    departments = {x.id: x for x in await Department.filter(
-        id__in=list({a.department_id for a in accounts.values()}))}
+    views = await load_views(await Draft.filter(id__in=list({d["id"] for d, _, _ in due})))
     heads = {p.id: p for p in await Person.filter(
-        id__in=[x.head_id for x in departments.values() if x.head_id], active=True)}
-    authors = {p.id: p for p in await Person.filter(id__in=list({d["author_id"] for d, _, _ in due}))}
-    versions = {(v.draft_id, v.number): v for v in await DraftVersion.filter(
-        draft_id__in=list({d["id"] for d, _, _ in due}))}
+        id__in=list({v.department.head_id for v in views.values() if v.department.head_id}), active=True)}
     admins = await info_center_admins() if any(s == "escalate" for _, s, _ in due) else []
     sent = 0
     for d, step, waited in due:
-        dept = departments[accounts[d["account_id"]].department_id]
+        view = views[d["id"]]
+        dept = view.department
         head = heads.get(dept.head_id or 0)
-        version = versions.get((d["id"], d["version"]))
-        title = title_of(version.text) if version else ""
-        ref, author = f"D{d['id']}", authors[d["author_id"]].name
+        title = title_of(view.version.text)
+        ref, author = view.ref, view.author.name
         hours = waited / 3600
         sends: list[Send] = []
         if step in ("urge1", "urge2") and head is not None:
             sends.append(Send(head, Text(texts.urge_head(ref, title, author, hours, again=step == "urge2"))))
-            draft = await Draft.get(id=d["id"])
-            sends.append(Send(head, approval_card(await load_view(draft))))
+            sends.append(Send(head, approval_card(view)))
         elif step == "escalate":
             text = texts.approval_overdue(ref, title, dept.name, head.name if head else "", hours)
             sends += [Send(a, Text(text)) for a in admins]

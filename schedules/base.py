@@ -1,5 +1,6 @@
 """What every sweep shares: the working calendar, the lock that keeps two runs of one sweep from
-even trying at once, and writing a reminder with its messages in one transaction.
+even trying at once, writing a reminder with its messages in one transaction, and the cap on
+how many one run writes.
 
 The unique reminder key (kind, subject, step, period) is the guarantee: a sweep run twice, late
 or in two processes sends each reminder once. The lock only saves the work: on PostgreSQL a
@@ -26,6 +27,10 @@ from models import Department, Person, Reminder
 from schedules.calendar import WorkCalendar
 
 _local_locks: dict[str, asyncio.Lock] = {}
+# Reminders one run writes at most (the most overdue first); the rest go out with the next run.
+# A catch-up after a long outage comes in slices: each run stays well under a second, and the
+# people at the other end are not flooded (WeCom drops more than 30 messages a minute per person).
+MAX_PER_RUN = 500
 
 
 def calendar(deps: Deps) -> WorkCalendar:

@@ -16,14 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from tortoise.functions import Max
-
 from bot import texts
 from bot.cards import Text
 from bot.router import Deps
-from models import Account, AccountStatus, Department, Person, Publication, Reminder
+from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import Send, calendar, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
 
 KIND = "cadence"
 
@@ -42,12 +40,10 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     settings = deps.settings
     today = cal.local(now).date()
     accounts = await Account.filter(status=AccountStatus.OPERATING).values(
-        "id", "name", "department_id", "post_every_days", "created_at")
-    last = dict(await Publication.annotate(last=Max("published_at")).group_by("account_id")
-                .values_list("account_id", "last"))
+        "id", "name", "department_id", "post_every_days", "created_at", "last_published_at")
     due: list[tuple[dict[str, Any], str, int]] = []  # (account, step, days since)
     for acc in accounts:
-        base = last.get(acc["id"]) or acc["created_at"]
+        base = acc["last_published_at"] or acc["created_at"]
         days = (today - cal.local(base).date()).days
         period = cal.local(base).strftime("%Y%m%d%H%M%S")
         for step, threshold in (("due", acc["post_every_days"]),
@@ -61,6 +57,7 @@ async def _sweep(now: datetime, deps: Deps) -> int:
                            for a, step, _ in due)
     due = [(a, s, d) for a, s, d in due
            if Reminder.make_key(KIND, str(a["id"]), s, a["period"]) not in done]
+    due = sorted(due, key=lambda item: -item[2])[:MAX_PER_RUN]
     if not due:
         return 0
     dept_ids = {a["department_id"] for a, _, _ in due}

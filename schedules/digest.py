@@ -12,7 +12,7 @@ from bot.cards import Text
 from bot.router import Deps
 from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
 from models.drafts import title_of
-from schedules.base import Send, calendar, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
 
 KIND = "digest"
 
@@ -41,7 +41,8 @@ async def _sweep(now: datetime, deps: Deps, day: str) -> int:
         if head_id:
             by_head.setdefault(head_id, []).append(d)
     done = await sent_keys(f"{KIND}:{h}:morning:{day}" for h in by_head)
-    todo = {h: ds for h, ds in by_head.items() if f"{KIND}:{h}:morning:{day}" not in done}
+    todo = dict(list({h: ds for h, ds in by_head.items()
+                      if f"{KIND}:{h}:morning:{day}" not in done}.items())[:MAX_PER_RUN])
     if not todo:
         return 0
     heads = {p.id: p for p in await Person.filter(id__in=list(todo), active=True)}

@@ -28,4 +28,9 @@ class Migration(migrations.Migration):
             name='created_at',
             field=fields.DatetimeField(auto_now=False, auto_now_add=False),
         ),
+        ops.AddField(
+            model_name='Account',
+            name='last_published_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
     ]

@@ -1,0 +1,176 @@
+"""Benchmark: the reminder sweeps over a large organisation.
+
+Builds a throwaway SQLite database (migrations, then a bulk load with the standard library's
+sqlite3): 10,000 accounts in 500 departments, 1,000,000 publications, 100,000 drafts of which
+1,000 are pending. About 1% of the accounts are behind their posting cadence. Then, at a working
+moment, it runs each sweep three times — the first runs write the reminders that are due (at most
+500 a run, the most overdue first), the last finds them all written — and prints per run the time,
+the number of SQL statements and the process's peak resident memory, ending with one JSON line.
+
+    .venv/bin/python bench/sweeps.py [--accounts 10000] [--publications 1000000] [--drafts 100000]
+
+Targets (DESIGN.md §6): each sweep under 1 s; the number of *reading* queries does not grow with
+the data (the second run shows it: nothing to write); peak RSS under 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import build_bot
+from bot.db import close_db, init_db
+from bot.settings import Settings
+from schedules import SWEEPS
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday, a working day
+
+
+class Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.getMessage().startswith(("Created connection", "Closed connection")):
+            self.count += 1
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def iso(at: datetime) -> str:
+    """How tortoise stores an aware datetime on SQLite."""
+    return at.astimezone(UTC).isoformat(sep=" ")
+
+
+def load(path: Path, accounts: int, publications: int, drafts: int) -> None:
+    rng = random.Random(7)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA journal_mode=MEMORY")
+    depts = max(1, accounts // 20)
+    people: list[tuple[Any, ...]] = []
+    for d in range(depts):
+        for role in ("head", "o1", "o2"):
+            code = f"p{d}-{role}"
+            people.append((code, f"人{d}{role}", d + 1, int(role != "head")))
+    db.executemany("INSERT INTO department (id, code, name, info_center, head_id, groups) "
+                   "VALUES (?, ?, ?, ?, ?, '{}')",
+                   [(d + 1, f"d{d}", f"部门{d}", int(d == 0), d * 3 + 1) for d in range(depts)])
+    db.executemany("INSERT INTO person (code, name, title, office_phone, mobile, qq, wechat_id, "
+                   "department_id, is_officer, roles, active) "
+                   "VALUES (?, ?, '', '', '', '', '', ?, ?, '[]', 1)", people)
+    filed = iso(NOW - timedelta(days=400))
+    db.executemany("INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
+                   "created_at) VALUES (?, ?, 'wechat', ?, ?, 'operating', ?)",
+                   [(a + 1, f"账号{a}", a % depts + 1, 1 + a % 3, filed) for a in range(accounts)])
+    latest_by_account: list[tuple[str, int]] = []
+    # Publications: most accounts posted this morning; about 1% are 2–20 days behind.
+    behind = {a for a in range(accounts) if rng.random() < 0.01}
+    per = max(1, publications // accounts)
+    batch: list[tuple[Any, ...]] = []
+    draft_rows: list[tuple[Any, ...]] = []
+    pid = 0
+    for a in range(accounts):
+        latest = (NOW - timedelta(days=rng.randint(2, 20), hours=rng.random()) if a in behind
+                  else NOW - timedelta(hours=0.5 + rng.random()))
+        latest_by_account.append((iso(latest), a + 1))
+        for k in range(per):
+            pid += 1
+            at = latest - timedelta(days=k * 2)
+            batch.append((pid, pid, a + 1, iso(at)))
+        if len(batch) > 50_000:
+            db.executemany("INSERT INTO publication (id, draft_id, account_id, version, content_hash, "
+                           "url, recorded_by_id, published_at) VALUES (?, ?, ?, 1, 'h', 'https://x', 2, ?)",
+                           batch)
+            batch.clear()
+    if batch:
+        db.executemany("INSERT INTO publication (id, draft_id, account_id, version, content_hash, url, "
+                       "recorded_by_id, published_at) VALUES (?, ?, ?, 1, 'h', 'https://x', 2, ?)", batch)
+    # As recording a publication does: the account keeps its latest publication's time.
+    db.executemany("UPDATE account SET last_published_at = ? WHERE id = ?", latest_by_account)
+    # Drafts: 1% pending (submitted 1–30 working hours ago), the rest published or rejected.
+    for i in range(drafts):
+        pending = i % 100 == 0
+        status = "pending" if pending else ("published" if i % 7 else "rejected")
+        at = NOW - timedelta(hours=rng.randint(1, 60)) if pending else NOW - timedelta(days=30)
+        account = rng.randrange(accounts)
+        author = (account % depts) * 3 + 2  # an officer of the account's department
+        draft_rows.append((i + 1, account + 1, author, status, iso(at), iso(at)))
+        if len(draft_rows) >= 20_000 or i == drafts - 1:
+            db.executemany("INSERT INTO draft (id, account_id, author_id, status, version, created_at, "
+                           "updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)", draft_rows)
+            db.executemany("INSERT INTO draft_version (draft_id, number, category, text, content_hash, "
+                           "created_at) VALUES (?, 1, '1', ?, 'h', ?)",
+                           [(r[0], f"标题{r[0]}\n正文", r[4]) for r in draft_rows])
+            draft_rows.clear()
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
+
+
+async def main(accounts: int, publications: int, drafts: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sweeps.sqlite3"
+        url = f"sqlite://{path}"
+        await init_db(url)
+        await close_db()
+        t0 = time.perf_counter()
+        load(path, accounts, publications, drafts)
+        print(f"loaded {accounts} accounts, {publications} publications, {drafts} drafts "
+              f"in {time.perf_counter() - t0:.1f} s (peak RSS so far {rss_mb():.0f} MB)", flush=True)
+        await init_db(url, apply_migrations=False)
+        settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+        bot = build_bot(settings, [], clock=lambda: NOW)
+        counter = Counter()
+        logger = logging.getLogger("tortoise.db_client")
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(counter)
+        results: dict[str, Any] = {}
+        for name, sweep in SWEEPS.items():
+            runs = []
+            for _ in range(3):
+                counter.count = 0
+                start = time.perf_counter()
+                written = await sweep(NOW, bot.deps)
+                runs.append({"s": round(time.perf_counter() - start, 3), "queries": counter.count,
+                             "written": written})
+            results[name] = runs
+            print(f"{name:>9}: " + "; ".join(
+                f"run {n + 1} {r['s']:.3f} s, {r['queries']} queries, {r['written']} reminders"
+                for n, r in enumerate(runs)), flush=True)
+        await close_db()
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--publications", type=int, default=1_000_000)
+    parser.add_argument("--drafts", type=int, default=100_000)
+    args = parser.parse_args()
+    results = asyncio.run(main(args.accounts, args.publications, args.drafts))
+    peak = round(rss_mb(), 1)
+    max_s = max(run["s"] for runs in results.values() for run in runs)
+    print(f"peak RSS {peak} MB (target < 150); slowest run {max_s} s (target < 1)")
+    print(json.dumps({"bench": "sweeps", "max_s": max_s,
+                      "queries": {k: [r["queries"] for r in v] for k, v in results.items()},
+                      "written": {k: [r["written"] for r in v] for k, v in results.items()},
+                      "rss_mb": peak}, ensure_ascii=False))
