@@ -148,3 +148,17 @@ async def test_restart_across_a_due_time_sends_once(world: World) -> None:
     await bot2.outbox.drain(world.clock.now)
     assert again["cadence"] == 0
     assert len(channel2.texts_to("lisi")) == 1  # the one late notice
+
+
+async def test_scheduler_triggers_each_sweep_coalesced_one_at_a_time(world: World) -> None:
+    from schedules import SWEEPS, build_scheduler
+
+    scheduler = build_scheduler(world.bot.deps)
+    scheduler.start(paused=True)  # job defaults apply once the scheduler runs
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert set(jobs) == set(SWEEPS)
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+        assert job.trigger.interval.total_seconds() == 60 * world.bot.settings.sweep_every_minutes
+    assert str(scheduler.timezone) == "Asia/Shanghai"
