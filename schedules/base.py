@@ -30,7 +30,7 @@ _local_locks: dict[str, asyncio.Lock] = {}
 # Reminders one run writes at most (the most overdue first); the rest go out with the next run.
 # A catch-up after a long outage comes in slices: each run stays well under a second, and the
 # people at the other end are not flooded (WeCom drops more than 30 messages a minute per person).
-MAX_PER_RUN = 500
+MAX_PER_RUN = 300
 
 
 def calendar(deps: Deps) -> WorkCalendar:
