@@ -153,7 +153,7 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[s
                 "post_every_days": a.post_every_days,
             }
             if await Account.filter(name=a.name).update(**fields) == 0:
-                await Account.create(name=a.name, created_at=now, **fields)
+                await Account.create(name=a.name, created_at=now, filed_at=now, **fields)
         counts = {"departments": len(org.departments), "people": len(org.people),
                   "accounts": len(org.accounts)}
         await audit.record(actor, "org_imported", "", counts, now=now)

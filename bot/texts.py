@@ -56,6 +56,7 @@ HELP = """可用命令（中英文均可）：
 查看 D12 — 查看稿件全文和附件（view）
 我的 — 查看我的稿件（mine）
 待审 — 查看等待我审核的稿件（pending）
+申请开通 — 填写《新媒体平台申请表》，经部门负责人签署、信息中心批准后开通（apply）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -552,3 +553,160 @@ def digest_line(ref: str, title: str, account: str, author: str, hours: float) -
 
 def digest(name: str, lines: list[str]) -> str:
     return f"早上好，{name}。有 {len(lines)} 篇稿件等待你审核（发送“待审”可逐篇审核）：\n" + "\n".join(lines)
+
+
+# -- guided forms --------------------------------------------------------------------------------
+CANCEL_WORDS = frozenset({"取消", "cancel", "退出"})
+NONE_WORDS = frozenset({"无", "没有", "none", "-"})
+FORM_OPTIONAL_HINT = "（没有请回复“无”）"
+FORM_EMPTY = "—"
+FORM_SUMMARY_HINT = "请核对以上内容：无误点【提交】，需要改动点【修改】。"
+FORM_USE_BUTTONS = "表格已填完，请点卡片上的【提交】或【修改】；回复“取消”放弃。"
+FORM_CANCELLED = "已取消"
+BUTTON_FORM_SUBMIT = "提交"
+BUTTON_FORM_EDIT = "修改"
+
+
+def form_started(title: str, n: int) -> str:
+    return f"开始填写《{title}》，共 {n} 项，随时回复“取消”可放弃。"
+
+
+def form_question(step: int, total: int, question: str) -> str:
+    return f"（{step}/{total}）{question}"
+
+
+def form_invalid(why: str, question: str) -> str:
+    return f"{why}\n{question}"
+
+
+def form_pick_number(n: int) -> str:
+    return f"请回复要修改的项目序号（1–{n}）。"
+
+
+def form_missing(labels: list[str]) -> str:
+    return f"还缺少：{'、'.join(labels)}。请点【修改】补填。"
+
+
+def form_summary_title(title: str) -> str:
+    return f"请核对：{title}"
+
+
+def form_cancelled(title: str) -> str:
+    return f"已放弃填写《{title}》。"
+
+
+# -- account applications (Art. 3, 4; form 1) ------------------------------------------------------
+CMD_APPLY = ("申请开通", "apply")
+FORM1_TITLE = "新媒体平台申请表"
+PLATFORM_WORDS = {
+    "微信": "wechat", "微信公众号": "wechat", "公众号": "wechat", "wechat": "wechat",
+    "头条": "toutiao", "头条号": "toutiao", "今日头条": "toutiao", "toutiao": "toutiao",
+    "微博": "weibo", "weibo": "weibo",
+    "移动客户端": "app", "客户端": "app", "app": "app", "APP": "app",
+}
+Q_NAME = "新媒体平台的名称是什么？"
+Q_PLATFORM = "平台类型：微信、头条号、微博，还是移动客户端？"
+Q_DEPARTMENT = "主办单位是哪个部门？（回复部门名称，本部门可回复“本部门”）"
+Q_LEADER = "负责人是谁？（回复姓名）"
+Q_LEADER_TITLE = "负责人的职务？"
+Q_LEADER_PHONE = "负责人的办公电话？"
+Q_LEADER_MOBILE = "负责人的手机号码？"
+Q_ADMIN = "管理员是谁？（回复姓名）"
+Q_ADMIN_TITLE = "管理员的职务？"
+Q_ADMIN_PHONE = "管理员的办公电话？"
+Q_ADMIN_MOBILE = "管理员的手机号码？"
+Q_ADMIN_QQ = "管理员的QQ号码？"
+Q_ADMIN_WECHAT = "管理员的微信号？"
+Q_DESCRIPTION = "申请说明：开通的宗旨和信息发布范围（一两句话即可）。"
+BAD_PLATFORM = "平台类型只能是：微信、头条号、微博、移动客户端。"
+BAD_MOBILE = "手机号码应为 11 位数字，以 1 开头。"
+BAD_PHONE = "办公电话只能包含数字和“-”，如 010-80000001。"
+BAD_QQ = "QQ号码应为 5–12 位数字。"
+BAD_WECHAT = "微信号应为 6–20 位字母、数字、“_”或“-”，以字母开头。"
+
+
+def name_taken(name: str) -> str:
+    return f"已有名为「{name}」的账号或申请，请换一个名称（《管理办法》第三条：不得重复开通）。"
+
+
+def unknown_department_name(name: str, known: list[str]) -> str:
+    return f"没有找到部门「{name}」。可选：{'、'.join(known)}"
+
+
+def unknown_person_name(name: str) -> str:
+    return f"组织名单里没有「{name}」。请回复名单中人员的姓名；新人员请先联系信息中心登记。"
+
+
+def ambiguous_person(name: str, codes: list[str]) -> str:
+    return f"名单里有多位「{name}」，请回复其账号：{'、'.join(codes)}"
+
+
+def application_submitted(ref: str, head: str) -> str:
+    return f"申请 {ref} 已提交，等待 {head} 签署意见，之后由信息中心审批。结果会通知你。"
+
+
+def application_no_head(department: str) -> str:
+    return f"「{department}」还没有登记主要负责人，申请无法送签。请联系信息中心。"
+
+
+APPLICATION_CARD_TITLE = "新媒体平台开通申请"
+BUTTON_ATTEST = "同意"
+BUTTON_REFUSE = "不同意"
+BUTTON_GRANT = "批准"
+BUTTON_DENY = "驳回"
+FIELD_APPLICANT = "申请人"
+FIELD_DEPARTMENT = "主办单位"
+FIELD_PLATFORM = "平台类型"
+FIELD_LEADER = "负责人"
+FIELD_ADMIN = "管理员"
+FIELD_PURPOSE = "申请说明"
+
+
+def card_attested(name: str, at: datetime) -> str:
+    return f"负责人已同意 · {name} · {hm(at)}"
+
+
+def card_refused(name: str, at: datetime) -> str:
+    return f"负责人不同意 · {name} · {hm(at)}"
+
+
+def card_granted(name: str, at: datetime) -> str:
+    return f"已批准 · {name} · {hm(at)}"
+
+
+def card_denied(name: str, at: datetime) -> str:
+    return f"已驳回 · {name} · {hm(at)}"
+
+
+def only_department_head(department: str) -> str:
+    return f"只有「{department}」的主要负责人可以签署这份申请。"
+
+
+ONLY_INFO_CENTER = "只有信息中心管理员可以审批开通申请和受理备案。"
+
+
+def application_already(ref: str, status: str) -> str:
+    names = {"attested": "已由负责人签署", "approved": "已批准", "refused": "负责人未同意",
+             "rejected": "已驳回", "submitted": "等待负责人签署"}
+    return f"申请 {ref} {names.get(status, status)}，无需重复操作。"
+
+
+def attested_to_applicant(ref: str, name: str, head: str) -> str:
+    return f"申请 {ref}「{name}」已由 {head} 签署同意，已转信息中心审批。"
+
+
+def refused_to_applicant(ref: str, name: str, head: str) -> str:
+    return f"申请 {ref}「{name}」未获 {head} 同意，未送信息中心。如需开通请与负责人沟通后重新申请。"
+
+
+def granted_to_applicant(ref: str, name: str) -> str:
+    return (f"申请 {ref}「{name}」已获信息中心批准。开通账号后请发送“备案 @{name}”登记账号信息，"
+            f"并尽快完成平台认证（《管理办法》第四条）。")
+
+
+def denied_to_applicant(ref: str, name: str, reason: str) -> str:
+    return f"申请 {ref}「{name}」被信息中心驳回。" + (f"理由：{reason}" if reason else "")
+
+
+ASK_DENY_REASON = "请回复驳回理由（将转告申请人），或回复“跳过”。"
+DENY_REASON_SENT = "驳回理由已转告申请人。"

@@ -7,6 +7,7 @@ Quirk: tortoise turns the first line of a model's docstring into the table comme
 SQLite migration executor splits statements on ";" — keep ";" out of that first line.
 """
 
+from models.accounts import AccountApplication, AccountChange, ApplicationStatus
 from models.drafts import (
     Attachment,
     AttachmentKind,
@@ -29,12 +30,15 @@ from models.infra import (
 from models.org import Account, AccountStatus, Department, Person, Platform, Role
 from models.reminders import Reminder
 
-MODULES = ["models.org", "models.drafts", "models.infra", "models.reminders"]
+MODULES = ["models.org", "models.drafts", "models.infra", "models.reminders", "models.accounts"]
 
 __all__ = [
     "MODULES",
     "Account",
+    "AccountApplication",
+    "AccountChange",
     "AccountStatus",
+    "ApplicationStatus",
     "Attachment",
     "AttachmentKind",
     "AuditEvent",

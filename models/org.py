@@ -103,6 +103,14 @@ class Account(Model):
     # The latest Publication's time, kept with each publication (same transaction) so that the
     # cadence sweep reads 10,000 accounts instead of aggregating a million publications.
     last_published_at = fields.DatetimeField(null=True)
+    # Form 2 (备案登记表) and verification (认证).
+    description = fields.TextField(default="")  # 宗旨、信息发布范围 (申请说明 / 平台简介)
+    platform_account_id = fields.CharField(max_length=128, default="")  # 账号ID
+    opened_on = fields.CharField(max_length=32, default="")  # 创建时间, as filed
+    followers = fields.IntField(null=True)  # 关注人数 at filing
+    qr_code = fields.BinaryField(null=True)
+    filed_at = fields.DatetimeField(null=True)
+    verified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "account"

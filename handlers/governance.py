@@ -1,0 +1,294 @@
+"""Account governance (Art. 3, 4, 6): applying for a new account (form 1) — the guided form, the
+department head's attestation and the Information Center's approval. An approved application
+creates the account in state "approved, not opened"; it takes drafts only once filed.
+
+Decisions are conditional updates of the application's status, so two taps decide once; who may
+decide is checked on our side (the department's head; an Information Center admin). Imports no
+channel.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import audit, texts
+from bot.cards import Button, Card, Payload, Text
+from bot.events import TextMessage
+from bot.router import Ctx, Deps, Router
+from handlers import forms
+from handlers.forms import Checked, Field, Form, Invalid
+from models import (
+    Account,
+    AccountApplication,
+    AccountStatus,
+    ApplicationStatus,
+    Department,
+    Person,
+    Platform,
+    Prompt,
+)
+from models.org import info_center_admins
+
+router = Router(name=__name__)
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PHONE = re.compile(r"^[\d\-]{5,20}$")
+QQ = re.compile(r"^[1-9]\d{4,11}$")
+WECHAT_ID = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
+REASON_TTL = timedelta(hours=24)
+
+
+# -- checks of form 1's answers -------------------------------------------------------------------
+async def check_name(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+    name = answer.lstrip("@＠").strip()[:128]
+    open_states = [ApplicationStatus.SUBMITTED, ApplicationStatus.ATTESTED]
+    if await Account.filter(name=name).exists() or await AccountApplication.filter(
+            name=name, status__in=open_states).exists():
+        raise Invalid(texts.name_taken(name))
+    return Checked(name)
+
+
+async def check_platform(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+    code = texts.PLATFORM_WORDS.get(answer.strip()) or texts.PLATFORM_WORDS.get(answer.strip().lower())
+    if code is None:
+        raise Invalid(texts.BAD_PLATFORM)
+    return Checked(texts.PLATFORM_NAMES[code])
+
+
+async def check_department(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+    if answer in ("本部门", "我们部门") and ctx.person.department_id:
+        dept = await Department.get(id=ctx.person.department_id)
+        return Checked(dept.name)
+    dept_or_none = await Department.get_or_none(name=answer) or await Department.get_or_none(code=answer)
+    if dept_or_none is None:
+        names = await Department.all().order_by("id").values_list("name", flat=True)
+        raise Invalid(texts.unknown_department_name(answer, [str(n) for n in names]))
+    return Checked(dept_or_none.name)
+
+
+def person_check(prefix: str) -> forms.Check:
+    """Resolve a person of the organisation; fill their title and numbers from the registry."""
+
+    async def check(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+        matches = await Person.filter(name=answer, active=True).order_by("id") or \
+            await Person.filter(code=answer, active=True)
+        if not matches:
+            raise Invalid(texts.unknown_person_name(answer))
+        if len(matches) > 1:
+            raise Invalid(texts.ambiguous_person(answer, [p.code for p in matches]))
+        p = matches[0]
+        known = [(f"{prefix}_code", p.code), (f"{prefix}_title", p.title),
+                 (f"{prefix}_office_phone", p.office_phone), (f"{prefix}_mobile", p.mobile)]
+        if prefix == "admin":
+            known += [("admin_qq", p.qq), ("admin_wechat", p.wechat_id)]
+        return Checked(p.name, tuple((k, v) for k, v in known if v))
+
+    return check
+
+
+def pattern_check(pattern: re.Pattern[str], message: str) -> forms.Check:
+    async def check(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+        if not pattern.match(answer):
+            raise Invalid(message)
+        return Checked(answer)
+
+    return check
+
+
+async def submit_application(ctx: Ctx[Any], deps: Deps, values: dict[str, Any],
+                             context: dict[str, Any]) -> None:
+    dept = await Department.get(name=values["department"])
+    head = await Person.get_or_none(id=dept.head_id or 0, active=True)
+    if head is None:
+        await ctx.reply(texts.application_no_head(dept.name))
+        return
+    platform = next(Platform(code) for code, name in texts.PLATFORM_NAMES.items()
+                    if name == values["platform"])
+    people = {p.code: p.id for p in await Person.filter(
+        code__in=[values.get("leader_code", ""), values.get("admin_code", "")])}
+    application = await AccountApplication.create(
+        name=values["name"], platform=platform, department_id=dept.id, applicant_id=ctx.person.id,
+        leader_id=people.get(values.get("leader_code", "")),
+        admin_id=people.get(values.get("admin_code", "")), form=values, created_at=ctx.now)
+    await audit.record(ctx.person.code, "application_submitted", application.ref,
+                       {"name": application.name, "department": dept.code}, now=ctx.now)
+    if head.id == ctx.person.id:  # the head applies: their own attestation is the application
+        await _attest(ctx, application, head)
+        return
+    await ctx.outbox.send(head, application_card(application, ctx.person.name, "head"),
+                          key=f"app:{application.id}:head", now=ctx.now)
+    await ctx.reply(texts.application_submitted(application.ref, head.name))
+
+
+FORM1 = forms.register(Form(
+    name="apply",
+    title=texts.FORM1_TITLE,
+    fields=(
+        Field("name", "名称", texts.Q_NAME, check_name),
+        Field("platform", "平台类型", texts.Q_PLATFORM, check_platform),
+        Field("department", "主办单位", texts.Q_DEPARTMENT, check_department),
+        Field("leader", "负责人姓名", texts.Q_LEADER, person_check("leader")),
+        Field("leader_title", "负责人职务", texts.Q_LEADER_TITLE),
+        Field("leader_office_phone", "负责人办公电话", texts.Q_LEADER_PHONE,
+              pattern_check(PHONE, texts.BAD_PHONE), optional=True),
+        Field("leader_mobile", "负责人手机号码", texts.Q_LEADER_MOBILE,
+              pattern_check(MOBILE, texts.BAD_MOBILE)),
+        Field("admin", "管理员姓名", texts.Q_ADMIN, person_check("admin")),
+        Field("admin_title", "管理员职务", texts.Q_ADMIN_TITLE),
+        Field("admin_office_phone", "管理员办公电话", texts.Q_ADMIN_PHONE,
+              pattern_check(PHONE, texts.BAD_PHONE), optional=True),
+        Field("admin_mobile", "管理员手机号码", texts.Q_ADMIN_MOBILE,
+              pattern_check(MOBILE, texts.BAD_MOBILE)),
+        Field("admin_qq", "QQ号码", texts.Q_ADMIN_QQ, pattern_check(QQ, texts.BAD_QQ), optional=True),
+        Field("admin_wechat", "微信号", texts.Q_ADMIN_WECHAT,
+              pattern_check(WECHAT_ID, texts.BAD_WECHAT), optional=True),
+        Field("description", "申请说明", texts.Q_DESCRIPTION),
+    ),
+    on_submit=submit_application,
+))
+
+
+@router.command(*texts.CMD_APPLY)
+async def on_apply(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    values: dict[str, Any] = {}
+    if ctx.args:  # 申请开通 某某服务号 — the name may come with the command
+        try:
+            values["name"] = (await check_name(ctx.args.splitlines()[0], {}, ctx)).value
+        except Invalid as exc:
+            await ctx.reply(str(exc))
+            return
+    await forms.start(ctx, FORM1, values=values)
+
+
+# -- the two decisions ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Attest(Payload, prefix="aat"):
+    application: int
+    agree: int  # 1 同意, 0 不同意
+
+
+@dataclass(frozen=True)
+class Grant(Payload, prefix="agr"):
+    application: int
+    grant: int  # 1 批准, 0 驳回
+
+
+def application_card(app: AccountApplication, applicant: str, stage: str) -> Card:
+    form = app.form
+    if stage == "head":
+        buttons = (Button(texts.BUTTON_ATTEST, Attest(app.id, 1).pack(), "primary"),
+                   Button(texts.BUTTON_REFUSE, Attest(app.id, 0).pack(), "danger"))
+    else:
+        buttons = (Button(texts.BUTTON_GRANT, Grant(app.id, 1).pack(), "primary"),
+                   Button(texts.BUTTON_DENY, Grant(app.id, 0).pack(), "danger"))
+    return Card(
+        card_id=f"app-{app.id}-{stage}",
+        title=f"{texts.APPLICATION_CARD_TITLE} {app.ref}",
+        subtitle=f"「{app.name}」· {form.get('platform', '')}",
+        fields=(
+            (texts.FIELD_DEPARTMENT, form.get("department", "")),
+            (texts.FIELD_APPLICANT, applicant),
+            (texts.FIELD_LEADER, f"{form.get('leader', '')} {form.get('leader_title', '')}".strip()),
+            (texts.FIELD_ADMIN, f"{form.get('admin', '')} {form.get('admin_title', '')}".strip()),
+        ),
+        body=f"{texts.FIELD_PURPOSE}：{form.get('description', '')}",
+        buttons=buttons,
+    )
+
+
+async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> None:
+    if not await AccountApplication.transition(app.id, ApplicationStatus.ATTESTED, head_id=head.id,
+                                               head_decided_at=ctx.now):
+        fresh = await AccountApplication.get(id=app.id)
+        await ctx.reply(texts.application_already(app.ref, fresh.status.value))
+        return
+    applicant = await Person.get(id=app.applicant_id)
+    await ctx.outbox.update_card(application_card(app, applicant.name, "head").closed(
+        texts.card_attested(head.name, ctx.local_now)), key=f"app:{app.id}:attested", now=ctx.now)
+    await audit.record(head.code, "application_attested", app.ref, {"name": app.name}, now=ctx.now)
+    for admin in await info_center_admins():
+        await ctx.outbox.send(admin, application_card(app, applicant.name, "ic"),
+                              key=f"app:{app.id}:ic:{admin.id}", now=ctx.now)
+    await ctx.outbox.send(applicant, Text(texts.attested_to_applicant(app.ref, app.name, head.name)),
+                          key=f"app:{app.id}:attested:applicant", now=ctx.now)
+
+
+@router.action(Attest)
+async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
+    p: Attest = ctx.payload
+    app = await AccountApplication.get_or_none(id=p.application)
+    if app is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    dept = await Department.get(id=app.department_id)
+    if dept.head_id != ctx.person.id:
+        await ctx.reply(texts.only_department_head(dept.name))
+        return
+    if p.agree:
+        await _attest(ctx, app, ctx.person)
+        return
+    if not await AccountApplication.transition(app.id, ApplicationStatus.REFUSED,
+                                               head_id=ctx.person.id, head_decided_at=ctx.now):
+        fresh = await AccountApplication.get(id=app.id)
+        await ctx.reply(texts.application_already(app.ref, fresh.status.value))
+        return
+    applicant = await Person.get(id=app.applicant_id)
+    await ctx.outbox.update_card(application_card(app, applicant.name, "head").closed(
+        texts.card_refused(ctx.person.name, ctx.local_now)), key=f"app:{app.id}:refused", now=ctx.now)
+    await audit.record(ctx.person.code, "application_refused", app.ref, {"name": app.name}, now=ctx.now)
+    await ctx.outbox.send(applicant, Text(texts.refused_to_applicant(app.ref, app.name, ctx.person.name)),
+                          key=f"app:{app.id}:refused:applicant", now=ctx.now)
+
+
+@router.action(Grant)
+async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
+    p: Grant = ctx.payload
+    app = await AccountApplication.get_or_none(id=p.application)
+    if app is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    if ctx.person.id not in {a.id for a in await info_center_admins()}:
+        await ctx.reply(texts.ONLY_INFO_CENTER)
+        return
+    to = ApplicationStatus.APPROVED if p.grant else ApplicationStatus.REJECTED
+    if not await AccountApplication.transition(app.id, to, ic_admin_id=ctx.person.id,
+                                               ic_decided_at=ctx.now):
+        fresh = await AccountApplication.get(id=app.id)
+        await ctx.reply(texts.application_already(app.ref, fresh.status.value))
+        return
+    applicant = await Person.get(id=app.applicant_id)
+    status = (texts.card_granted if p.grant else texts.card_denied)(ctx.person.name, ctx.local_now)
+    await ctx.outbox.update_card(application_card(app, applicant.name, "ic").closed(status),
+                                 key=f"app:{app.id}:decided", now=ctx.now)
+    if p.grant:
+        account = await Account.create(
+            name=app.name, platform=app.platform, department_id=app.department_id,
+            leader_id=app.leader_id, admin_id=app.admin_id, status=AccountStatus.APPROVED,
+            description=str(app.form.get("description", "")), created_at=ctx.now)
+        await AccountApplication.filter(id=app.id).update(account_id=account.id)
+        await audit.record(ctx.person.code, "application_approved", app.ref,
+                           {"name": app.name, "account": account.id}, now=ctx.now)
+        await ctx.outbox.send(applicant, Text(texts.granted_to_applicant(app.ref, app.name)),
+                              key=f"app:{app.id}:granted:applicant", now=ctx.now)
+        return
+    await audit.record(ctx.person.code, "application_rejected", app.ref, {"name": app.name}, now=ctx.now)
+    await Prompt.filter(person_id=ctx.person.id).delete()
+    await Prompt.create(person_id=ctx.person.id, kind="application_reason",
+                        data={"application": app.id}, expires_at=ctx.now + REASON_TTL)
+    await ctx.reply(texts.ASK_DENY_REASON)
+
+
+@router.on(TextMessage, prompt="application_reason")
+async def on_deny_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    assert ctx.prompt is not None
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    app = await AccountApplication.get(id=int(ctx.prompt.data["application"]))
+    reason = "" if ctx.event.text.strip().casefold() in texts.SKIP_WORDS else ctx.event.text.strip()[:2000]
+    await AccountApplication.filter(id=app.id).update(reason=reason)
+    applicant = await Person.get(id=app.applicant_id)
+    await ctx.outbox.send(applicant, Text(texts.denied_to_applicant(app.ref, app.name, reason)),
+                          key=f"app:{app.id}:denied:applicant", now=ctx.now)
+    await ctx.reply(texts.DENY_REASON_SENT if reason else texts.REJECT_REASON_SKIPPED)

@@ -1,0 +1,88 @@
+"""Account governance (Art. 2–6, forms 1 and 2): applications, filings, changes of leader or
+administrator. Imports nothing of the project beyond models."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.org import Account, Department, Person, Platform
+
+
+class ApplicationStatus(str, Enum):
+    SUBMITTED = "submitted"  # waiting for the department head's attestation
+    ATTESTED = "attested"  # waiting for the Information Center
+    APPROVED = "approved"
+    REFUSED = "refused"  # the head did not attest
+    REJECTED = "rejected"  # the Information Center turned it down
+
+
+# Which states an application may leave for which (conditional updates check these).
+APPLICATION_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    ApplicationStatus.ATTESTED: frozenset({ApplicationStatus.SUBMITTED}),
+    ApplicationStatus.REFUSED: frozenset({ApplicationStatus.SUBMITTED}),
+    ApplicationStatus.APPROVED: frozenset({ApplicationStatus.ATTESTED}),
+    ApplicationStatus.REJECTED: frozenset({ApplicationStatus.ATTESTED}),
+}
+
+
+class AccountApplication(Model):
+    """Form 1 (新媒体平台申请表) as submitted, and the two decisions on it."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=128)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
+        "models.Department", related_name="applications", on_delete=fields.RESTRICT)
+    department_id: int
+    applicant: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "models.Person", related_name="applications", on_delete=fields.RESTRICT)
+    applicant_id: int
+    leader_id = fields.IntField(null=True)
+    admin_id = fields.IntField(null=True)
+    form: dict[str, Any] = fields.JSONField(default=dict)  # every field of form 1, as answered
+    status = fields.CharEnumField(ApplicationStatus, max_length=12, default=ApplicationStatus.SUBMITTED)
+    head_id = fields.IntField(null=True)
+    head_decided_at = fields.DatetimeField(null=True)
+    ic_admin_id = fields.IntField(null=True)
+    ic_decided_at = fields.DatetimeField(null=True)
+    reason = fields.TextField(default="")
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="applications", null=True, on_delete=fields.SET_NULL)
+    account_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "account_application"
+        indexes = (("status", "id"),)
+
+    @property
+    def ref(self) -> str:
+        return f"S{self.id}"
+
+    @classmethod
+    async def transition(cls, app_id: int, to: ApplicationStatus, **changes: Any) -> bool:
+        return await cls.filter(id=app_id, status__in=list(APPLICATION_TRANSITIONS[to])).update(
+            status=to, **changes) == 1
+
+
+class AccountChange(Model):
+    """A change of an account's leader or administrator, re-filed with the Information Center."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="changes", on_delete=fields.CASCADE)
+    account_id: int
+    role = fields.CharField(max_length=8)  # leader | admin
+    old_person_id = fields.IntField(null=True)
+    new_person_id = fields.IntField()
+    requested_by_id = fields.IntField()
+    requested_at = fields.DatetimeField()
+    filed_by_id = fields.IntField(null=True)  # the Information Center admin who acknowledged it
+    filed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_change"
