@@ -104,5 +104,6 @@ async def test_refused_by_head_and_rejected_with_reason(world: World) -> None:
     await world.tap("wangwu", world.channel.last_card("wangwu", "app-"), "驳回")
     assert world.last_text("wangwu") == texts.ASK_DENY_REASON
     await world.say("wangwu", "同类账号已有，请合并运营")
-    assert world.last_text("zhangsan") == texts.denied_to_applicant("S2", "某某微博", "同类账号已有，请合并运营")
+    reason = "同类账号已有，请合并运营"
+    assert world.last_text("zhangsan") == texts.denied_to_applicant("S2", "某某微博", reason)
     assert (await AccountApplication.get(id=2)).status == ApplicationStatus.REJECTED
