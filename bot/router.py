@@ -158,10 +158,11 @@ class Router:
                 for route in routes:
                     if ctx.command in route.commands:
                         return route
-            if ctx.prompt is not None:
-                for route in routes:
-                    if route.prompt == ctx.prompt.kind and isinstance(event, route.event_type):
-                        return route
+        if ctx.prompt is not None and not isinstance(event, CardAction):
+            # An open question takes the answer (text, or e.g. the image a form asked for).
+            for route in routes:
+                if route.prompt == ctx.prompt.kind and isinstance(event, route.event_type):
+                    return route
         if isinstance(event, CardAction):
             payload = unpack_payload(event.payload)
             if payload is None:

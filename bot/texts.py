@@ -57,6 +57,10 @@ HELP = """可用命令（中英文均可）：
 我的 — 查看我的稿件（mine）
 待审 — 查看等待我审核的稿件（pending）
 申请开通 — 填写《新媒体平台申请表》，经部门负责人签署、信息中心批准后开通（apply）
+备案 @账号 — 开通后填写《备案登记表》（账号ID、创建时间、关注人数、二维码）（file）
+已认证 @账号 — 登记平台认证已完成（verified）
+变更 @账号 管理员|负责人 姓名 — 报信息中心备案（change）
+账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -565,6 +569,11 @@ FORM_USE_BUTTONS = "表格已填完，请点卡片上的【提交】或【修改
 FORM_CANCELLED = "已取消"
 BUTTON_FORM_SUBMIT = "提交"
 BUTTON_FORM_EDIT = "修改"
+FORM_NOT_AN_IMAGE_STEP = "现在不需要图片，请按提示回复文字；回复“取消”可放弃填写。"
+
+
+def form_image_received(size: int) -> str:
+    return f"已收到图片（{max(1, size // 1024)} KB）"
 
 
 def form_started(title: str, n: int) -> str:
@@ -710,3 +719,133 @@ def denied_to_applicant(ref: str, name: str, reason: str) -> str:
 
 ASK_DENY_REASON = "请回复驳回理由（将转告申请人），或回复“跳过”。"
 DENY_REASON_SENT = "驳回理由已转告申请人。"
+
+
+# -- filing (form 2), verification, changes, registry (Art. 2, 4) --------------------------------------
+CMD_FILE = ("备案", "file")
+CMD_VERIFIED = ("已认证", "verified")
+CMD_CHANGE = ("变更", "change")
+CMD_REGISTRY = ("台账", "registry")
+CMD_ACCOUNT = ("账号", "account")
+FORM2_TITLE = "新媒体平台备案登记表"
+FILE_USAGE = "请写上账号名称，例如：备案 @某某发布"
+VERIFIED_USAGE = "请写上账号名称，例如：已认证 @某某发布"
+CHANGE_USAGE = "变更格式：变更 @账号 管理员|负责人 姓名，例如：变更 @某某发布 管理员 陈七"
+ACCOUNT_USAGE = "请写上账号名称，例如：账号 @某某发布"
+Q_ACCOUNT_ID = "账号ID（平台上的账号名或原始ID）？"
+Q_OPENED_ON = "账号创建时间（如 2026-11-20）？"
+Q_FOLLOWERS = "目前关注人数？"
+Q_QR = "请发送账号二维码图片。"
+BAD_DATE = "日期格式应为 年-月-日，如 2026-11-20，且不晚于今天。"
+BAD_FOLLOWERS = "关注人数请回复数字，如 1200。"
+FILING_CARD_TITLE = "新媒体平台备案登记"
+CHANGE_CARD_TITLE = "负责人/管理员变更备案"
+FIELD_ACCOUNT_ID = "账号ID"
+FIELD_OPENED_ON = "创建时间"
+FIELD_FOLLOWERS = "关注人数"
+FIELD_SUBMITTER = "报送人"
+FIELD_ROLE = "变更项"
+FIELD_OLD = "原"
+FIELD_NEW = "新"
+BUTTON_FILED = "已备案"
+BUTTON_RETURN = "退回"
+ROLE_NAMES = {"leader": "负责人", "admin": "管理员"}
+ONLY_INFO_CENTER_REGISTRY = "台账只对信息中心管理员开放。"
+
+
+def not_responsible_for(account: str) -> str:
+    return f"只有「{account}」的负责人、管理员、所属部门的负责人和信息员，或信息中心可以这样操作。"
+
+
+def cannot_file(account: str, status: str) -> str:
+    return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，不能备案。"
+
+
+def filing_submitted(ref: str, account: str) -> str:
+    return f"「{account}」的备案登记 {ref} 已报送信息中心，受理后会通知你。"
+
+
+def card_filed(name: str, at: datetime) -> str:
+    return f"已备案 · {name} · {hm(at)}"
+
+
+def card_returned(name: str, at: datetime) -> str:
+    return f"已退回 · {name} · {hm(at)}"
+
+
+def filing_already(ref: str) -> str:
+    return f"备案登记 {ref} 已处理过，无需重复操作。"
+
+
+def filing_returned(ref: str, account: str) -> str:
+    return f"「{account}」的备案登记 {ref} 被信息中心退回，请核对后重新发送“备案 @{account}”。"
+
+
+def filed_to_submitter(ref: str, account: str, unverified: bool) -> str:
+    text = f"「{account}」已完成备案（{ref}），可以投稿了。"
+    if unverified:
+        text += f"请尽快完成平台认证，完成后发送“已认证 @{account}”（《管理办法》第四条）。"
+    return text
+
+
+def already_verified(account: str) -> str:
+    return f"「{account}」已登记为已认证。"
+
+
+def verified(account: str) -> str:
+    return f"已登记：「{account}」已完成平台认证。"
+
+
+def change_same(account: str, role: str, name: str) -> str:
+    return f"{name} 已经是「{account}」的{role}，无需变更。"
+
+
+def change_requested(account: str, role: str, name: str) -> str:
+    return f"已向信息中心报送：「{account}」的{role}变更为 {name}。备案后生效，并通知新旧人员。"
+
+
+def change_already(change_id: int) -> str:
+    return f"变更 #{change_id} 已备案，无需重复操作。"
+
+
+def change_to_new(account: str, role: str) -> str:
+    return f"信息中心已备案：你现在是「{account}」的{role}（《管理办法》第四条）。"
+
+
+def change_to_old(account: str, role: str, new: str) -> str:
+    return f"信息中心已备案：「{account}」的{role}已变更为 {new}，你不再担任。感谢你的工作。"
+
+
+def registry_line(name: str, platform: str, dept: str, status: str, leader: str, admin: str,
+                  last: str, filed: bool, verified: bool) -> str:
+    flags = ("已备案" if filed else "未备案") + ("·已认证" if verified else "·未认证")
+    return (f"「{name}」{platform}·{dept}·{status}·{flags}·负责人 {leader or '—'}·管理员 {admin or '—'}"
+            f"·最近发布 {last or '无'}")
+
+
+def registry(lines: list[str]) -> str:
+    return f"新媒体账号台账（{len(lines)} 个）：\n" + "\n".join(lines) if lines else "台账中还没有账号。"
+
+
+def history_application(ref: str, at: datetime) -> str:
+    return f"{at:%Y-%m-%d} 开通申请 {ref} 获批"
+
+
+def history_change(role: str, old: str, new: str, at: datetime | None) -> str:
+    when = f"{at:%Y-%m-%d}" if at else "待备案"
+    return f"{when} {role}：{old or '—'} → {new}"
+
+
+def account_record(name: str, platform: str, dept: str, status: str, leader: str, admin: str,
+                   account_id: str, followers: int | None, filed: datetime | None,
+                   verified: datetime | None, last: datetime | None, history: list[str]) -> str:
+    lines = [f"「{name}」{platform} · {dept} · {status}",
+             f"负责人：{leader or '未登记'}", f"管理员：{admin or '未登记'}",
+             f"账号ID：{account_id or '未登记'}　"
+             f"关注人数：{followers if followers is not None else '未登记'}",
+             f"备案：{filed:%Y-%m-%d}" if filed else "备案：未备案",
+             f"认证：{verified:%Y-%m-%d}" if verified else "认证：未认证",
+             f"最近发布：{last:%Y-%m-%d}" if last else "最近发布：无"]
+    if history:
+        lines += ["变更记录：", *history]
+    return "\n".join(lines)

@@ -6,10 +6,11 @@ beyond the decorators of each module. Never import ``bot.channels`` from here.
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import approvals, drafts, forms, governance, help
+from handlers import approvals, drafts, forms, governance, help, registry
 
 
 def build_router() -> Router:
     root = Router(name="root")
-    root.include(drafts.router, approvals.router, governance.router, forms.router, help.router)
+    root.include(drafts.router, approvals.router, governance.router, registry.router, forms.router,
+                 help.router)
     return root

@@ -9,6 +9,7 @@ question at a time. What happens on 提交 is the form's ``on_submit``. Imports 
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,7 @@ from typing import Any
 
 from bot import texts
 from bot.cards import Button, Card, Payload
-from bot.events import TextMessage
+from bot.events import ImageMessage, TextMessage
 from bot.router import Ctx, Deps, Router
 from models import Prompt
 
@@ -47,6 +48,7 @@ class Field:
     question: str
     check: Check | None = None
     optional: bool = False  # "无" leaves it empty
+    image: bool = False  # answered with an image message (kept in the prompt until submitted)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Form:
     name: str
     title: str
     fields: tuple[Field, ...]
+    # (ctx, deps, answers, context); images of image fields are in context["files"] as base64
     on_submit: Callable[[Ctx[Any], Deps, dict[str, Any], dict[str, Any]], Awaitable[None]]
 
 
@@ -139,6 +142,9 @@ async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.FORM_USE_BUTTONS)
         return
     field = form.fields[step]
+    if field.image and not (field.optional and answer in texts.NONE_WORDS):
+        await ctx.reply(texts.form_question(step + 1, len(form.fields), field.question))
+        return
     if field.optional and answer in texts.NONE_WORDS:
         checked = Checked("")
     elif not answer:
@@ -154,6 +160,28 @@ async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
     data["values"][field.key] = checked.value
     for key, value in checked.also:
         data["values"][key] = value
+    if data.get("editing"):
+        data.update(step=len(form.fields), editing=False)
+    else:
+        data["step"] = step + 1
+    prompt.data = data
+    await _ask_next(ctx, form, prompt)
+
+
+@router.on(ImageMessage, prompt=PROMPT_KIND)
+async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
+    """An image answers an image field (a QR code); anything else keeps the form where it is."""
+    assert ctx.prompt is not None
+    prompt, data = ctx.prompt, ctx.prompt.data
+    form = FORMS[data["form"]]
+    step = int(data["step"])
+    if step >= len(form.fields) or not form.fields[step].image or not ctx.event.data:
+        await ctx.reply(texts.FORM_NOT_AN_IMAGE_STEP)
+        return
+    field = form.fields[step]
+    data.setdefault("context", {}).setdefault("files", {})[field.key] = \
+        base64.b64encode(ctx.event.data).decode()
+    data["values"][field.key] = texts.form_image_received(len(ctx.event.data))
     if data.get("editing"):
         data.update(step=len(form.fields), editing=False)
     else:

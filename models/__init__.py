@@ -7,7 +7,7 @@ Quirk: tortoise turns the first line of a model's docstring into the table comme
 SQLite migration executor splits statements on ";" — keep ";" out of that first line.
 """
 
-from models.accounts import AccountApplication, AccountChange, ApplicationStatus
+from models.accounts import AccountApplication, AccountChange, AccountFiling, ApplicationStatus
 from models.drafts import (
     Attachment,
     AttachmentKind,
@@ -37,6 +37,7 @@ __all__ = [
     "Account",
     "AccountApplication",
     "AccountChange",
+    "AccountFiling",
     "AccountStatus",
     "ApplicationStatus",
     "Attachment",

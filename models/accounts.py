@@ -86,3 +86,29 @@ class AccountChange(Model):
 
     class Meta:
         table = "account_change"
+
+
+class AccountFiling(Model):
+    """Form 2 (新媒体平台备案登记表) as submitted, copied onto the account once acknowledged.
+
+    The Information Center acknowledges (已备案) or returns (退回) it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="filings", on_delete=fields.CASCADE)
+    account_id: int
+    form: dict[str, Any] = fields.JSONField(default=dict)
+    qr_code = fields.BinaryField(null=True)
+    submitted_by_id = fields.IntField()
+    submitted_at = fields.DatetimeField()
+    acknowledged_by_id = fields.IntField(null=True)
+    acknowledged_at = fields.DatetimeField(null=True)
+    returned = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "account_filing"
+
+    @property
+    def ref(self) -> str:
+        return f"B{self.id}"

@@ -53,6 +53,22 @@ class Migration(migrations.Migration):
             options={'table': 'account_change', 'app': 'models', 'pk_attr': 'id', 'table_description': "A change of an account's leader or administrator, re-filed with the Information Center."},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='AccountFiling',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='filings', on_delete=OnDelete.CASCADE)),
+                ('form', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('qr_code', fields.BinaryField(null=True)),
+                ('submitted_by_id', fields.IntField()),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('acknowledged_by_id', fields.IntField(null=True)),
+                ('acknowledged_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('returned', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'account_filing', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Form 2 (新媒体平台备案登记表) as submitted, copied onto the account once acknowledged.'},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='Account',
             name='description',

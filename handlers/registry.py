@@ -1,0 +1,364 @@
+"""The registry of accounts (Art. 2, 4): filing an opened account (form 2), verification (认证),
+changes of leader or administrator re-filed with the Information Center, and the Information
+Center's views 台账 and 账号 @x. The registry is the truth: an account takes drafts only once its
+filing is acknowledged. Imports no channel.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot import audit, texts
+from bot.cards import Button, Card, Payload, Text
+from bot.events import TextMessage
+from bot.router import Ctx, Deps, Router
+from handlers import forms
+from handlers.forms import Checked, Field, Form, Invalid
+from handlers.governance import person_check
+from models import (
+    Account,
+    AccountApplication,
+    AccountChange,
+    AccountFiling,
+    AccountStatus,
+    Department,
+    Person,
+)
+from models.org import info_center_admins
+
+router = Router(name=__name__)
+
+ROLE_WORDS = {"管理员": "admin", "admin": "admin", "负责人": "leader", "主管领导": "leader",
+              "leader": "leader"}
+
+
+# -- who may act for an account -------------------------------------------------------------------
+async def is_ic_admin(person: Person) -> bool:
+    return person.id in {a.id for a in await info_center_admins()}
+
+
+async def may_act_for(person: Person, account: Account) -> bool:
+    """The account's leader or administrator, its department's head or officers, or the IC."""
+    if person.id in (account.leader_id, account.admin_id):
+        return True
+    dept = await Department.get(id=account.department_id)
+    if person.department_id == dept.id and (person.is_officer or dept.head_id == person.id):
+        return True
+    return await is_ic_admin(person)
+
+
+async def account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | None:
+    """``@账号 rest…`` → the account; reply and None when it is missing or unknown."""
+    first, _, rest = ctx.args.strip().partition(" ")
+    name = first.lstrip("@＠").strip()
+    if not name:
+        await ctx.reply(usage)
+        return None
+    account = await Account.get_or_none(name=name)
+    if account is None:
+        await ctx.reply(texts.unknown_account(name, []))
+        return None
+    return account, rest.strip()
+
+
+# -- 备案 (form 2) --------------------------------------------------------------------------------
+DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+async def check_date(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+    text = answer.replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+    try:
+        if not DATE.match(text):
+            raise ValueError
+        y, m, d = (int(x) for x in text.split("-"))
+        day = date(y, m, d)
+    except ValueError:
+        raise Invalid(texts.BAD_DATE) from None
+    if day > ctx.local_now.date():
+        raise Invalid(texts.BAD_DATE)
+    return Checked(day.isoformat())
+
+
+async def check_followers(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
+    digits = answer.replace(",", "").replace("，", "").strip()
+    if not digits.isdigit():
+        raise Invalid(texts.BAD_FOLLOWERS)
+    return Checked(str(int(digits)))
+
+
+async def submit_filing(ctx: Ctx[Any], deps: Deps, values: dict[str, Any],
+                        context: dict[str, Any]) -> None:
+    account = await Account.get(id=int(context["account"]))
+    qr = context.get("files", {}).get("qr")
+    filing = await AccountFiling.create(
+        account_id=account.id, form=values, qr_code=base64.b64decode(qr) if qr else None,
+        submitted_by_id=ctx.person.id, submitted_at=ctx.now)
+    await audit.record(ctx.person.code, "filing_submitted", account.name, {"filing": filing.ref},
+                       now=ctx.now)
+    card = filing_card(filing, account, ctx.person.name)
+    for admin in await info_center_admins():
+        await ctx.outbox.send(admin, card, key=f"filing:{filing.id}:{admin.id}", now=ctx.now)
+    await ctx.reply(texts.filing_submitted(filing.ref, account.name))
+
+
+FORM2 = forms.register(Form(
+    name="filing",
+    title=texts.FORM2_TITLE,
+    fields=(
+        Field("platform_account_id", "账号ID", texts.Q_ACCOUNT_ID),
+        Field("opened_on", "创建时间", texts.Q_OPENED_ON, check_date),
+        Field("followers", "关注人数", texts.Q_FOLLOWERS, check_followers),
+        Field("qr", "二维码", texts.Q_QR, image=True),
+        Field("leader", "负责人", texts.Q_LEADER, person_check("leader")),
+        Field("admin", "管理员", texts.Q_ADMIN, person_check("admin")),
+        Field("description", "平台简介", texts.Q_DESCRIPTION),
+    ),
+    on_submit=submit_filing,
+))
+
+
+@router.command(*texts.CMD_FILE)
+async def on_file(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await account_from_args(ctx, texts.FILE_USAGE)
+    if found is None:
+        return
+    account, _ = found
+    if not await may_act_for(ctx.person, account):
+        await ctx.reply(texts.not_responsible_for(account.name))
+        return
+    if account.status not in (AccountStatus.APPROVED, AccountStatus.OPERATING):
+        await ctx.reply(texts.cannot_file(account.name, account.status.value))
+        return
+    people = {p.id: p for p in await Person.filter(
+        id__in=[i for i in (account.leader_id, account.admin_id) if i])}
+    values: dict[str, Any] = {}
+    leader, admin = people.get(account.leader_id or 0), people.get(account.admin_id or 0)
+    if leader:
+        values.update(leader=leader.name, leader_code=leader.code)
+    if admin:
+        values.update(admin=admin.name, admin_code=admin.code)
+    if account.description:
+        values["description"] = account.description
+    await forms.start(ctx, FORM2, values=values, context={"account": account.id})
+
+
+@dataclass(frozen=True)
+class FilingAck(Payload, prefix="fil"):
+    filing: int
+    ok: int  # 1 已备案, 0 退回
+
+
+def filing_card(filing: AccountFiling, account: Account, by: str) -> Card:
+    f = filing.form
+    return Card(
+        card_id=f"filing-{filing.id}",
+        title=f"{texts.FILING_CARD_TITLE} {filing.ref}",
+        subtitle=f"「{account.name}」",
+        fields=((texts.FIELD_ACCOUNT_ID, f.get("platform_account_id", "")),
+                (texts.FIELD_OPENED_ON, f.get("opened_on", "")),
+                (texts.FIELD_FOLLOWERS, f.get("followers", "")),
+                (texts.FIELD_LEADER, f.get("leader", "")),
+                (texts.FIELD_ADMIN, f.get("admin", "")),
+                (texts.FIELD_SUBMITTER, by)),
+        body=f.get("description", ""),
+        buttons=(Button(texts.BUTTON_FILED, FilingAck(filing.id, 1).pack(), "primary"),
+                 Button(texts.BUTTON_RETURN, FilingAck(filing.id, 0).pack(), "danger")),
+    )
+
+
+@router.action(FilingAck)
+async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
+    p: FilingAck = ctx.payload
+    filing = await AccountFiling.get_or_none(id=p.filing)
+    if filing is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    if not await is_ic_admin(ctx.person):
+        await ctx.reply(texts.ONLY_INFO_CENTER)
+        return
+    decided = await AccountFiling.filter(id=filing.id, acknowledged_at__isnull=True).update(
+        acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now, returned=not p.ok)
+    account = await Account.get(id=filing.account_id)
+    submitter = await Person.get(id=filing.submitted_by_id)
+    if not decided:
+        await ctx.reply(texts.filing_already(filing.ref))
+        return
+    status = (texts.card_filed if p.ok else texts.card_returned)(ctx.person.name, ctx.local_now)
+    await ctx.outbox.update_card(filing_card(filing, account, submitter.name).closed(status),
+                                 key=f"filing:{filing.id}:decided", now=ctx.now)
+    if not p.ok:
+        await ctx.outbox.send(submitter, Text(texts.filing_returned(filing.ref, account.name)),
+                              key=f"filing:{filing.id}:returned", now=ctx.now)
+        return
+    f = filing.form
+    codes = [c for c in (f.get("leader_code"), f.get("admin_code")) if c]
+    ids = {p.code: p.id for p in await Person.filter(code__in=codes)}
+    changes: dict[str, Any] = {
+        "platform_account_id": f.get("platform_account_id", ""), "opened_on": f.get("opened_on", ""),
+        "followers": int(f.get("followers") or 0), "description": f.get("description", ""),
+        "filed_at": ctx.now}
+    if filing.qr_code:
+        changes["qr_code"] = filing.qr_code
+    for role in ("leader", "admin"):
+        new_id = ids.get(f.get(f"{role}_code", ""))
+        if new_id and new_id != getattr(account, f"{role}_id"):
+            await AccountChange.create(account_id=account.id, role=role,
+                                       old_person_id=getattr(account, f"{role}_id"),
+                                       new_person_id=new_id, requested_by_id=filing.submitted_by_id,
+                                       requested_at=filing.submitted_at, filed_by_id=ctx.person.id,
+                                       filed_at=ctx.now)
+            changes[f"{role}_id"] = new_id
+    if account.status == AccountStatus.APPROVED:
+        changes["status"] = AccountStatus.OPERATING
+    await Account.filter(id=account.id).update(**changes)
+    await audit.record(ctx.person.code, "filing_acknowledged", account.name,
+                       {"filing": filing.ref}, now=ctx.now)
+    await ctx.outbox.send(submitter, Text(texts.filed_to_submitter(filing.ref, account.name,
+                                                                   account.verified_at is None)),
+                          key=f"filing:{filing.id}:filed", now=ctx.now)
+
+
+# -- 已认证 ---------------------------------------------------------------------------------------
+@router.command(*texts.CMD_VERIFIED)
+async def on_verified(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await account_from_args(ctx, texts.VERIFIED_USAGE)
+    if found is None:
+        return
+    account, _ = found
+    if not await may_act_for(ctx.person, account):
+        await ctx.reply(texts.not_responsible_for(account.name))
+        return
+    if account.verified_at is not None:
+        await ctx.reply(texts.already_verified(account.name))
+        return
+    await Account.filter(id=account.id, verified_at__isnull=True).update(verified_at=ctx.now)
+    await audit.record(ctx.person.code, "account_verified", account.name, now=ctx.now)
+    await ctx.reply(texts.verified(account.name))
+
+
+# -- 变更 (Art. 4) --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangeAck(Payload, prefix="chg"):
+    change: int
+
+
+@router.command(*texts.CMD_CHANGE)
+async def on_change(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await account_from_args(ctx, texts.CHANGE_USAGE)
+    if found is None:
+        return
+    account, rest = found
+    role_word, _, who = rest.partition(" ")
+    role = ROLE_WORDS.get(role_word.strip())
+    if role is None or not who.strip():
+        await ctx.reply(texts.CHANGE_USAGE)
+        return
+    if not await may_act_for(ctx.person, account):
+        await ctx.reply(texts.not_responsible_for(account.name))
+        return
+    try:
+        checked = await person_check(role)(who.strip(), {}, ctx)
+    except Invalid as exc:
+        await ctx.reply(str(exc))
+        return
+    new = await Person.get(code=dict(checked.also)[f"{role}_code"])
+    old_id = getattr(account, f"{role}_id")
+    if new.id == old_id:
+        await ctx.reply(texts.change_same(account.name, texts.ROLE_NAMES[role], new.name))
+        return
+    change = await AccountChange.create(account_id=account.id, role=role, old_person_id=old_id,
+                                        new_person_id=new.id, requested_by_id=ctx.person.id,
+                                        requested_at=ctx.now)
+    old = await Person.get_or_none(id=old_id or 0)
+    card = Card(card_id=f"change-{change.id}", title=f"{texts.CHANGE_CARD_TITLE}「{account.name}」",
+                fields=((texts.FIELD_ROLE, texts.ROLE_NAMES[role]),
+                        (texts.FIELD_OLD, old.name if old else texts.FORM_EMPTY),
+                        (texts.FIELD_NEW, f"{new.name} {new.title}".strip()),
+                        (texts.FIELD_SUBMITTER, ctx.person.name)),
+                buttons=(Button(texts.BUTTON_FILED, ChangeAck(change.id).pack(), "primary"),))
+    for admin in await info_center_admins():
+        await ctx.outbox.send(admin, card, key=f"change:{change.id}:{admin.id}", now=ctx.now)
+    await audit.record(ctx.person.code, "change_requested", account.name,
+                       {"role": role, "old": old.code if old else None, "new": new.code}, now=ctx.now)
+    await ctx.reply(texts.change_requested(account.name, texts.ROLE_NAMES[role], new.name))
+
+
+@router.action(ChangeAck)
+async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
+    p: ChangeAck = ctx.payload
+    change = await AccountChange.get_or_none(id=p.change)
+    if change is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    if not await is_ic_admin(ctx.person):
+        await ctx.reply(texts.ONLY_INFO_CENTER)
+        return
+    if not await AccountChange.filter(id=change.id, filed_at__isnull=True).update(
+            filed_by_id=ctx.person.id, filed_at=ctx.now):
+        await ctx.reply(texts.change_already(change.id))
+        return
+    account = await Account.get(id=change.account_id)
+    await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id})
+    role = texts.ROLE_NAMES[change.role]
+    new = await Person.get(id=change.new_person_id)
+    old = await Person.get_or_none(id=change.old_person_id or 0)
+    await ctx.outbox.update_card(Card(card_id=f"change-{change.id}", title="").closed(
+        texts.card_filed(ctx.person.name, ctx.local_now)), key=f"change:{change.id}:filed", now=ctx.now)
+    await audit.record(ctx.person.code, "change_filed", account.name,
+                       {"role": change.role, "new": new.code}, now=ctx.now)
+    await ctx.outbox.send(new, Text(texts.change_to_new(account.name, role)),
+                          key=f"change:{change.id}:new", now=ctx.now)
+    if old is not None:
+        await ctx.outbox.send(old, Text(texts.change_to_old(account.name, role, new.name)),
+                              key=f"change:{change.id}:old", now=ctx.now)
+
+
+# -- 台账 / 账号 @x (Information Center) -----------------------------------------------------------
+@router.command(*texts.CMD_REGISTRY)
+async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    if not await is_ic_admin(ctx.person):
+        await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
+        return
+    accounts = await Account.all().order_by("department_id", "id")
+    depts = {d.id: d.name for d in await Department.all()}
+    people = {p.id: p.name for p in await Person.all()}
+    lines = [texts.registry_line(
+        a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""), depts.get(a.department_id, ""),
+        texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value),
+        people.get(a.leader_id or 0, ""), people.get(a.admin_id or 0, ""),
+        ctx.local(a.last_published_at).strftime("%m-%d") if a.last_published_at else "",
+        a.filed_at is not None, a.verified_at is not None) for a in accounts]
+    await ctx.reply(texts.registry(lines))
+
+
+@router.command(*texts.CMD_ACCOUNT)
+async def on_account(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await account_from_args(ctx, texts.ACCOUNT_USAGE)
+    if found is None:
+        return
+    account, _ = found
+    if not await may_act_for(ctx.person, account):
+        await ctx.reply(texts.not_responsible_for(account.name))
+        return
+    dept = await Department.get(id=account.department_id)
+    people = {p.id: p for p in await Person.all()}
+    changes = await AccountChange.filter(account_id=account.id).order_by("id")
+    apps = await AccountApplication.filter(account_id=account.id)
+    history = [texts.history_application(a.ref, ctx.local(a.created_at)) for a in apps]
+    history += [texts.history_change(
+        texts.ROLE_NAMES[c.role], people[c.old_person_id].name if c.old_person_id in people else "",
+        people[c.new_person_id].name, ctx.local(c.filed_at) if c.filed_at else None) for c in changes]
+    leader, admin = people.get(account.leader_id or 0), people.get(account.admin_id or 0)
+    await ctx.reply(texts.account_record(
+        account.name, texts.PLATFORM_NAMES.get(account.platform.value, ""), dept.name,
+        texts.ACCOUNT_STATUS_NAMES.get(account.status.value, account.status.value),
+        f"{leader.name} {leader.title} {leader.mobile}".strip() if leader else "",
+        f"{admin.name} {admin.title} {admin.mobile}".strip() if admin else "",
+        account.platform_account_id, account.followers,
+        ctx.local(account.filed_at) if account.filed_at else None,
+        ctx.local(account.verified_at) if account.verified_at else None,
+        ctx.local(account.last_published_at) if account.last_published_at else None, history))
