@@ -7,7 +7,7 @@ names the variable. Imports only the texts module of the project.
 from __future__ import annotations
 
 import zoneinfo
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     late_days: int = Field(default=2, ge=1, le=30)  # days past due before the head is told
     zombie_days: int = Field(default=14, ge=2, le=90)  # days without a post: a "zombie" account
     approval_urge_hours: float = Field(default=4, gt=0, le=72)  # working hours before 催办
+    # Art. 5, the annual review: reports from review_opens (MM-DD) to the day before
+    # review_closes; a last warning on review_last_warning; on review_closes, whoever has not
+    # passed must stop.
+    review_opens: str = "11-01"
+    review_last_warning: str = "11-25"
+    review_closes: str = "12-01"
 
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
@@ -93,6 +99,16 @@ class Settings(BaseSettings):
             ok = False
         if not ok:
             raise ValueError("use HH:MM-HH:MM with the opening before the closing, e.g. 09:00-18:00")
+        return value
+
+    @field_validator("review_opens", "review_last_warning", "review_closes")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        try:
+            month, day = (int(x) for x in value.split("-"))
+            date(2024, month, day)
+        except ValueError:
+            raise ValueError("use MM-DD, e.g. 11-01") from None
         return value
 
     @field_validator("database_url")

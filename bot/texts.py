@@ -60,6 +60,7 @@ HELP = """可用命令（中英文均可）：
 备案 @账号 — 开通后填写《备案登记表》（账号ID、创建时间、关注人数、二维码）（file）
 已认证 @账号 — 登记平台认证已完成（verified）
 变更 @账号 管理员|负责人 姓名 — 报信息中心备案（change）
+年审 @账号 报告 — 11月提交年度年审报告；已注销 @账号 证明 — 登记注销（review / closed）
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
@@ -849,3 +850,84 @@ def account_record(name: str, platform: str, dept: str, status: str, leader: str
     if history:
         lines += ["变更记录：", *history]
     return "\n".join(lines)
+
+
+# -- the annual review and closing (Art. 5) --------------------------------------------------------
+CMD_REVIEW = ("年审", "review")
+CMD_CLOSED = ("已注销", "closed")
+REVIEW_USAGE = "年审格式：年审 @账号 报告正文（也可以先发“年审 @账号”，再发文字或文件）"
+CLOSED_USAGE = "注销格式：已注销 @账号 注销证明链接（或先发“已注销 @账号”，再发截图）"
+ASK_REVIEW_REPORT = "请发送年审报告：直接回复文字，或发送报告文件。"
+ASK_CLOSURE_EVIDENCE = "请发送注销证明：平台注销成功页面的截图，或公告链接。"
+REVIEW_CARD_TITLE = "年审报告"
+BUTTON_PASS = "合格"  # noqa: S105 - a button label, not a password
+BUTTON_FAIL = "不合格"
+ASK_FAIL_REASON = "请回复不合格的理由（将转告账号负责人和管理员），或回复“跳过”。"
+FAIL_REASON_SENT = "理由已转告账号负责人和管理员。"
+CLOSURE_SCREENSHOT = "注销截图"
+
+
+def review_kickoff(account: str, year: int, deadline: str) -> str:
+    return (f"【{year}年度年审】「{account}」请于 {deadline}（含）前提交年审报告（《管理办法》第五条）："
+            f"发送“年审 @{account} 报告正文”，或先发“年审 @{account}”再发报告文件。"
+            f"报告应包括全年运营情况、发布数量、互动回复和存在的问题。未提交或不合格的账号须停止运行并注销。")
+
+
+def review_reminder(account: str, year: int, deadline: str, last: bool) -> str:
+    head = "【年审最后提醒】" if last else "【年审提醒】"
+    return (f"{head}「{account}」还没有提交{year}年度年审报告，截止 {deadline}。"
+            f"发送“年审 @{account} 报告正文”提交。")
+
+
+def review_submitted(ref: str, account: str) -> str:
+    return f"「{account}」的年审报告 {ref} 已提交信息中心，审核结果会通知你。"
+
+
+def review_not_open(account: str) -> str:
+    return f"现在不在年审报告提交期内，「{account}」无需提交。"
+
+
+def review_already(ref: str, status: str) -> str:
+    names = {"passed": "合格", "failed": "不合格", "submitted": "待审核"}
+    return f"年审报告 {ref} 已审核为「{names.get(status, status)}」，无需重复操作。"
+
+
+def card_passed(name: str, at: datetime) -> str:
+    return f"合格 · {name} · {hm(at)}"
+
+
+def card_failed(name: str, at: datetime) -> str:
+    return f"不合格 · {name} · {hm(at)}"
+
+
+def review_passed(account: str, year: int) -> str:
+    return f"「{account}」{year}年度年审合格，可继续运行。"
+
+
+def review_failed(account: str, year: int, reason: str) -> str:
+    text = f"「{account}」{year}年度年审不合格。"
+    if reason:
+        text += f"理由：{reason}。"
+    return text + "年审截止后该账号须停止运行并注销（《管理办法》第五条）；如有异议请联系信息中心。"
+
+
+def review_must_stop(account: str, year: int) -> str:
+    return (f"【停止运行】「{account}」未提交{year}年度年审报告或年审不合格，已登记为“须停止运行”"
+            f"（《管理办法》第五条）。请立即停止发布，在平台上注销账号，完成后发送"
+            f"“已注销 @{account} 证明链接”或截图。")
+
+
+def review_close_reminder(account: str) -> str:
+    return f"【注销提醒】「{account}」须停止运行，但尚未登记注销。注销后请发送“已注销 @{account}”并附证明。"
+
+
+def cannot_close(account: str, status: str) -> str:
+    return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，不能登记注销。"
+
+
+def closed(account: str) -> str:
+    return f"已登记：「{account}」已注销。感谢配合。"
+
+
+def closed_to_ic(account: str, by: str, evidence: str) -> str:
+    return f"「{account}」已由 {by} 登记注销。证明：{evidence}"

@@ -7,7 +7,14 @@ Quirk: tortoise turns the first line of a model's docstring into the table comme
 SQLite migration executor splits statements on ";" — keep ";" out of that first line.
 """
 
-from models.accounts import AccountApplication, AccountChange, AccountFiling, ApplicationStatus
+from models.accounts import (
+    AccountApplication,
+    AccountChange,
+    AccountFiling,
+    ApplicationStatus,
+    ReviewReport,
+    ReviewStatus,
+)
 from models.drafts import (
     Attachment,
     AttachmentKind,
@@ -59,5 +66,7 @@ __all__ = [
     "Prompt",
     "Publication",
     "Reminder",
+    "ReviewReport",
+    "ReviewStatus",
     "Role",
 ]

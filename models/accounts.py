@@ -112,3 +112,36 @@ class AccountFiling(Model):
     @property
     def ref(self) -> str:
         return f"B{self.id}"
+
+
+class ReviewStatus(str, Enum):
+    SUBMITTED = "submitted"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class ReviewReport(Model):
+    """An account's annual review report (Art. 5) and the Information Center's verdict."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="reviews", on_delete=fields.CASCADE)
+    account_id: int
+    year = fields.SmallIntField()
+    text = fields.TextField(default="")
+    file_name = fields.CharField(max_length=255, default="")
+    file_data = fields.BinaryField(null=True)
+    submitted_by_id = fields.IntField()
+    submitted_at = fields.DatetimeField()
+    status = fields.CharEnumField(ReviewStatus, max_length=10, default=ReviewStatus.SUBMITTED)
+    decided_by_id = fields.IntField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+    reason = fields.TextField(default="")
+
+    class Meta:
+        table = "review_report"
+        indexes = (("year", "account_id"),)
+
+    @property
+    def ref(self) -> str:
+        return f"N{self.id}"

@@ -111,6 +111,10 @@ class Account(Model):
     qr_code = fields.BinaryField(null=True)
     filed_at = fields.DatetimeField(null=True)
     verified_at = fields.DatetimeField(null=True)
+    # Art. 5: an account that failed or missed its annual review must stop and be closed.
+    closed_at = fields.DatetimeField(null=True)
+    closure_evidence = fields.CharField(max_length=2048, default="")  # a link, or "截图"
+    closure_image = fields.BinaryField(null=True)
 
     class Meta:
         table = "account"

@@ -19,6 +19,7 @@ from bot.router import Deps
 from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
 from schedules.digest import send_morning_digest
+from schedules.review import run_annual_review
 
 Sweep = Callable[[datetime, Deps], Awaitable[int]]
 
@@ -27,6 +28,7 @@ SWEEPS: dict[str, Sweep] = {
     "cadence": remind_posting_cadence,
     "approvals": urge_pending_approvals,
     "digest": send_morning_digest,
+    "review": run_annual_review,
 }
 
 

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from models.accounts import ApplicationStatus
+from models.accounts import ApplicationStatus, ReviewStatus
 from models.org import Platform
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -68,6 +68,40 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'account_filing', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Form 2 (新媒体平台备案登记表) as submitted, copied onto the account once acknowledged.'},
             bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ReviewReport',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='reviews', on_delete=OnDelete.CASCADE)),
+                ('year', fields.SmallIntField()),
+                ('text', fields.TextField(default='', unique=False)),
+                ('file_name', fields.CharField(default='', max_length=255)),
+                ('file_data', fields.BinaryField(null=True)),
+                ('submitted_by_id', fields.IntField()),
+                ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('status', fields.CharEnumField(default=ReviewStatus.SUBMITTED, description='SUBMITTED: submitted\nPASSED: passed\nFAILED: failed', enum_type=ReviewStatus, max_length=10)),
+                ('decided_by_id', fields.IntField(null=True)),
+                ('decided_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reason', fields.TextField(default='', unique=False)),
+            ],
+            options={'table': 'review_report', 'app': 'models', 'indexes': [Index(fields=['year', 'account_id'])], 'pk_attr': 'id', 'table_description': "An account's annual review report (Art. 5) and the Information Center's verdict."},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Account',
+            name='closed_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Account',
+            name='closure_evidence',
+            field=fields.CharField(default='', max_length=2048),
+        ),
+        ops.AddField(
+            model_name='Account',
+            name='closure_image',
+            field=fields.BinaryField(null=True),
         ),
         ops.AddField(
             model_name='Account',

@@ -141,10 +141,10 @@ async def test_restart_across_a_due_time_sends_once(world: World) -> None:
     channel2 = RecordingChannel()
     bot2 = build_bot(make_settings(), [channel2], clock=world.clock)
     world.clock.now = at(2026, 11, 30, 9, 10)
-    counts = await run_sweeps(bot2.deps, now=world.clock.now)
+    counts = await run_sweeps(bot2.deps, ["cadence"], now=world.clock.now)
     assert counts["cadence"] == 4
     await bot2.outbox.drain(world.clock.now)
-    again = await run_sweeps(bot2.deps, now=world.clock.now)
+    again = await run_sweeps(bot2.deps, ["cadence"], now=world.clock.now)
     await bot2.outbox.drain(world.clock.now)
     assert again["cadence"] == 0
     assert len(channel2.texts_to("lisi")) == 1  # the one late notice
