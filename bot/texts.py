@@ -463,7 +463,8 @@ def cli_unknown_sweep(kind: str, known: list[str]) -> str:
 
 
 def cli_sweep_count(name: str, count: int) -> str:
-    names = {"cadence": "发布频率", "approvals": "审核催办", "digest": "晨间待审汇总"}
+    names = {"cadence": "发布频率", "approvals": "审核催办", "digest": "晨间待审汇总",
+             "review": "年审", "verify": "认证"}
     return f"{names.get(name, name)}：发出 {count} 条提醒"
 
 
@@ -787,6 +788,11 @@ def filed_to_submitter(ref: str, account: str, unverified: bool) -> str:
     if unverified:
         text += f"请尽快完成平台认证，完成后发送“已认证 @{account}”（《管理办法》第四条）。"
     return text
+
+
+def verify_reminder(account: str) -> str:
+    return (f"【认证提醒】「{account}」已备案但尚未完成平台认证（《管理办法》第四条）。"
+            f"认证完成后请发送“已认证 @{account}”。")
 
 
 def already_verified(account: str) -> str:

@@ -20,6 +20,7 @@ from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
 from schedules.digest import send_morning_digest
 from schedules.review import run_annual_review
+from schedules.verification import remind_unverified
 
 Sweep = Callable[[datetime, Deps], Awaitable[int]]
 
@@ -29,6 +30,7 @@ SWEEPS: dict[str, Sweep] = {
     "approvals": urge_pending_approvals,
     "digest": send_morning_digest,
     "review": run_annual_review,
+    "verify": remind_unverified,
 }
 
 

@@ -94,3 +94,21 @@ async def test_an_account_filed_during_the_campaign_is_not_stopped(world: World)
     assert statuses["某某发布"] == AccountStatus.OPERATING  # filed 26 November: next year's review
     await world.say("zhangsan", "已注销 @某某发布 https://x.example.org/")
     assert world.last_text("zhangsan") == texts.cannot_close("某某发布", "operating")
+
+
+async def test_unverified_accounts_are_reminded_weekly_until_verified(world: World) -> None:
+    from schedules.verification import remind_unverified
+
+    async def run(when: datetime) -> int:
+        world.clock.now = when
+        n = await remind_unverified(when, world.bot.deps)
+        await world.settle()
+        return n
+
+    assert await run(at(2026, 11, 30, 10, 0)) == 0  # filed on the 26th: not a week yet
+    assert await run(at(2026, 12, 3, 10, 0)) == 3
+    assert world.texts("zhangsan")[-1] == texts.verify_reminder("某某发布")
+    assert await run(at(2026, 12, 4, 10, 0)) == 0  # once a week
+    await world.say("zhangsan", "已认证 @某某发布")
+    assert await run(at(2026, 12, 7, 10, 0)) == 2  # the next week, the two still unverified
+    assert sum(t == texts.verify_reminder("某某发布") for t in world.texts("zhangsan")) == 1
