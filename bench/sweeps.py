@@ -79,8 +79,9 @@ def load(path: Path, accounts: int, publications: int, drafts: int) -> None:
                    "VALUES (?, ?, '', '', '', '', '', ?, ?, '[]', 1)", people)
     filed = iso(NOW - timedelta(days=400))
     db.executemany("INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
-                   "created_at) VALUES (?, ?, 'wechat', ?, ?, 'operating', ?)",
-                   [(a + 1, f"账号{a}", a % depts + 1, 1 + a % 3, filed) for a in range(accounts)])
+                   "created_at, filed_at, description, platform_account_id, opened_on, "
+                   "closure_evidence) VALUES (?, ?, 'wechat', ?, ?, 'operating', ?, ?, '', '', '', '')",
+                   [(a + 1, f"账号{a}", a % depts + 1, 1 + a % 3, filed, filed) for a in range(accounts)])
     latest_by_account: list[tuple[str, int]] = []
     # Publications: most accounts posted this morning; about 1% are 2–20 days behind.
     behind = {a for a in range(accounts) if rng.random() < 0.01}

@@ -10,7 +10,10 @@ its head, administrator and the Information Center are told; weekly reminders fo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from tortoise.expressions import Subquery
 
 from bot import texts
 from bot.cards import Text
@@ -18,7 +21,7 @@ from bot.router import Deps
 from bot.settings import Settings
 from models import Account, AccountStatus, Department, Person, Reminder, ReviewReport, ReviewStatus
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, calendar, remind, sweep_lock
 
 KIND = "review"
 
@@ -55,62 +58,61 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     if closes <= opens:  # a campaign that runs over the new year
         closes = _day(year + 1, s.review_closes)
     week = f"{year}w{today.isocalendar()[1]:02d}"
-    items: list[tuple[Account, str, str]] = []  # (account, step, period)
+    fields = ("id", "name", "department_id", "admin_id")
+    items: list[tuple[dict[str, Any], str, str]] = []  # (account, step, period)
     if opens <= today < closes:
-        accounts = await Account.filter(status=AccountStatus.OPERATING).order_by("id")
+        accounts = await Account.filter(status=AccountStatus.OPERATING).order_by("id").values(*fields)
         reported = {r["account_id"] for r in await ReviewReport.filter(
             year=year, status__in=[ReviewStatus.SUBMITTED, ReviewStatus.PASSED]).values("account_id")}
         for a in accounts:
             items.append((a, "kickoff", str(year)))
-            if a.id not in reported and today >= last:
+            if a["id"] not in reported and today >= last:
                 items.append((a, "last", str(year)))
-            elif a.id not in reported and (today - opens).days >= 7:
+            elif a["id"] not in reported and (today - opens).days >= 7:
                 items.append((a, "weekly", week))
     elif today >= closes:
-        passed = {r["account_id"] for r in await ReviewReport.filter(
-            year=year, status=ReviewStatus.PASSED).values("account_id")}
-        failing = [a for a in await Account.filter(status=AccountStatus.OPERATING).order_by("id")
-                   if a.id not in passed and a.created_at.date() < opens]
-        for a in failing:
-            if await Account.filter(id=a.id, status=AccountStatus.OPERATING).update(
-                    status=AccountStatus.MUST_STOP):
-                a.status = AccountStatus.MUST_STOP
-        for a in await Account.filter(status=AccountStatus.MUST_STOP).order_by("id"):
+        # One conditional UPDATE: every operating account filed before the campaign and without a
+        # passed report for the year must stop.
+        passed = ReviewReport.filter(year=year, status=ReviewStatus.PASSED).values("account_id")
+        opened = datetime.combine(opens, time(0, 0), now.tzinfo)
+        await Account.filter(status=AccountStatus.OPERATING, created_at__lt=opened).exclude(
+            id__in=Subquery(passed)).update(status=AccountStatus.MUST_STOP)
+        for a in await Account.filter(status=AccountStatus.MUST_STOP).order_by("id").values(*fields):
             items.append((a, "must_stop", str(year)))
             items.append((a, "close_weekly", week))
     if not items:
         return 0
-    done = await sent_keys(Reminder.make_key(KIND, str(a.id), step, period)
-                           for a, step, period in items)
-    items = [i for i in items if Reminder.make_key(KIND, str(i[0].id), i[1], i[2]) not in done]
-    items = items[:MAX_PER_RUN]
+    # What this campaign already sent: one query, whatever the number of accounts.
+    done = set(await Reminder.filter(kind=KIND, period__in=[str(year), week]).values_list(
+        "subject", "step", "period"))
+    items = [i for i in items if (str(i[0]["id"]), i[1], i[2]) not in done][:MAX_PER_RUN]
     if not items:
         return 0
-    dept_ids = list({a.department_id for a, _, _ in items})
+    dept_ids = list({a["department_id"] for a, _, _ in items})
     depts = {d.id: d for d in await Department.filter(id__in=dept_ids)}
     people = {p.id: p for p in await Person.filter(id__in=list(
-        {a.admin_id for a, _, _ in items if a.admin_id}
+        {a["admin_id"] for a, _, _ in items if a["admin_id"]}
         | {d.head_id for d in depts.values() if d.head_id}), active=True)}
     admins = await info_center_admins() if any(s == "must_stop" for _, s, _ in items) else []
     last_day = closes - timedelta(days=1)
     deadline = f"{last_day.month}月{last_day.day}日"
     sent = 0
     for account, step, period in items:
-        head = people.get(depts[account.department_id].head_id or 0)
-        admin = people.get(account.admin_id or 0)
+        head = people.get(depts[account["department_id"]].head_id or 0)
+        admin = people.get(account["admin_id"] or 0)
         owners = [p for p in dict.fromkeys([admin, head]) if p is not None]
         sends: list[Send] = []
         if step == "kickoff":
-            sends = [Send(p, Text(texts.review_kickoff(account.name, year, deadline))) for p in owners]
+            sends = [Send(p, Text(texts.review_kickoff(account["name"], year, deadline))) for p in owners]
         elif step in ("weekly", "last"):
-            sends = [Send(p, Text(texts.review_reminder(account.name, year, deadline, step == "last")))
+            sends = [Send(p, Text(texts.review_reminder(account["name"], year, deadline, step == "last")))
                      for p in owners]
         elif step == "must_stop":
-            text = texts.review_must_stop(account.name, year)
+            text = texts.review_must_stop(account["name"], year)
             sends = [Send(p, Text(text)) for p in [*owners, *admins]]
         elif step == "close_weekly" and period != f"{closes.year}w{closes.isocalendar()[1]:02d}":
-            sends = [Send(p, Text(texts.review_close_reminder(account.name))) for p in owners]
-        if sends and await remind(KIND, str(account.id), step, period, sends, deps=deps, now=now):
+            sends = [Send(p, Text(texts.review_close_reminder(account["name"]))) for p in owners]
+        if sends and await remind(KIND, str(account["id"]), step, period, sends, deps=deps, now=now):
             sent += 1
     return sent
 
