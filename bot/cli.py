@@ -184,6 +184,43 @@ def cmd_dingtalk_register(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(work())
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import exports
+    from models import Account, AccountApplication, ApplicationStatus, Department, Person
+    from schedules.review import review_window
+
+    async def work() -> int:
+        now = utc_now()
+        year = args.year or review_window(now.astimezone(settings.tz).date(), settings)[0]
+        if args.what in ("registry", "review"):
+            registry = await exports.load_registry(year)
+            render = exports.registry_xlsx if args.what == "registry" else exports.review_xlsx
+            data = render(registry, settings.tz, year)
+        else:
+            account = await Account.get_or_none(name=(args.account or "").lstrip("@"))
+            if account is None:
+                print(texts.unknown_account(args.account or "", []), file=sys.stderr)
+                return 2
+            dept = await Department.get(id=account.department_id)
+            if args.what == "form1":
+                app = await AccountApplication.filter(account_id=account.id,
+                                                      status=ApplicationStatus.APPROVED).first()
+                if app is None:
+                    print(texts.NO_APPLICATION, file=sys.stderr)
+                    return 1
+                data = exports.form1_docx(app, dept.name, settings.tz)
+            else:
+                data = exports.form2_docx(account, dept.name,
+                                          await Person.get_or_none(id=account.leader_id or 0),
+                                          await Person.get_or_none(id=account.admin_id or 0),
+                                          now, settings.tz)
+        await asyncio.to_thread(Path(args.out).write_bytes, data)
+        print(texts.exported(args.out))
+        return 0
+
+    return _with_db(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xmt", description=texts.CLI_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -214,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     aud_sub = aud.add_subparsers(dest="audit_command", metavar="ACTION")
     ver = aud_sub.add_parser("verify", help=texts.CLI_HELP["verify"])
     ver.set_defaults(func=cmd_audit_verify)
+    exp_all = sub.add_parser("export", help=texts.CLI_HELP["export_files"])
+    exp_all.add_argument("what", choices=["registry", "review", "form1", "form2"])
+    exp_all.add_argument("--out", required=True)
+    exp_all.add_argument("--account", default=None, help=texts.CLI_HELP["account"])
+    exp_all.add_argument("--year", type=int, default=None)
+    exp_all.set_defaults(func=cmd_export)
+
     rem = sub.add_parser("reminders", help=texts.CLI_HELP["reminders"])
     rem_sub = rem.add_subparsers(dest="reminders_command", metavar="ACTION")
     run = rem_sub.add_parser("run-now", help=texts.CLI_HELP["run-now"])

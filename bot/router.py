@@ -59,7 +59,7 @@ class Ctx(Generic[E]):
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)
 
-    async def reply(self, message: Message | str) -> None:
+    async def reply(self, message: Message | str) -> None:  # a Text, Card or Document
         """Queue a message to the sender, on the channel the event came from."""
         msg = Text(message) if isinstance(message, str) else message
         self._replies += 1

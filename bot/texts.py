@@ -62,6 +62,7 @@ HELP = """可用命令（中英文均可）：
 变更 @账号 管理员|负责人 姓名 — 报信息中心备案（change）
 年审 @账号 报告 — 11月提交年度年审报告；已注销 @账号 证明 — 登记注销（review / closed）
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
+导出台账 / 导出申请表 @账号 / 导出备案表 @账号 — 以文件发送
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -447,6 +448,8 @@ CLI_HELP = {
     "verify": "校验审计日志哈希链",
     "dingtalk": "钉钉设置",
     "reminders": "提醒",
+    "export_files": "导出台账、年审表（.xlsx）或申请表、备案表（.docx）",
+    "account": "账号名称（form1、form2 需要）",
     "run-now": "立即运行提醒检查（可指定 cadence、approvals 或 digest），并列出发出的提醒",
     "at": "把时钟拨到这个本地时间再运行，如 \"2026-12-03 10:00\"（演示提醒用）",
     "register": "登记卡片回调地址（HTTP 模式）",
@@ -937,3 +940,39 @@ def closed(account: str) -> str:
 
 def closed_to_ic(account: str, by: str, evidence: str) -> str:
     return f"「{account}」已由 {by} 登记注销。证明：{evidence}"
+
+
+# -- exports ---------------------------------------------------------------------------------------
+CMD_EXPORT_REGISTRY = ("导出台账", "export-registry")
+CMD_EXPORT_FORM1 = ("导出申请表", "export-form1")
+CMD_EXPORT_FORM2 = ("导出备案表", "export-form2")
+EXPORT_REGISTRY_SHEET = "新媒体账号台账"
+EXPORT_REVIEW_HEADERS = ["序号", "名称", "主办单位", "账号状态", "年审结果", "提交时间", "提交人",
+                         "审核人", "审核时间", "不合格理由"]
+FORM1_DOC_TITLE = "新媒体平台申请表"
+FORM2_DOC_TITLE = "新媒体平台备案登记表"
+FORM_SIGNATURE_LINES = ["", "部门主要负责人（签字）：______________　　（公章）",
+                        "", "信息中心审批意见：______________　　日期：____年__月__日"]
+QR_NOT_AN_IMAGE = "（登记的二维码不是可识别的图片，请另附）"
+NO_APPLICATION = "这个账号没有在本系统中的开通申请记录（早于系统登记的账号），无法导出申请表。"
+
+
+def EXPORT_REGISTRY_HEADERS(year: int) -> list[str]:
+    return ["序号", "名称", "平台类型", "主办单位", "状态", "负责人", "负责人手机", "管理员", "管理员手机",
+            "账号ID", "关注人数", "备案日期", "认证日期", "最近发布", "发布频率(天)", f"{year}年审"]
+
+
+def export_review_sheet(year: int) -> str:
+    return f"{year}年度年审"
+
+
+def review_status_name(status: str | None) -> str:
+    return {"submitted": "待审核", "passed": "合格", "failed": "不合格"}.get(status or "", "未提交")
+
+
+def export_file_name(kind: str, name: str, at: datetime) -> str:
+    return f"{name}{kind}{at:%Y%m%d}"
+
+
+def exported(path: object) -> str:
+    return f"已导出：{path}"

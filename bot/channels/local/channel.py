@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from bot.cards import Card, Message
+from bot.cards import Card, Document, Message
 from bot.channels.base import CardGone
 from bot.channels.local.render import render
 from models import Department, Person
@@ -49,6 +49,7 @@ class LocalChannel:
         self._ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._files: dict[int, Document] = {}
 
     # -- Channel interface ----------------------------------------------------------------
     def person_address(self, person: Person) -> str | None:
@@ -58,8 +59,16 @@ class LocalChannel:
         return GROUP_PREFIX + department.code
 
     async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
-        msg = await self._store(address, "bot", render(message))
+        body = render(message)
+        if isinstance(message, Document):  # kept for download (the page links to it)
+            file_id = next(self._ids)
+            self._files[file_id] = message
+            body["url"] = f"/sim/files/{file_id}"
+        msg = await self._store(address, "bot", body)
         return {"message_id": msg.id}
+
+    def file(self, file_id: int) -> Document | None:
+        return self._files.get(file_id)
 
     async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
         msg = self._by_id.get(int(ref.get("message_id", 0)))

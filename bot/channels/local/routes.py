@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -161,7 +162,19 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         fresh = await accept(event)
         return web.json_response({"accepted": fresh, "duplicate": not fresh})
 
+    async def download(request: web.Request) -> web.Response:
+        try:
+            doc = channel.file(int(request.match_info["file_id"]))
+        except ValueError:
+            doc = None
+        if doc is None:
+            raise web.HTTPNotFound()
+        quoted = quote(doc.name)
+        return web.Response(body=doc.data, content_type=doc.mime, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"})
+
     app.router.add_get("/", index)
+    app.router.add_get("/sim/files/{file_id}", download)
     app.router.add_get("/sim/api/people", people)
     app.router.add_get("/sim/api/messages", messages)
     app.router.add_post("/sim/api/send", send)

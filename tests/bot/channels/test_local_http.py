@@ -133,3 +133,20 @@ async def test_simulator_shows_times_in_the_organisation_time_zone(db: str, aioh
     await send(client, "zhangsan", "帮助")
     reply = await wait_for(client, "zhangsan", lambda m: m["sender"] == "bot")
     assert reply["at"].startswith("2026-11-26T10:30:00") and reply["at"].endswith("+08:00")
+
+
+async def test_exports_arrive_as_downloadable_files_in_the_simulator(db: str, aiohttp_client: Any) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    await send(client, "wangwu", "导出台账")
+    message = await wait_for(client, "wangwu", lambda m: m["type"] == "file")
+    assert message["name"].endswith(".xlsx") and message["url"].startswith("/sim/files/")
+    resp = await client.get(message["url"])
+    assert resp.status == 200 and "attachment" in resp.headers["Content-Disposition"]
+    ws = load_workbook(BytesIO(await resp.read())).active
+    assert ws is not None and ws.max_row == 4
+    assert (await client.get("/sim/files/999")).status == 404
