@@ -827,10 +827,10 @@ def change_to_old(account: str, role: str, new: str) -> str:
 
 
 def registry_line(name: str, platform: str, dept: str, status: str, leader: str, admin: str,
-                  last: str, filed: bool, verified: bool) -> str:
+                  last: str, filed: bool, verified: bool, review: str) -> str:
     flags = ("已备案" if filed else "未备案") + ("·已认证" if verified else "·未认证")
     return (f"「{name}」{platform}·{dept}·{status}·{flags}·负责人 {leader or '—'}·管理员 {admin or '—'}"
-            f"·最近发布 {last or '无'}")
+            f"·最近发布 {last or '无'}·年审 {review}")
 
 
 def registry(lines: list[str]) -> str:

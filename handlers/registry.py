@@ -27,8 +27,10 @@ from models import (
     AccountStatus,
     Department,
     Person,
+    ReviewReport,
 )
 from models.org import info_center_admins
+from schedules.review import review_window
 
 router = Router(name=__name__)
 
@@ -326,12 +328,15 @@ async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
     accounts = await Account.all().order_by("department_id", "id")
     depts = {d.id: d.name for d in await Department.all()}
     people = {p.id: p.name for p in await Person.all()}
+    year, _ = review_window(ctx.local_now.date(), deps.settings)
+    reviews = {r.account_id: r.status.value for r in await ReviewReport.filter(year=year).order_by("id")}
     lines = [texts.registry_line(
         a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""), depts.get(a.department_id, ""),
         texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value),
         people.get(a.leader_id or 0, ""), people.get(a.admin_id or 0, ""),
         ctx.local(a.last_published_at).strftime("%m-%d") if a.last_published_at else "",
-        a.filed_at is not None, a.verified_at is not None) for a in accounts]
+        a.filed_at is not None, a.verified_at is not None,
+        texts.review_status_name(reviews.get(a.id))) for a in accounts]
     await ctx.reply(texts.registry(lines))
 
 
