@@ -63,6 +63,7 @@ HELP = """可用命令（中英文均可）：
 年审 @账号 报告 — 11月提交年度年审报告；已注销 @账号 证明 — 登记注销（review / closed）
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
 导出台账 / 导出申请表 @账号 / 导出备案表 @账号 — 以文件发送
+咨询 @账号 内容 来自 渠道 — 登记群众咨询；回复 Q7 内容 — 答复（inquiry / reply）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -976,3 +977,71 @@ def export_file_name(kind: str, name: str, at: datetime) -> str:
 
 def exported(path: object) -> str:
     return f"已导出：{path}"
+
+
+# -- inquiries from the public (Art. 12) -------------------------------------------------------------
+CMD_INQUIRY = ("咨询", "inquiry")
+CMD_REPLY = ("回复", "reply")
+FROM_WORD = "来自"
+INQUIRY_USAGE = ("登记咨询：咨询 @账号 咨询内容 来自 渠道或称呼，"
+                 "例如：咨询 @某某发布 供暖什么时候开始？来自 微博网友")
+REPLY_USAGE = "答复格式：回复 Q7 答复内容"
+INQUIRY_CARD_TITLE = "群众咨询"
+FIELD_SOURCE = "来源"
+FIELD_RECEIVED = "收到"
+FIELD_OWNER = "承办人"
+FIELD_DUE = "承诺答复"
+UNCLAIMED = "未认领"
+BUTTON_CLAIM = "认领"
+BUTTON_COMMIT = "承诺时限"
+BUTTON_ANSWERED = "已回复"
+COMMIT_HINT = "承诺在几个工作日内答复？（《管理办法》第十二条：不能即时回复的，应承诺答复期限）"
+
+
+def source_name(source: str, asker: str) -> str:
+    kind = {"chat": "登记", "wechat": "公众号留言"}.get(source, source.removeprefix("api:"))
+    return f"{kind} · {asker}" if asker else kind
+
+
+def inquiry_registered(ref: str, account: str) -> str:
+    return f"已登记咨询 {ref}（「{account}」），已发给本部门信息员认领。"
+
+
+def inquiry_not_yours(ref: str) -> str:
+    return f"咨询 {ref} 由所属部门的信息员和负责人办理。"
+
+
+def inquiry_answered_already(ref: str) -> str:
+    return f"咨询 {ref} 已经答复过了。"
+
+
+def inquiry_claimed(ref: str) -> str:
+    return f"你已认领咨询 {ref}。能即时答复请发送“回复 {ref} 内容”，否则请点【承诺时限】。"
+
+
+def inquiry_claimed_by(ref: str, name: str) -> str:
+    return f"咨询 {ref} 已由 {name} 认领。"
+
+
+def commit_title(ref: str) -> str:
+    return f"承诺答复时限 {ref}"
+
+
+def working_days(n: int) -> str:
+    return f"{n}个工作日"
+
+
+def deadline_committed(ref: str, due: datetime) -> str:
+    return f"已承诺：咨询 {ref} 将于 {due:%m月%d日 %H:%M} 前答复。到期前会提醒你。"
+
+
+def ask_answer(ref: str) -> str:
+    return f"请回复咨询 {ref} 的答复内容。"
+
+
+def card_answered(name: str, at: datetime) -> str:
+    return f"已回复 · {name} · {hm(at)}"
+
+
+def inquiry_answered(ref: str) -> str:
+    return f"咨询 {ref} 已登记为已答复。"

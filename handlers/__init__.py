@@ -6,11 +6,21 @@ beyond the decorators of each module. Never import ``bot.channels`` from here.
 from __future__ import annotations
 
 from bot.router import Router
-from handlers import approvals, drafts, exports, forms, governance, help, registry, reviews
+from handlers import (
+    approvals,
+    drafts,
+    exports,
+    forms,
+    governance,
+    help,
+    inquiries,
+    registry,
+    reviews,
+)
 
 
 def build_router() -> Router:
     root = Router(name="root")
     root.include(drafts.router, approvals.router, governance.router, registry.router,
-                 reviews.router, exports.router, forms.router, help.router)
+                 reviews.router, exports.router, inquiries.router, forms.router, help.router)
     return root

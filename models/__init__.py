@@ -34,10 +34,14 @@ from models.infra import (
     OutboxStatus,
     Prompt,
 )
+from models.inquiries import Inquiry, InquiryStatus
 from models.org import Account, AccountStatus, Department, Person, Platform, Role
 from models.reminders import Reminder
 
-MODULES = ["models.org", "models.drafts", "models.infra", "models.reminders", "models.accounts"]
+MODULES = [
+    "models.org", "models.drafts", "models.infra", "models.reminders", "models.accounts",
+    "models.inquiries",
+]
 
 __all__ = [
     "MODULES",
@@ -58,6 +62,8 @@ __all__ = [
     "DraftVersion",
     "InboundEvent",
     "InboundStatus",
+    "Inquiry",
+    "InquiryStatus",
     "OutboxMessage",
     "OutboxStatus",
     "Outcome",

@@ -1,0 +1,230 @@
+"""Inquiries from the public (Art. 12): registered by an officer (``咨询 @账号 …``), routed to the
+account's department as a card [认领][承诺时限][已回复], claimed by one officer (a conditional
+update: of two taps one wins, the card shows who), given a committed reply deadline in working
+days, and answered (``回复 Q7 …``). Imports no channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import audit, texts
+from bot.cards import Button, Card, Payload
+from bot.events import TextMessage
+from bot.router import Ctx, Deps, Router
+from handlers.registry import account_from_args, is_ic_admin
+from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
+from schedules.calendar import WorkCalendar
+
+router = Router(name=__name__)
+PROMPT_TTL = timedelta(hours=24)
+DEADLINE_CHOICES = (1, 3, 7)  # working days
+
+
+@dataclass(frozen=True)
+class Claim(Payload, prefix="iqc"):
+    inquiry: int
+
+
+@dataclass(frozen=True)
+class Commit(Payload, prefix="iqd"):
+    inquiry: int
+    days: int  # 0: show the choices
+
+
+@dataclass(frozen=True)
+class Answer(Payload, prefix="iqa"):
+    inquiry: int
+
+
+def add_working_days(cal: WorkCalendar, start: datetime, days: int) -> datetime:
+    """The close of the ``days``-th working day after ``start``."""
+    day = cal.local(start).date()
+    left = days
+    while left > 0:
+        day += timedelta(days=1)
+        if cal.is_open(datetime.combine(day, cal.opens, cal.tz)):
+            left -= 1
+    return datetime.combine(day, cal.closes, cal.tz) - timedelta(minutes=1)
+
+
+def inquiry_card(q: Inquiry, account: str, owner: str, tz: Any) -> Card:
+    fields = [(texts.FIELD_ACCOUNT, account), (texts.FIELD_SOURCE, texts.source_name(q.source, q.asker)),
+              (texts.FIELD_RECEIVED, q.received_at.astimezone(tz).strftime("%m-%d %H:%M")),
+              (texts.FIELD_OWNER, owner or texts.UNCLAIMED)]
+    if q.due_at:
+        fields.append((texts.FIELD_DUE, q.due_at.astimezone(tz).strftime("%m-%d %H:%M")))
+    buttons = [Button(texts.BUTTON_COMMIT, Commit(q.id, 0).pack(), "default"),
+               Button(texts.BUTTON_ANSWERED, Answer(q.id).pack(), "primary")]
+    if not owner:
+        buttons.insert(0, Button(texts.BUTTON_CLAIM, Claim(q.id).pack(), "primary"))
+    return Card(card_id=f"inq-{q.id}", title=f"{texts.INQUIRY_CARD_TITLE} {q.ref}",
+                fields=tuple(fields), body=q.text, buttons=tuple(buttons))
+
+
+async def refresh_card(ctx: Ctx[Any], q: Inquiry, key: str, *, status: str = "") -> None:
+    """Every copy of the inquiry's card shows its current state (closed once answered)."""
+    account = await Account.get(id=q.account_id)
+    owner = await Person.get_or_none(id=q.owner_id or 0)
+    card = inquiry_card(q, account.name, owner.name if owner else "", ctx.tz)
+    await ctx.outbox.update_card(card.closed(status) if status else card, key=key, now=ctx.now)
+
+
+async def route_inquiry(ctx: Ctx[Any], q: Inquiry, account: Account) -> None:
+    """The card goes to the department's officers (its head when it has none)."""
+    officers = await Person.filter(department_id=account.department_id, is_officer=True,
+                                   active=True).order_by("id")
+    if not officers:
+        dept = await Department.get(id=account.department_id)
+        officers = await Person.filter(id=dept.head_id or 0, active=True)
+    card = inquiry_card(q, account.name, "", ctx.tz)
+    for officer in officers:
+        await ctx.outbox.send(officer, card, key=f"inq:{q.id}:{officer.id}", now=ctx.now)
+
+
+async def may_handle(person: Person, q: Inquiry) -> bool:
+    if person.department_id == q.department_id:
+        dept = await Department.get(id=q.department_id)
+        if person.is_officer or dept.head_id == person.id:
+            return True
+    return await is_ic_admin(person)
+
+
+# -- 咨询 ------------------------------------------------------------------------------------------
+@router.command(*texts.CMD_INQUIRY)
+async def on_register(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    found = await account_from_args(ctx, texts.INQUIRY_USAGE)
+    if found is None:
+        return
+    account, rest = found
+    if account.status != AccountStatus.OPERATING:
+        await ctx.reply(texts.account_not_operating(account.name, account.status.value))
+        return
+    text, _, asker = rest.rpartition(texts.FROM_WORD) if texts.FROM_WORD in rest else (rest, "", "")
+    text = text.strip()
+    if not text:
+        await ctx.reply(texts.INQUIRY_USAGE)
+        return
+    q = await Inquiry.create(account_id=account.id, department_id=account.department_id,
+                             source="chat", asker=asker.strip()[:128], text=text[:5000],
+                             received_at=ctx.now, registered_by_id=ctx.person.id)
+    await audit.record(ctx.person.code, "inquiry_registered", q.ref, {"account": account.name},
+                       now=ctx.now)
+    await route_inquiry(ctx, q, account)
+    await ctx.reply(texts.inquiry_registered(q.ref, account.name))
+
+
+# -- 认领 / 承诺时限 / 回复 --------------------------------------------------------------------------
+async def _load(ctx: Ctx[Any], inquiry_id: int) -> Inquiry | None:
+    q = await Inquiry.get_or_none(id=inquiry_id)
+    if q is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return None
+    if not await may_handle(ctx.person, q):
+        await ctx.reply(texts.inquiry_not_yours(q.ref))
+        return None
+    if q.status == InquiryStatus.ANSWERED:
+        await ctx.reply(texts.inquiry_answered_already(q.ref))
+        return None
+    return q
+
+
+async def _claim(ctx: Ctx[Any], q: Inquiry) -> bool:
+    """Make the sender the owner if nobody is; True if they own it now."""
+    won = await Inquiry.filter(id=q.id, owner_id__isnull=True).update(
+        owner_id=ctx.person.id, claimed_at=ctx.now, status=InquiryStatus.CLAIMED)
+    await q.refresh_from_db()
+    if won:
+        await refresh_card(ctx, q, f"inq:{q.id}:claimed")
+        await audit.record(ctx.person.code, "inquiry_claimed", q.ref, now=ctx.now)
+    return q.owner_id == ctx.person.id
+
+
+@router.action(Claim)
+async def on_claim(ctx: Ctx[Any], deps: Deps) -> None:
+    p: Claim = ctx.payload
+    q = await _load(ctx, p.inquiry)
+    if q is None:
+        return
+    if await _claim(ctx, q):
+        await ctx.reply(texts.inquiry_claimed(q.ref))
+    else:
+        owner = await Person.get(id=q.owner_id or 0)
+        await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
+
+
+@router.action(Commit)
+async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
+    p: Commit = ctx.payload
+    q = await _load(ctx, p.inquiry)
+    if q is None:
+        return
+    if not await _claim(ctx, q):
+        owner = await Person.get(id=q.owner_id or 0)
+        await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
+        return
+    if p.days == 0:
+        await ctx.reply(Card(card_id=f"inqd-{q.id}-{ctx.event.key}"[:120],
+                             title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
+                             buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
+                                           for d in DEADLINE_CHOICES)))
+        return
+    if p.days not in DEADLINE_CHOICES:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return
+    cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
+    due = add_working_days(cal, ctx.now, p.days)
+    await Inquiry.filter(id=q.id).update(due_at=due)
+    q.due_at = due
+    await refresh_card(ctx, q, f"inq:{q.id}:due:{due.isoformat()}")
+    await audit.record(ctx.person.code, "inquiry_deadline", q.ref, {"due": due.isoformat()}, now=ctx.now)
+    await ctx.reply(texts.deadline_committed(q.ref, ctx.local(due)))
+
+
+@router.action(Answer)
+async def on_answer_button(ctx: Ctx[Any], deps: Deps) -> None:
+    p: Answer = ctx.payload
+    q = await _load(ctx, p.inquiry)
+    if q is None:
+        return
+    await Prompt.filter(person_id=ctx.person.id).delete()
+    await Prompt.create(person_id=ctx.person.id, kind="inquiry_answer", data={"inquiry": q.id},
+                        expires_at=ctx.now + PROMPT_TTL)
+    await ctx.reply(texts.ask_answer(q.ref))
+
+
+async def _answer(ctx: Ctx[Any], q: Inquiry, answer: str) -> None:
+    if not await Inquiry.filter(id=q.id, answered_at__isnull=True).update(
+            status=InquiryStatus.ANSWERED, answered_at=ctx.now, answered_by_id=ctx.person.id,
+            answer=answer[:5000], owner_id=q.owner_id or ctx.person.id):
+        await ctx.reply(texts.inquiry_answered_already(q.ref))
+        return
+    await q.refresh_from_db()
+    await refresh_card(ctx, q, f"inq:{q.id}:answered",
+                       status=texts.card_answered(ctx.person.name, ctx.local_now))
+    await audit.record(ctx.person.code, "inquiry_answered", q.ref,
+                       {"on_time": q.due_at is None or ctx.now <= q.due_at}, now=ctx.now)
+    await ctx.reply(texts.inquiry_answered(q.ref))
+
+
+@router.on(TextMessage, prompt="inquiry_answer")
+async def on_answer_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    assert ctx.prompt is not None
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    q = await _load(ctx, int(ctx.prompt.data["inquiry"]))
+    if q is not None:
+        await _answer(ctx, q, ctx.event.text.strip())
+
+
+@router.command(*texts.CMD_REPLY)
+async def on_reply(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    first, _, answer = ctx.args.strip().partition(" ")
+    number = first.upper().removeprefix("Q")
+    if not number.isdigit() or not answer.strip():
+        await ctx.reply(texts.REPLY_USAGE)
+        return
+    q = await _load(ctx, int(number))
+    if q is not None:
+        await _answer(ctx, q, answer.strip())

@@ -1,0 +1,47 @@
+"""Inquiries from the public (Art. 12): who asked what, through which account, who answers and
+by when."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.org import Account
+
+
+class InquiryStatus(str, Enum):
+    OPEN = "open"  # nobody has claimed it
+    CLAIMED = "claimed"
+    ANSWERED = "answered"
+
+
+class Inquiry(Model):
+    """One question from a member of the public, bound to an account and so to a department."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="inquiries", on_delete=fields.RESTRICT)
+    account_id: int
+    department_id = fields.IntField()
+    source = fields.CharField(max_length=32)  # wechat | chat | api:<source name>
+    asker = fields.CharField(max_length=128, default="")  # a name, a channel, an openid
+    text = fields.TextField()
+    received_at = fields.DatetimeField()
+    registered_by_id = fields.IntField(null=True)  # the officer who typed it in (咨询 …)
+    status = fields.CharEnumField(InquiryStatus, max_length=8, default=InquiryStatus.OPEN)
+    owner_id = fields.IntField(null=True)
+    claimed_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(null=True)  # the committed reply deadline
+    answered_at = fields.DatetimeField(null=True)
+    answered_by_id = fields.IntField(null=True)
+    answer = fields.TextField(default="")
+
+    class Meta:
+        table = "inquiry"
+        indexes = (("status", "received_at"), ("department_id", "received_at"))
+
+    @property
+    def ref(self) -> str:
+        return f"Q{self.id}"

@@ -1,0 +1,75 @@
+"""Inquiries (Art. 12) registered in chat: routing, claiming (one owner), deadlines, answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import texts
+from bot.events import CardAction
+from models import Inquiry, InquiryStatus
+from tests.conftest import World
+
+QUESTION = "咨询 @某某发布 今年供暖什么时候开始？来自 微博网友小王"
+
+
+async def test_registered_inquiry_reaches_the_department_officers(world: World) -> None:
+    await world.say("zhangsan", QUESTION)
+    assert world.last_text("zhangsan") == texts.inquiry_registered("Q1", "某某发布")
+    q = await Inquiry.get()
+    assert (q.text, q.asker, q.source, q.status) == ("今年供暖什么时候开始？", "微博网友小王", "chat",
+                                                     InquiryStatus.OPEN)
+    for officer in ("zhangsan", "chenqi"):
+        card = world.channel.last_card(officer, "inq-")
+        assert [b.label for b in card.buttons] == ["认领", "承诺时限", "已回复"]
+        assert ("来源", "登记 · 微博网友小王") in card.fields
+    await world.say("zhangsan", "咨询 @某某发布")
+    assert world.last_text("zhangsan") == texts.INQUIRY_USAGE
+
+
+async def test_two_officers_claim_at_once_one_owner(world: World) -> None:
+    await world.say("zhangsan", QUESTION)
+    card = world.channel.last_card("chenqi", "inq-")
+    claim = next(b.payload for b in card.buttons if b.label == "认领")
+    taps = [CardAction(channel="local", sender=who, key=f"claim-{who}", received_at=world.clock.now,
+                       payload=claim) for who in ("zhangsan", "chenqi")]
+    await asyncio.gather(*(world.bot.inbox.accept(t) for t in taps))
+    await world.settle()
+    q = await Inquiry.get()
+    owner = "zhangsan" if q.owner_id == 4 else "chenqi"
+    other = "chenqi" if owner == "zhangsan" else "zhangsan"
+    assert world.last_text(owner) == texts.inquiry_claimed("Q1")
+    assert world.last_text(other).startswith("咨询 Q1 已由")
+    state = world.channel.card_state(other, card.card_id)
+    assert [b.label for b in state.buttons] == ["承诺时限", "已回复"]
+    assert dict(state.fields)["承办人"] != texts.UNCLAIMED
+    await world.tap("wujiu", card, "认领")  # another department
+    assert world.last_text("wujiu") == texts.inquiry_not_yours("Q1")
+
+
+async def test_deadline_in_working_days_then_answer(world: World) -> None:
+    await world.say("zhangsan", QUESTION)  # Thursday 2026-11-26 10:00
+    await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "承诺时限")
+    choices = world.channel.last_card("chenqi", "inqd-")
+    assert [b.label for b in choices.buttons] == ["1个工作日", "3个工作日", "7个工作日"]
+    await world.tap("chenqi", choices, "3个工作日")
+    q = await Inquiry.get()
+    assert q.owner_id is not None and q.due_at is not None
+    assert q.due_at.astimezone(world.clock.now.tzinfo).strftime("%m-%d %H:%M") == "12-01 17:59"
+    assert "12月01日 17:59 前答复" in world.last_text("chenqi")
+    await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "已回复")
+    assert world.last_text("chenqi") == texts.ask_answer("Q1")
+    await world.say("chenqi", "今年供暖自11月15日开始，详见公告。")
+    q = await Inquiry.get()
+    assert q.status == InquiryStatus.ANSWERED and q.answer.startswith("今年供暖")
+    assert world.channel.card_state("zhangsan", "inq-1").status.startswith("已回复 · 陈七")
+    await world.say("zhangsan", "回复 Q1 再答一次")
+    assert world.last_text("zhangsan") == texts.inquiry_answered_already("Q1")
+
+
+async def test_reply_command_answers_directly(world: World) -> None:
+    await world.say("zhangsan", QUESTION)
+    await world.say("zhangsan", "回复 Q1")
+    assert world.last_text("zhangsan") == texts.REPLY_USAGE
+    await world.say("zhangsan", "回复 Q1 11月15日开始。")
+    q = await Inquiry.get()
+    assert (q.status, q.answered_by_id, q.owner_id) == (InquiryStatus.ANSWERED, 4, 4)
