@@ -63,7 +63,7 @@ HELP = """可用命令（中英文均可）：
 年审 @账号 报告 — 11月提交年度年审报告；已注销 @账号 证明 — 登记注销（review / closed）
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
 导出台账 / 导出申请表 @账号 / 导出备案表 @账号 — 以文件发送
-咨询 @账号 内容 来自 渠道 — 登记群众咨询；回复 Q7 内容 — 答复（inquiry / reply）
+咨询 @账号 内容 来自 渠道 — 登记群众咨询；回复 Q7 内容 — 答复；咨询统计（inquiry / reply）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -468,7 +468,7 @@ def cli_unknown_sweep(kind: str, known: list[str]) -> str:
 
 def cli_sweep_count(name: str, count: int) -> str:
     names = {"cadence": "发布频率", "approvals": "审核催办", "digest": "晨间待审汇总",
-             "review": "年审", "verify": "认证"}
+             "review": "年审", "verify": "认证", "inquiries": "咨询答复"}
     return f"{names.get(name, name)}：发出 {count} 条提醒"
 
 
@@ -1045,3 +1045,36 @@ def card_answered(name: str, at: datetime) -> str:
 
 def inquiry_answered(ref: str) -> str:
     return f"咨询 {ref} 已登记为已答复。"
+
+
+def inquiry_unclaimed(ref: str, account: str) -> str:
+    return f"【咨询待认领】「{account}」的群众咨询 {ref} 已超过 2 个工作小时无人认领，请尽快认领并答复。"
+
+
+def inquiry_due_soon(ref: str, account: str, due: datetime) -> str:
+    return f"【答复提醒】你承办的咨询 {ref}（「{account}」）承诺 {due:%m月%d日 %H:%M} 前答复，请抓紧。"
+
+
+def inquiry_overdue(ref: str, account: str, owner: str, due: datetime) -> str:
+    return (f"【答复逾期】「{account}」的咨询 {ref} 承诺 {due:%m月%d日 %H:%M} 前答复，现已逾期。"
+            f"承办人：{owner or '未认领'}。请督促答复。")
+
+
+def inquiry_overdue_ic(ref: str, account: str, department: str, owner: str, due: datetime) -> str:
+    return (f"【答复严重逾期】{department}「{account}」的咨询 {ref} 已逾期超过 3 个工作日"
+            f"（承诺 {due:%m月%d日}），承办人：{owner or '未认领'}。")
+
+
+CMD_INQUIRY_STATS = ("咨询统计", "inquiry-stats")
+STATS_NOT_ALLOWED = "咨询统计对部门负责人和信息中心开放。"
+
+
+def stats_line(department: str, received: int, in_time: int, overdue: int, median: float | None) -> str:
+    m = f"{median:.1f} 个工作小时" if median is not None else "—"
+    return f"{department}：收到 {received}，按时答复 {in_time}，逾期 {overdue}，答复用时中位数 {m}"
+
+
+def stats(days: int, lines: list[str]) -> str:
+    if not lines:
+        return f"近 {days} 天没有群众咨询。"
+    return f"近 {days} 天群众咨询（《管理办法》第十二条）：\n" + "\n".join(lines)

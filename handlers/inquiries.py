@@ -228,3 +228,45 @@ async def on_reply(ctx: Ctx[TextMessage], deps: Deps) -> None:
     q = await _load(ctx, int(number))
     if q is not None:
         await _answer(ctx, q, answer.strip())
+
+
+# -- 咨询统计 -------------------------------------------------------------------------------------
+STATS_DAYS = 30
+
+
+@router.command(*texts.CMD_INQUIRY_STATS)
+async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    """Per department over the last 30 days: received, answered in time, overdue, median time to
+    answer. Heads see their department, the Information Center every department."""
+    ic = await is_ic_admin(ctx.person)
+    headed = await Department.filter(head_id=ctx.person.id).values_list("id", flat=True)
+    if not ic and not headed:
+        await ctx.reply(texts.STATS_NOT_ALLOWED)
+        return
+    since = ctx.now - timedelta(days=STATS_DAYS)
+    query = Inquiry.filter(received_at__gte=since)
+    if not ic:
+        query = query.filter(department_id__in=list(headed))
+    rows = await query.values("department_id", "received_at", "due_at", "answered_at")
+    names = {d.id: d.name for d in await Department.all()}
+    cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
+    by_dept: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_dept.setdefault(r["department_id"], []).append(r)
+    lines = []
+    for dept_id, items in sorted(by_dept.items()):
+        in_time = overdue = 0
+        hours: list[float] = []
+        for r in items:
+            limit = r["due_at"] or add_working_days(cal, r["received_at"], 1)
+            if r["answered_at"] is not None:
+                hours.append(cal.working_seconds(r["received_at"], r["answered_at"]) / 3600)
+                if r["answered_at"] <= limit:
+                    in_time += 1
+                else:
+                    overdue += 1
+            elif ctx.now > limit:
+                overdue += 1
+        median = sorted(hours)[len(hours) // 2] if hours else None
+        lines.append(texts.stats_line(names.get(dept_id, ""), len(items), in_time, overdue, median))
+    await ctx.reply(texts.stats(STATS_DAYS, lines))

@@ -19,6 +19,7 @@ from bot.router import Deps
 from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
 from schedules.digest import send_morning_digest
+from schedules.inquiries import remind_inquiry_deadlines
 from schedules.review import run_annual_review
 from schedules.verification import remind_unverified
 
@@ -31,6 +32,7 @@ SWEEPS: dict[str, Sweep] = {
     "digest": send_morning_digest,
     "review": run_annual_review,
     "verify": remind_unverified,
+    "inquiries": remind_inquiry_deadlines,
 }
 
 

@@ -73,3 +73,17 @@ async def test_reply_command_answers_directly(world: World) -> None:
     await world.say("zhangsan", "回复 Q1 11月15日开始。")
     q = await Inquiry.get()
     assert (q.status, q.answered_by_id, q.owner_id) == (InquiryStatus.ANSWERED, 4, 4)
+
+
+async def test_stats_for_heads_and_the_information_center(world: World) -> None:
+    await world.say("zhangsan", QUESTION)
+    await world.say("zhangsan", "回复 Q1 11月15日开始。")
+    await world.say("wujiu", "咨询 @某某服务 问题二")
+    world.clock.advance(days=3)
+    await world.say("zhangsan", "咨询统计")
+    assert world.last_text("zhangsan") == texts.STATS_NOT_ALLOWED
+    await world.say("lisi", "咨询统计")
+    assert world.last_text("lisi").splitlines()[1].startswith("宣传科：收到 1，按时答复 1，逾期 0")
+    await world.say("wangwu", "咨询统计")
+    lines = world.last_text("wangwu").splitlines()
+    assert len(lines) == 3 and lines[2].startswith("服务中心：收到 1，按时答复 0，逾期 1")

@@ -112,3 +112,35 @@ async def test_unverified_accounts_are_reminded_weekly_until_verified(world: Wor
     await world.say("zhangsan", "已认证 @某某发布")
     assert await run(at(2026, 12, 7, 10, 0)) == 2  # the next week, the two still unverified
     assert sum(t == texts.verify_reminder("某某发布") for t in world.texts("zhangsan")) == 1
+
+
+async def test_inquiry_deadline_ladder_until_the_answer(world: World) -> None:
+    from models import Inquiry
+    from schedules.inquiries import remind_inquiry_deadlines
+
+    async def run(when: datetime) -> int:
+        world.clock.now = when
+        n = await remind_inquiry_deadlines(when, world.bot.deps)
+        await world.settle()
+        return n
+
+    world.clock.now = at(2026, 11, 26, 10, 0)
+    await world.say("wujiu", "咨询 @某某服务 办事指南在哪里？来自 热线")
+    assert await run(at(2026, 11, 26, 11, 59)) == 0
+    assert await run(at(2026, 11, 26, 12, 0)) == 1  # 2 working hours unclaimed: the officers
+    assert world.texts("wujiu")[-1] == texts.inquiry_unclaimed("Q1", "某某服务")
+    await world.tap("wujiu", world.channel.last_card("wujiu", "inq-"), "承诺时限")
+    await world.tap("wujiu", world.channel.last_card("wujiu", "inqd-"), "1个工作日")  # Fri 17:59
+    assert await run(at(2026, 11, 26, 15, 0)) == 0  # 1 day + 3 h away
+    assert await run(at(2026, 11, 27, 10, 0)) == 1  # less than a working day: the owner
+    assert world.texts("wujiu")[-1].startswith("【答复提醒】你承办的咨询 Q1")
+    assert await run(at(2026, 11, 30, 9, 0)) == 1  # overdue: the head
+    assert world.texts("zhouba")[-1].startswith("【答复逾期】「某某服务」的咨询 Q1")
+    assert await run(at(2026, 12, 2, 17, 0)) == 0
+    assert await run(at(2026, 12, 3, 10, 0)) == 1  # 3 working days overdue: the Information Center
+    assert world.texts("wangwu")[-1].startswith("【答复严重逾期】服务中心「某某服务」的咨询 Q1")
+    await world.say("wujiu", "回复 Q1 在官网办事指南栏目。")
+    await world.say("wujiu", "咨询 @某某服务 第二个问题")
+    await world.say("wujiu", "回复 Q2 已答复")
+    assert await run(at(2026, 12, 10, 10, 0)) == 0  # answered: the ladders end
+    assert await Inquiry.filter(status="answered").count() == 2
