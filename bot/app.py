@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot import intake
 from bot.channels.base import Channel
 from bot.channels.dingtalk import routes as dingtalk_routes
 from bot.channels.dingtalk.channel import DingTalkChannel
@@ -30,6 +31,7 @@ from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
 from bot.channels.wecom.crypto import Crypto as WeComCrypto
 from bot.db import close_db, init_db
+from bot.events import PublicInquiry
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
 from bot.outbox import Outbox
@@ -37,6 +39,7 @@ from bot.router import Deps, Router
 from bot.settings import Settings
 from bot.tasks import TaskRunner
 from handlers import build_router
+from handlers.inquiries import on_public_inquiry
 from schedules import build_scheduler
 
 log = logging.getLogger("xmt")
@@ -172,6 +175,9 @@ def create_app(
         return web.json_response({"ok": True, "channels": sorted(bot.channels)})
 
     app.router.add_get("/healthz", healthz)
+    bot.inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
+    if settings.intake_sources:
+        intake.setup(app, sources=settings.intake_sources, accept=bot.inbox.accept, clock=clock)
     if dingtalk is not None:
         bot.inbox.prepare[dingtalk.name] = dingtalk.prepare
         dingtalk_routes.setup(app, secret=_secret(settings.dingtalk_client_secret),

@@ -100,7 +100,19 @@ class CardAction(Event):
     extra: dict[str, str] = field(default_factory=dict)  # platform bits (e.g. response code)
 
 
+@dataclass(frozen=True, kw_only=True)
+class PublicInquiry(Event):
+    """A question from a member of the public, from an intake source (not a person on file):
+    ``sender`` is the source's name, ``asker`` who asked there."""
+
+    kind: ClassVar[str] = "public_inquiry"
+    account: str
+    text: str
+    asker: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction, UnsupportedMessage)
+    for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction, UnsupportedMessage,
+                PublicInquiry)
 }

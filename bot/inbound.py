@@ -56,6 +56,8 @@ class Inbox:
         # One person's events are handled one after another, in the order they arrived: a
         # draft and the photo sent a second later must not race (the photo would find no draft).
         self._queues: dict[tuple[str, str], tuple[asyncio.Lock, list[int]]] = {}
+        # Events from outside the organisation (no person to resolve): event type → handler.
+        self.public: dict[type[Event], Callable[[Event, Deps, datetime], Awaitable[None]]] = {}
 
     async def accept(self, event: Event) -> bool:
         """Store the event (dedupe) and schedule its processing. False if seen before."""
@@ -114,6 +116,10 @@ class Inbox:
 
     async def handle(self, event: Event, now: datetime, row_id: int) -> None:
         """Route one event to its handler (inside the caller's transaction)."""
+        public = self.public.get(type(event))
+        if public is not None:
+            await public(event, self.deps, now)
+            return
         person = await find_person(event.channel, event.sender)
         if person is None:
             await self._stranger(event, now, row_id)

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     review_last_warning: str = "11-25"
     review_closes: str = "12-01"
 
+    # Inquiry intake (POST /api/inquiries): "source=token,source2=token2", one bearer token each.
+    intake_tokens: SecretStr | None = None
+
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
     wecom_secret: SecretStr | None = None
@@ -137,6 +140,25 @@ class Settings(BaseSettings):
                     f"(set with {', '.join(env_name(n) for n in present)})"
                 )
         return self
+
+    @field_validator("intake_tokens")
+    @classmethod
+    def _intake_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for pair in value.get_secret_value().split(","):
+            source, sep, token = pair.partition("=")
+            if not sep or not source.strip() or len(token.strip()) < 16:
+                raise ValueError("use source=token pairs separated by commas; tokens of 16+ characters")
+        return value
+
+    @property
+    def intake_sources(self) -> dict[str, str]:
+        """token → source name."""
+        if self.intake_tokens is None:
+            return {}
+        pairs = (p.partition("=") for p in self.intake_tokens.get_secret_value().split(","))
+        return {token.strip(): source.strip() for source, _, token in pairs}
 
     @property
     def wecom_enabled(self) -> bool:

@@ -7,12 +7,13 @@ days, and answered (``回复 Q7 …``). Imports no channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Payload
-from bot.events import TextMessage
+from bot.events import PublicInquiry, TextMessage
+from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
 from handlers.registry import account_from_args, is_ic_admin
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
@@ -72,16 +73,17 @@ async def refresh_card(ctx: Ctx[Any], q: Inquiry, key: str, *, status: str = "")
     await ctx.outbox.update_card(card.closed(status) if status else card, key=key, now=ctx.now)
 
 
-async def route_inquiry(ctx: Ctx[Any], q: Inquiry, account: Account) -> None:
+async def route_inquiry(outbox: Outbox, q: Inquiry, account: Account, *, now: datetime,
+                        tz: tzinfo) -> None:
     """The card goes to the department's officers (its head when it has none)."""
     officers = await Person.filter(department_id=account.department_id, is_officer=True,
                                    active=True).order_by("id")
     if not officers:
         dept = await Department.get(id=account.department_id)
         officers = await Person.filter(id=dept.head_id or 0, active=True)
-    card = inquiry_card(q, account.name, "", ctx.tz)
+    card = inquiry_card(q, account.name, "", tz)
     for officer in officers:
-        await ctx.outbox.send(officer, card, key=f"inq:{q.id}:{officer.id}", now=ctx.now)
+        await outbox.send(officer, card, key=f"inq:{q.id}:{officer.id}", now=now)
 
 
 async def may_handle(person: Person, q: Inquiry) -> bool:
@@ -112,8 +114,21 @@ async def on_register(ctx: Ctx[TextMessage], deps: Deps) -> None:
                              received_at=ctx.now, registered_by_id=ctx.person.id)
     await audit.record(ctx.person.code, "inquiry_registered", q.ref, {"account": account.name},
                        now=ctx.now)
-    await route_inquiry(ctx, q, account)
+    await route_inquiry(ctx.outbox, q, account, now=ctx.now, tz=ctx.tz)
     await ctx.reply(texts.inquiry_registered(q.ref, account.name))
+
+
+async def on_public_inquiry(event: PublicInquiry, deps: Deps, now: datetime) -> None:
+    """An inquiry from an intake source (checked at the door: the account exists and operates)."""
+    account = await Account.get_or_none(name=event.account, status=AccountStatus.OPERATING)
+    if account is None:
+        return
+    q = await Inquiry.create(account_id=account.id, department_id=account.department_id,
+                             source=f"{event.channel}:{event.sender}", asker=event.asker[:128],
+                             text=event.text[:5000], received_at=now)
+    await audit.record(f"{event.channel}:{event.sender}", "inquiry_received", q.ref,
+                       {"account": account.name}, now=now)
+    await route_inquiry(deps.outbox, q, account, now=now, tz=deps.settings.tz)
 
 
 # -- 认领 / 承诺时限 / 回复 --------------------------------------------------------------------------

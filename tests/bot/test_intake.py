@@ -1,0 +1,77 @@
+"""``POST /api/inquiries``: bearer token per source, clear 4xx answers, dedupe by id, and the
+inquiry routed to the account's department."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot.app import BOT, create_app
+from bot.org import import_file
+from models import Inquiry
+from tests.bot.channels.test_local_http import wait_for
+from tests.conftest import DEMO_ORG, make_settings
+
+WEIBO = "weibo-token-0123456789abcdef"
+
+
+async def _client(aiohttp_client: Any) -> TestClient:  # type: ignore[type-arg]
+    settings = make_settings(simulator=True, intake_tokens=f"weibo={WEIBO},app=app-token-0123456789abcd")
+    app = create_app(settings, manage_database=False, run_scheduler=False)
+    client = await aiohttp_client(app)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    return client
+
+
+async def test_an_inquiry_from_weibo_reaches_the_officers(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    body = {"account": "某某发布", "text": "供暖什么时候开始？", "from": "微博网友小王", "id": "wb-1"}
+    headers = {"Authorization": f"Bearer {WEIBO}"}
+    first = await client.post("/api/inquiries", json=body, headers=headers)
+    again = await client.post("/api/inquiries", json=body, headers=headers)
+    assert (first.status, await first.json()) == (202, {"accepted": True, "duplicate": False})
+    assert (again.status, await again.json()) == (202, {"accepted": False, "duplicate": True})
+    card = await wait_for(client, "chenqi", lambda m: m["type"] == "card" and m["card_id"] == "inq-1")
+    assert {"label": "来源", "value": "weibo · 微博网友小王"} in card["fields"]
+    q = await Inquiry.get()
+    assert (q.source, q.asker, q.text) == ("api:weibo", "微博网友小王", "供暖什么时候开始？")
+
+
+async def test_refusals_are_clear_and_change_nothing(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    good = {"account": "某某发布", "text": "问题"}
+    auth = {"Authorization": f"Bearer {WEIBO}"}
+    cases = [
+        ({}, good, 401, "unauthorized"),
+        ({"Authorization": "Bearer wrong-token-0000000000"}, good, 401, "unauthorized"),
+        (auth, "not json", 400, "bad_json"),
+        (auth, ["a", "list"], 400, "bad_json"),
+        (auth, {"account": "某某发布"}, 422, "bad_field"),
+        (auth, {"account": "某某发布", "text": "x" * 5001}, 422, "bad_field"),
+        (auth, {"account": "某某发布", "text": "问题", "from": 7}, 422, "bad_field"),
+        (auth, {"account": "没有这个号", "text": "问题"}, 404, "unknown_account"),
+    ]
+    for headers, body, status, code in cases:
+        kw = {"data": body} if isinstance(body, str) else {"json": body}
+        resp = await client.post("/api/inquiries", headers=headers, **kw)
+        assert (resp.status, (await resp.json())["error"]) == (status, code), body
+    huge = await client.post("/api/inquiries", headers=auth, data=b"{" + b" " * 70000 + b"}")
+    assert huge.status == 413
+    await client.app[BOT].tasks.join()
+    assert await Inquiry.all().count() == 0
+
+
+async def test_no_tokens_no_endpoint(db: str, aiohttp_client: Any) -> None:
+    app = create_app(make_settings(simulator=True), manage_database=False, run_scheduler=False)
+    client = await aiohttp_client(app)
+    assert (await client.post("/api/inquiries", json={})).status in (404, 405)
+
+
+def test_bad_token_settings_name_the_variable() -> None:
+    import pytest
+
+    from bot.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="XMT_INTAKE_TOKENS"):
+        load_settings(_env_file=None, intake_tokens="weibo:short")
