@@ -26,6 +26,7 @@ from bot.channels.dingtalk.stream import StreamConnection
 from bot.channels.dingtalk.stream import stop as stop_stream
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
+from bot.channels.wechat import routes as wechat_routes
 from bot.channels.wecom import routes as wecom_routes
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
@@ -176,6 +177,7 @@ def create_app(
 
     app.router.add_get("/healthz", healthz)
     bot.inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
+    wechat_routes.setup(app, accept=bot.inbox.accept, clock=clock, max_age=settings.callback_max_age)
     if settings.intake_sources:
         intake.setup(app, sources=settings.intake_sources, accept=bot.inbox.accept, clock=clock)
     if dingtalk is not None:

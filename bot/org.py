@@ -53,6 +53,13 @@ class DepartmentIn(_Strict):
     groups: dict[str, str] = {}
 
 
+class WechatIn(_Strict):
+    app_id: str = Field(min_length=1, max_length=64)
+    token: str = Field(min_length=3, max_length=32)
+    aes_key: str | None = Field(default=None, min_length=43, max_length=43)
+    app_secret: str | None = None
+
+
 class AccountIn(_Strict):
     name: str = Field(min_length=1, max_length=128)
     platform: Platform
@@ -60,6 +67,7 @@ class AccountIn(_Strict):
     leader: str | None = None
     admin: str | None = None
     post_every_days: int = Field(default=3, ge=1, le=3)  # Art. 11: every 1–3 days
+    wechat: WechatIn | None = None
 
 
 class OrgIn(_Strict):
@@ -151,6 +159,7 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[s
                 "leader_id": persons[a.leader].id if a.leader else None,
                 "admin_id": persons[a.admin].id if a.admin else None,
                 "post_every_days": a.post_every_days,
+                "wechat": a.wechat.model_dump(exclude_none=True) if a.wechat else {},
             }
             if await Account.filter(name=a.name).update(**fields) == 0:
                 await Account.create(name=a.name, created_at=now, filed_at=now, **fields)

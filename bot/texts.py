@@ -999,7 +999,8 @@ COMMIT_HINT = "承诺在几个工作日内答复？（《管理办法》第十�
 
 
 def source_name(source: str, asker: str) -> str:
-    kind = {"chat": "登记", "wechat": "公众号留言"}.get(source, source.removeprefix("api:"))
+    kind = "公众号留言" if source.startswith("wechat") else \
+        {"chat": "登记"}.get(source, source.removeprefix("api:"))
     return f"{kind} · {asker}" if asker else kind
 
 

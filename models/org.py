@@ -115,6 +115,9 @@ class Account(Model):
     closed_at = fields.DatetimeField(null=True)
     closure_evidence = fields.CharField(max_length=2048, default="")  # a link, or "截图"
     closure_image = fields.BinaryField(null=True)
+    # A WeChat official account's callback settings: app_id, token, aes_key (safe mode), and
+    # app_secret for relaying answers. From the organisation file; never logged or exported.
+    wechat: dict[str, str] = fields.JSONField(default=dict)
 
     class Meta:
         table = "account"

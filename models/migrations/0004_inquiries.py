@@ -1,5 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
 from models.inquiries import InquiryStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -32,5 +34,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'inquiry', 'app': 'models', 'indexes': [Index(fields=['status', 'received_at']), Index(fields=['department_id', 'received_at'])], 'pk_attr': 'id', 'table_description': 'One question from a member of the public, bound to an account and so to a department.'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Account',
+            name='wechat',
+            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]
