@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from bot.channels.dingtalk.stream import stop as stop_stream
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
 from bot.channels.wechat import routes as wechat_routes
+from bot.channels.wechat.channel import WechatMPChannel
 from bot.channels.wecom import routes as wecom_routes
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
@@ -126,6 +128,9 @@ def create_app(
     if settings.dingtalk_enabled and not any(c.name == "dingtalk" for c in all_channels):
         all_channels.insert(1 if wecom else 0, _dingtalk_channel(settings))
     dingtalk = next((c for c in all_channels if isinstance(c, DingTalkChannel)), None)
+    if not any(c.name == "wechat" for c in all_channels):  # relays answers to WeChat followers
+        all_channels.append(WechatMPChannel(settings.wechat_api_base, clock=time.monotonic))
+    wechat = next(c for c in all_channels if c.name == "wechat")
     bot = build_bot(settings, all_channels, clock=clock)
 
     app = web.Application(client_max_size=20 * 1024 * 1024)
@@ -168,6 +173,8 @@ def create_app(
             await wecom.client.close()
         if dingtalk is not None:
             await dingtalk.client.close()
+        if isinstance(wechat, WechatMPChannel):
+            await wechat.close()
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(workers)

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     review_last_warning: str = "11-25"
     review_closes: str = "12-01"
 
+    wechat_api_base: str = "https://api.weixin.qq.com"  # official accounts' API (relaying answers)
     # Inquiry intake (POST /api/inquiries): "source=token,source2=token2", one bearer token each.
     intake_tokens: SecretStr | None = None
 

@@ -1079,3 +1079,12 @@ def stats(days: int, lines: list[str]) -> str:
     if not lines:
         return f"近 {days} 天没有群众咨询。"
     return f"近 {days} 天群众咨询（《管理办法》第十二条）：\n" + "\n".join(lines)
+
+
+def relay_window_closed(ref: str) -> str:
+    return (f"提问已超过 48 小时，公众号不能再向这位粉丝发消息。咨询 {ref} 已记为“需另行答复”："
+            f"请在公众号留言区或其他渠道答复。")
+
+
+def deadline_notice(due: datetime) -> str:
+    return f"您好，您的咨询已收到，我们将于 {due:%m月%d日} 前答复。"

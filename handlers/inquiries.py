@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from bot import audit, texts
-from bot.cards import Button, Card, Payload
+from bot.cards import Button, Card, Payload, Text
 from bot.events import PublicInquiry, TextMessage
 from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
@@ -196,6 +196,7 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
     await refresh_card(ctx, q, f"inq:{q.id}:due:{due.isoformat()}")
     await audit.record(ctx.person.code, "inquiry_deadline", q.ref, {"due": due.isoformat()}, now=ctx.now)
     await ctx.reply(texts.deadline_committed(q.ref, ctx.local(due)))
+    await relay(ctx, q, texts.deadline_notice(ctx.local(due)), f"inq:{q.id}:relay:due")
 
 
 @router.action(Answer)
@@ -222,6 +223,25 @@ async def _answer(ctx: Ctx[Any], q: Inquiry, answer: str) -> None:
     await audit.record(ctx.person.code, "inquiry_answered", q.ref,
                        {"on_time": q.due_at is None or ctx.now <= q.due_at}, now=ctx.now)
     await ctx.reply(texts.inquiry_answered(q.ref))
+    await relay(ctx, q, answer, f"inq:{q.id}:relay:answer")
+
+
+RELAY_WINDOW = timedelta(hours=48)
+
+
+async def relay(ctx: Ctx[Any], q: Inquiry, text: str, key: str) -> None:
+    """Send ``text`` to the WeChat follower who asked, while WeChat allows it (48 hours after
+    their message); past that, say so to the officer and mark the inquiry."""
+    if not q.source.startswith("wechat:"):
+        return
+    openid = q.source.removeprefix("wechat:")
+    if ctx.now - q.received_at > RELAY_WINDOW:
+        await Inquiry.filter(id=q.id).update(relay="elsewhere")
+        await ctx.reply(texts.relay_window_closed(q.ref))
+        return
+    await ctx.outbox.send_to_address("wechat", f"{q.account_id}:{openid}", Text(text), key=key,
+                                     now=ctx.now)
+    await Inquiry.filter(id=q.id).update(relay="sent")
 
 
 @router.on(TextMessage, prompt="inquiry_answer")

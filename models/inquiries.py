@@ -37,6 +37,9 @@ class Inquiry(Model):
     answered_at = fields.DatetimeField(null=True)
     answered_by_id = fields.IntField(null=True)
     answer = fields.TextField(default="")
+    # For WeChat followers: "sent" (relayed through the official account) or "elsewhere" (the
+    # 48-hour window had closed: the officer answers by another way).
+    relay = fields.CharField(max_length=12, default="")
 
     class Meta:
         table = "inquiry"

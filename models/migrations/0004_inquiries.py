@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('answered_by_id', fields.IntField(null=True)),
                 ('answer', fields.TextField(default='', unique=False)),
+                ('relay', fields.CharField(default='', max_length=12)),
             ],
             options={'table': 'inquiry', 'app': 'models', 'indexes': [Index(fields=['status', 'received_at']), Index(fields=['department_id', 'received_at'])], 'pk_attr': 'id', 'table_description': 'One question from a member of the public, bound to an account and so to a department.'},
             bases=['Model'],

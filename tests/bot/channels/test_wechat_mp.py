@@ -74,3 +74,108 @@ async def test_plain_mode_and_non_text_messages(db: str, aiohttp_client: Any) ->
 
     cards = await OutboxMessage.filter(card_id="inq-1").values_list("person__code", flat=True)
     assert sorted(str(c) for c in cards) == ["chenqi", "zhangsan"]  # routed to the officers
+
+
+class FakeOfficialAccount:
+    """The official-account API: tokens and customer-service messages; followers whose 48-hour
+    window has closed get errcode 45015."""
+
+    def __init__(self) -> None:
+        from aiohttp import web
+
+        from tests.fakes import LoopbackServer
+
+        self.sent: list[dict[str, Any]] = []
+        self.closed: set[str] = set()
+        self.tokens = 0
+        self.app = web.Application()
+        self.app.router.add_get("/cgi-bin/token", self.token)
+        self.app.router.add_post("/cgi-bin/message/custom/send", self.custom_send)
+        self.server = LoopbackServer()
+        self.server.app = self.app
+
+    async def token(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if (request.query.get("appid"), request.query.get("secret")) != (APP_ID, "oa-secret"):
+            return web.json_response({"errcode": 40013, "errmsg": "invalid appid"})
+        self.tokens += 1
+        return web.json_response({"access_token": f"T{self.tokens}", "expires_in": 7200})
+
+    async def custom_send(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if request.query.get("access_token") != f"T{self.tokens}":
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        body = await request.json()
+        if body["touser"] in self.closed:
+            return web.json_response({"errcode": 45015, "errmsg": "response out of time limit"})
+        self.sent.append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+async def test_answer_and_deadline_notice_are_relayed_to_the_follower(db: str, aiohttp_client: Any) -> None:
+    from datetime import timedelta
+
+    from bot import texts
+    from models import Inquiry
+    from tests.fakes import FakeClock
+
+    oa = FakeOfficialAccount()
+    base = await oa.server.start()
+    clock = FakeClock()
+    app = create_app(make_settings(simulator=True, callback_max_age=0, wechat_api_base=base),
+                     manage_database=False, run_scheduler=False, run_worker=False, clock=clock)
+    client = await aiohttp_client(app)
+    bot = client.app[BOT]
+    try:
+        await import_file(DEMO_ORG, now=clock.now)
+        await Account.filter(name="某某发布").update(
+            wechat={"app_id": APP_ID, "token": TOKEN, "app_secret": "oa-secret"})
+
+        async def follower(openid: str, text: str, msg_id: int) -> None:
+            xml = (f"<xml><ToUserName>gh_1</ToUserName><FromUserName>{openid}</FromUserName>"
+                   f"<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>{text}</Content>"
+                   f"<MsgId>{msg_id}</MsgId></xml>")
+            resp = await client.post("/wechat/某某发布/callback", params=signed(), data=xml.encode())
+            assert resp.status == 200
+
+        async def officer(text: str) -> None:
+            from bot.events import TextMessage
+
+            await bot.inbox.accept(TextMessage(channel="local", sender="zhangsan", key=text,
+                                               received_at=clock.now, text=text))
+            await bot.tasks.join()
+            await bot.outbox.drain(clock.now)
+
+        await follower("oFan1", "供暖什么时候开始？", 1)
+        await bot.tasks.join()
+        from bot.events import CardAction
+        from handlers.inquiries import Commit
+
+        await bot.inbox.accept(CardAction(channel="local", sender="zhangsan", key="commit",
+                                          received_at=clock.now, payload=Commit(1, 3).pack()))
+        await bot.tasks.join()
+        await bot.outbox.drain(clock.now)
+        assert oa.sent[-1]["text"]["content"].startswith("您好，您的咨询已收到，我们将于")
+        await officer("回复 Q1 11月15日已开始供暖。")
+        assert oa.sent[-1] == {"touser": "oFan1", "msgtype": "text",
+                               "text": {"content": "11月15日已开始供暖。"}}
+        assert (await Inquiry.get(id=1)).relay == "sent"
+        # a question answered after 48 hours: the officer is told to answer elsewhere
+        await follower("oFan2", "办事指南在哪？", 2)
+        await bot.tasks.join()
+        clock.advance(hours=49)
+        await officer("回复 Q2 在官网。")
+        assert len(oa.sent) == 2
+        assert (await Inquiry.get(id=2)).relay == "elsewhere"
+        from models import OutboxMessage
+
+        texts_to_officer = [r.body.get("text") for r in await OutboxMessage.filter(person__code="zhangsan")]
+        assert texts.relay_window_closed("Q2") in texts_to_officer
+        assert oa.tokens == 1 and timedelta(hours=49)
+    finally:
+        await bot.outbox.stop()
+        channel = next(c for c in bot.channels.values() if c.name == "wechat")
+        await channel.close()  # type: ignore[attr-defined]
+        await oa.server.stop()
