@@ -995,7 +995,9 @@ UNCLAIMED = "未认领"
 BUTTON_CLAIM = "认领"
 BUTTON_COMMIT = "承诺时限"
 BUTTON_ANSWERED = "已回复"
-COMMIT_HINT = "承诺在几个工作日内答复？（《管理办法》第十二条：不能即时回复的，应承诺答复期限）"
+COMMIT_HINT = ("承诺在几个工作日内答复？也可以直接回复日期，如 12月3日"
+               "（《管理办法》第十二条：不能即时回复的，应承诺答复期限）")
+BAD_DUE_DATE = "没看懂这个日期。请回复如 12月3日 或 2026-12-03 的日期（不早于今天），或点上面的按钮。"
 
 
 def source_name(source: str, asker: str) -> str:

@@ -7,7 +7,7 @@ days, and answered (``回复 Q7 …``). Imports no channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot import audit, texts
@@ -181,6 +181,9 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
         return
     if p.days == 0:
+        await Prompt.filter(person_id=ctx.person.id).delete()
+        await Prompt.create(person_id=ctx.person.id, kind="inquiry_due", data={"inquiry": q.id},
+                            expires_at=ctx.now + PROMPT_TTL)
         await ctx.reply(Card(card_id=f"inqd-{q.id}-{ctx.event.key}"[:120],
                              title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
                              buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
@@ -190,7 +193,43 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
     cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
-    due = add_working_days(cal, ctx.now, p.days)
+    await _commit(ctx, q, add_working_days(cal, ctx.now, p.days))
+
+
+@router.on(TextMessage, prompt="inquiry_due")
+async def on_due_date(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    """A typed date instead of a button: 12月3日, 2026-12-03, 12-03."""
+    assert ctx.prompt is not None
+    q = await _load(ctx, int(ctx.prompt.data["inquiry"]))
+    if q is None:
+        await Prompt.filter(id=ctx.prompt.id).delete()
+        return
+    try:
+        day = parse_day(ctx.event.text.strip(), ctx.local_now.date())
+    except ValueError:
+        await ctx.reply(texts.BAD_DUE_DATE)
+        return
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
+    await _commit(ctx, q, datetime.combine(day, cal.closes, cal.tz) - timedelta(minutes=1))
+
+
+def parse_day(text: str, today: date) -> date:
+    """``2026-12-03``, ``12-03``, ``12月3日`` or ``12/3`` → a day not before today."""
+    cleaned = text.replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").strip("- ")
+    parts = [int(x) for x in cleaned.split("-")]
+    if len(parts) == 2:
+        parts = [today.year, *parts]
+    if len(parts) != 3:
+        raise ValueError(text)
+    day = date(*parts)
+    if day < today:
+        raise ValueError(text)
+    return day
+
+
+async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
+    await Prompt.filter(person_id=ctx.person.id, kind="inquiry_due").delete()
     await Inquiry.filter(id=q.id).update(due_at=due)
     q.due_at = due
     await refresh_card(ctx, q, f"inq:{q.id}:due:{due.isoformat()}")

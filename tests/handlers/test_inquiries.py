@@ -87,3 +87,18 @@ async def test_stats_for_heads_and_the_information_center(world: World) -> None:
     await world.say("wangwu", "咨询统计")
     lines = world.last_text("wangwu").splitlines()
     assert len(lines) == 3 and lines[2].startswith("服务中心：收到 1，按时答复 0，逾期 1")
+
+
+async def test_a_typed_date_commits_the_deadline(world: World) -> None:
+    await world.say("zhangsan", QUESTION)
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "inq-"), "承诺时限")
+    await world.say("zhangsan", "昨天")
+    assert world.last_text("zhangsan") == texts.BAD_DUE_DATE
+    await world.say("zhangsan", "11月20日")  # before today
+    assert world.last_text("zhangsan") == texts.BAD_DUE_DATE
+    await world.say("zhangsan", "12月3日")
+    q = await Inquiry.get()
+    assert q.due_at is not None
+    assert q.due_at.astimezone(world.clock.now.tzinfo).strftime("%Y-%m-%d %H:%M") == "2026-12-03 17:59"
+    await world.say("zhangsan", "帮助")  # the prompt is gone
+    assert world.last_text("zhangsan") == texts.HELP
