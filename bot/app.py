@@ -27,6 +27,7 @@ from bot.channels.dingtalk.stream import StreamConnection
 from bot.channels.dingtalk.stream import stop as stop_stream
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
+from bot.channels.local.wechat import SimulatedWechat
 from bot.channels.wechat import routes as wechat_routes
 from bot.channels.wechat.channel import WechatMPChannel
 from bot.channels.wecom import routes as wecom_routes
@@ -129,7 +130,8 @@ def create_app(
         all_channels.insert(1 if wecom else 0, _dingtalk_channel(settings))
     dingtalk = next((c for c in all_channels if isinstance(c, DingTalkChannel)), None)
     if not any(c.name == "wechat" for c in all_channels):  # relays answers to WeChat followers
-        all_channels.append(WechatMPChannel(settings.wechat_api_base, clock=time.monotonic))
+        all_channels.append(SimulatedWechat(local) if local is not None
+                            else WechatMPChannel(settings.wechat_api_base, clock=time.monotonic))
     wechat = next(c for c in all_channels if c.name == "wechat")
     bot = build_bot(settings, all_channels, clock=clock)
 

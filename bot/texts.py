@@ -394,6 +394,7 @@ def category_chosen(code: str) -> str:
 
 # -- simulator ------------------------------------------------------------------------------------
 STRANGER_NAME = "访客（不在名单）"
+FOLLOWER_NAME = "公众号粉丝（演示）"
 
 
 def group_chat_name(department: str) -> str:

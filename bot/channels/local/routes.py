@@ -22,10 +22,20 @@ from aiohttp import web
 
 from bot import texts
 from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
-from bot.events import CardAction, Event, FileMessage, ImageMessage, LinkMessage, TextMessage
-from models import Department, Person, Role
+from bot.events import (
+    CardAction,
+    Event,
+    FileMessage,
+    ImageMessage,
+    LinkMessage,
+    PublicInquiry,
+    TextMessage,
+)
+from models import Account, AccountStatus, Department, Person, Platform, Role
 
 Accept = Callable[[Event], Awaitable[bool]]
+FOLLOWER: dict[str, Any] = {"code": "follower:oDemoFan", "name": texts.FOLLOWER_NAME, "title": "",
+                            "department": None, "department_name": "", "roles": []}
 STRANGER: dict[str, Any] = {"code": "visitor", "name": texts.STRANGER_NAME, "title": "", "department": None,
             "department_name": "", "roles": []}
 MAX_TEXT = 20_000
@@ -76,7 +86,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
             })
         groups = [{"address": GROUP_PREFIX + d.code, "name": texts.group_chat_name(d.name),
                    "department": d.code} for d in depts.values()]
-        return web.json_response({"people": [*rows, STRANGER], "groups": groups})
+        return web.json_response({"people": [*rows, STRANGER, FOLLOWER], "groups": groups})
 
     async def addresses_of(code: str) -> set[str]:
         person = await Person.get_or_none(code=code).prefetch_related("department")
@@ -147,6 +157,37 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
             await channel.record_inbound(code, code, shown)
         return web.json_response({"accepted": fresh, "duplicate": not fresh})
 
+    async def follower(request: web.Request) -> web.Response:
+        """A WeChat follower of an official account writes (``@账号 question``, or the first
+        operating WeChat account): it becomes an inquiry, as through /wechat/{account}/callback."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return _bad("body must be JSON")
+        code = _sender(body)
+        text = body.get("text") if isinstance(body, dict) else None
+        if code is None or not code.startswith("follower:") or not isinstance(text, str) \
+                or not text.strip() or len(text) > MAX_TEXT:
+            return _bad("as (follower:…) and text are required")
+        text = text.strip()
+        account = None
+        if text[0] in "@＠":
+            name, _, text = text[1:].partition(" ")
+            account = await Account.get_or_none(name=name, status=AccountStatus.OPERATING)
+        else:
+            account = await Account.filter(platform=Platform.WECHAT,
+                                           status=AccountStatus.OPERATING).order_by("id").first()
+        if account is None or not text.strip():
+            return _bad("no such operating account, or no question")
+        openid = code.removeprefix("follower:")
+        event = PublicInquiry(channel="wechat", sender=openid, key=f"sim:{_event_id(body)}",
+                              received_at=channel.clock(), account=account.name, text=text.strip(),
+                              asker=openid)
+        fresh = await accept(event)
+        if fresh:
+            await channel.record_inbound(code, code, {"type": "text", "text": f"@{account.name} {text}"})
+        return web.json_response({"accepted": fresh, "duplicate": not fresh})
+
     async def tap(request: web.Request) -> web.Response:
         try:
             body = await request.json()
@@ -179,3 +220,4 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
     app.router.add_get("/sim/api/messages", messages)
     app.router.add_post("/sim/api/send", send)
     app.router.add_post("/sim/api/tap", tap)
+    app.router.add_post("/sim/api/follower", follower)

@@ -150,3 +150,22 @@ async def test_exports_arrive_as_downloadable_files_in_the_simulator(db: str, ai
     ws = load_workbook(BytesIO(await resp.read())).active
     assert ws is not None and ws.max_row == 4
     assert (await client.get("/sim/files/999")).status == 404
+
+
+async def test_a_demo_follower_question_is_answered_back_in_the_simulator(
+    db: str, aiohttp_client: Any,
+) -> None:
+    client = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    people = await (await client.get("/sim/api/people")).json()
+    assert "follower:oDemoFan" in {p["code"] for p in people["people"]}
+    question = {"as": "follower:oDemoFan", "text": "供暖什么时候开始？"}
+    resp = await client.post("/sim/api/follower", json=question)
+    assert (await resp.json())["accepted"]
+    routed = await wait_for(client, "zhangsan", card("inq-"))
+    assert {"label": "来源", "value": "公众号留言 · oDemoFan"} in routed["fields"]
+    await send(client, "zhangsan", "回复 Q1 11月15日已开始供暖。")
+    answer = await wait_for(client, "follower:oDemoFan", lambda m: m["sender"] == "bot")
+    assert answer["text"] == "11月15日已开始供暖。"
+    bad = await client.post("/sim/api/follower", json={"as": "zhangsan", "text": "x"})
+    assert bad.status == 400

@@ -124,7 +124,8 @@ async def test_answer_and_deadline_notice_are_relayed_to_the_follower(db: str, a
     oa = FakeOfficialAccount()
     base = await oa.server.start()
     clock = FakeClock()
-    app = create_app(make_settings(simulator=True, callback_max_age=0, wechat_api_base=base),
+    # No simulator: with it on, relays go to the simulator's stand-in instead of the API.
+    app = create_app(make_settings(simulator=False, callback_max_age=0, wechat_api_base=base),
                      manage_database=False, run_scheduler=False, run_worker=False, clock=clock)
     client = await aiohttp_client(app)
     bot = client.app[BOT]
