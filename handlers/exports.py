@@ -8,7 +8,7 @@ from bot import exports, texts
 from bot.cards import Document
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.registry import account_from_args, is_ic_admin, may_act_for
+from handlers.registry import is_ic_admin, own_account_from_args
 from models import AccountApplication, ApplicationStatus, Department, Person
 from schedules.review import review_window
 
@@ -28,13 +28,10 @@ async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 @router.command(*texts.CMD_EXPORT_FORM1)
 async def on_export_form1(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.ACCOUNT_USAGE)
+    found = await own_account_from_args(ctx, texts.ACCOUNT_USAGE)
     if found is None:
         return
     account, _ = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     app = await AccountApplication.filter(account_id=account.id, status=ApplicationStatus.APPROVED).first()
     if app is None:
         await ctx.reply(texts.NO_APPLICATION)
@@ -47,13 +44,10 @@ async def on_export_form1(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 @router.command(*texts.CMD_EXPORT_FORM2)
 async def on_export_form2(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.ACCOUNT_USAGE)
+    found = await own_account_from_args(ctx, texts.ACCOUNT_USAGE)
     if found is None:
         return
     account, _ = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     dept = await Department.get(id=account.department_id)
     leader = await Person.get_or_none(id=account.leader_id or 0)
     admin = await Person.get_or_none(id=account.admin_id or 0)

@@ -67,6 +67,15 @@ async def account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | 
     return account, rest.strip()
 
 
+async def own_account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | None:
+    """``account_from_args`` for an action only the people responsible may take."""
+    found = await account_from_args(ctx, usage)
+    if found is not None and not await may_act_for(ctx.person, found[0]):
+        await ctx.reply(texts.not_responsible_for(found[0].name))
+        return None
+    return found
+
+
 # -- 备案 (form 2) --------------------------------------------------------------------------------
 DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
@@ -125,13 +134,10 @@ FORM2 = forms.register(Form(
 
 @router.command(*texts.CMD_FILE)
 async def on_file(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.FILE_USAGE)
+    found = await own_account_from_args(ctx, texts.FILE_USAGE)
     if found is None:
         return
     account, _ = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     if account.status not in (AccountStatus.APPROVED, AccountStatus.OPERATING):
         await ctx.reply(texts.cannot_file(account.name, account.status.value))
         return
@@ -227,13 +233,10 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
 # -- 已认证 ---------------------------------------------------------------------------------------
 @router.command(*texts.CMD_VERIFIED)
 async def on_verified(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.VERIFIED_USAGE)
+    found = await own_account_from_args(ctx, texts.VERIFIED_USAGE)
     if found is None:
         return
     account, _ = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     if account.verified_at is not None:
         await ctx.reply(texts.already_verified(account.name))
         return
@@ -342,13 +345,10 @@ async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 @router.command(*texts.CMD_ACCOUNT)
 async def on_account(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.ACCOUNT_USAGE)
+    found = await own_account_from_args(ctx, texts.ACCOUNT_USAGE)
     if found is None:
         return
     account, _ = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     dept = await Department.get(id=account.department_id)
     people = {p.id: p for p in await Person.all()}
     changes = await AccountChange.filter(account_id=account.id).order_by("id")

@@ -14,7 +14,7 @@ from bot import audit, texts
 from bot.cards import Button, Card, Payload, Text
 from bot.events import FileMessage, ImageMessage, TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.registry import account_from_args, is_ic_admin, may_act_for
+from handlers.registry import is_ic_admin, own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from models.org import info_center_admins
 from schedules.review import review_window
@@ -54,13 +54,10 @@ async def _submit(ctx: Ctx[Any], deps: Deps, account: Account, *, text: str = ""
 
 @router.command(*texts.CMD_REVIEW)
 async def on_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.REVIEW_USAGE)
+    found = await own_account_from_args(ctx, texts.REVIEW_USAGE)
     if found is None:
         return
     account, text = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     _, open_now = review_window(ctx.local_now.date(), deps.settings)
     if not open_now:
         await ctx.reply(texts.review_not_open(account.name))
@@ -163,13 +160,10 @@ async def _close(ctx: Ctx[Any], account: Account, evidence: str, image: bytes | 
 
 @router.command(*texts.CMD_CLOSED)
 async def on_closed(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await account_from_args(ctx, texts.CLOSED_USAGE)
+    found = await own_account_from_args(ctx, texts.CLOSED_USAGE)
     if found is None:
         return
     account, rest = found
-    if not await may_act_for(ctx.person, account):
-        await ctx.reply(texts.not_responsible_for(account.name))
-        return
     if account.status != AccountStatus.MUST_STOP:
         await ctx.reply(texts.cannot_close(account.name, account.status.value))
         return
