@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -40,6 +41,7 @@ from bot.inbound import Inbox
 from bot.logs import install_secret_filter
 from bot.outbox import Outbox
 from bot.router import Deps, Router
+from bot.screening import WordLists
 from bot.settings import Settings
 from bot.tasks import TaskRunner
 from handlers import build_router
@@ -71,7 +73,8 @@ def build_bot(
     clock: Callable[[], datetime] = utc_now,
 ) -> Bot:
     outbox = Outbox(channels, clock=clock, max_attempts=settings.outbox_max_attempts)
-    deps = Deps(settings=settings, clock=clock, outbox=outbox, log=logging.getLogger("xmt.handlers"))
+    deps = Deps(settings=settings, clock=clock, outbox=outbox, log=logging.getLogger("xmt.handlers"),
+                wordlists=WordLists(Path(settings.wordlist_dir)))
     tasks = TaskRunner(on_error=lambda exc: log.error("background task failed", exc_info=exc))
     router = build_router()
     inbox = Inbox(router, deps, tasks)

@@ -22,6 +22,7 @@ from models import Person, Prompt
 
 if TYPE_CHECKING:
     from bot.outbox import Outbox
+    from bot.screening import WordLists
 
 E = TypeVar("E", bound=Event)
 P = TypeVar("P", bound=Payload)
@@ -35,6 +36,7 @@ class Deps:
     clock: Callable[[], datetime]
     outbox: Outbox
     log: logging.Logger
+    wordlists: WordLists
 
 
 @dataclass

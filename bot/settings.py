@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     review_closes: str = "12-01"
 
     wechat_api_base: str = "https://api.weixin.qq.com"  # official accounts' API (relaying answers)
+    # Art. 13: the Information Center's word lists (block.txt, review.txt, hint.txt)
+    wordlist_dir: str = "var/wordlists"
     # Inquiry intake (POST /api/inquiries): "source=token,source2=token2", one bearer token each.
     intake_tokens: SecretStr | None = None
 

@@ -64,6 +64,7 @@ HELP = """可用命令（中英文均可）：
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
 导出台账 / 导出申请表 @账号 / 导出备案表 @账号 — 以文件发送
 咨询 @账号 内容 来自 渠道 — 登记群众咨询；回复 Q7 内容 — 答复；咨询统计（inquiry / reply）
+词库 添加|删除|列出 级别 词 — 维护敏感词库（信息中心）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -1091,3 +1092,47 @@ def relay_window_closed(ref: str) -> str:
 
 def deadline_notice(due: datetime) -> str:
     return f"您好，您的咨询已收到，我们将于 {due:%m月%d日} 前答复。"
+
+
+# -- content screening (Art. 9, 13) ------------------------------------------------------------------
+HINT_NO_IMAGE = "提示：还没有配图，发布信息尽量图文并茂（《管理办法》第九条），可以再发一张图片。"
+HINT_NO_TITLE = "提示：建议第一行写标题，换行后写正文。"
+HINT_LONG_PARAGRAPH = "提示：有的段落很长，内容应简洁、表达清晰，可以分段。"
+BUTTON_CONFIRM = "确认通过"
+CONFIRM_BODY = "这篇稿件含有需要注意的词语（见下），请确认内容无误后再点【确认通过】。"
+CMD_WORDS = ("词库", "words")
+WORDS_USAGE = "词库命令：词库 添加|删除 block|review|hint 词语；词库 列出 block|review|hint"
+LEVEL_NAMES = {"block": "禁止", "review": "复核", "hint": "提示"}
+LEVEL_WORDS = {"block": "block", "禁止": "block", "review": "review", "复核": "review",
+               "hint": "hint", "提示": "hint"}
+ONLY_INFO_CENTER_WORDS = "词库只能由信息中心管理员维护。"
+
+
+def confirm_title(ref: str) -> str:
+    return f"确认通过 {ref}"
+
+
+def screening_note(level: str, word: str, context: str) -> str:
+    mark = "⚠ 需复核" if level == "review" else "提示"
+    return f"{mark}「{word}」：{context}"
+
+
+def draft_blocked(ref: str, words: list[str]) -> str:
+    return (f"稿件 {ref} 含有不得发布的内容：{'、'.join(words)}（《管理办法》第十三条：涉密信息不得发布）。"
+            f"稿件没有送审，请删改后发送“修改 {ref} 新正文”。信息中心已知悉。")
+
+
+def blocked_to_ic(ref: str, account: str, author: str, words: list[str]) -> str:
+    return f"【拦截】{author} 为「{account}」提交的稿件 {ref} 含有：{'、'.join(words)}，已拦截，未送审。"
+
+
+def words_changed(action: str, level: str, word: str, changed: bool) -> str:
+    name = LEVEL_NAMES.get(level, level)
+    if not changed:
+        return f"「{word}」{'已在' if action == 'add' else '不在'}{name}词库中。"
+    return f"已{'加入' if action == 'add' else '移出'}{name}词库：「{word}」，立即生效。"
+
+
+def words_list(level: str, words: list[str]) -> str:
+    name = LEVEL_NAMES.get(level, level)
+    return f"{name}词库（{len(words)} 个）：" + ("、".join(words) if words else "空")

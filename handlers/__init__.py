@@ -16,11 +16,13 @@ from handlers import (
     inquiries,
     registry,
     reviews,
+    wordlists,
 )
 
 
 def build_router() -> Router:
     root = Router(name="root")
     root.include(drafts.router, approvals.router, governance.router, registry.router,
-                 reviews.router, exports.router, inquiries.router, forms.router, help.router)
+                 reviews.router, exports.router, inquiries.router, wordlists.router, forms.router,
+                 help.router)
     return root

@@ -11,10 +11,19 @@ from datetime import timedelta
 from typing import Any
 
 from bot import audit, texts
-from bot.cards import Text
+from bot.cards import Button, Card, Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.common import Approve, Reject, approval_card, close_card, load_view
+from handlers.common import (
+    Approve,
+    ConfirmApprove,
+    Reject,
+    approval_card,
+    close_card,
+    load_view,
+    needs_confirmation,
+    screening_notes,
+)
 from models import Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)
@@ -22,7 +31,8 @@ router = Router(name=__name__)
 REASON_PROMPT_TTL = timedelta(hours=24)
 
 
-async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome) -> None:
+async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, *,
+                  confirmed: bool = False) -> None:
     draft = await Draft.get_or_none(id=draft_id)
     if draft is None or not 1 <= version <= draft.version:  # a forged or foreign payload
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -37,6 +47,13 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome) 
         await audit.record(ctx.person.code, "decision_refused", draft.ref,
                            {"reason": "not_head", "version": version}, now=ctx.now)
         await ctx.reply(texts.only_head_decides(draft.ref, view.department.name))
+        return
+    if outcome == Outcome.APPROVE and needs_confirmation(view) and not confirmed:
+        await ctx.reply(Card(
+            card_id=f"apc-{draft.id}-{version}-{ctx.event.key}"[:120],
+            title=texts.confirm_title(draft.ref), body=texts.CONFIRM_BODY,
+            highlights=screening_notes(view),
+            buttons=(Button(texts.BUTTON_CONFIRM, ConfirmApprove(draft.id, version).pack(), "danger"),)))
         return
     to = DraftStatus.APPROVED if outcome == Outcome.APPROVE else DraftStatus.REJECTED
     if not await Draft.transition(draft.id, to, ctx.now, at_version=version):
@@ -85,6 +102,12 @@ async def _lost(ctx: Ctx[Any], draft_id: int, version: int) -> None:
 async def on_approve(ctx: Ctx[Any], deps: Deps) -> None:
     p: Approve = ctx.payload
     await _decide(ctx, p.draft, p.version, Outcome.APPROVE)
+
+
+@router.action(ConfirmApprove)
+async def on_confirm(ctx: Ctx[Any], deps: Deps) -> None:
+    p: ConfirmApprove = ctx.payload
+    await _decide(ctx, p.draft, p.version, Outcome.APPROVE, confirmed=True)
 
 
 @router.action(Reject)

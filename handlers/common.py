@@ -54,6 +54,14 @@ class Approve(Payload, prefix="ap"):
 
 
 @dataclass(frozen=True)
+class ConfirmApprove(Payload, prefix="apc"):
+    """The second tap 确认通过 that approving a draft with review-level hits needs."""
+
+    draft: int
+    version: int
+
+
+@dataclass(frozen=True)
 class Reject(Payload, prefix="rj"):
     draft: int
     version: int
@@ -195,6 +203,32 @@ def _fields(view: DraftView) -> tuple[tuple[str, str], ...]:
     return tuple(rows)
 
 
+LONG_PARAGRAPH = 400
+
+
+def writing_hints(view: DraftView) -> tuple[str, ...]:
+    """Art. 9 (准确、简洁、图文并茂): hints on the preview, never a block."""
+    hints = []
+    if not any(a.kind == AttachmentKind.IMAGE for a in view.attachments):
+        hints.append(texts.HINT_NO_IMAGE)
+    lines = [ln.strip() for ln in view.version.text.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        hints.append(texts.HINT_NO_TITLE)
+    if any(len(ln) > LONG_PARAGRAPH for ln in lines[1:]):
+        hints.append(texts.HINT_LONG_PARAGRAPH)
+    return tuple(hints)
+
+
+def screening_notes(view: DraftView) -> tuple[str, ...]:
+    """What screening found (review and hint levels), with context, for the approver."""
+    return tuple(texts.screening_note(h["level"], h["word"], h["context"])
+                 for h in view.version.screening if h["level"] != "block")
+
+
+def needs_confirmation(view: DraftView) -> bool:
+    return any(h["level"] == "review" for h in view.version.screening)
+
+
 def preview_card(view: DraftView) -> Card:
     d, v = view.draft.id, view.version.number
     return Card(
@@ -203,6 +237,7 @@ def preview_card(view: DraftView) -> Card:
         subtitle=view.title,
         fields=_fields(view),
         body=view.version.text,
+        highlights=writing_hints(view),
         buttons=(
             Button(texts.BUTTON_SUBMIT, SubmitDraft(d, v).pack(), "primary"),
             Button(texts.BUTTON_CANCEL, CancelDraft(d, v).pack(), "default"),
@@ -218,7 +253,7 @@ def approval_card(view: DraftView) -> Card:
         subtitle=view.title,
         fields=_fields(view),
         body=excerpt_of(view.version.text, 200),
-        highlights=(texts.view_hint(view.ref),),
+        highlights=(*screening_notes(view), texts.view_hint(view.ref)),
         buttons=(
             Button(texts.BUTTON_APPROVE, Approve(d, v).pack(), "primary"),
             Button(texts.BUTTON_REJECT, Reject(d, v).pack(), "danger"),

@@ -8,16 +8,19 @@ through the outbox in the same transaction. Imports no channel.
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from docx import Document as DocxDocument
 from tortoise.expressions import Q
 
 from bot import audit, texts
 from bot.cards import Text
 from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Deps, Router
+from bot.screening import Level
 from handlers.common import (
     CancelDraft,
     ChooseCategory,
@@ -269,11 +272,25 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.head_cannot_self_approve(view.department.name))
         return
     digest = view.computed_hash()
+    hits = deps.wordlists.screener().screen(screened_text(view))
+    found = [{"word": h.word, "level": h.level.value, "context": h.context} for h in hits]
+    if any(h.level == Level.BLOCK for h in hits):  # Art. 13: never reaches the approver
+        words = sorted({h.word for h in hits if h.level == Level.BLOCK})
+        await DraftVersion.filter(id=view.version.id).update(screening=found)
+        await audit.record(ctx.person.code, "draft_blocked", draft.ref,
+                           {"version": p.version, "words": words}, now=ctx.now)
+        await ctx.reply(texts.draft_blocked(draft.ref, words))
+        for admin in await info_center_admins():
+            await ctx.outbox.send(admin, Text(texts.blocked_to_ic(
+                draft.ref, view.account.name, ctx.person.name, words)),
+                key=f"blocked:{draft.id}:{p.version}:{admin.id}", now=ctx.now)
+        return
     if not await Draft.transition(draft.id, DraftStatus.PENDING, ctx.now, at_version=p.version):
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
-    await DraftVersion.filter(id=view.version.id).update(content_hash=digest)
+    await DraftVersion.filter(id=view.version.id).update(content_hash=digest, screening=found)
     view.version.content_hash = digest
+    view.version.screening = found
     await close_card(ctx, preview_card(view), texts.card_submitted(ctx.local_now),
                      key=f"submitted:{draft.id}:{p.version}")
     await ctx.outbox.send(head, approval_card(view),
@@ -283,6 +300,24 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
                         "category": view.version.category.value, "approver": head.code},
                        now=ctx.now)
     await ctx.reply(texts.submitted(draft.ref, head.name))
+
+
+def screened_text(view: DraftView) -> str:
+    """Everything that will be published: the text, link titles, file names, and the text of
+    .txt and .docx attachments."""
+    parts = [view.version.text]
+    for a in view.attachments:
+        parts.append(a.name)
+        if a.data and a.name.lower().endswith(".txt"):
+            parts.append(a.data.decode("utf-8", errors="ignore"))
+        elif a.data and a.name.lower().endswith(".docx"):
+            try:
+                doc = DocxDocument(io.BytesIO(a.data))
+                parts += [p.text for p in doc.paragraphs]
+                parts += [c.text for t in doc.tables for r in t.rows for c in r.cells]
+            except Exception:  # not a readable .docx: screened by its name only
+                parts.append("")
+    return "\n".join(parts)
 
 
 @router.action(CancelDraft)

@@ -114,6 +114,8 @@ class DraftVersion(Model):
     category = fields.CharEnumField(Category, max_length=1, null=True)
     text = fields.TextField()
     content_hash = fields.CharField(max_length=64, default="")
+    # Art. 13: what screening found at submission: [{word, level, context}]
+    screening: list[dict[str, str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -143,9 +143,10 @@ def make_settings(**kw: Any) -> Settings:
 
 
 @pytest.fixture
-async def world(db: str) -> World:
+async def world(db: str, tmp_path: Path) -> World:
     clock = FakeClock()
     channel = RecordingChannel()
-    bot = build_bot(make_settings(database_url="sqlite://:memory:"), [channel], clock=clock)
+    settings = make_settings(database_url="sqlite://:memory:", wordlist_dir=str(tmp_path / "words"))
+    bot = build_bot(settings, [channel], clock=clock)
     await import_file(DEMO_ORG, now=clock.now)
     return World(bot, channel, clock)

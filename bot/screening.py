@@ -1,0 +1,144 @@
+"""Content screening before approval (Art. 13): classified markings and the Information Center's
+word lists, matched in one pass with an Aho-Corasick automaton (pyahocorasick).
+
+Text is normalised first — full-width ASCII to half-width, the traditional forms of the marking
+characters to simplified, spaces and punctuation between characters dropped — keeping a map back
+to the original so that each hit is shown in its own context. All of it runs in C (str.translate,
+re, the automaton): a 20,000-character draft against 10,000 words takes a few milliseconds.
+
+Markings: 绝密, 机密, 涉密, 内部资料, 不得外传 and a ★ marking (秘密★, 内部★, 机密★…) block
+always; 秘密 or 内部 alone do not (they are ordinary words: 小秘密, 内部管理).
+Word lists: one file per level in ``XMT_WORDLIST_DIR`` (``block.txt``, ``review.txt``,
+``hint.txt``, one word a line, ``#`` for comments), reloaded when a file changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import ahocorasick
+
+
+class Level(str, Enum):
+    BLOCK = "block"  # never reaches the approver
+    REVIEW = "review"  # the approver sees it highlighted and confirms twice
+    HINT = "hint"  # shown, no effect
+
+
+LEVEL_ORDER = {Level.BLOCK: 0, Level.REVIEW: 1, Level.HINT: 2}
+MARKINGS = ("绝密", "机密", "涉密", "内部资料", "不得外传", "秘密★", "内部★", "绝密★", "机密★")
+# One character for one character, so positions survive: full-width ASCII to ASCII, the
+# ideographic space, the traditional forms of the markings' characters, ☆ to ★.
+_TABLE = {i: i - 0xFEE0 for i in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+_TABLE.update({0x3000: 0x20, **{ord(k): ord(v) for k, v in {
+    "絕": "绝", "機": "机", "祕": "秘", "內": "内", "資": "资", "傳": "传", "☆": "★"}.items()}})
+_NEEDS_TABLE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000絕機祕內資傳☆]")
+# Dropped between characters (spaces and punctuation), so that 机 密 and 机·密 still match.
+_KEPT = re.compile(r"[^\s·.\-_、，,。！!？?：:；;（）()]+")
+CONTEXT = 12
+CONTEXTS_PER_WORD = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    word: str
+    level: Level
+    context: str  # the surrounding text, the hit in 【】
+
+
+def normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text as matched (mapped, separators dropped) and its segments: (start in the
+    normalised text, start in ``text``), to find a hit's place in the original."""
+    mapped = text.translate(_TABLE) if _NEEDS_TABLE.search(text) else text
+    parts, segments, at = [], [], 0
+    for m in _KEPT.finditer(mapped):
+        segments.append((at, m.start()))
+        parts.append(m.group())
+        at += len(m.group())
+    return "".join(parts), segments
+
+
+def _original(segments: list[tuple[int, int]], index: int) -> int:
+    k = bisect.bisect_right(segments, (index, 1 << 62)) - 1
+    flat_start, text_start = segments[k]
+    return text_start + (index - flat_start)
+
+
+class Screener:
+    def __init__(self, lists: dict[Level, list[str]] | None = None) -> None:
+        self.automaton = ahocorasick.Automaton()
+        words: dict[str, Level] = {normalise(m)[0]: Level.BLOCK for m in MARKINGS}
+        for level in (Level.HINT, Level.REVIEW, Level.BLOCK):  # the strictest level wins
+            for word in (lists or {}).get(level, []):
+                key = normalise(word)[0]
+                if key and (key not in words or LEVEL_ORDER[level] < LEVEL_ORDER[words[key]]):
+                    words[key] = level
+        for key, level in words.items():
+            self.automaton.add_word(key, (key, level))
+        self.automaton.make_automaton()
+
+    def screen(self, text: str) -> list[Hit]:
+        flat, segments = normalise(text)
+        seen: dict[str, int] = {}
+        hits: list[Hit] = []
+        for end, (word, level) in self.automaton.iter(flat):
+            count = seen.get(word, 0)
+            if count >= CONTEXTS_PER_WORD:  # the approver needs a few places, not every one
+                continue
+            seen[word] = count + 1
+            a = _original(segments, end - len(word) + 1)
+            b = _original(segments, end) + 1
+            context = (text[max(0, a - CONTEXT):a] + "【" + text[a:b] + "】"
+                       + text[b:b + CONTEXT]).replace("\n", " ")
+            hits.append(Hit(word, level, context))
+        hits.sort(key=lambda h: (LEVEL_ORDER[h.level], h.word))
+        return hits
+
+
+class WordLists:
+    """The Information Center's lists on disk, reloaded when a file changes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._stamp: tuple[float, ...] | None = None
+        self._screener = Screener()
+
+    def path(self, level: Level) -> Path:
+        return self.folder / f"{level.value}.txt"
+
+    def _read(self, level: Level) -> list[str]:
+        p = self.path(level)
+        if not p.exists():
+            return []
+        return [line.strip() for line in p.read_text("utf-8").splitlines()
+                if line.strip() and not line.strip().startswith("#")]
+
+    def screener(self) -> Screener:
+        stamp = tuple(self.path(lv).stat().st_mtime_ns if self.path(lv).exists() else 0.0
+                      for lv in Level)
+        if stamp != self._stamp:
+            self._screener = Screener({lv: self._read(lv) for lv in Level})
+            self._stamp = stamp
+        return self._screener
+
+    def words(self, level: Level) -> list[str]:
+        return self._read(level)
+
+    def add(self, level: Level, word: str) -> bool:
+        words = self._read(level)
+        if word in words:
+            return False
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path(level).write_text("\n".join([*words, word]) + "\n", "utf-8")
+        return True
+
+    def remove(self, level: Level, word: str) -> bool:
+        words = self._read(level)
+        if word not in words:
+            return False
+        self.path(level).write_text("".join(f"{w}\n" for w in words if w != word), "utf-8")
+        return True
