@@ -80,7 +80,8 @@ def load(path: Path, accounts: int, publications: int, drafts: int) -> None:
     filed = iso(NOW - timedelta(days=400))
     db.executemany("INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
                    "created_at, filed_at, description, platform_account_id, opened_on, "
-                   "closure_evidence) VALUES (?, ?, 'wechat', ?, ?, 'operating', ?, ?, '', '', '', '')",
+                   "closure_evidence, wechat) "
+                   "VALUES (?, ?, 'wechat', ?, ?, 'operating', ?, ?, '', '', '', '', '{}')",
                    [(a + 1, f"账号{a}", a % depts + 1, 1 + a % 3, filed, filed) for a in range(accounts)])
     latest_by_account: list[tuple[str, int]] = []
     # Publications: most accounts posted this morning; about 1% are 2–20 days behind.
@@ -119,7 +120,7 @@ def load(path: Path, accounts: int, publications: int, drafts: int) -> None:
             db.executemany("INSERT INTO draft (id, account_id, author_id, status, version, created_at, "
                            "updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)", draft_rows)
             db.executemany("INSERT INTO draft_version (draft_id, number, category, text, content_hash, "
-                           "created_at) VALUES (?, 1, '1', ?, 'h', ?)",
+                           "screening, created_at) VALUES (?, 1, '1', ?, 'h', '[]', ?)",
                            [(r[0], f"标题{r[0]}\n正文", r[4]) for r in draft_rows])
             draft_rows.clear()
     db.commit()
