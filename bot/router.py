@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.cards import Message, Payload, Text, unpack_payload
@@ -60,6 +60,16 @@ class Ctx(Generic[E]):
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)
+
+    async def ask(self, kind: str, data: dict[str, Any], question: Message | str, *,
+                  ttl: timedelta = timedelta(hours=24)) -> Prompt:
+        """Open a question (replacing any open one) whose answer the ``prompt=kind`` route takes,
+        and ask it."""
+        await Prompt.filter(person_id=self.person.id).delete()
+        prompt = await Prompt.create(person_id=self.person.id, kind=kind, data=data,
+                                     expires_at=self.now + ttl)
+        await self.reply(question)
+        return prompt
 
     async def reply(self, message: Message | str) -> None:  # a Text, Card or Document
         """Queue a message to the sender, on the channel the event came from."""

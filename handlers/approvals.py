@@ -7,7 +7,6 @@ one decision; the loser is told who decided and when. Imports no channel.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from bot import audit, texts
@@ -28,7 +27,6 @@ from models import Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)
 
-REASON_PROMPT_TTL = timedelta(hours=24)
 
 
 async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, *,
@@ -77,11 +75,8 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
         await ctx.outbox.send(view.author, Text(
             texts.rejected_to_author(draft.ref, view.title, ctx.person.name)),
             key=f"{key}:author", now=ctx.now)
-        await Prompt.filter(person_id=ctx.person.id).delete()
-        await Prompt.create(person_id=ctx.person.id, kind="reject_reason",
-                            data={"draft": draft.id, "version": version},
-                            expires_at=ctx.now + REASON_PROMPT_TTL)
-        await ctx.reply(texts.ASK_REJECT_REASON)
+        await ctx.ask("reject_reason", {"draft": draft.id, "version": version},
+                      texts.ASK_REJECT_REASON)
 
 
 async def _lost(ctx: Ctx[Any], draft_id: int, version: int) -> None:

@@ -102,12 +102,9 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
     text = "\n".join(part for part in (first_text.strip(), rest.strip()) if part)
     if not text:
         # On a phone, Enter often sends: take the body from the next message.
-        await Prompt.filter(person_id=ctx.person.id).delete()
-        await Prompt.create(person_id=ctx.person.id, kind="draft_text",
-                            data={"account": account.id,
-                                  "category": category.value if category else None},
-                            expires_at=ctx.now + DRAFT_TEXT_PROMPT_TTL)
-        await ctx.reply(texts.ask_draft_text(account.name))
+        await ctx.ask("draft_text",
+                      {"account": account.id, "category": category.value if category else None},
+                      texts.ask_draft_text(account.name), ttl=DRAFT_TEXT_PROMPT_TTL)
         return
     await _create_draft(ctx, account, category, text)
 
@@ -142,11 +139,8 @@ async def on_draft_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 
 async def _ask_category(ctx: Ctx[Any], draft: Draft, version: int) -> None:
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    await Prompt.create(person_id=ctx.person.id, kind="category",
-                        data={"draft": draft.id, "version": version},
-                        expires_at=ctx.now + CATEGORY_PROMPT_TTL)
-    await ctx.reply(category_card(draft, version))
+    await ctx.ask("category", {"draft": draft.id, "version": version}, category_card(draft, version),
+                  ttl=CATEGORY_PROMPT_TTL)
 
 
 async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Category) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from bot import audit, texts
@@ -38,7 +37,6 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PHONE = re.compile(r"^[\d\-]{5,20}$")
 QQ = re.compile(r"^[1-9]\d{4,11}$")
 WECHAT_ID = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
-REASON_TTL = timedelta(hours=24)
 
 
 # -- checks of form 1's answers -------------------------------------------------------------------
@@ -275,10 +273,7 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
                               key=f"app:{app.id}:granted:applicant", now=ctx.now)
         return
     await audit.record(ctx.person.code, "application_rejected", app.ref, {"name": app.name}, now=ctx.now)
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    await Prompt.create(person_id=ctx.person.id, kind="application_reason",
-                        data={"application": app.id}, expires_at=ctx.now + REASON_TTL)
-    await ctx.reply(texts.ASK_DENY_REASON)
+    await ctx.ask("application_reason", {"application": app.id}, texts.ASK_DENY_REASON)
 
 
 @router.on(TextMessage, prompt="application_reason")

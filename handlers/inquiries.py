@@ -20,7 +20,6 @@ from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, P
 from schedules.calendar import WorkCalendar
 
 router = Router(name=__name__)
-PROMPT_TTL = timedelta(hours=24)
 DEADLINE_CHOICES = (1, 3, 7)  # working days
 
 
@@ -181,13 +180,11 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
         return
     if p.days == 0:
-        await Prompt.filter(person_id=ctx.person.id).delete()
-        await Prompt.create(person_id=ctx.person.id, kind="inquiry_due", data={"inquiry": q.id},
-                            expires_at=ctx.now + PROMPT_TTL)
-        await ctx.reply(Card(card_id=f"inqd-{q.id}-{ctx.event.key}"[:120],
-                             title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
-                             buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
-                                           for d in DEADLINE_CHOICES)))
+        choices = Card(card_id=f"inqd-{q.id}-{ctx.event.key}"[:120],
+                       title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
+                       buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
+                                     for d in DEADLINE_CHOICES))
+        await ctx.ask("inquiry_due", {"inquiry": q.id}, choices)  # a typed date answers too
         return
     if p.days not in DEADLINE_CHOICES:
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -244,10 +241,7 @@ async def on_answer_button(ctx: Ctx[Any], deps: Deps) -> None:
     q = await _load(ctx, p.inquiry)
     if q is None:
         return
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    await Prompt.create(person_id=ctx.person.id, kind="inquiry_answer", data={"inquiry": q.id},
-                        expires_at=ctx.now + PROMPT_TTL)
-    await ctx.reply(texts.ask_answer(q.ref))
+    await ctx.ask("inquiry_answer", {"inquiry": q.id}, texts.ask_answer(q.ref))
 
 
 async def _answer(ctx: Ctx[Any], q: Inquiry, answer: str) -> None:

@@ -6,7 +6,6 @@ a screenshot closes an account that must stop. Imports no channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,7 +19,6 @@ from models.org import info_center_admins
 from schedules.review import review_window
 
 router = Router(name=__name__)
-PROMPT_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -65,10 +63,7 @@ async def on_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if text:
         await _submit(ctx, deps, account, text=text)
         return
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    await Prompt.create(person_id=ctx.person.id, kind="review_report", data={"account": account.id},
-                        expires_at=ctx.now + PROMPT_TTL)
-    await ctx.reply(texts.ASK_REVIEW_REPORT)
+    await ctx.ask("review_report", {"account": account.id}, texts.ASK_REVIEW_REPORT)
 
 
 @router.on(TextMessage, prompt="review_report")
@@ -115,10 +110,7 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
             await ctx.outbox.send(person, Text(texts.review_passed(account.name, report.year)),
                                   key=f"review:{report.id}:passed:{person.id}", now=ctx.now)
         return
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    await Prompt.create(person_id=ctx.person.id, kind="review_reason", data={"report": report.id},
-                        expires_at=ctx.now + PROMPT_TTL)
-    await ctx.reply(texts.ASK_FAIL_REASON)
+    await ctx.ask("review_reason", {"report": report.id}, texts.ASK_FAIL_REASON)
 
 
 @router.on(TextMessage, prompt="review_reason")
@@ -175,10 +167,7 @@ async def on_closed(ctx: Ctx[TextMessage], deps: Deps) -> None:
             return
         await _close(ctx, account, link, None)
         return
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    await Prompt.create(person_id=ctx.person.id, kind="closure_evidence", data={"account": account.id},
-                        expires_at=ctx.now + PROMPT_TTL)
-    await ctx.reply(texts.ASK_CLOSURE_EVIDENCE)
+    await ctx.ask("closure_evidence", {"account": account.id}, texts.ASK_CLOSURE_EVIDENCE)
 
 
 @router.on(ImageMessage, prompt="closure_evidence")
