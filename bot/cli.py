@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import audit, texts
-from bot.app import BOT, create_app, utc_now
+from bot.app import BOT, create_app, settle_heap, utc_now
 from bot.channels.base import DeliveryError
 from bot.db import close_db, init_db
 from bot.logs import configure_logging
@@ -39,6 +39,7 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
+    app.on_startup.append(settle_heap)
     print(texts.cli_started(f"http://{args.host}:{args.port}/"), flush=True)
     # handler_cancellation: open long polls of the simulator must not hold up a stop
     web.run_app(app, host=args.host, port=args.port, print=None, handler_cancellation=True)
@@ -75,8 +76,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     clock = shifted_clock(args.at, settings)
     if args.at:
         print(texts.cli_clock(clock().astimezone(settings.tz)), flush=True)
-    web.run_app(create_app(settings, clock=clock), host=args.host, port=args.port, print=None,
-                handler_cancellation=True)
+    app = create_app(settings, clock=clock)
+    app.on_startup.append(settle_heap)
+    web.run_app(app, host=args.host, port=args.port, print=None, handler_cancellation=True)
     return 0
 
 

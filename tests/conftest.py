@@ -119,11 +119,13 @@ class QueryCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.count = 0
+        self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if not message.startswith(("Created connection", "Closed connection")):
             self.count += 1
+            self.statements.append(message)
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from tortoise import connections
+from tortoise.exceptions import OperationalError
+
 from bot.app import build_bot
 from bot.events import CardAction, TextMessage
 from models import Decision, Draft, InboundEvent, InboundStatus
-from tests.conftest import World, make_settings
+from tests.conftest import QueryCounter, World, make_settings
 from tests.fakes import RecordingChannel
 from tests.handlers.test_drafts import DRAFT, submitted
 
@@ -99,3 +102,63 @@ async def test_one_persons_messages_are_handled_in_the_order_they_arrived(world:
     assert await Attachment.all().count() == 3
     versions = await Attachment.all().order_by("id").values_list("version__draft_id", flat=True)
     assert list(versions) == [1, 2, 3]
+
+
+def _help(key: str, world: World) -> TextMessage:
+    return TextMessage(channel="local", sender="zhangsan", key=key, received_at=world.clock.now,
+                       text="帮助")
+
+
+async def test_callbacks_arriving_together_are_stored_in_one_statement(
+    world: World, queries: QueryCounter,
+) -> None:
+    assert await world.deliver(_help("old", world)) is True
+    replies = len(world.texts("zhangsan"))
+    burst = [_help(f"b{i}", world) for i in range(20)]
+    burst += [_help("b3", world), _help("old", world), _help("b3", world)]  # repeats
+    queries.statements.clear()
+    results = await asyncio.gather(*(world.bot.inbox.accept(e) for e in burst))
+    inserts = [s for s in queries.statements if s.startswith('INSERT INTO "inbound_event"')]
+    assert len(inserts) == 1
+    assert results == [True] * 20 + [False, False, False]
+    await world.settle()
+    assert await InboundEvent.all().count() == 21
+    assert await InboundEvent.filter(status=InboundStatus.DONE).count() == 21
+    assert len(world.texts("zhangsan")) == replies + 20  # each new event handled once
+
+
+async def test_two_instances_storing_the_same_event_at_once_accept_it_once(world: World) -> None:
+    other = build_bot(make_settings(), [RecordingChannel()], clock=world.clock)
+    event = _help("both", world)
+    results = await asyncio.gather(world.bot.inbox.accept(event), other.inbox.accept(event))
+    assert sorted(results) == [False, True]
+    await world.settle()
+    await other.tasks.join()
+    assert await InboundEvent.all().count() == 1
+
+
+async def test_a_request_cancelled_while_its_batch_is_written_loses_nothing(world: World) -> None:
+    request = asyncio.create_task(world.bot.inbox.accept(_help("gone", world)))
+    await asyncio.sleep(0)  # the request has queued its event and is waiting for the commit
+    request.cancel()
+    await world.settle()
+    assert request.cancelled()
+    row = await InboundEvent.get(key="local:gone")
+    assert row.status == InboundStatus.DONE
+    assert world.texts("zhangsan")  # and it was handled
+
+
+async def test_a_database_error_fails_every_waiting_request_and_the_next_batch_works(
+    world: World,
+) -> None:
+    conn = connections.get("default")
+    await conn.execute_script('ALTER TABLE "inbound_event" RENAME TO "inbound_event_away"')
+    try:
+        results = await asyncio.gather(
+            *(world.bot.inbox.accept(_help(f"x{i}", world)) for i in range(3)),
+            return_exceptions=True)
+    finally:
+        await conn.execute_script('ALTER TABLE "inbound_event_away" RENAME TO "inbound_event"')
+    assert all(isinstance(r, OperationalError) for r in results), results
+    assert await world.deliver(_help("x0", world)) is True  # nothing was stored: not a repeat
+    assert await InboundEvent.all().count() == 1
