@@ -3,6 +3,7 @@ or its use of the code fails here, not the next time someone measures."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import sys
 from pathlib import Path
@@ -30,3 +31,14 @@ async def test_sweeps_bench_runs() -> None:
 def test_screening_bench_runs() -> None:
     result = load("screening").main()
     assert result["hits"] > 0 and result["median_ms"] > 0
+
+
+async def test_wecom_ingest_bench_runs() -> None:
+    """Both servers, the client process, and the checks that every callback was stored (and, for
+    the real route, processed): ``drive`` raises if one was not."""
+    try:
+        result = await load("wecom_ingest").main(n=40, concurrency=4, db=None)
+    finally:
+        gc.unfreeze()  # the real route's start-up froze this process's heap, as ``xmt serve`` does
+    assert result["rps"] > 0 and result["baseline_rps"] > 0
+    assert result["n"] == 40 and result["p99_ms"] >= result["p50_ms"] > 0
