@@ -35,7 +35,6 @@ documented ones only (``InvalidAuthentication``, ``system.busy``, ``Forbidden.Ac
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import hashlib
@@ -46,7 +45,7 @@ import secrets
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -55,7 +54,7 @@ from urllib.parse import quote_plus
 from aiohttp import web
 
 from tests.fake_wecom import ManualClock
-from tests.fakes import LoopbackServer
+from tests.fakes import Handler, LoopbackServer
 
 __all__ = [
     "FakeDingTalk",
@@ -64,7 +63,7 @@ __all__ = [
     "robot_sign",
 ]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 #: A queued fault: a legacy errcode (robot paths), a kind from :data:`FAULT_KINDS`, or any new-API
 #: error as ``(http_status, code)``, e.g. ``(400, "send.too.fast")``.
 Fault = int | str | tuple[int, str]
@@ -431,40 +430,17 @@ class FakeDingTalk(LoopbackServer):
 
     # ---- plumbing ----------------------------------------------------------------------------------
 
-    def _endpoint(self, path: str, handler: Handler) -> Handler:
-        async def endpoint(request: web.Request) -> web.StreamResponse:
-            self.calls[path] += 1
-            queue = self._faults.get(path)
-            fault = queue.popleft() if queue else None
-            if fault is None:
-                return await handler(request)
-            if fault == "late":
-                response = await handler(request)
-                await self._stall()
-                return response
-            if fault == "timeout":
-                await self._stall()
-                return web.Response(status=504, text="504 Gateway Time-out")
-            if fault == "http500":
-                return web.Response(status=500, text="500 Internal Server Error")
-            if fault == "qps":
-                return self._error(403, CODE_QPS, "请求被流控，请稍后重试")
-            if fault in ("busy", "busy429"):
-                return self._error(500 if fault == "busy" else 429, CODE_BUSY, "系统繁忙")
-            if fault == "expired":
-                return self._auth_error()
-            if isinstance(fault, tuple):
-                return self._error(fault[0], fault[1], "fault injected")
-            assert isinstance(fault, int)
-            return self._legacy_error(fault)
-
-        return endpoint
-
-    async def _stall(self) -> None:
-        try:
-            await asyncio.wait_for(self._closing.wait(), self.timeout_delay)
-        except TimeoutError:
-            pass
+    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+        if fault == "qps":
+            return self._error(403, CODE_QPS, "请求被流控，请稍后重试")
+        if fault in ("busy", "busy429"):
+            return self._error(500 if fault == "busy" else 429, CODE_BUSY, "系统繁忙")
+        if fault == "expired":
+            return self._auth_error()
+        if isinstance(fault, tuple):
+            return self._error(fault[0], fault[1], "fault injected")
+        assert isinstance(fault, int)
+        return self._legacy_error(fault)
 
     def _base(self) -> str:
         if not self.base_url:

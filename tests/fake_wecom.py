@@ -23,23 +23,20 @@ robot's rate window) comes from the injectable ``clock``; :class:`ManualClock` i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import mimetypes
 import re
 import secrets
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from tests.fakes import LoopbackServer
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from tests.fakes import Handler, LoopbackServer
 
 #: Stand-in errcode for ``update_template_card`` with a ``response_code`` that is unknown, already used
 #: or older than 72 h. WeCom documents the rule (94888) but not the errcode it answers with; 42016 is
@@ -279,32 +276,9 @@ class FakeWeCom(LoopbackServer):
 
     # ---- plumbing ----------------------------------------------------------------------------------
 
-    def _endpoint(self, path: str, handler: Handler) -> Handler:
-        async def endpoint(request: web.Request) -> web.StreamResponse:
-            self.calls[path] += 1
-            queue = self._faults.get(path)
-            fault = queue.popleft() if queue else None
-            if fault is None:
-                return await handler(request)
-            if fault == "late":
-                response = await handler(request)
-                await self._stall()
-                return response
-            if fault == "timeout":
-                await self._stall()
-                return web.Response(status=504, text="504 Gateway Time-out")
-            if fault == "http500":
-                return web.Response(status=500, text="500 Internal Server Error")
-            assert isinstance(fault, int)
-            return self._error(fault)
-
-        return endpoint
-
-    async def _stall(self) -> None:
-        try:
-            await asyncio.wait_for(self._closing.wait(), self.timeout_delay)
-        except TimeoutError:
-            pass
+    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+        assert isinstance(fault, int)
+        return self._error(fault)
 
     @staticmethod
     def _ok(**fields: Any) -> web.Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -17,13 +19,20 @@ from bot.channels.base import CardGone, DeliveryError
 from models import Department, Person
 
 TZ = ZoneInfo("Asia/Shanghai")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class LoopbackServer:
-    """Lifecycle shared by the fake platform servers: serve ``self.app`` on 127.0.0.1 at an
-    ephemeral port; ``stop()`` first wakes handlers stalled on ``_closing`` (injected timeouts)."""
+    """What the fake platform servers share: serve ``self.app`` on 127.0.0.1 at an ephemeral
+    port; ``stop()`` first wakes handlers stalled on ``_closing`` (injected timeouts); and the
+    fault plumbing of every endpoint (``_endpoint``): count the call, take the path's next queued
+    fault, and play the transport faults here — ``late`` (answer after ``timeout_delay``),
+    ``timeout`` (504 after it), ``http500`` — or the platform's own via ``_platform_fault``."""
 
     app: web.Application
+    calls: Counter[str]  # every call per path, faulted and refused ones included
+    timeout_delay: float
+    _faults: dict[str, deque[Any]]
 
     def __init__(self) -> None:
         self.base_url = ""
@@ -53,6 +62,36 @@ class LoopbackServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def _endpoint(self, path: str, handler: Handler) -> Handler:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            self.calls[path] += 1
+            queue = self._faults.get(path)
+            fault = queue.popleft() if queue else None
+            if fault is None:
+                return await handler(request)
+            if fault == "late":
+                response = await handler(request)
+                await self._stall()
+                return response
+            if fault == "timeout":
+                await self._stall()
+                return web.Response(status=504, text="504 Gateway Time-out")
+            if fault == "http500":
+                return web.Response(status=500, text="500 Internal Server Error")
+            return self._platform_fault(fault)
+
+        return endpoint
+
+    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+        """The platform's answer for a fault that is not a transport one (an error code…)."""
+        raise NotImplementedError
+
+    async def _stall(self) -> None:
+        try:
+            await asyncio.wait_for(self._closing.wait(), self.timeout_delay)
+        except TimeoutError:
+            pass
 
 
 class FakeClock:
