@@ -3,11 +3,13 @@ hostile request refused with the server still healthy and nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from tortoise import connections
 
 from bot.app import BOT, create_app
 from bot.channels.wecom.crypto import Crypto
@@ -138,3 +140,29 @@ async def test_a_body_arriving_in_pieces_is_read_whole(db: str, aiohttp_client: 
 
     resp = await client.post("/wecom/callback", params=query, data=endless())
     assert resp.status == 413
+
+
+async def test_callbacks_during_a_database_outage_get_500_and_their_retries_are_stored_once(
+    db: str, aiohttp_client: Any,
+) -> None:
+    """Not acknowledged unless stored: WeCom retries a callback that is not answered 200."""
+    client = await _client(aiohttp_client)
+    sender = WeComSender(now=SENDER_NOW)
+    requests = [sender.envelope(sender.text("zhangsan", f"第{i}条", msg_id=f"out-{i}"))
+                for i in range(3)]
+    conn = connections.get("default")
+    await conn.execute_script('ALTER TABLE "inbound_event" RENAME TO "inbound_event_away"')
+    try:
+        answers = await asyncio.gather(*(client.post("/wecom/callback", params=query,
+                                                     data=body.encode())
+                                         for query, body in requests))
+        assert [r.status for r in answers] == [500, 500, 500]
+    finally:
+        await conn.execute_script('ALTER TABLE "inbound_event_away" RENAME TO "inbound_event"')
+    for _ in range(2):  # the retries, one of them repeated
+        for query, body in requests:
+            resp = await client.post("/wecom/callback", params=query, data=body.encode())
+            assert resp.status == 200
+    await client.app[BOT].tasks.join()
+    keys = sorted(r.key for r in await InboundEvent.all())
+    assert keys == ["wecom:m:out-0", "wecom:m:out-1", "wecom:m:out-2"]
