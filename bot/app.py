@@ -94,6 +94,7 @@ def _wecom_channel(settings: Settings) -> WeComChannel:
 
 def _dingtalk_channel(settings: Settings) -> DingTalkChannel:
     client = DingTalkClient(api_base=settings.dingtalk_api_base,
+                            oapi_base=settings.dingtalk_oapi_base,
                             app_key=settings.dingtalk_client_id or "",
                             app_secret=_secret(settings.dingtalk_client_secret))
     return DingTalkChannel(client, robot_code=settings.dingtalk_robot_code or "",

@@ -11,7 +11,9 @@ One aiohttp app serves what the ``dingtalk`` channel talks to (see ``docs/protoc
   ``GET /files/<id>`` on this server too;
 * the robots of ``oapi.dingtalk.com`` (HTTP 200 with ``{"errcode","errmsg"}``): the custom group robot
   ``POST /robot/send`` with 加签 and its 20 messages per rolling minute then a 10-minute block, and the
-  per-message reply URL ``POST /robot/sendBySession?session=…`` made by :meth:`new_session_webhook`.
+  per-message reply URL ``POST /robot/sendBySession?session=…`` made by :meth:`new_session_webhook`;
+  and ``POST /media/upload?access_token=…&type=file`` (multipart field ``media``), whose ``media_id``
+  a robot send with ``msgKey: sampleFile`` names.
 
 Usage::
 
@@ -51,7 +53,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote_plus
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fake_wecom import ManualClock
 from tests.fakes import Handler, LoopbackServer
@@ -98,6 +100,10 @@ CODE_INVALID_PARAMETER = "InvalidParameter"
 # ---- robots (oapi.dingtalk.com): HTTP 200 + errcode ------------------------------------------------
 
 ERR_SYSTEM_BUSY = -1
+ERR_INVALID_TOKEN = 40014  # 不合法的access_token (oapi answers with HTTP 200)
+ERR_INVALID_MEDIA_TYPE = 40004  # 不合法的媒体文件类型
+ERR_INVALID_FILE_SIZE = 40006  # 不合法的文件大小 (over MEDIA_MAX bytes for type=file)
+ERR_MISSING_MEDIA = 41006  # ours: no multipart field ``media``
 ERR_INVALID_MSGTYPE = 40008  # legacy global code 不合法的消息类型
 ERR_MISSING_JSON = 40035  # 缺少参数 json: malformed body or a required message field missing
 ERR_SESSION_EXPIRED = 300001  # ours for sendBySession with an unknown or expired session
@@ -108,6 +114,10 @@ ERR_TOO_LONG = 460101  # ours: text/markdown longer than ROBOT_TEXT_MAX bytes
 
 ERRMSG: dict[int, str] = {
     ERR_SYSTEM_BUSY: "系统繁忙",
+    ERR_INVALID_TOKEN: "不合法的access_token",
+    ERR_INVALID_MEDIA_TYPE: "不合法的媒体文件类型",
+    ERR_INVALID_FILE_SIZE: "不合法的文件大小",
+    ERR_MISSING_MEDIA: "缺少参数 media",
     ERR_INVALID_MSGTYPE: "不合法的消息类型",
     ERR_MISSING_JSON: "缺少参数 json",
     ERR_SESSION_EXPIRED: "session is not exist or expired",
@@ -127,8 +137,8 @@ API_PATHS = (
     "robot/messageFiles/download",
     "card/callbacks/register",
 )
-#: Robot paths on the oapi host (errcode answers).
-ROBOT_PATHS = ("robot/send", "robot/sendBySession")
+#: Paths on the oapi host (errcode answers).
+ROBOT_PATHS = ("robot/send", "robot/sendBySession", "media/upload")
 #: ``GET /files/<id>``, the download URL.
 FILES_PATH = "files"
 #: Every path :meth:`FakeDingTalk.fail` accepts.
@@ -149,6 +159,8 @@ ROBOT_TEXT_MAX = 20000
 BATCH_MAX_USERS = 20
 SESSION_TTL = 5400
 FILE_URL_TTL = 3600
+MEDIA_MAX = 20 * 2**20  # type=file
+MEDIA_TYPES = ("image", "voice", "video", "file")
 DEFAULT_TEMPLATE = "xmt-approval.schema"
 #: Robot-send ``msgKey``s the fake knows and the ``msgParam`` fields each needs.
 MSG_KEYS: dict[str, tuple[str, ...]] = {
@@ -157,6 +169,7 @@ MSG_KEYS: dict[str, tuple[str, ...]] = {
     "sampleActionCard": ("title", "text", "singleTitle", "singleURL"),
     "sampleLink": ("text", "title", "messageUrl"),
     "sampleImageMsg": ("photoURL",),
+    "sampleFile": ("mediaId", "fileName", "fileType"),
 }
 SPACE_RE = re.compile(r"dtv1\.card//(IM_ROBOT|IM_GROUP)\.(\S+)")
 #: Per space type: the deliver model it needs and its optional space model.
@@ -256,6 +269,8 @@ class FakeDingTalk(LoopbackServer):
         self.robot_messages: dict[str, list[dict[str, Any]]] = {}
         #: Accepted session-webhook bodies with "userId" and "conversationId" (None for 1:1) added.
         self.session_messages: list[dict[str, Any]] = []
+        #: media_id -> (bytes, file name, type) of each accepted media/upload.
+        self.media: dict[str, tuple[bytes, str, str]] = {}
         self.downloads: list[str] = []  # downloadCodes a URL was handed out for
         self.file_gets: list[str] = []  # downloadCodes whose bytes were served
 
@@ -287,6 +302,7 @@ class FakeDingTalk(LoopbackServer):
             "/robot/sendBySession", self._endpoint("robot/sendBySession", self._session_send)
         )
         self.app.router.add_get("/files/{file_id}", self._endpoint(FILES_PATH, self._file_get))
+        self.app.router.add_post("/media/upload", self._endpoint("media/upload", self._media_upload))
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
@@ -702,6 +718,8 @@ class FakeDingTalk(LoopbackServer):
         absent = [f for f in fields if not isinstance(param.get(f), str) or not param[f]]
         if absent:
             return self._error(400, CODE_MSG_PARAM_INVALID, f"msgParam lacks {', '.join(absent)}")
+        if body["msgKey"] == "sampleFile" and param["mediaId"] not in self.media:
+            return self._error(400, CODE_MSG_PARAM_INVALID, "mediaId is invalid")
         return param
 
     async def _batch_send(self, request: web.Request) -> web.StreamResponse:
@@ -833,6 +851,29 @@ class FakeDingTalk(LoopbackServer):
                 "Content-Disposition": f'attachment; filename="{filename}"',
             },
         )
+
+    async def _media_upload(self, request: web.Request) -> web.StreamResponse:
+        """``oapi /media/upload``: the app's access token in the query, the bytes in the multipart
+        field ``media`` (its filename kept); answers ``{"errcode":0,"media_id","type","created_at"}``."""
+        if not self._token_valid(request.query.get("access_token", "")):
+            return self._legacy_error(ERR_INVALID_TOKEN)
+        kind = request.query.get("type", "")
+        if kind not in MEDIA_TYPES:
+            return self._legacy_error(ERR_INVALID_MEDIA_TYPE)
+        data, name = b"", ""
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            async for part in reader:
+                if isinstance(part, BodyPartReader) and part.name == "media":
+                    data, name = bytes(await part.read()), part.filename or ""
+        if not data or not name:
+            return self._legacy_error(ERR_MISSING_MEDIA)
+        if len(data) > MEDIA_MAX:
+            return self._legacy_error(ERR_INVALID_FILE_SIZE)
+        media_id = "@lA" + secrets.token_urlsafe(24)
+        self.media[media_id] = (data, name, kind)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "media_id": media_id, "type": kind,
+                                  "created_at": int(self.clock() * 1000)})
 
     # ---- custom group robot and session webhooks ---------------------------------------------------
 

@@ -70,7 +70,7 @@ class DingTalkChannel:
     # -- sending ------------------------------------------------------------------------------
     async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
         if isinstance(message, Document):
-            raise PermanentDeliveryError("DingTalk: sending files is not supported yet")
+            return await self._document(address, message)
         if address.startswith(ROBOT):
             await self._group_robot(address.removeprefix(ROBOT), message)
             return {}
@@ -98,19 +98,35 @@ class DingTalkChannel:
             raise PermanentDeliveryError(f"DingTalk card not delivered: {failed[0].get('errorMsg', '')}")
         return {"out_track_id": track}
 
+    async def _document(self, address: str, document: Document) -> dict[str, Any]:
+        """Upload, then a robot message naming the upload (1:1 or an app group). A custom group
+        robot (webhook) cannot carry files, nor can a sessionWebhook reply."""
+        if address.startswith(ROBOT):
+            raise PermanentDeliveryError("DingTalk: a custom group robot cannot send files")
+        media_id = await self.client.upload(document.name, document.data, document.mime)
+        if address.startswith(CONV):
+            await self.client.api("POST", "/v1.0/robot/groupMessages/send", render.to_group(
+                render.robot_file(self.robot_code, "", media_id, document.name),
+                address.removeprefix(CONV)))
+            return {}
+        return await self._batch_send(address, render.robot_file(
+            self.robot_code, address, media_id, document.name))
+
+    async def _batch_send(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        data = await self.client.api("POST", "/v1.0/robot/oToMessages/batchSend", body)
+        if user in (data.get("invalidStaffIdList") or []):
+            raise PermanentDeliveryError("DingTalk: unknown user (invalidStaffIdList)")
+        if user in (data.get("flowControlledStaffIdList") or []):
+            raise Throttled("DingTalk: user flow-controlled", retry_after=60.0)
+        return {"via": "robot"}
+
     async def _text(self, user: str, message: Text | Card) -> dict[str, Any]:
         session = self.sessions.get(user)
         if session is not None and session.expires_ms - SESSION_MARGIN_MS > self.wall_ms():
             await self.client.webhook(session.webhook, render.webhook_message(message, []),
                                       "sessionWebhook")
             return {"via": "session"}
-        data = await self.client.api("POST", "/v1.0/robot/oToMessages/batchSend",
-                                     render.robot_one_to_one(self.robot_code, user, message))
-        if user in (data.get("invalidStaffIdList") or []):
-            raise PermanentDeliveryError("DingTalk: unknown user (invalidStaffIdList)")
-        if user in (data.get("flowControlledStaffIdList") or []):
-            raise Throttled("DingTalk: user flow-controlled", retry_after=60.0)
-        return {"via": "robot"}
+        return await self._batch_send(user, render.robot_one_to_one(self.robot_code, user, message))
 
     async def _group_robot(self, code: str, message: Text | Card) -> None:
         department = await Department.get_or_none(code=code)

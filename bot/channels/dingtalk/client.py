@@ -10,6 +10,12 @@ Error policy (protocols/dingtalk.md §4) as the outbox's exceptions:
 - anything else (``param.*``, 310000 bad sign, 400101 no such robot, quota used up): permanent
   (``DingTalkApiError``), dead-lettered with a notice.
 Messages never contain a URL (tokens and robot signatures travel in them).
+
+Files (``upload``) go through the older ``oapi.dingtalk.com/media/upload`` (the new API has no
+upload a robot message can name): the same app access token in the query string, the bytes in the
+multipart field ``media``; it answers ``{"errcode": 0, "media_id": "@lA…"}``. A refused token
+(40014 / 42001) is renewed once; -1 and 5xx are retried with backoff; a file over 20 MB is refused
+before it is sent.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from bot.channels.common import HttpClient, TokenCache
 TOKEN_MARGIN = 600.0  # refresh about 10 minutes before expiry (the doc's advice)
 TIMEOUT = 10.0
 ROBOT_BLOCKED = frozenset({410100, 130101})
+TOKEN_REFUSED = frozenset({40014, 42001})  # oapi: invalid / expired access_token
+UPLOAD_MAX = 20 * 2**20  # media/upload, type=file
 
 
 class DingTalkApiError(PermanentDeliveryError):
@@ -37,8 +45,10 @@ class DingTalkApiError(PermanentDeliveryError):
 
 class DingTalkClient(HttpClient):
     def __init__(self, *, api_base: str, app_key: str, app_secret: str, timeout: float = TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 oapi_base: str = "https://oapi.dingtalk.com") -> None:
         self.api_base = api_base.rstrip("/")
+        self.oapi_base = oapi_base.rstrip("/")
         self.app_key = app_key
         self._secret = app_secret
         super().__init__(timeout)
@@ -102,6 +112,26 @@ class DingTalkClient(HttpClient):
         if status >= 500 or code == -1:
             raise DeliveryError(f"DingTalk {what}: {code if status == 200 else status}")
         raise DingTalkApiError(what, str(code if status == 200 else f"HTTP {status}"))
+
+    async def upload(self, name: str, data: bytes, mime: str) -> str:
+        """Upload a file for a robot message (``msgKey: sampleFile``); returns its media id."""
+        if len(data) > UPLOAD_MAX:
+            raise PermanentDeliveryError(f"DingTalk media/upload: {len(data)} bytes, over 20 MB")
+        for attempt in (1, 2):
+            token = await self._tokens.get()
+            form = aiohttp.FormData(quote_fields=False)  # keep Chinese file names readable
+            form.add_field("media", data, filename=name, content_type=mime)
+            status, result = await self._send(
+                "POST", self.oapi_base + "/media/upload", "media/upload",
+                params={"access_token": token, "type": "file"}, data=form)
+            code = result.get("errcode")
+            if code in TOKEN_REFUSED and attempt == 1:
+                self._tokens.drop(token)
+                continue
+            if status == 200 and code == 0 and result.get("media_id"):
+                return str(result["media_id"])
+            self._raise("media/upload", status, result)
+        raise AssertionError("unreachable")
 
     async def register_card_callback(self, url: str, route_key: str) -> str:
         """Point card taps of cards sent with ``callbackRouteKey`` at ``url`` (HTTP mode). The app

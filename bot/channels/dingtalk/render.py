@@ -92,10 +92,22 @@ def robot_one_to_one(robot_code: str, user: str, message: Text | Card) -> dict[s
             "msgParam": json.dumps(param, ensure_ascii=False)}
 
 
-def robot_group(robot_code: str, conversation: str, message: Text | Card) -> dict[str, Any]:
-    body = robot_one_to_one(robot_code, "", message)
-    del body["userIds"]
+def robot_file(robot_code: str, user: str, media_id: str, name: str) -> dict[str, Any]:
+    """``batchSend`` of an uploaded file (``msgKey: sampleFile``; fileType is the extension)."""
+    kind = name.rsplit(".", 1)[1].lower() if "." in name else "file"
+    param = {"mediaId": media_id, "fileName": name, "fileType": kind}
+    return {"robotCode": robot_code, "userIds": [user], "msgKey": "sampleFile",
+            "msgParam": json.dumps(param, ensure_ascii=False)}
+
+
+def to_group(one_to_one: dict[str, Any], conversation: str) -> dict[str, Any]:
+    """A ``batchSend`` body made into a ``groupMessages/send`` body for ``conversation``."""
+    body = {k: v for k, v in one_to_one.items() if k != "userIds"}
     return {**body, "openConversationId": conversation}
+
+
+def robot_group(robot_code: str, conversation: str, message: Text | Card) -> dict[str, Any]:
+    return to_group(robot_one_to_one(robot_code, "", message), conversation)
 
 
 def webhook_message(message: Text | Card, mention_user_ids: list[str]) -> dict[str, Any]:

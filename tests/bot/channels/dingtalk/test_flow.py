@@ -4,6 +4,7 @@ that mixes DingTalk and WeCom."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -12,9 +13,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from openpyxl import load_workbook
 
 from bot.app import BOT, Bot, create_app
-from bot.cards import Text
+from bot.cards import Document, Text
+from bot.channels.base import PermanentDeliveryError
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.dingtalk.client import DingTalkClient
 from bot.org import import_file
@@ -31,7 +34,8 @@ TEMPLATE = "xmt-approval.schema"
 def dingtalk_settings(fake: FakeDingTalk, **kw: Any) -> dict[str, Any]:
     return {"dingtalk_client_id": fake.app_key, "dingtalk_client_secret": fake.app_secret,
             "dingtalk_robot_code": fake.app_key, "dingtalk_card_template_id": TEMPLATE,
-            "dingtalk_mode": "http", "dingtalk_api_base": fake.base_url, "simulator": False, **kw}
+            "dingtalk_mode": "http", "dingtalk_api_base": fake.base_url,
+            "dingtalk_oapi_base": fake.base_url, "simulator": False, **kw}
 
 
 @dataclass
@@ -92,8 +96,8 @@ async def ding(db: str, aiohttp_client: Any) -> AsyncIterator[DingWorld]:
     base = await fake.start()
     clock = FakeClock(datetime.fromtimestamp(pace(), UTC))
     channel = DingTalkChannel(
-        DingTalkClient(api_base=base, app_key=fake.app_key, app_secret=fake.app_secret, timeout=1.0,
-                       clock=pace),
+        DingTalkClient(api_base=base, oapi_base=base, app_key=fake.app_key, app_secret=fake.app_secret,
+                       timeout=1.0, clock=pace),
         robot_code=fake.app_key, template_id=TEMPLATE, stream=False, clock=pace,
         wall_ms=lambda: pace() * 1000)
     app = create_app(make_settings(**dingtalk_settings(fake)), channels=[channel], manage_database=False,
@@ -327,3 +331,44 @@ async def test_picture_and_rich_text_pictures_are_downloaded_and_attached(ding: 
     stored = await Attachment.all().order_by("id")
     assert [(a.data, a.mime) for a in stored] == [(b"\x89PNG photo", "image/png"),
                                                   (b"\xff\xd8 jpeg", "image/jpeg")]
+
+
+async def test_an_export_arrives_as_a_file_after_a_refused_upload_token(ding: DingWorld) -> None:
+    """导出台账 on DingTalk: the .xlsx is uploaded (oapi media/upload) and sent by the robot as a
+    sampleFile message; an expired token on the upload is renewed once, nothing is lost."""
+    w = ding
+    await w.say("dt-wangwu", "帮助")  # a token is issued and cached
+    w.fake.expire_tokens()
+    assert await w.say("dt-wangwu", "导出台账") == 200
+    files = [m for m in w.fake.one_to_one if m["userId"] == "dt-wangwu" and m["msgKey"] == "sampleFile"]
+    assert len(files) == 1
+    param = files[0]["msgParam"]
+    assert param["fileName"].endswith(".xlsx") and param["fileType"] == "xlsx"
+    data, name, kind = w.fake.media[param["mediaId"]]
+    assert (name, kind) == (param["fileName"], "file")
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][1] == "名称" and rows[1][1] == "某某发布"
+    assert await OutboxMessage.filter(status=OutboxStatus.DEAD).count() == 0
+
+
+async def test_a_file_upload_that_fails_is_retried_and_a_file_for_a_custom_robot_is_refused(
+    ding: DingWorld,
+) -> None:
+    w = ding
+    w.fake.fail("media/upload", -1)  # system busy: backoff, then delivered
+    assert await w.say("dt-wangwu", "导出台账") == 200
+    w.clock.advance(minutes=5)
+    await w.bot.outbox.drain(w.clock.now)
+    assert [m["msgKey"] for m in w.fake.one_to_one if m["userId"] == "dt-wangwu"].count("sampleFile") == 1
+    assert w.fake.calls["media/upload"] == 2
+
+    token, secret = w.fake.new_robot()
+    await Department.filter(code="publicity").update(groups={
+        "dingtalk_webhook": f"{w.fake.base_url}/robot/send?access_token={token}",
+        "dingtalk_secret": secret})
+    channel = w.bot.channels["dingtalk"]
+    address = channel.group_address(await Department.get(code="publicity"))
+    assert address is not None
+    with pytest.raises(PermanentDeliveryError, match="custom group robot cannot send files"):
+        await channel.send(address, Document("台账.xlsx", b"x"), key="k")
+    assert w.fake.calls["media/upload"] == 2  # nothing uploaded for it
