@@ -2,12 +2,15 @@
 
 Builds a throwaway SQLite database (migrations, then a bulk load with the standard library's
 sqlite3): 10,000 accounts in 500 departments, 1,000,000 publications, 100,000 drafts of which
-1,000 are pending. About 1% of the accounts are behind their posting cadence. Then, at a working
+1,000 are pending, and 100,000 inquiries of which 1,000 are unclaimed and 1,000 claimed with a
+deadline between five days ago and three days ahead (the rest answered). About 1% of the accounts
+are behind their posting cadence. Then, at a working
 moment, it runs each sweep three times — the first runs write the reminders that are due (at most
 300 a run, the most overdue first), the last finds them all written — and prints per run the time,
 the number of SQL statements and the process's peak resident memory, ending with one JSON line.
 
     .venv/bin/python bench/sweeps.py [--accounts 10000] [--publications 1000000] [--drafts 100000]
+                                     [--inquiries 100000]
 
 Targets (DESIGN.md §6): each sweep under 1 s; the number of *reading* queries does not grow with
 the data (the second run shows it: nothing to write); peak RSS under 150 MB.
@@ -60,7 +63,7 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(sep=" ")
 
 
-def load(path: Path, accounts: int, publications: int, drafts: int) -> None:
+def load(path: Path, accounts: int, publications: int, drafts: int, inquiries: int) -> None:
     rng = random.Random(7)
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
@@ -123,20 +126,52 @@ def load(path: Path, accounts: int, publications: int, drafts: int) -> None:
                            "screening, created_at) VALUES (?, 1, '1', ?, 'h', '[]', ?)",
                            [(r[0], f"标题{r[0]}\n正文", r[4]) for r in draft_rows])
             draft_rows.clear()
+    load_inquiries(db, rng, accounts, depts, inquiries)
     db.commit()
     db.execute("ANALYZE")
     db.close()
 
 
-async def main(accounts: int, publications: int, drafts: int) -> dict[str, Any]:
+def load_inquiries(db: sqlite3.Connection, rng: random.Random, accounts: int, depts: int,
+                   inquiries: int) -> None:
+    """1% unclaimed (received up to 30 hours ago), 1% claimed with a deadline from five days ago
+    to three days ahead, the rest answered weeks ago."""
+    rows: list[tuple[Any, ...]] = []
+    for i in range(inquiries):
+        account = rng.randrange(accounts)
+        dept = account % depts
+        officer = dept * 3 + 2
+        if i % 100 == 0:
+            received = NOW - timedelta(hours=rng.uniform(0.5, 30))
+            row = ("open", None, None, None, None, None, "")
+        elif i % 100 == 1:
+            received = NOW - timedelta(days=rng.uniform(1, 10))
+            due = NOW + timedelta(hours=rng.uniform(-120, 72))
+            row = ("claimed", officer, iso(received + timedelta(hours=1)), iso(due), None, None, "")
+        else:
+            received = NOW - timedelta(days=rng.uniform(10, 300))
+            answered = received + timedelta(days=1)
+            row = ("answered", officer, iso(received), iso(answered), iso(answered), officer, "已答复")
+        rows.append((i + 1, account + 1, dept + 1, "chat", "市民", f"咨询{i}", iso(received), *row))
+        if len(rows) >= 20_000 or i == inquiries - 1:
+            db.executemany("INSERT INTO inquiry (id, account_id, department_id, source, asker, text, "
+                           "received_at, status, owner_id, claimed_at, due_at, answered_at, "
+                           "answered_by_id, answer, relay) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')", rows)
+            rows.clear()
+
+
+async def main(accounts: int, publications: int, drafts: int,
+               inquiries: int = 100_000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweeps.sqlite3"
         url = f"sqlite://{path}"
         await init_db(url)
         await close_db()
         t0 = time.perf_counter()
-        load(path, accounts, publications, drafts)
-        print(f"loaded {accounts} accounts, {publications} publications, {drafts} drafts "
+        load(path, accounts, publications, drafts, inquiries)
+        print(f"loaded {accounts} accounts, {publications} publications, {drafts} drafts, "
+              f"{inquiries} inquiries "
               f"in {time.perf_counter() - t0:.1f} s (peak RSS so far {rss_mb():.0f} MB)", flush=True)
         await init_db(url, apply_migrations=False)
         settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
@@ -167,8 +202,9 @@ if __name__ == "__main__":
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--publications", type=int, default=1_000_000)
     parser.add_argument("--drafts", type=int, default=100_000)
+    parser.add_argument("--inquiries", type=int, default=100_000)
     args = parser.parse_args()
-    results = asyncio.run(main(args.accounts, args.publications, args.drafts))
+    results = asyncio.run(main(args.accounts, args.publications, args.drafts, args.inquiries))
     peak = round(rss_mb(), 1)
     max_s = max(run["s"] for runs in results.values() for run in runs)
     print(f"peak RSS {peak} MB (target < 150); slowest run {max_s} s (target < 1)")
