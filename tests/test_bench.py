@@ -23,7 +23,9 @@ def load(name: str) -> ModuleType:
 
 async def test_sweeps_bench_runs() -> None:
     """It builds its own SQLite database whatever database the suite runs on."""
-    results = await load("sweeps").main(accounts=60, publications=600, drafts=300, inquiries=400)
+    out = await load("sweeps").main(accounts=60, publications=600, drafts=300, inquiries=400)
+    results = out["sweeps"]
+    assert out["baseline_s"] > 0
     assert set(results) >= {"cadence", "approvals", "digest", "review", "verify", "inquiries"}
     assert all(run["queries"] > 0 for runs in results.values() for run in runs)
     assert results["inquiries"][0]["written"] > 0  # the loaded inquiries have reminders due
