@@ -75,4 +75,6 @@ def configure_logging(settings: Settings) -> None:
     )
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # APScheduler logs two INFO lines per job run; the sweeps log what they wrote themselves.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     install_secret_filter(settings)

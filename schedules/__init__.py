@@ -56,9 +56,12 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
 
         async def run(name: str = name) -> None:
             try:
-                await run_sweeps(deps, [name])
+                written = (await run_sweeps(deps, [name]))[name]
             except Exception:
                 deps.log.exception("sweep %s failed", name)
+                return
+            if written:  # quiet otherwise: six sweeps run every few minutes
+                deps.log.info("sweep %s wrote %d reminders", name, written)
 
         scheduler.add_job(run, "interval", id=name, minutes=deps.settings.sweep_every_minutes,
                           next_run_time=datetime.now(deps.settings.tz))

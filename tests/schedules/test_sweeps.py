@@ -5,8 +5,11 @@ every 3)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot import texts
 from models import OutboxMessage, Reminder
@@ -162,3 +165,18 @@ async def test_scheduler_triggers_each_sweep_coalesced_one_at_a_time(world: Worl
         assert job.coalesce is True and job.max_instances == 1
         assert job.trigger.interval.total_seconds() == 60 * world.bot.settings.sweep_every_minutes
     assert str(scheduler.timezone) == "Asia/Shanghai"
+
+
+async def test_a_scheduled_run_logs_what_it_wrote_and_is_quiet_otherwise(
+    world: World, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from schedules import build_scheduler
+
+    scheduler = build_scheduler(world.bot.deps)
+    job = scheduler.get_job("cadence")
+    world.clock.now = at(2026, 11, 30, 9, 0)
+    with caplog.at_level(logging.INFO, logger=world.bot.deps.log.name):
+        await job.func()
+        await job.func()  # nothing more is due
+    lines = [r.getMessage() for r in caplog.records if r.name == world.bot.deps.log.name]
+    assert lines == ["sweep cadence wrote 4 reminders"]
