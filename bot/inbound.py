@@ -188,6 +188,7 @@ class _GroupCommit:
         self._stored = stored
         self._tasks = tasks
         self._pending: list[tuple[Event, asyncio.Future[bool]]] = []
+        self._writing: list[tuple[Event, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def store(self, event: Event) -> bool:
@@ -195,19 +196,20 @@ class _GroupCommit:
         self._pending.append((event, future))
         if self._writer is None or self._writer.done():
             self._writer = self._tasks.spawn(self._write(), name="inbound-intake")
+            self._writer.add_done_callback(self._writer_done)
         return await future
 
     async def _write(self) -> None:
         while self._pending:
-            batch = self._pending[: self.MAX_BATCH]
+            self._writing = batch = self._pending[: self.MAX_BATCH]
             del self._pending[: self.MAX_BATCH]
             try:
                 ids = await insert_events([event for event, _ in batch])
             except Exception as exc:  # the database is down: every waiting request fails
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                self._writing = []
+                self._fail(batch, exc)
                 continue
+            self._writing = []  # (kept while cancelled: ``_writer_done`` fails them)
             for (event, future), row_id in zip(batch, ids, strict=True):
                 if row_id is None:
                     log.info("duplicate inbound event %s ignored", inbound_key(event))
@@ -215,6 +217,20 @@ class _GroupCommit:
                     self._stored(row_id, event)
                 if not future.done():  # done = the request was cancelled; the row stands
                     future.set_result(row_id is not None)
+
+    def _writer_done(self, task: asyncio.Task[None]) -> None:
+        """Cancelled at shutdown (even before it started): no request may wait for a write that
+        will not come. They fail (500), the platform retries; a row the cancelled statement did
+        commit is a repeat then, and ``resume()`` processes it at the next start."""
+        if task.cancelled():
+            self._fail(self._writing + self._pending, ConnectionAbortedError("shutting down"))
+            self._writing, self._pending = [], []
+
+    @staticmethod
+    def _fail(batch: list[tuple[Event, asyncio.Future[bool]]], exc: BaseException) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)
 
 
 async def insert_events(events: list[Event]) -> list[int | None]:

@@ -162,3 +162,22 @@ async def test_a_database_error_fails_every_waiting_request_and_the_next_batch_w
     assert all(isinstance(r, OperationalError) for r in results), results
     assert await world.deliver(_help("x0", world)) is True  # nothing was stored: not a repeat
     assert await InboundEvent.all().count() == 1
+
+
+async def test_requests_waiting_when_the_writer_is_cancelled_at_shutdown_fail_not_hang(
+    world: World,
+) -> None:
+    requests = [asyncio.create_task(world.bot.inbox.accept(_help(f"s{i}", world)))
+                for i in range(3)]
+    await asyncio.sleep(0)  # the requests queued their events; the writer has not started
+    await world.bot.tasks.drain(timeout=0)  # what shutdown does with work still running
+    results = await asyncio.wait_for(asyncio.gather(*requests, return_exceptions=True), 5)
+    assert all(isinstance(r, ConnectionAbortedError) for r in results), results
+    # The platform retries; whatever the cancelled statement did commit is resumed at the next
+    # start and its retry is a repeat: each event stored and handled once.
+    replies = len(world.texts("zhangsan"))
+    await world.bot.inbox.resume()
+    await asyncio.gather(*(world.bot.inbox.accept(_help(f"s{i}", world)) for i in range(3)))
+    await world.settle()
+    assert await InboundEvent.filter(status=InboundStatus.DONE).count() == 3
+    assert len(world.texts("zhangsan")) == replies + 3
