@@ -66,6 +66,8 @@ class Inbox:
         Callbacks that arrive together are committed together (``_GroupCommit``); the
         processing task is spawned by the commit itself, so a request cancelled while it waits
         (the platform hung up) loses nothing: the row is stored and processed all the same.
+        Call it outside any transaction (routes do): the writer task it may start inherits the
+        caller's context, tortoise's current transaction included.
         """
         return await self._intake.store(event)
 
