@@ -25,7 +25,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from tortoise.functions import Min
 from tortoise.transactions import in_transaction
@@ -59,6 +59,14 @@ def group_lane(code: str) -> str:
     return f"g:{code}"
 
 
+class SendOptions(TypedDict, total=False):
+    key: Required[str]  # unique per message: a retried write is a no-op
+    now: Required[datetime]
+    channel: str | None  # the channel to try first (the one the person wrote from)
+    notify_on_dead: bool  # tell the Information Center if it cannot be delivered (default True)
+    not_before: datetime | None
+
+
 class Outbox:
     def __init__(
         self,
@@ -76,35 +84,35 @@ class Outbox:
         self.on_delivered: Callable[[OutboxMessage], None] | None = None
 
     # -- writing (inside the caller's transaction) --------------------------------------------
-    async def send(
-        self,
-        to: Person | Department,
-        message: Message,
-        *,
-        key: str,
-        now: datetime,
-        channel: str | None = None,
-        notify_on_dead: bool = True,
-        not_before: datetime | None = None,
-    ) -> OutboxMessage:
+    async def send(self, to: Person | Department, message: Message,
+                   **options: Unpack[SendOptions]) -> OutboxMessage:
         """Queue ``message`` to a person, or to a department's group chat (``not_before``: hold
         it until then, e.g. the next working hour)."""
+        row = self.build(to, message, **options)
+        await row.save()
+        return row
+
+    @staticmethod
+    def build(to: Person | Department, message: Message,
+              **options: Unpack[SendOptions]) -> OutboxMessage:
+        """The row ``send`` would write, unsaved (for writers that insert many at once)."""
         if isinstance(to, Person):
             lane, person_id, group = person_lane(to.id), to.id, None
         else:
             lane, person_id, group = group_lane(to.code), None, to.code
         card_id = message.card_id if isinstance(message, Card) else None
-        return await OutboxMessage.create(
-            key=key,
+        now, not_before = options["now"], options.get("not_before")
+        return OutboxMessage(
+            key=options["key"],
             lane=lane,
             kind="card" if card_id else "text",
             person_id=person_id,
             group=group,
-            channel_hint=channel,
+            channel_hint=options.get("channel"),
             card_id=card_id,
             body=message.to_json(),
             next_attempt_at=max(now, not_before) if not_before else now,
-            notify_on_dead=notify_on_dead,
+            notify_on_dead=options.get("notify_on_dead", True),
             created_at=now,
         )
 

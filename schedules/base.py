@@ -6,6 +6,16 @@ The unique reminder key (kind, subject, step, period) is the guarantee: a sweep 
 or in two processes sends each reminder once. The lock only saves the work: on PostgreSQL a
 transaction-scoped advisory lock taken with ``pg_try_advisory_xact_lock`` (the other instance
 skips this run), in one process an asyncio lock per sweep.
+
+Inside ``sweep_lock`` the reminders a run writes are batched: ``remind`` queues the reminder and
+its messages, and every ``BATCH`` of them (and the rest when the run ends) are written in one
+transaction, two multi-row INSERTs (reminders, outbox rows). Sweeps check which keys were sent
+before they call ``remind``, so a batch meets a unique-key conflict only if another writer got in
+between; then the batch is rolled back and written one reminder at a time as outside a sweep,
+each deciding for itself. Why: one transaction per reminder cost four round trips (BEGIN, two
+INSERTs, COMMIT) and made a run of 300 reminders take most of the 1 s budget
+(``bench/sweeps.py``). A run that fails part-way loses the batch it had queued; the next run
+writes it (the keys were never stored).
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +34,7 @@ from tortoise.transactions import in_transaction
 
 from bot.cards import Message
 from bot.router import Deps
-from models import Department, Person, Reminder
+from models import Department, OutboxMessage, Person, Reminder
 from schedules.calendar import WorkCalendar
 
 _local_locks: dict[str, asyncio.Lock] = {}
@@ -31,6 +42,7 @@ _local_locks: dict[str, asyncio.Lock] = {}
 # A catch-up after a long outage comes in slices: each run stays well under a second, and the
 # people at the other end are not flooded (WeCom drops more than 30 messages a minute per person).
 MAX_PER_RUN = 300
+BATCH = 50  # reminders written per transaction inside a sweep run
 
 
 def calendar(deps: Deps) -> WorkCalendar:
@@ -39,19 +51,22 @@ def calendar(deps: Deps) -> WorkCalendar:
 
 @asynccontextmanager
 async def sweep_lock(kind: str) -> AsyncIterator[bool]:
-    """Yield True if this run may go ahead (no other run of ``kind`` holds the lock)."""
+    """Yield True if this run may go ahead (no other run of ``kind`` holds the lock); the
+    reminders written meanwhile are batched (see the module's notes)."""
     if connections.get("default").capabilities.dialect == "postgres":
         key = int.from_bytes(hashlib.sha1(f"xmt-sweep:{kind}".encode(),
                                           usedforsecurity=False).digest()[:7], "big")
         async with in_transaction() as conn:
             rows = await conn.execute_query_dict("SELECT pg_try_advisory_xact_lock($1) AS ok", [key])
-            yield bool(rows[0]["ok"])  # per-item writes run as savepoints inside
+            mine = bool(rows[0]["ok"])
+            async with _batched(mine):
+                yield mine  # batches run as savepoints inside
         return
     lock = _local_locks.setdefault(kind, asyncio.Lock())
     if lock.locked():
         yield False
         return
-    async with lock:
+    async with lock, _batched(True):
         yield True
 
 
@@ -61,19 +76,80 @@ class Send:
     message: Message
 
 
+@dataclass(frozen=True)
+class _Queued:
+    reminder: Reminder
+    sends: Sequence[Send]
+    deps: Deps
+    now: datetime
+
+
+_queue: ContextVar[list[_Queued] | None] = ContextVar("xmt_reminder_batch", default=None)
+
+
+@asynccontextmanager
+async def _batched(active: bool) -> AsyncIterator[None]:
+    if not active:
+        yield
+        return
+    queued: list[_Queued] = []
+    token = _queue.set(queued)
+    try:
+        yield
+        await _flush(queued)
+    finally:
+        _queue.reset(token)
+
+
 async def remind(kind: str, subject: str, step: str, period: str, sends: Sequence[Send], *,
                  deps: Deps, now: datetime) -> bool:
-    """Write the reminder and its messages in one transaction; False if it was sent before."""
-    key = Reminder.make_key(kind, subject, step, period)
+    """Write the reminder and its messages in one transaction; False if it was sent before.
+    Inside a sweep run: queued for the run's next batch, and True (the sweep checked the key)."""
+    reminder = Reminder(key=Reminder.make_key(kind, subject, step, period), kind=kind,
+                        subject=subject, step=step, period=period, created_at=now)
+    queued = _queue.get()
+    if queued is None:
+        return await _write_one(_Queued(reminder, sends, deps, now))
+    queued.append(_Queued(reminder, sends, deps, now))
+    if len(queued) >= BATCH:
+        await _flush(queued)
+    return True
+
+
+def _rows(item: _Queued) -> list[OutboxMessage]:
+    return [item.deps.outbox.build(send.to, send.message, key=f"rem:{item.reminder.key}:{n}",
+                                   now=item.now) for n, send in enumerate(item.sends)]
+
+
+async def _write_one(item: _Queued) -> bool:
     try:
         async with in_transaction():
-            await Reminder.create(key=key, kind=kind, subject=subject, step=step, period=period,
-                                  created_at=now)
-            for n, send in enumerate(sends):
-                await deps.outbox.send(send.to, send.message, key=f"rem:{key}:{n}", now=now)
+            await item.reminder.save()
+            for row in _rows(item):
+                await row.save()
     except IntegrityError:
         return False
     return True
+
+
+async def _flush(queued: list[_Queued]) -> None:
+    items = list(queued)
+    queued.clear()
+    if not items:
+        return
+    try:
+        async with in_transaction():
+            await Reminder.bulk_create([item.reminder for item in items])
+            rows = [row for item in items for row in _rows(item)]
+            if rows:
+                await OutboxMessage.bulk_create(rows)
+    except IntegrityError:  # another writer got in between: each reminder decides for itself
+        for item in items:
+            fresh = item.reminder
+            await _write_one(_Queued(Reminder(key=fresh.key, kind=fresh.kind, subject=fresh.subject,
+                                              step=fresh.step, period=fresh.period,
+                                              created_at=fresh.created_at),
+                                     item.sends, item.deps, item.now))
 
 
 async def sent_keys(keys: Iterable[str], chunk: int = 900) -> set[str]:

@@ -17,7 +17,7 @@ from schedules import run_sweeps
 from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
 from schedules.digest import send_morning_digest
-from tests.conftest import World
+from tests.conftest import QueryCounter, World
 from tests.handlers.test_drafts import submitted
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -180,3 +180,31 @@ async def test_a_scheduled_run_logs_what_it_wrote_and_is_quiet_otherwise(
         await job.func()  # nothing more is due
     lines = [r.getMessage() for r in caplog.records if r.name == world.bot.deps.log.name]
     assert lines == ["sweep cadence wrote 4 reminders"]
+
+
+async def test_a_run_writes_its_reminders_in_batches(world: World, queries: QueryCounter) -> None:
+    world.clock.now = at(2026, 11, 30, 9, 0)
+    queries.statements.clear()
+    assert await remind_posting_cadence(world.clock.now, world.bot.deps) == 4
+    inserts = [s.split("(")[0] for s in queries.statements if s.startswith("INSERT")]
+    assert inserts == ['INSERT INTO "reminder" ', 'INSERT INTO "outbox_message" ']
+    assert await OutboxMessage.filter(key__startswith="rem:cadence:").count() == 4
+
+
+async def test_a_batch_that_meets_a_stored_key_is_written_one_by_one(world: World) -> None:
+    from bot.cards import Text
+    from models import Person
+    from schedules.base import Send, remind, sweep_lock
+
+    person = await Person.get(code="zhangsan")
+    deps, now = world.bot.deps, world.clock.now
+    # Outside a sweep run: written at once. Then a run that did not see it queues it again.
+    assert await remind("t", "a", "s", "1", [Send(person, Text("A"))], deps=deps, now=now)
+    async with sweep_lock("t") as mine:
+        assert mine
+        await remind("t", "a", "s", "1", [Send(person, Text("A again"))], deps=deps, now=now)
+        await remind("t", "b", "s", "1", [Send(person, Text("B"))], deps=deps, now=now)
+        assert await Reminder.filter(kind="t").count() == 1  # queued, not written yet
+    assert await Reminder.filter(kind="t").count() == 2
+    rows = await OutboxMessage.filter(key__startswith="rem:t:").order_by("id")
+    assert [r.body["text"] for r in rows] == ["A", "B"]
