@@ -239,9 +239,9 @@ async def insert_events(events: list[Event]) -> list[int | None]:
     """Store events in one statement; per event its new row id, or None for a repeat (a key
     stored before, or earlier in the list)."""
     meta = InboundEvent._meta
+    keys = [inbound_key(event)[:255] for event in events]
     rows: dict[str, InboundEvent] = {}
-    for event in events:
-        key = inbound_key(event)[:255]
+    for key, event in zip(keys, events, strict=True):
         rows.setdefault(key, InboundEvent(key=key, channel=event.channel, kind=event.kind,
                                           payload=event.to_json(), received_at=event.received_at))
     db = meta.db
@@ -249,7 +249,7 @@ async def insert_events(events: list[Event]) -> list[int | None]:
     values = [meta.fields_map[name].to_db_value(getattr(row, name), row)
               for row in rows.values() for name in fields]
     ids = {str(r["key"]): int(r["id"]) for r in await db.execute_query_dict(sql, values)}
-    return [ids.pop(inbound_key(event)[:255], None) for event in events]
+    return [ids.pop(key, None) for key in keys]
 
 
 _INSERT_SQL: dict[tuple[type[Any], int], tuple[str, list[str]]] = {}

@@ -78,10 +78,26 @@ class Send:
 
 @dataclass(frozen=True)
 class _Queued:
-    reminder: Reminder
+    kind: str
+    subject: str
+    step: str
+    period: str
     sends: Sequence[Send]
     deps: Deps
     now: datetime
+
+    @property
+    def key(self) -> str:
+        return Reminder.make_key(self.kind, self.subject, self.step, self.period)
+
+    def reminder(self) -> Reminder:
+        """A new, unsaved row (one a failed batch tried to insert may count as saved)."""
+        return Reminder(key=self.key, kind=self.kind, subject=self.subject, step=self.step,
+                        period=self.period, created_at=self.now)
+
+    def messages(self) -> list[OutboxMessage]:
+        return [self.deps.outbox.build(send.to, send.message, key=f"rem:{self.key}:{n}",
+                                       now=self.now) for n, send in enumerate(self.sends)]
 
 
 _queue: ContextVar[list[_Queued] | None] = ContextVar("xmt_reminder_batch", default=None)
@@ -105,27 +121,21 @@ async def remind(kind: str, subject: str, step: str, period: str, sends: Sequenc
                  deps: Deps, now: datetime) -> bool:
     """Write the reminder and its messages in one transaction; False if it was sent before.
     Inside a sweep run: queued for the run's next batch, and True (the sweep checked the key)."""
-    reminder = Reminder(key=Reminder.make_key(kind, subject, step, period), kind=kind,
-                        subject=subject, step=step, period=period, created_at=now)
+    item = _Queued(kind, subject, step, period, sends, deps, now)
     queued = _queue.get()
     if queued is None:
-        return await _write_one(_Queued(reminder, sends, deps, now))
-    queued.append(_Queued(reminder, sends, deps, now))
+        return await _write_one(item)
+    queued.append(item)
     if len(queued) >= BATCH:
         await _flush(queued)
     return True
 
 
-def _rows(item: _Queued) -> list[OutboxMessage]:
-    return [item.deps.outbox.build(send.to, send.message, key=f"rem:{item.reminder.key}:{n}",
-                                   now=item.now) for n, send in enumerate(item.sends)]
-
-
 async def _write_one(item: _Queued) -> bool:
     try:
         async with in_transaction():
-            await item.reminder.save()
-            for row in _rows(item):
+            await item.reminder().save()
+            for row in item.messages():
                 await row.save()
     except IntegrityError:
         return False
@@ -139,17 +149,13 @@ async def _flush(queued: list[_Queued]) -> None:
         return
     try:
         async with in_transaction():
-            await Reminder.bulk_create([item.reminder for item in items])
-            rows = [row for item in items for row in _rows(item)]
+            await Reminder.bulk_create([item.reminder() for item in items])
+            rows = [row for item in items for row in item.messages()]
             if rows:
                 await OutboxMessage.bulk_create(rows)
     except IntegrityError:  # another writer got in between: each reminder decides for itself
         for item in items:
-            fresh = item.reminder
-            await _write_one(_Queued(Reminder(key=fresh.key, kind=fresh.kind, subject=fresh.subject,
-                                              step=fresh.step, period=fresh.period,
-                                              created_at=fresh.created_at),
-                                     item.sends, item.deps, item.now))
+            await _write_one(item)
 
 
 async def sent_keys(keys: Iterable[str], chunk: int = 900) -> set[str]:
