@@ -1,47 +1,61 @@
 """``GET|POST /wechat/{account}/callback`` — an official account's server callback
 (mp.weixin.qq.com 接入指南 / 消息加解密说明).
 
-``{account}`` is the account's name in the registry or its AppID. GET answers ``echostr`` when
+``{account}`` is the account's name in the registry or its AppID: at most 64 characters that
+PostgreSQL can store, else 404 before any query. GET answers ``echostr`` when
 ``signature = sha1(sorted(token, timestamp, nonce))`` matches. POST accepts all three modes: plain
 (signed the same way), compatible and safe (``encrypt_type=aes``: ``msg_signature`` over the
-``Encrypt`` value too, AES with the account's EncodingAESKey, AppID checked — wechatpy's crypto).
-Followers' text messages become ``PublicInquiry`` events (deduped by MsgId); other messages and
-events are acknowledged and noted. WeChat waits 5 seconds and retries three times: the answer is
-``success`` right after ``accept``.
+``Encrypt`` value too, the AES frame opened strictly with the account's EncodingAESKey and its
+AppID checked — ``bot.channels.wecom.crypto.open_frame``, the same frame as WeCom's).
+
+All checks go through ``bot.channels.verify`` (the same rules as every platform, docs/security.md):
+query values printable ASCII of bounded length, the timestamp 1-11 digits within
+``XMT_CALLBACK_MAX_AGE``, signatures in constant time; the XML refused if it declares anything or
+nests deeper than 16, before wechatpy parses it. In plain mode the signature covers only the
+query: the body is read after it and a captured query can be replayed with another body inside
+the window (the dedupe by MsgId and the window limit it; see docs/security.md).
+
+Followers' text messages become ``PublicInquiry`` events, deduped by account + MsgId (a long
+MsgId is hashed into the key); the sender must look like an openid (1-64 of ``[A-Za-z0-9_-]``,
+28 in practice). Other messages and events are acknowledged and noted. WeChat waits 5 seconds
+and retries three times: the answer is ``success`` right after ``accept``.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
 from wechatpy import parse_message
-from wechatpy.crypto import PrpCrypto
-from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.messages import TextMessage as WechatText
 
+from bot.channels import verify
 from bot.channels.common import read_capped
-from bot.channels.wecom.parse import Malformed, parse_envelope
+from bot.channels.wecom.crypto import aes_key, open_frame
+from bot.channels.wecom.parse import parse_envelope
 from bot.events import Event, PublicInquiry
 from models import Account, AccountStatus
 
 log = logging.getLogger("xmt.wechat")
 MAX_BODY = 64 * 1024
+MAX_ACCOUNT = 64  # account names and AppIDs (18 characters) are shorter
+MAX_ECHOSTR = 256
 PATH = "/wechat/{account}/callback"
 CHANNEL = "wechat"
+OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
 def sign(*values: str) -> str:
     return hashlib.sha1("".join(sorted(values)).encode()).hexdigest()  # noqa: S324 — the protocol's
 
 
-def same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.lower().encode())
+def _scalar(data: dict[str, object], name: str) -> str:
+    value = data.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
@@ -49,6 +63,8 @@ def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
 
     async def account_of(request: web.Request) -> Account:
         key = request.match_info["account"]
+        if not key or len(key) > MAX_ACCOUNT or not verify.storable(key):
+            raise web.HTTPNotFound()
         account = await Account.get_or_none(name=key)
         if account is None:  # or by AppID (a handful of accounts have WeChat settings)
             for candidate in await Account.exclude(wechat={}):
@@ -62,64 +78,68 @@ def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
     def check(request: web.Request, token: str) -> tuple[str, str]:
         q = request.query
         ts, nonce, signature = q.get("timestamp", ""), q.get("nonce", ""), q.get("signature", "")
-        if not (ts and nonce and signature):
-            raise web.HTTPBadRequest()
-        try:
-            stamp = int(ts)
-        except ValueError:
-            raise web.HTTPBadRequest() from None
-        if max_age and abs(clock().timestamp() - stamp) > max_age:
-            raise web.HTTPForbidden()
-        if not same(sign(token, ts, nonce), signature):
-            log.warning("wechat callback refused: bad signature")
-            raise web.HTTPForbidden()
+        verify.present(nonce)
+        verify.ascii_token(nonce, name="nonce", max_len=verify.MAX_NONCE)
+        verify.signed(ts, signature, unit="s", now=clock().timestamp(), max_age=max_age)
+        verify.same(sign(token, ts, nonce), signature, fold_case=True)
         return ts, nonce
 
-    async def verify(request: web.Request) -> web.Response:
+    async def verify_url(request: web.Request) -> web.Response:
         account = await account_of(request)
-        check(request, account.wechat["token"])
-        return web.Response(text=request.query.get("echostr", ""))
+        try:
+            check(request, account.wechat["token"])
+            echostr = request.query.get("echostr", "")
+            verify.ascii_token(echostr, name="echostr", max_len=MAX_ECHOSTR)
+        except verify.Refused as exc:
+            log.warning("wechat URL verification refused (%d): %s", exc.status, exc)
+            raise verify.http_error(exc) from None
+        return web.Response(text=echostr)
+
+    def opened(request: web.Request, settings: dict[str, str], ts: str, nonce: str, raw: bytes) -> str:
+        """The message XML: the body itself (plain mode) or the AES frame inside it, verified."""
+        xml = verify.utf8(raw)
+        if request.query.get("encrypt_type") == "aes":
+            encrypted = parse_envelope(xml).encrypted  # Encrypt only, before the signature
+            given = request.query.get("msg_signature", "")
+            verify.present(given)
+            verify.ascii_token(given, name="msg_signature", max_len=verify.MAX_SIGNATURE)
+            verify.same(sign(settings["token"], ts, nonce, encrypted), given, fold_case=True)
+            if not settings.get("aes_key") or not settings.get("app_id"):
+                raise verify.Malformed("the account has no EncodingAESKey")
+            xml = open_frame(aes_key(settings["aes_key"]), encrypted, settings["app_id"])
+        verify.xml_guard(xml)
+        return xml
 
     async def callback(request: web.Request) -> web.Response:
         account = await account_of(request)
         settings = account.wechat
-        ts, nonce = check(request, settings["token"])
-        raw = (await read_capped(request, MAX_BODY)).decode("utf-8", errors="replace")
-        xml = raw
-        if request.query.get("encrypt_type") == "aes":
-            try:
-                encrypted = parse_envelope(raw).encrypted
-            except Malformed:
-                raise web.HTTPBadRequest() from None
-            if not same(sign(settings["token"], ts, nonce, encrypted),
-                        request.query.get("msg_signature", "")):
-                raise web.HTTPForbidden()
-            if not settings.get("aes_key"):
-                raise web.HTTPBadRequest()
-            try:
-                key = base64.b64decode(settings["aes_key"] + "=")
-                xml = str(PrpCrypto(key).decrypt(encrypted, settings["app_id"]))
-            except InvalidAppIdException:
-                raise web.HTTPForbidden() from None
-            except Exception:
-                raise web.HTTPBadRequest() from None
-        if "<!DOCTYPE" in xml or "<!ENTITY" in xml:
-            raise web.HTTPBadRequest()
         try:
-            message = parse_message(xml)
-        except Exception:
-            raise web.HTTPBadRequest() from None
-        if message is None:
-            raise web.HTTPBadRequest()
-        if isinstance(message, WechatText) and account.status == AccountStatus.OPERATING:
-            msg_id = str(message._data.get("MsgId") or f"{message.source}:{message.time}")
-            await accept(PublicInquiry(
-                channel=CHANNEL, sender=message.source, key=f"{account.id}:{msg_id}",
-                received_at=clock(), account=account.name,
-                text=str(message.content or "").strip(), asker=message.source))
+            ts, nonce = check(request, settings["token"])
+            xml = opened(request, settings, ts, nonce, await read_capped(request, MAX_BODY))
+            try:
+                message = parse_message(xml)
+            except Exception:  # wechatpy: KeyError/AttributeError/expat errors on odd documents
+                raise verify.Malformed("not a WeChat message") from None
+            if message is None:
+                raise verify.Malformed("empty message")
+            data = message._data if isinstance(message._data, dict) else {}
+            inquiry = None
+            if isinstance(message, WechatText) and account.status == AccountStatus.OPERATING:
+                openid = verify.ident(data.get("FromUserName"), name="FromUserName", max_len=64,
+                                      pattern=OPENID)
+                msg_id = _scalar(data, "MsgId") or f"{openid}:{_scalar(data, 'CreateTime')}"
+                inquiry = PublicInquiry(
+                    channel=CHANNEL, sender=openid, key=verify.event_key(str(account.id), msg_id),
+                    received_at=clock(), account=account.name,
+                    text=_scalar(data, "Content").strip(), asker=openid)
+        except verify.Refused as exc:
+            log.warning("wechat callback refused (%d): %s", exc.status, exc)
+            raise verify.http_error(exc) from None
+        if inquiry is not None:
+            await accept(inquiry)
         else:
             log.info("wechat %s message acknowledged and noted", message.type)
         return web.Response(text="success")
 
-    app.router.add_get(PATH, verify)
+    app.router.add_get(PATH, verify_url)
     app.router.add_post(PATH, callback)

@@ -1,7 +1,17 @@
-"""Callback signatures and AES envelopes (doc 91144), on top of wechatpy's crypto.
+"""Callback signatures and AES frames (WeCom doc 91144; the WeChat official account uses the same
+frame with its AppID), with the checks wechatpy leaves out.
 
-We compute and compare the signature ourselves with ``hmac.compare_digest`` (wechatpy compares
-with ``!=``), then let wechatpy's ``PrpCrypto`` decrypt and check the ReceiveId (= CorpID).
+- The signature is sha1 over the four values sorted as strings; it is compared by the shared
+  verification layer (``bot.channels.verify.same``: constant time, on bytes). wechatpy compares
+  with ``!=``.
+- The frame is ``AES-256-CBC(key, iv=key[:16])`` of ``random(16) · length(4, big-endian) · message
+  · ReceiveId`` padded PKCS#7 to a multiple of **32** bytes. wechatpy's own unpadding trusts the
+  last byte: pad 0 or a pad reaching into the header ends in ``struct.error`` (a 500), and pad
+  bytes that disagree are accepted. ``open_frame`` checks the frame strictly — ciphertext a
+  non-empty multiple of 16, pad 1..32 with every pad byte equal, at least 16+4 bytes left, the
+  length inside the frame, the message UTF-8 — and refuses anything else with ``BadCiphertext``
+  (400). AES itself is wechatpy's cipher (``cryptography``).
+- The ReceiveId must be our CorpID (WeCom) or the account's AppID (WeChat): ``WrongCorp`` (403).
 """
 
 from __future__ import annotations
@@ -11,19 +21,26 @@ import binascii
 import hashlib
 import hmac
 
-from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
-from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.crypto.cryptography import WeChatCipher
+from wechatpy.enterprise.crypto import WeChatCrypto
+
+from bot.channels import verify
+
+BLOCK = 16
+PAD_MAX = 32  # WeCom/WeChat pad to 32-byte blocks
+HEADER = 16 + 4  # random bytes and the message length
+MAX_ENCRYPTED = 64 * 1024  # characters of base64 (the bodies are capped at 64 KiB anyway)
 
 
-class BadSignature(Exception):
+class BadSignature(verify.Forbidden):
     pass
 
 
-class WrongCorp(Exception):
+class WrongCorp(verify.Forbidden):
     pass
 
 
-class BadCiphertext(Exception):
+class BadCiphertext(verify.Malformed):
     pass
 
 
@@ -33,26 +50,57 @@ def signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
     return hashlib.sha1(joined.encode()).hexdigest()  # noqa: S324 — the protocol's choice
 
 
+def aes_key(encoding_aes_key: str) -> bytes:
+    """The 32-byte key an EncodingAESKey (43 characters of base64) stands for."""
+    return base64.b64decode(encoding_aes_key + "=")
+
+
+def open_frame(key: bytes, encrypted: str, receive_id: str) -> str:
+    """The message inside a verified ``Encrypt`` value; BadCiphertext for any frame that is not
+    exactly well-formed, WrongCorp if the ReceiveId is not ``receive_id``."""
+    if not isinstance(encrypted, str) or len(encrypted) > MAX_ENCRYPTED or not encrypted.isascii():
+        raise BadCiphertext("not base64")
+    try:
+        data = base64.b64decode(encrypted, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadCiphertext("not base64") from None
+    if not data or len(data) % BLOCK:
+        raise BadCiphertext("not whole AES blocks")
+    plain: bytes = WeChatCipher(key).decrypt(data)
+    pad = plain[-1]
+    if not 1 <= pad <= PAD_MAX or pad > len(plain) or plain[-pad:] != bytes([pad]) * pad:
+        raise BadCiphertext("bad padding")
+    frame = plain[:-pad]
+    if len(frame) < HEADER:
+        raise BadCiphertext("frame too short")
+    length = int.from_bytes(frame[16:HEADER], "big")
+    if length > len(frame) - HEADER:
+        raise BadCiphertext("length beyond the frame")
+    message, owner = frame[HEADER:HEADER + length], frame[HEADER + length:]
+    if not hmac.compare_digest(owner, receive_id.encode()):
+        raise WrongCorp
+    try:
+        return message.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadCiphertext("message is not UTF-8") from None
+
+
 class Crypto:
-    def __init__(self, token: str, aes_key: str, corp_id: str) -> None:
+    def __init__(self, token: str, aes_key_text: str, corp_id: str) -> None:
         self.token = token
         self.corp_id = corp_id
-        self.key = base64.b64decode(aes_key + "=")
-        self._wechat = WeChatCrypto(token, aes_key, corp_id)
+        self.key = aes_key(aes_key_text)
+        self._wechat = WeChatCrypto(token, aes_key_text, corp_id)
 
     def verify(self, sig: str, timestamp: str, nonce: str, encrypted: str) -> None:
-        expected = signature(self.token, timestamp, nonce, encrypted)
-        if not hmac.compare_digest(expected.encode(), sig.lower().encode()):
-            raise BadSignature
+        try:
+            verify.same(signature(self.token, timestamp, nonce, encrypted), sig, fold_case=True)
+        except verify.Forbidden:
+            raise BadSignature from None
 
     def decrypt(self, encrypted: str) -> str:
         """Decrypt a verified ``Encrypt`` value; WrongCorp if the ReceiveId is not our CorpID."""
-        try:
-            return str(PrpCrypto(self.key).decrypt(encrypted, self.corp_id))
-        except InvalidCorpIdException:
-            raise WrongCorp from None
-        except (ValueError, TypeError, IndexError, UnicodeDecodeError, binascii.Error) as exc:
-            raise BadCiphertext(type(exc).__name__) from None
+        return open_frame(self.key, encrypted, self.corp_id)
 
     def encrypt_reply(self, xml: str, nonce: str, timestamp: str) -> str:
         """The encrypted envelope for a passive reply (also used by tests to build callbacks)."""

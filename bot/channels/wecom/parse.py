@@ -8,11 +8,21 @@ Quirks handled here:
   plus TaskId + EventKey for card taps so that two taps on two cards in one second stay two.
 - wechatpy has no ``template_card_event`` class; one is registered below. ``SelectedItems`` is
   read from the raw dict and normalised to lists (xmltodict gives a scalar for one item).
-- XML is parsed by xmltodict with entity declarations refused (no entity expansion).
+- The XML passes ``verify.xml_guard`` first (no ``<!`` declaration of any kind, at most 16
+  levels; WeCom's deepest, ``SelectedItems``, is 5), then xmltodict with entities disabled.
+  Only text elements are read (``_scalar``): an element turned into a dict or a list by
+  xmltodict reads as empty, never as ``str(dict)``.
+- The envelope is read only for ``Encrypt`` before the signature is checked (the route checks
+  the signature next); the rest is parsed after decryption.
+- Values are checked where they enter: ``FromUserName`` is a WeCom userid (1-64 of letters,
+  digits and ``_-@.``), ``TaskId`` (a card we sent) at most 128 printable characters. Keys are
+  built with ``verify.event_key``: an EventKey of 1,100 characters or a MsgId of 10,000 gives a
+  key of bounded length, the same one on a repeat.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +32,7 @@ from wechatpy.enterprise.events import register_event
 from wechatpy.events import BaseEvent
 from wechatpy.fields import StringField
 
+from bot.channels.verify import Malformed, event_key, ident, xml_guard
 from bot.events import (
     CardAction,
     Event,
@@ -33,10 +44,8 @@ from bot.events import (
 )
 
 CHANNEL = "wecom"
-
-
-class Malformed(ValueError):
-    pass
+USERID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
+__all__ = ["Envelope", "Malformed", "parse_envelope", "parse_plaintext", "selections"]
 
 
 @register_event("template_card_event")
@@ -57,6 +66,7 @@ class Envelope:
 
 
 def _xml(text: str) -> dict[str, Any]:
+    xml_guard(text)  # before any parser: no declarations, bounded depth
     try:
         doc = xmltodict.parse(text, disable_entities=True)
     except Exception as exc:  # expat errors, "entities are disabled", bad encodings
@@ -67,65 +77,74 @@ def _xml(text: str) -> dict[str, Any]:
     return root
 
 
+def _scalar(root: dict[str, Any], name: str) -> str:
+    """The text of a child element; "" when it is missing, empty, or not a text element."""
+    value = root.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _many(value: Any) -> list[Any]:
+    """xmltodict gives one repeated element as a scalar or dict and several as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def parse_envelope(body: str) -> Envelope:
     root = _xml(body)
     encrypted = root.get("Encrypt")
     if not isinstance(encrypted, str) or not encrypted:
         raise Malformed("no Encrypt")
-    return Envelope(str(root.get("ToUserName") or ""), str(root.get("AgentID") or ""), encrypted)
+    return Envelope(_scalar(root, "ToUserName"), _scalar(root, "AgentID"), encrypted)
 
 
 def selections(raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """SelectedItems as [(question key, [option ids])], whatever xmltodict made of it."""
-    items = (raw.get("SelectedItems") or {}).get("SelectedItem") if isinstance(
-        raw.get("SelectedItems"), dict) else None
-    if items is None:
-        return []
-    if isinstance(items, dict):
-        items = [items]
+    box = raw.get("SelectedItems")
+    items = _many(box.get("SelectedItem")) if isinstance(box, dict) else []
     out = []
     for item in items:
-        options = (item.get("OptionIds") or {}).get("OptionId") if isinstance(
-            item.get("OptionIds"), dict) else None
-        if options is None:
-            options = []
-        elif not isinstance(options, list):
-            options = [options]
-        out.append((str(item.get("QuestionKey", "")), [str(o) for o in options]))
+        if not isinstance(item, dict):
+            continue
+        ids = item.get("OptionIds")
+        options = _many(ids.get("OptionId")) if isinstance(ids, dict) else []
+        out.append((_scalar(item, "QuestionKey"), [o for o in options if isinstance(o, str)]))
     return out
 
 
 def parse_plaintext(xml: str, now: datetime) -> Event | None:
     """A decrypted callback → a domain event, or None for events we acknowledge and ignore."""
     root = _xml(xml)  # refuses entities before wechatpy's own parse sees the text
-    msg_type = str(root.get("MsgType") or "").lower()
-    sender = str(root.get("FromUserName") or "")
-    if not msg_type or not sender:
+    msg_type = _scalar(root, "MsgType").lower()
+    if not msg_type or not root.get("FromUserName"):
         raise Malformed("no MsgType or FromUserName")
-    created = str(root.get("CreateTime") or "")
-    msg_id = str(root.get("MsgId") or "")
+    sender = ident(root.get("FromUserName"), name="FromUserName", max_len=64, pattern=USERID)
+    created = _scalar(root, "CreateTime")
+    msg_id = _scalar(root, "MsgId")
     common: dict[str, Any] = {"channel": CHANNEL, "sender": sender, "received_at": now,
-                              "key": f"m:{msg_id}" if msg_id else f"e:{sender}:{created}"}
+                              "key": event_key("m", msg_id) if msg_id else event_key("e", sender, created)}
     if msg_type == "text":
-        return TextMessage(**common, text=str(root.get("Content") or ""))
+        return TextMessage(**common, text=_scalar(root, "Content"))
     if msg_type == "image":
-        media = str(root.get("MediaId") or "")
-        return ImageMessage(**common, media_id=media, url=str(root.get("PicUrl") or ""),
+        media = _scalar(root, "MediaId")
+        return ImageMessage(**common, media_id=media, url=_scalar(root, "PicUrl"),
                             name=f"{media[:16] or 'image'}.jpg", mime="image/jpeg")
     if msg_type == "file":  # not in the documented list, but clients send it
-        name = str(root.get("Title") or root.get("FileName") or "file")
-        return FileMessage(**common, name=name, media_id=str(root.get("MediaId") or ""))
+        name = _scalar(root, "Title") or _scalar(root, "FileName") or "file"
+        return FileMessage(**common, name=name, media_id=_scalar(root, "MediaId"))
     if msg_type == "link":
-        return LinkMessage(**common, title=str(root.get("Title") or ""),
-                           url=str(root.get("Url") or ""),
-                           description=str(root.get("Description") or ""))
+        return LinkMessage(**common, title=_scalar(root, "Title"), url=_scalar(root, "Url"),
+                           description=_scalar(root, "Description"))
     if msg_type == "event":
-        event = str(root.get("Event") or "").lower()
+        event = _scalar(root, "Event").lower()
         if event == "template_card_event":
             # Built from the dict already parsed (wechatpy's parse_message would parse again).
-            message = TemplateCardEvent(root)
-            common["key"] = f"e:{sender}:{created}:{message.task_id}:{message.key}"[:250]
-            extra = {"task_id": message.task_id, "response_code": message.response_code,
+            fields = {name: _scalar(root, name) for name in
+                      ("EventKey", "TaskId", "CardType", "ResponseCode", "AgentID")}
+            message = TemplateCardEvent(fields)
+            task_id = ident(message.task_id, name="TaskId", max_len=128, required=False)
+            common["key"] = event_key("e", sender, created, task_id, message.key)
+            extra = {"task_id": task_id, "response_code": message.response_code,
                      "card_type": message.card_type}
             picked = selections(root)
             if picked:

@@ -103,8 +103,9 @@ async def test_malformed_bodies_get_400(db: str, aiohttp_client: Any, body: byte
 
 async def test_missing_query_and_oversized_body_are_refused(db: str, aiohttp_client: Any) -> None:
     client = await _client(aiohttp_client)
-    assert (await client.post("/wecom/callback", data=b"<xml/>")).status == 400
-    assert (await client.get("/wecom/callback")).status == 400
+    # not signed at all: 403 (docs/security.md: missing → 403, present but malformed → 400)
+    assert (await client.post("/wecom/callback", data=b"<xml/>")).status == 403
+    assert (await client.get("/wecom/callback")).status == 403
     query = {"msg_signature": "0" * 40, "timestamp": str(SENDER_NOW), "nonce": "1"}
     huge = b"<xml><Encrypt>" + b"A" * (1024 * 1024) + b"</Encrypt></xml>"
     assert (await client.post("/wecom/callback", params=query, data=huge)).status == 413
