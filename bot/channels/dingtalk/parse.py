@@ -9,6 +9,16 @@ event-callback-card.
   attach to the draft the text created.
 - A card tap's ``content`` is a JSON *string*; the button's callback parameter ``payload``
   carries our packed typed payload (see docs/dingtalk-card.md).
+
+Both parse functions take ``Any``: in Stream mode they get ``message.data`` as the SDK decoded it
+(``null``, a list, a string are all possible), over HTTP whatever ``loads`` returned. Anything but
+the expected shape is ``Malformed`` (the verification layer's 400), never a TypeError: the whole
+value is checked first (``verify.check_tree``: plain JSON data, at most 16 deep, no NUL or lone
+surrogate anywhere — PostgreSQL cannot store those), then each field for type and length:
+``senderStaffId``/``userId`` 1-64 printable ASCII (staffIds go up to 64), ``conversationId`` and
+``outTrackId`` up to 128, ``actionIds`` a list of strings or numbers, ``params`` an object whose
+``payload`` is a string. ``msgId`` may be of any length: keys are built with ``verify.event_key``,
+which hashes long parts (a 10,000-character msgId gives a bounded key, the same on a repeat).
 """
 
 from __future__ import annotations
@@ -18,13 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.channels.verify import Malformed, check_tree, event_key, ident, load_json
+from bot.channels.verify import text as text_field
 from bot.events import CardAction, Event, FileMessage, ImageMessage, TextMessage, UnsupportedMessage
 
 CHANNEL = "dingtalk"
-
-
-class Malformed(ValueError):
-    pass
+MAX_USER, MAX_CONVERSATION, MAX_TRACK, MAX_WEBHOOK = 64, 128, 128, 2048
+__all__ = ["Malformed", "Session", "loads", "parse_card_callback", "parse_robot_message"]
 
 
 @dataclass(frozen=True)
@@ -39,13 +49,15 @@ class Session:
 
 
 def loads(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("not JSON") from None
-    if not isinstance(data, dict):
+    """A callback body: a JSON object (depth-checked before parsing), else Malformed."""
+    return _object(load_json(raw))
+
+
+def _object(body: Any) -> dict[str, Any]:
+    check_tree(body)
+    if not isinstance(body, dict):
         raise Malformed("not a JSON object")
-    return data
+    return body
 
 
 def _text(value: Any) -> str:
@@ -56,66 +68,76 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def parse_robot_message(body: dict[str, Any], now: datetime) -> tuple[list[Event], Session | None]:
+def parse_robot_message(data: Any, now: datetime) -> tuple[list[Event], Session | None]:
+    body = _object(data)
     msg_id = _text(body.get("msgId"))
-    sender = _text(body.get("senderStaffId"))
     kind = _text(body.get("msgtype"))
-    if not msg_id or not sender or not kind:
+    if not msg_id or not body.get("senderStaffId") or not kind:
         raise Malformed("msgId, senderStaffId and msgtype are required")
+    sender = ident(body.get("senderStaffId"), name="senderStaffId", max_len=MAX_USER)
+    key = event_key(msg_id)
     group = _text(body.get("conversationType")) == "2"
-    conversation = _text(body.get("conversationId"))
+    conversation = ident(body.get("conversationId"), name="conversationId", max_len=MAX_CONVERSATION,
+                         required=False)
     common: dict[str, Any] = {"channel": CHANNEL, "sender": sender, "received_at": now,
                               "chat": conversation if group else None}
     session = None
-    webhook = _text(body.get("sessionWebhook"))
+    webhook = text_field(body.get("sessionWebhook"), name="sessionWebhook", max_len=MAX_WEBHOOK,
+                         required=False)
     if webhook:
         expires = body.get("sessionWebhookExpiredTime")
-        session = Session(sender, webhook, int(expires) if isinstance(expires, int) else 0,
-                          conversation, group)
+        expires_ms = expires if isinstance(expires, int) and not isinstance(expires, bool) \
+            and 0 < expires < 2**63 else 0
+        session = Session(sender, webhook, expires_ms, conversation, group)
     content = _obj(body.get("content"))
     events: list[Event] = []
     if kind == "text":
         said = _text(_obj(body.get("text")).get("content")).strip()
-        events.append(TextMessage(**common, key=msg_id, text=said))
+        events.append(TextMessage(**common, key=key, text=said))
     elif kind == "picture":
         code = _text(content.get("downloadCode"))
-        events.append(ImageMessage(**common, key=msg_id, media_id=code, name="图片.png"))
+        events.append(ImageMessage(**common, key=key, media_id=code, name="图片.png"))
     elif kind == "richText":
         rich = content.get("richText")
         parts: list[Any] = rich if isinstance(rich, list) else []
         text = "".join(_text(p.get("text")) for p in parts if isinstance(p, dict)).strip()
         if text:
-            events.append(TextMessage(**common, key=msg_id, text=text))
+            events.append(TextMessage(**common, key=key, text=text))
         pictures = [p for p in parts if isinstance(p, dict) and p.get("downloadCode")]
         for n, p in enumerate(pictures, start=1):
-            events.append(ImageMessage(**common, key=f"{msg_id}#{n}", name="图片.png",
+            events.append(ImageMessage(**common, key=f"{key}#{n}", name="图片.png",
                                        media_id=_text(p.get("downloadCode"))))
     elif kind == "file":
-        events.append(FileMessage(**common, key=msg_id, name=_text(content.get("fileName")) or "文件",
+        events.append(FileMessage(**common, key=key, name=_text(content.get("fileName")) or "文件",
                                   media_id=_text(content.get("downloadCode"))))
     else:
-        events.append(UnsupportedMessage(**common, key=msg_id, what=kind))
+        events.append(UnsupportedMessage(**common, key=key, what=kind))
     return events, session
 
 
-def parse_card_callback(body: dict[str, Any], now: datetime) -> CardAction:
-    track = _text(body.get("outTrackId"))
-    user = _text(body.get("userId"))
+def parse_card_callback(data: Any, now: datetime) -> CardAction:
+    body = _object(data)
     raw = body.get("content")
-    if not track or not user or not isinstance(raw, str):
+    if not body.get("outTrackId") or not body.get("userId") or not isinstance(raw, str):
         raise Malformed("outTrackId, userId and content are required")
-    try:
-        content = json.loads(raw)
-        private = content.get("cardPrivateData") or {}
-        params = private.get("params") or {}
-        actions = private.get("actionIds") or []
-    except (ValueError, AttributeError):
-        raise Malformed("content is not the card callback JSON") from None
+    track = ident(body.get("outTrackId"), name="outTrackId", max_len=MAX_TRACK)
+    user = ident(body.get("userId"), name="userId", max_len=MAX_USER)
+    content = load_json(raw)  # a JSON string inside the JSON: depth-checked the same way
+    private = content.get("cardPrivateData") if isinstance(content, dict) else None
+    if not isinstance(private, dict):
+        raise Malformed("content has no cardPrivateData object")
+    params = private.get("params") or {}
+    actions = private.get("actionIds") or []
     if not isinstance(params, dict):
         raise Malformed("params is not an object")
-    payload = _text(params.get("payload"))
+    if not isinstance(actions, list) or not all(
+            isinstance(a, str | int | float) and not isinstance(a, bool) for a in actions):
+        raise Malformed("actionIds is not a list of ids")
+    payload = params.get("payload", "")
+    if not isinstance(payload, str):
+        raise Malformed("params.payload is not a string")
     extra = {"out_track_id": track, "action_ids": ",".join(str(a) for a in actions),
              "params": json.dumps(params, ensure_ascii=False, sort_keys=True)}
-    key = f"c:{track}:{user}:{extra['params']}"[:250]
+    key = event_key("c", track, user, extra["params"])
     return CardAction(channel=CHANNEL, sender=user, key=key, received_at=now, payload=payload,
                       card_id=track, extra=extra)

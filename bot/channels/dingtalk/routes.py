@@ -3,10 +3,19 @@
 Robot messages carry ``timestamp`` (ms) and ``sign`` = Base64(HmacSHA256(appSecret,
 timestamp + "\\n" + appSecret)); card callbacks carry ``x-ddpaas-signature-timestamp`` and
 ``x-ddpaas-signature`` = Base64(HmacSHA256(apiSecret, timestamp)) — we register the card callback
-with the app secret as apiSecret. The signatures do not cover the body, so a captured header pair
-can be replayed inside the window: the dedupe in ``accept`` makes that harmless. Refusals: bad or
-missing signature, stale timestamp → 403; junk → 400; too big → 413. Answers go out at once (a
-card callback must be answered within 2 s); the work happens afterwards.
+with the app secret as apiSecret.
+
+The headers are checked first, through the shared verification layer (``bot.channels.verify``):
+present, printable ASCII (a header with bytes that are not UTF-8 is refused, not encoded), the
+timestamp 1-13 digits within ``XMT_CALLBACK_MAX_AGE`` and never more than DingTalk's own 1 hour,
+the signature compared in constant time; only then is the body read and parsed (depth-checked
+before ``json.loads``). The signatures do not cover the body, so a captured header pair can be
+replayed with another body inside the window: the dedupe in ``accept`` (by msgId / card + user +
+params), the window and the reply hosts limit what that can do (docs/security.md).
+
+Refusals: missing signature, bad signature or stale timestamp → 403; a malformed header or body →
+400; too big → 413. Answers go out at once (a card callback must be answered within 2 s); the
+work happens afterwards.
 """
 
 from __future__ import annotations
@@ -17,15 +26,10 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.channels import verify
 from bot.channels.common import read_capped
-from bot.channels.dingtalk.parse import (
-    Malformed,
-    Session,
-    loads,
-    parse_card_callback,
-    parse_robot_message,
-)
-from bot.channels.dingtalk.sign import card_sign, fresh, robot_sign, same
+from bot.channels.dingtalk.parse import Session, loads, parse_card_callback, parse_robot_message
+from bot.channels.dingtalk.sign import card_sign, robot_sign
 from bot.events import Event
 
 log = logging.getLogger("xmt.dingtalk")
@@ -37,22 +41,18 @@ def setup(app: web.Application, *, secret: str, accept: Callable[[Event], Awaita
           remember: Callable[[Session], None], clock: Callable[[], datetime], max_age: int) -> None:
 
     def check(ts: str, sig: str, expected: Callable[[str], str]) -> None:
-        if not ts or not sig or not fresh(ts, clock().timestamp() * 1000, max_age):
-            log.warning("dingtalk callback refused: missing or stale timestamp")
-            raise web.HTTPForbidden()
-        if not same(expected(ts), sig):
-            log.warning("dingtalk callback refused: bad signature")
-            raise web.HTTPForbidden()
+        verify.signed(ts, sig, unit="ms", now=clock().timestamp(), max_age=max_age,
+                      hard_limit=verify.DINGTALK_MAX_SKEW)
+        verify.same(expected(ts), sig)
 
     async def robot(request: web.Request) -> web.Response:
-        check(request.headers.get("timestamp", ""), request.headers.get("sign", ""),
-              lambda ts: robot_sign(ts, secret))
-        raw = await read_capped(request, MAX_BODY)
         try:
-            events, session = parse_robot_message(loads(raw), clock())
-        except Malformed as exc:
-            log.warning("dingtalk robot message malformed: %s", exc)
-            raise web.HTTPBadRequest() from None
+            check(request.headers.get("timestamp", ""), request.headers.get("sign", ""),
+                  lambda ts: robot_sign(ts, secret))
+            events, session = parse_robot_message(loads(await read_capped(request, MAX_BODY)), clock())
+        except verify.Refused as exc:
+            log.warning("dingtalk robot message refused (%d): %s", exc.status, exc)
+            raise verify.http_error(exc) from None
         if session is not None:
             remember(session)
         for event in events:
@@ -60,14 +60,13 @@ def setup(app: web.Application, *, secret: str, accept: Callable[[Event], Awaita
         return web.Response(status=200, body=b"")
 
     async def card(request: web.Request) -> web.Response:
-        check(request.headers.get("x-ddpaas-signature-timestamp", ""),
-              request.headers.get("x-ddpaas-signature", ""), lambda ts: card_sign(ts, secret))
-        raw = await read_capped(request, MAX_BODY)
         try:
-            event = parse_card_callback(loads(raw), clock())
-        except Malformed as exc:
-            log.warning("dingtalk card callback malformed: %s", exc)
-            raise web.HTTPBadRequest() from None
+            check(request.headers.get("x-ddpaas-signature-timestamp", ""),
+                  request.headers.get("x-ddpaas-signature", ""), lambda ts: card_sign(ts, secret))
+            event = parse_card_callback(loads(await read_capped(request, MAX_BODY)), clock())
+        except verify.Refused as exc:
+            log.warning("dingtalk card callback refused (%d): %s", exc.status, exc)
+            raise verify.http_error(exc) from None
         await accept(event)
         # No card change in the answer: the outcome is written to every copy after the work.
         return web.json_response({})

@@ -1,4 +1,6 @@
-"""DingTalk signatures (pure): Base64(HmacSHA256(key, msg)), compared in constant time.
+"""DingTalk signatures (pure): Base64(HmacSHA256(key, msg)). Checking them — header shape,
+timestamp bounds, the 1-hour rule, the constant-time compare — is the shared verification
+layer's job (``bot.channels.verify``); this module only computes them.
 
 - Robot callbacks (HTTP mode) and custom robots with 加签 sign ``timestamp + "\\n" + secret``
   with the secret as key (dingstart/customize-robot-security-settings); in a URL the signature is
@@ -13,8 +15,6 @@ import hashlib
 import hmac
 from urllib.parse import quote_plus
 
-MAX_SKEW_MS = 3_600_000  # DingTalk refuses (and we refuse) timestamps more than 1 hour off
-
 
 def hmac_b64(key: str, message: str) -> str:
     digest = hmac.new(key.encode(), message.encode(), hashlib.sha256).digest()
@@ -27,20 +27,6 @@ def robot_sign(timestamp: str, secret: str) -> str:
 
 def card_sign(timestamp: str, api_secret: str) -> str:
     return hmac_b64(api_secret, timestamp)
-
-
-def same(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected.encode(), given.encode())
-
-
-def fresh(timestamp_ms: str, now_ms: float, max_age_s: int) -> bool:
-    """Within DingTalk's 1-hour rule, and within ``XMT_CALLBACK_MAX_AGE`` when that is set."""
-    try:
-        skew = abs(now_ms - int(timestamp_ms))
-    except ValueError:
-        return False
-    limit = MAX_SKEW_MS if not max_age_s else min(MAX_SKEW_MS, max_age_s * 1000)
-    return skew <= limit
 
 
 def signed_robot_url(webhook: str, secret: str, now_ms: int) -> str:

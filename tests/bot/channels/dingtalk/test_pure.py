@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cards import Button, Card, Text
+from bot.channels import verify
 from bot.channels.dingtalk import render
 from bot.channels.dingtalk.parse import Malformed, loads, parse_card_callback, parse_robot_message
-from bot.channels.dingtalk.sign import card_sign, fresh, robot_sign, signed_robot_url
+from bot.channels.dingtalk.sign import card_sign, robot_sign, signed_robot_url
 from bot.events import CardAction, ImageMessage, TextMessage, UnsupportedMessage
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -49,11 +50,23 @@ def test_card_signature_vector() -> None:
     assert card_sign("1546084445901", "testappSecret") == "HCbG3xNE3vzhO+u7qCUL1jS5hsu2n5r2cFhnTrtyDAE="
 
 
+def _fresh(ts: str, now_ms: int, max_age: int) -> bool:
+    try:
+        verify.signed(ts, "c2lnbg==", unit="ms", now=now_ms / 1000, max_age=max_age,
+                      hard_limit=verify.DINGTALK_MAX_SKEW)
+    except verify.Forbidden:
+        return False
+    return True
+
+
 def test_freshness_one_hour_or_stricter() -> None:
     now = 1_700_000_000_000
-    assert fresh(str(now - 3_599_000), now, 0) and not fresh(str(now - 3_601_000), now, 0)
-    assert not fresh(str(now - 301_000), now, 300) and fresh(str(now + 299_000), now, 300)
-    assert not fresh("yesterday", now, 0)
+    assert _fresh(str(now - 3_599_000), now, 0) and not _fresh(str(now - 3_601_000), now, 0)
+    assert not _fresh(str(now - 301_000), now, 300) and _fresh(str(now + 299_000), now, 300)
+    assert not _fresh("", now, 0)
+    for malformed in ("yesterday", "-1700000000000", "1" * 400, "１７００", " 1700000000000", "17_000"):
+        with pytest.raises(verify.Malformed):
+            _fresh(malformed, now, 0)
 
 
 def test_robot_message_sample() -> None:
