@@ -32,7 +32,14 @@ from tortoise.transactions import in_transaction
 
 from bot import texts
 from bot.cards import Card, Message, Text, message_from_json
-from bot.channels.base import CardGone, Channel, DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.base import (
+    CardGone,
+    Channel,
+    ConfigurationError,
+    DeliveryError,
+    PermanentDeliveryError,
+    Throttled,
+)
 from models import Department, OutboxMessage, OutboxStatus, Person
 from models.org import info_center_admins
 
@@ -44,6 +51,7 @@ BACKOFF_CAP = 600.0
 POLL_SECONDS = 2.0  # safety net: rows written by another instance, and retries falling due
 CONCURRENCY = 16
 HEAD_BATCH = 500
+NOTICE_KEY = "dead:"  # key prefix of dead-letter notices
 
 
 def backoff(attempts: int) -> float:
@@ -160,7 +168,7 @@ class Outbox:
     def start(self) -> None:
         if self._task is None:
             self._stopping = False
-            self._task = asyncio.create_task(self._loop(), name="outbox-worker")
+            self._task = asyncio.create_task(self.run_forever(), name="outbox-worker")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -170,7 +178,11 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _loop(self) -> None:
+    async def run_forever(self) -> None:
+        """The worker loop; it returns only after ``stop()``. A failed round (the database gone
+        for a moment) is logged and the loop goes on, so a supervisor restarting this coroutine
+        sees it end only on a bug."""
+        self._stopping = False
         while not self._stopping:
             self._wake.clear()
             try:
@@ -185,17 +197,17 @@ class Outbox:
 
     async def run_once(self, now: datetime) -> int:
         """Claim the due head of every lane and deliver them; return how many were handled."""
-        rows = await self._claim(now)
-        if not rows:
+        claims = await self._claim(now)
+        if not claims:
             return 0
         sem = asyncio.Semaphore(CONCURRENCY)
 
-        async def one(row: OutboxMessage) -> None:
+        async def one(row: OutboxMessage, reclaimed: bool) -> None:
             async with sem:
-                await self._deliver(row, now)
+                await self._deliver(row, now, maybe_sent=reclaimed or row.attempts > 0)
 
-        await asyncio.gather(*(one(r) for r in rows))
-        return len(rows)
+        await asyncio.gather(*(one(row, reclaimed) for row, reclaimed in claims))
+        return len(claims)
 
     async def drain(self, now: datetime, *, limit: int = 1000) -> int:
         """Deliver until nothing is due at ``now`` (tests and the CLI use this)."""
@@ -207,7 +219,9 @@ class Outbox:
             total += n
         return total
 
-    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+    async def _claim(self, now: datetime) -> list[tuple[OutboxMessage, bool]]:
+        """Claim due lane heads: (row, reclaimed after an expired lease). The claim is committed
+        before any call, so it is the durable record that a call may be under way."""
         open_states = [OutboxStatus.PENDING, OutboxStatus.SENDING]
         heads = (
             await OutboxMessage.filter(status__in=open_states)
@@ -219,7 +233,7 @@ class Outbox:
         if not heads:
             return []
         candidates = await OutboxMessage.filter(id__in=list(heads)).order_by("id")
-        claimed: list[OutboxMessage] = []
+        claimed: list[tuple[OutboxMessage, bool]] = []
         for row in candidates:
             if row.status == OutboxStatus.PENDING and row.next_attempt_at <= now:
                 cond: dict[str, Any] = {"status": OutboxStatus.PENDING}
@@ -236,27 +250,29 @@ class Outbox:
                 status=OutboxStatus.SENDING, claimed_until=now + LEASE
             )
             if won:
-                claimed.append(row)
+                claimed.append((row, row.status == OutboxStatus.SENDING))
         return claimed
 
     async def _recipient(
-        self, row: OutboxMessage
+        self, row: OutboxMessage, skip: Sequence[str] = ()
     ) -> tuple[Channel, str] | None:
-        """The channel and address for a row: the hinted channel first, then in order."""
+        """The channel and address for a row: the hinted channel first, then in order, leaving
+        out the channels in ``skip``."""
         target: Person | Department | None
         if row.address is not None:
             hinted = self.channels.get(row.channel_hint or "")
-            return (hinted, row.address) if hinted is not None else None
+            return (hinted, row.address) if hinted is not None and hinted.name not in skip else None
         if row.person_id is not None:
             target = await Person.get_or_none(id=row.person_id)
         else:
             target = await Department.get_or_none(code=row.group or "")
         if target is None:
             return None
-        order = list(self.channels.values())
-        if row.channel_hint in self.channels:
-            order.remove(self.channels[row.channel_hint])
-            order.insert(0, self.channels[row.channel_hint])
+        order = [c for c in self.channels.values() if c.name not in skip]
+        hinted = self.channels.get(row.channel_hint or "")
+        if hinted in order:
+            order.remove(hinted)
+            order.insert(0, hinted)
         for channel in order:
             address = (
                 channel.person_address(target)
@@ -267,22 +283,35 @@ class Outbox:
                 return channel, address
         return None
 
-    async def _deliver(self, row: OutboxMessage, now: datetime) -> None:
+    async def _deliver(self, row: OutboxMessage, now: datetime, *, maybe_sent: bool) -> None:
+        """One attempt. ``maybe_sent``: an earlier attempt of this row may have reached the
+        platform (it was reclaimed after its lease, or an attempt failed before): the channel
+        reads the platform's "already exists" answers as delivered."""
+        notice = is_notice(row)
+        skip = _skipped(row) if notice else []
+        channel_name: str | None = None
         try:
             ref: dict[str, Any] | None
             if row.kind == "card_update":
-                ref = await self._deliver_update(row)
-                channel_name = row.channel
+                ref, channel_name = await self._deliver_update(row, maybe_sent)
             else:
-                found = await self._recipient(row)
+                found = await self._recipient(row, skip)
                 if found is None:
+                    if notice and skip:
+                        await self._notice_exhausted(row, now)
+                        return
                     raise PermanentDeliveryError(texts.NO_CHANNEL_FOR_RECIPIENT)
                 channel, address = found
-                ref = await channel.send(address, message_from_json(row.body), key=row.key)
-                ref = {"address": address, **(ref or {})}
                 channel_name = channel.name
+                ref = await channel.send(address, message_from_json(row.body), key=row.key,
+                                         maybe_sent=maybe_sent)
+                ref = {"address": address, **(ref or {})}
         except PermanentDeliveryError as exc:
-            await self._dead(row, now, str(exc))
+            if notice and channel_name is not None:
+                await self._notice_try_another(row, now, str(exc), channel_name,
+                                               config=isinstance(exc, ConfigurationError))
+            else:
+                await self._dead(row, now, str(exc), row.attempts + 1)
             return
         except Throttled as exc:
             await self._later(row, now, str(exc), exc.retry_after or BACKOFF_BASE)
@@ -305,35 +334,68 @@ class Outbox:
         if self.on_delivered is not None:
             self.on_delivered(row)
 
-    async def _deliver_update(self, row: OutboxMessage) -> dict[str, Any] | None:
-        """Update every sent copy of the card in this lane; a copy never sent needs nothing."""
+    async def _deliver_update(
+        self, row: OutboxMessage, maybe_sent: bool
+    ) -> tuple[dict[str, Any], str | None]:
+        """Update every copy of the card in this lane; return (ref, channel).
+
+        Every case makes a call, so the row is never marked sent for nothing:
+        - a copy that was sent is updated in place; if the platform will not update it any more
+          (``CardGone``: a WeCom response code used or expired, or lost because the copy was
+          delivered by an earlier attempt, a group copy, a restarted simulator) the outcome is
+          sent as a new message to the same address;
+        - a copy that was dead-lettered (it never arrived; the admins were told) gets the
+          outcome as a new message through the recipient's channels, since they may be
+          reachable now and otherwise know nothing of the result.
+        A copy's single-use update code can only have been spent by *this* row if no earlier
+        update of the card in this lane went out; only then does ``maybe_sent`` reach the channel.
+        """
         card = Card.from_json(row.body)
         originals = await OutboxMessage.filter(
-            kind="card", card_id=row.card_id, lane=row.lane, status=OutboxStatus.SENT
+            kind="card", card_id=row.card_id, lane=row.lane, id__lt=row.id,
+            status__in=[OutboxStatus.SENT, OutboxStatus.DEAD],
         ).order_by("id")
+        ours = maybe_sent and not await OutboxMessage.filter(
+            kind="card_update", card_id=row.card_id, lane=row.lane, id__lt=row.id,
+            status=OutboxStatus.SENT,
+        ).exists()
+        updated, resent, channel_name = 0, 0, None
         for original in originals:
             channel = self.channels.get(original.channel or "")
-            if channel is None or original.ref is None:
+            address = (original.ref or {}).get("address")
+            if original.status == OutboxStatus.SENT and channel is not None and address:
+                channel_name = channel.name
+                try:
+                    await channel.update_card(address, original.ref or {}, card, maybe_sent=ours)
+                    updated += 1
+                    continue
+                except CardGone:
+                    pass
+                # The platform will not update this copy any more: show the outcome anew.
+                await channel.send(address, card, key=f"{row.key}:resend:{original.id}",
+                                   maybe_sent=maybe_sent)
+                resent += 1
                 continue
-            row.channel = channel.name
-            address = original.ref["address"]
-            try:
-                await channel.update_card(address, original.ref, card)
-            except CardGone:
-                # The platform will not update this copy any more (an expired single-use
-                # response code, a restarted simulator): show the outcome as a new message.
-                await channel.send(address, card, key=f"{row.key}:resend")
-        return None
+            found = await self._recipient(row)
+            if found is None:
+                raise PermanentDeliveryError(texts.NO_CHANNEL_FOR_RECIPIENT)
+            channel, address = found
+            channel_name = channel.name
+            await channel.send(address, card, key=f"{row.key}:resend:{original.id}",
+                               maybe_sent=maybe_sent)
+            resent += 1
+        return {"updated": updated, "resent": resent}, channel_name
 
     async def _failed(
         self, row: OutboxMessage, now: datetime, error: str, retry_after: float | None
     ) -> None:
         attempts = row.attempts + 1
-        if attempts >= self.max_attempts:
-            row.attempts = attempts
-            await self._dead(row, now, error)
+        if attempts >= self.max_attempts and not is_notice(row):
+            await self._dead(row, now, error, attempts)
             return
-        delay = retry_after if retry_after is not None else backoff(attempts)
+        # A dead-letter notice is never given up on for a temporary error: it keeps trying at
+        # the capped backoff (its whole point is to reach someone after the rest failed).
+        delay = min(retry_after, BACKOFF_CAP) if retry_after is not None else backoff(attempts)
         log.warning("outbox row %s attempt %s failed: %s; retry in %.0fs", row.id, attempts,
                     error, delay)
         await OutboxMessage.filter(id=row.id).update(
@@ -352,19 +414,59 @@ class Outbox:
             claimed_until=None, last_error=reason[:2000],
         )
 
-    async def _dead(self, row: OutboxMessage, now: datetime, error: str) -> None:
-        log.error("outbox row %s dead-lettered: %s", row.id, error)
+    async def _notice_try_another(self, row: OutboxMessage, now: datetime, error: str,
+                                  channel: str, *, config: bool) -> None:
+        """A notice refused for good on ``channel``: try the admin's other channels at once.
+        The channels tried are kept in the row's ``ref`` (unused until it is sent)."""
+        state = dict(row.ref or {})
+        state["skip"] = [*_skipped(row), channel]
+        state["config"] = bool(state.get("config")) or config
+        log.warning("dead-letter notice %s refused on %s: %s; trying the other channels",
+                    row.id, channel, error)
+        await OutboxMessage.filter(id=row.id).update(
+            status=OutboxStatus.PENDING, attempts=row.attempts + 1, next_attempt_at=now,
+            claimed_until=None, last_error=error[:2000], ref=state,
+        )
+        self.wake()
+
+    async def _notice_exhausted(self, row: OutboxMessage, now: datetime) -> None:
+        """Every channel refused the notice. If one of them refused our configuration (a wrong
+        secret, an untrusted IP), an admin will fix it: start over later. Otherwise no channel
+        can ever reach this admin: the notice is dead (logged, never notified about)."""
+        error = row.last_error or texts.NO_CHANNEL_FOR_RECIPIENT
+        if (row.ref or {}).get("config"):
+            log.error("dead-letter notice %s: every channel refused, one for its configuration; "
+                      "retrying in %.0fs", row.id, BACKOFF_CAP)
+            await OutboxMessage.filter(id=row.id).update(
+                status=OutboxStatus.PENDING, next_attempt_at=now + timedelta(seconds=BACKOFF_CAP),
+                claimed_until=None, ref=None,
+            )
+            return
+        await self._dead(row, now, error, row.attempts)
+
+    async def _dead(self, row: OutboxMessage, now: datetime, error: str, attempts: int) -> None:
+        log.error("outbox row %s dead-lettered after %s attempts: %s", row.id, attempts, error)
         async with in_transaction():
             await OutboxMessage.filter(id=row.id).update(
                 status=OutboxStatus.DEAD, claimed_until=None, last_error=error[:2000],
-                attempts=row.attempts,
+                attempts=attempts,
             )
-            if row.notify_on_dead:
+            if row.notify_on_dead and not is_notice(row):
                 notice = Text(texts.dead_letter_notice(row.id, _describe(row), error))
                 for admin in await info_center_admins():
-                    await self.send(admin, notice, key=f"dead:{row.id}:{admin.id}", now=now,
+                    await self.send(admin, notice, key=f"{NOTICE_KEY}{row.id}:{admin.id}", now=now,
                                     notify_on_dead=False)
         self.wake()
+
+
+def is_notice(row: OutboxMessage) -> bool:
+    """A dead-letter notice to an Information Center admin."""
+    return row.key.startswith(NOTICE_KEY)
+
+
+def _skipped(row: OutboxMessage) -> list[str]:
+    skip = (row.ref or {}).get("skip") if row.status != OutboxStatus.SENT else None
+    return [str(s) for s in skip] if isinstance(skip, list) else []
 
 
 def _describe(row: OutboxMessage) -> str:

@@ -132,7 +132,8 @@ class RecordingChannel:
     def group_address(self, department: Department) -> str | None:
         return "group:" + department.code
 
-    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+    async def send(self, address: str, message: Message, *, key: str,
+                   maybe_sent: bool = False) -> dict[str, Any]:
         self.calls += 1
         if self.fail_next > 0:
             self.fail_next -= 1
@@ -141,7 +142,8 @@ class RecordingChannel:
         self.sent.append(Sent(address, message, key, ref))
         return ref
 
-    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
+                          maybe_sent: bool = False) -> None:
         self.calls += 1
         if self.fail_next > 0:
             self.fail_next -= 1

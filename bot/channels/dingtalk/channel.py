@@ -11,25 +11,40 @@ app's robot is in.
 - Texts to a person: through the sessionWebhook of their last message while it is valid (no
   token, no quota), else the robot's 1:1 batch send; users DingTalk flow-controls are tried again
   later (``Throttled``), unknown users are dead-lettered.
-- Group robots: 20 messages a minute each, then a 10-minute block; we pace below that.
+- Group robots: 20 messages a minute each, then a 10-minute block; we pace below that. Every
+  message carries a ``msgUuid`` made from the outbox key, so a resend is accepted once.
+
+A sessionWebhook is taken from the callback body, so it is used only if it is on the configured
+oapi origin (``DingTalkClient.is_session_webhook``); any other is ignored (logged with its host
+only) and the reply goes through the robot's own 1:1 send. A session the platform refuses for
+good (expired early, unknown) is forgotten and the same message goes through the 1:1 send.
+
+After a crash or an ambiguous failure (``maybe_sent``) a card's resend carries the same
+``outTrackId`` and ``param.cardAlreadyExist`` then means our earlier call created it: delivered.
+Without ``maybe_sent`` that answer is a collision: permanent. Card updates are idempotent (a PUT
+of the whole state), so a repeated one is harmless. Texts over a sessionWebhook or the 1:1 batch
+send have no idempotency key: a crash right after DingTalk took one can repeat it once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from bot.cards import Card, Document, Message, Text
-from bot.channels.base import CardGone, PermanentDeliveryError, Throttled
+from bot.channels.base import CardGone, ConfigurationError, PermanentDeliveryError, Throttled
 from bot.channels.common import RateWindow
 from bot.channels.dingtalk import render
-from bot.channels.dingtalk.client import DingTalkApiError, DingTalkClient
+from bot.channels.dingtalk.client import DingTalkApiError, DingTalkClient, DingTalkRefused
 from bot.channels.dingtalk.parse import Session
 from bot.channels.dingtalk.sign import signed_robot_url
 from bot.events import Event, FileMessage, ImageMessage
 from models import Department, Person
+
+log = logging.getLogger("xmt.dingtalk")
 
 ROBOT, CONV = "robot:", "conv:"
 ROBOT_PER_MINUTE = 20
@@ -63,34 +78,42 @@ class DingTalkChannel:
         return None
 
     def remember(self, session: Session) -> None:
-        """Keep the newest 1:1 sessionWebhook of each user (group ones reply into the group)."""
-        if not session.group:
-            self.sessions[session.user_id] = session
+        """Keep the newest 1:1 sessionWebhook of each user (group ones reply into the group),
+        if it is on the configured DingTalk host: a forged callback must not choose where our
+        replies go."""
+        if session.group:
+            return
+        if not self.client.is_session_webhook(session.webhook):
+            log.warning("dingtalk sessionWebhook not on the configured oapi host ignored (user %s)",
+                        session.user_id[:64])
+            return
+        self.sessions[session.user_id] = session
 
     # -- sending ------------------------------------------------------------------------------
-    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+    async def send(self, address: str, message: Message, *, key: str,
+                   maybe_sent: bool = False) -> dict[str, Any]:
         if isinstance(message, Document):
             return await self._document(address, message)
         if address.startswith(ROBOT):
-            await self._group_robot(address.removeprefix(ROBOT), message)
+            await self._group_robot(address.removeprefix(ROBOT), message, key)
             return {}
         if address.startswith(CONV):
             await self.client.api("POST", "/v1.0/robot/groupMessages/send", render.robot_group(
                 self.robot_code, address.removeprefix(CONV), message))
             return {}
         if isinstance(message, Card) and message.buttons and not message.status:
-            return await self._card(address, message, key)
+            return await self._card(address, message, key, maybe_sent)
         return await self._text(address, message)
 
-    async def _card(self, user: str, card: Card, key: str) -> dict[str, Any]:
+    async def _card(self, user: str, card: Card, key: str, maybe_sent: bool) -> dict[str, Any]:
         body = render.create_card(card, user=user, template_id=self.template_id,
                                   robot_code=self.robot_code, key=key, stream=self.stream)
         track = body["outTrackId"]
         try:
             data = await self.client.api("POST", "/v1.0/card/instances/createAndDeliver", body)
         except DingTalkApiError as exc:
-            if exc.code == "param.cardAlreadyExist":  # an earlier try of this row landed
-                return {"out_track_id": track}
+            if exc.code == "param.cardAlreadyExist" and maybe_sent:  # an earlier try landed
+                return {"out_track_id": track, "delivered_by": "earlier attempt"}
             raise
         failed = [r for r in (data.get("result") or {}).get("deliverResults", [])
                   if not r.get("success")]
@@ -122,13 +145,22 @@ class DingTalkChannel:
 
     async def _text(self, user: str, message: Text | Card) -> dict[str, Any]:
         session = self.sessions.get(user)
-        if session is not None and session.expires_ms - SESSION_MARGIN_MS > self.wall_ms():
-            await self.client.webhook(session.webhook, render.webhook_message(message, []),
-                                      "sessionWebhook")
-            return {"via": "session"}
+        if (session is not None and session.expires_ms - SESSION_MARGIN_MS > self.wall_ms()
+                and self.client.is_session_webhook(session.webhook)):
+            try:
+                await self.client.webhook(session.webhook, render.webhook_message(message, []),
+                                          "sessionWebhook")
+                return {"via": "session"}
+            except (DingTalkRefused, ConfigurationError) as exc:
+                # The session is no good any more (expired early, unknown): forget it and
+                # send through the robot instead.
+                log.info("dingtalk sessionWebhook of %s refused (%s); using the 1:1 send",
+                         user[:64], exc)
+                if self.sessions.get(user) is session:
+                    del self.sessions[user]
         return await self._batch_send(user, render.robot_one_to_one(self.robot_code, user, message))
 
-    async def _group_robot(self, code: str, message: Text | Card) -> None:
+    async def _group_robot(self, code: str, message: Text | Card, key: str) -> None:
         department = await Department.get_or_none(code=code)
         groups = (department.groups or {}) if department else {}
         webhook, secret = groups.get("dingtalk_webhook"), groups.get("dingtalk_secret")
@@ -139,15 +171,19 @@ class DingTalkChannel:
             raise Throttled("DingTalk group robot limit reached", retry_after=wait)
         mentions = await self._userids(message.mentions if isinstance(message, Text) else ())
         url = signed_robot_url(webhook, secret, int(self.wall_ms()))
-        await self.client.webhook(url, render.webhook_message(message, mentions), "robot/send")
+        await self.client.webhook(url, render.webhook_message(message, mentions, key=key),
+                                  "robot/send")
 
-    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
+                          maybe_sent: bool = False) -> None:
         track = str(ref.get("out_track_id") or "")
         if not track:
             raise CardGone("no card instance for this copy")
         try:
             await self.client.api("PUT", "/v1.0/card/instances", render.update_card(track, card))
-        except DingTalkApiError as exc:
+        except ConfigurationError:
+            raise
+        except DingTalkRefused as exc:  # the instance is gone: a PUT is idempotent otherwise
             raise CardGone(str(exc)) from None
 
     async def prepare(self, event: Event) -> Event:

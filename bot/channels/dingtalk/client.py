@@ -1,15 +1,38 @@
 """Async DingTalk API client (aiohttp). Pages obtain-the-access-token-of-an-internal-app,
 server-api-error-codes-1, how-to-process-api-throttling-on-the-dingtalk-server.
 
-Error policy (protocols/dingtalk.md §4) as the outbox's exceptions:
-- HTTP 401 / ``InvalidAuthentication``: drop the cached token, fetch a new one, retry once.
-- 403 ``…QpsLimit…`` (20 QPS per app per API): ``Throttled`` 1 s — not a failed attempt;
-  ``{"status": 1111, "wait": …}`` (IP over 10,000 calls / 20 s): ``Throttled`` 5 minutes.
-- 5xx, 429, ``system.busy``, network errors, timeouts: ``DeliveryError`` (backoff).
-- custom robot 410100 / 130101 (over 20 a minute): ``Throttled`` 10 minutes.
-- anything else (``param.*``, 310000 bad sign, 400101 no such robot, quota used up): permanent
-  (``DingTalkApiError``), dead-lettered with a notice.
-Messages never contain a URL (tokens and robot signatures travel in them).
+Error policy as the outbox's exceptions (``bot.channels.base``). The rule, as for WeCom: only an
+answer no retry can change dead-letters; everything else backs off and dies only after
+``outbox_max_attempts``.
+- HTTP 401 / ``InvalidAuthentication`` (whatever the status; it has been seen with 400), legacy
+  40014 / 42001 on oapi: drop the cached token, fetch a new one, retry at once; refused again:
+  temporary (``DeliveryError``), the next attempt renews again.
+- flow control is ``Throttled`` (not a failed attempt): 403 ``…QpsLimit…`` and legacy 90018 /
+  90002 (20 QPS per app per API) 1 s; ``send.too.fast`` / ``send.byToken.tooFast`` / ``too.many.*``
+  60 s; ``{"status": 1111, "wait": …}`` (IP over 10,000 calls / 20 s) 5 minutes; custom robot
+  410100 / 130101 (over 20 a minute) 10 minutes.
+- 5xx, 429, ``system.busy``, -1, network errors, timeouts: temporary.
+- ``MISCONFIGURED`` (``invalidClientIdOrSecret``, any other ``Forbidden.AccessDenied.*`` — a
+  missing permission, an IP not allowed —, 90020 / ``ApiCountLimitForOrg`` monthly quota, custom
+  robot 310000 sign / keyword / IP refused and 400101–400106 robot unknown or disabled, HTTP 4xx
+  from a robot URL): ``ConfigurationError`` (dead letter and alert; a notice waits for the fix).
+- ``param.*``, ``Missing*``, ``InvalidParameter``, 400013 group dissolved, 430101–430104 unsafe
+  content, 40035 / 40008 / 40004 / 40006 / 41006 malformed: permanent (``DingTalkRefused``).
+  (``invalidStaffIdList`` in a batchSend answer is read by the channel: permanent too.)
+- any other code: temporary, counted (``DingTalkApiError``): an unknown code is likelier a new
+  transient condition than a verdict, and the attempt cap bounds the cost.
+Messages never contain a URL (tokens, robot signatures and session keys travel in them).
+
+URLs we did not build: a robot message's ``sessionWebhook`` comes from the callback body, which
+only a timestamp/sign pair protects (a captured pair can be replayed with any body within the
+freshness window), so it is POSTed to only if it is on the configured oapi origin (scheme, host
+and port of ``oapi_base``; real ones are ``https://oapi.dingtalk.com/robot/sendBySession?…``);
+the same holds for a group robot's configured webhook. A file's ``downloadUrl`` comes from our own
+authenticated ``messageFiles/download`` call and points at DingTalk's file storage, not the API
+host (a signed, short-lived URL; Alibaba Cloud OSS style ``?Expires=…&OSSAccessKeyId=…&
+Signature=…``): it is fetched only over https from a host under one of ``file_hosts``
+(``dingtalk.com``, ``aliyuncs.com`` by default) or on the configured API origins, and redirects
+are not followed, so no answer can point the bot at an internal address.
 
 Files (``upload``) go through the older ``oapi.dingtalk.com/media/upload`` (the new API has no
 upload a robot message can name): the same app access token in the query string, the bytes in the
@@ -25,30 +48,70 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
-from bot.channels.base import DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient, TokenCache
 
 TOKEN_MARGIN = 600.0  # refresh about 10 minutes before expiry (the doc's advice)
 TIMEOUT = 10.0
+AUTH_FAILED = "InvalidAuthentication"
 ROBOT_BLOCKED = frozenset({410100, 130101})
 TOKEN_REFUSED = frozenset({40014, 42001})  # oapi: invalid / expired access_token
+QPS_CODES = frozenset({"90018", "90002"})
+SEND_TOO_FAST = frozenset({"send.too.fast", "send.byToken.tooFast", "too.many.group",
+                           "too.many.people"})
+MISCONFIGURED = frozenset({"invalidClientIdOrSecret", "90020", "310000", "400101", "400102",
+                           "400103", "400104", "400105", "400106"})
+REFUSED = frozenset({"InvalidParameter", "400013", "430101", "430102", "430103", "430104",
+                     "40035", "40008", "40004", "40006", "41006"})
+FILE_HOSTS = ("dingtalk.com", "aliyuncs.com")
 UPLOAD_MAX = 20 * 2**20  # media/upload, type=file
 
 
-class DingTalkApiError(PermanentDeliveryError):
+class DingTalkApiError(DeliveryError):
+    """A coded refusal: temporary unless it is one of the subclasses below."""
+
     def __init__(self, what: str, code: str, detail: str = "") -> None:
         # DingTalk's message names e.g. the missing permission: worth showing to the admins.
         super().__init__(f"DingTalk {what}: {code}" + (f" ({detail[:160]})" if detail else ""))
         self.code = code
 
 
+class DingTalkRefused(DingTalkApiError, PermanentDeliveryError):
+    """The request itself is refused: sending it again cannot help."""
+
+
+class DingTalkMisconfigured(DingTalkApiError, ConfigurationError):
+    """Our configuration is refused: an administrator must fix it."""
+
+
+def classify(what: str, code: str, detail: str = "") -> DingTalkApiError:
+    """The exception for a coded refusal that is not flow control, busy or a token."""
+    if code in MISCONFIGURED or (code.startswith("Forbidden.") and "QpsLimit" not in code) \
+            or code.endswith("ApiCountLimitForOrg"):
+        return DingTalkMisconfigured(what, code, detail)
+    if code in REFUSED or code.startswith(("param.", "Missing")):
+        return DingTalkRefused(what, code, detail)
+    return DingTalkApiError(what, code, detail)
+
+
+def same_origin(url: str, base: str) -> bool:
+    try:
+        one, two = URL(url), URL(base)
+    except (ValueError, TypeError):
+        return False
+    return one.is_absolute() and (one.scheme, one.host, one.port) == (two.scheme, two.host, two.port)
+
+
 class DingTalkClient(HttpClient):
     def __init__(self, *, api_base: str, app_key: str, app_secret: str, timeout: float = TIMEOUT,
                  clock: Callable[[], float] = time.monotonic,
-                 oapi_base: str = "https://oapi.dingtalk.com") -> None:
+                 oapi_base: str = "https://oapi.dingtalk.com",
+                 file_hosts: tuple[str, ...] = FILE_HOSTS) -> None:
         self.api_base = api_base.rstrip("/")
         self.oapi_base = oapi_base.rstrip("/")
+        self.file_hosts = file_hosts
         self.app_key = app_key
         self._secret = app_secret
         super().__init__(timeout)
@@ -60,13 +123,35 @@ class DingTalkClient(HttpClient):
     async def _fetch_token(self) -> tuple[str, float]:
         status, data = await self._send("POST", self.api_base + "/v1.0/oauth2/accessToken", "token",
                                         json={"appKey": self.app_key, "appSecret": self._secret})
-        if status != 200 or "accessToken" not in data:
+        if status != 200 or not data.get("accessToken"):
             self._raise("oauth2/accessToken", status, data)
+            raise DeliveryError("DingTalk oauth2/accessToken: no accessToken in the answer")
         return str(data["accessToken"]), float(data.get("expireIn", 7200))
+
+    # -- URLs we did not build ------------------------------------------------------------------
+    def is_session_webhook(self, url: str) -> bool:
+        """A sessionWebhook we may POST to: on the configured oapi origin, the reply path."""
+        return same_origin(url, self.oapi_base) and URL(url).path == "/robot/sendBySession"
+
+    def is_robot_url(self, url: str) -> bool:
+        return same_origin(url, self.oapi_base)
+
+    def is_file_url(self, url: str) -> bool:
+        """A download URL we may GET: https under a DingTalk storage domain, or the API's own
+        origin (a test double, a private deployment)."""
+        if same_origin(url, self.api_base) or same_origin(url, self.oapi_base):
+            return True
+        try:
+            parsed = URL(url)
+        except (ValueError, TypeError):
+            return False
+        host = (parsed.host or "").lower().rstrip(".")
+        return parsed.scheme == "https" and parsed.port == 443 and any(
+            host == suffix or host.endswith("." + suffix) for suffix in self.file_hosts)
 
     async def _send(self, method: str, url: str, what: str, **kw: Any) -> tuple[int, dict[str, Any]]:
         try:
-            async with self.session.request(method, url, **kw) as resp:
+            async with self.session.request(method, url, allow_redirects=False, **kw) as resp:
                 try:
                     data = await resp.json(content_type=None)
                 except ValueError:
@@ -80,38 +165,49 @@ class DingTalkClient(HttpClient):
         code = str(data.get("code") or data.get("errcode") or f"HTTP {status}")
         if data.get("status") == 1111:
             raise Throttled(f"DingTalk {what}: IP call limit", retry_after=300.0)
-        if "QpsLimit" in code or code in ("90018", "90002"):
+        if "QpsLimit" in code or code in QPS_CODES:
             raise Throttled(f"DingTalk {what}: {code}", retry_after=1.0)
+        if code in SEND_TOO_FAST:
+            raise Throttled(f"DingTalk {what}: {code}", retry_after=60.0)
         if status >= 500 or status == 429 or code in ("system.busy", "-1"):
             raise DeliveryError(f"DingTalk {what}: {code}")
-        raise DingTalkApiError(what, code, str(data.get("message") or data.get("errmsg") or ""))
+        if status == 401 or code == AUTH_FAILED:
+            raise DeliveryError(f"DingTalk {what}: access token refused after renewal ({code})")
+        raise classify(what, code, str(data.get("message") or data.get("errmsg") or ""))
 
     async def api(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """A call on api.dingtalk.com with the app's token; a refused token is renewed once."""
+        """A call on api.dingtalk.com with the app's token; a refused token is renewed and the
+        call retried once, a second refusal is temporary."""
         for attempt in (1, 2):
             token = await self._tokens.get()
             status, data = await self._send(method, self.api_base + path, path, json=body,
                                             headers={"x-acs-dingtalk-access-token": token})
-            if status == 401 and attempt == 1:
+            if status == 401 or (status != 200 and data.get("code") == AUTH_FAILED):
                 self._tokens.drop(token)
-                continue
+                if attempt == 1:
+                    continue
             if status != 200:
                 self._raise(path, status, data)
             return data
         raise AssertionError("unreachable")
 
     async def webhook(self, url: str, body: dict[str, Any], what: str) -> None:
-        """POST the custom-robot JSON to a sessionWebhook or a signed custom-robot URL."""
+        """POST the custom-robot JSON to a sessionWebhook or a signed custom-robot URL; only to
+        the configured oapi origin."""
+        if not self.is_robot_url(url):
+            raise DingTalkMisconfigured(what, "webhook not on the configured oapi host")
         status, data = await self._send("POST", url, what, json=body)
-        code = int(data.get("errcode", 0) or 0) if str(data.get("errcode", "0")).lstrip("-").isdigit() \
-            else -2
+        raw = str(data.get("errcode", "0"))
+        code = int(raw) if raw.lstrip("-").isdigit() else -2
         if status == 200 and code == 0:
             return
         if code in ROBOT_BLOCKED:
             raise Throttled(f"DingTalk {what}: {code} (20 a minute)", retry_after=600.0)
-        if status >= 500 or code == -1:
+        if status >= 500 or status == 429 or code == -1:
             raise DeliveryError(f"DingTalk {what}: {code if status == 200 else status}")
-        raise DingTalkApiError(what, str(code if status == 200 else f"HTTP {status}"))
+        if status != 200:
+            raise DingTalkMisconfigured(what, f"HTTP {status}")
+        raise classify(what, str(code), str(data.get("errmsg") or ""))
 
     async def upload(self, name: str, data: bytes, mime: str) -> str:
         """Upload a file for a robot message (``msgKey: sampleFile``); returns its media id."""
@@ -125,9 +221,11 @@ class DingTalkClient(HttpClient):
                 "POST", self.oapi_base + "/media/upload", "media/upload",
                 params={"access_token": token, "type": "file"}, data=form)
             code = result.get("errcode")
-            if code in TOKEN_REFUSED and attempt == 1:
+            if code in TOKEN_REFUSED:
                 self._tokens.drop(token)
-                continue
+                if attempt == 1:
+                    continue
+                raise DeliveryError("DingTalk media/upload: access token refused after renewal")
             if status == 200 and code == 0 and result.get("media_id"):
                 return str(result["media_id"])
             self._raise("media/upload", status, result)
@@ -148,8 +246,10 @@ class DingTalkClient(HttpClient):
         url = str(data.get("downloadUrl") or "")
         if not url:
             raise DingTalkApiError("messageFiles/download", "no downloadUrl")
+        if not self.is_file_url(url):
+            raise DingTalkRefused("messageFiles/download", "downloadUrl not on a DingTalk file host")
         try:
-            async with self.session.get(url) as resp:
+            async with self.session.get(url, allow_redirects=False) as resp:
                 if resp.status != 200:
                     raise DeliveryError(f"DingTalk file download: HTTP {resp.status}")
                 return await resp.read(), resp.headers.get("Content-Type", "").split(";")[0]

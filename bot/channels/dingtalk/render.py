@@ -110,14 +110,27 @@ def robot_group(robot_code: str, conversation: str, message: Text | Card) -> dic
     return to_group(robot_one_to_one(robot_code, "", message), conversation)
 
 
-def webhook_message(message: Text | Card, mention_user_ids: list[str]) -> dict[str, Any]:
+def robot_msg_uuid(key: str) -> str:
+    """The custom robot's idempotency key for an outbox row: a resend is accepted once."""
+    return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+
+
+def webhook_message(message: Text | Card, mention_user_ids: list[str], *,
+                    key: str | None = None) -> dict[str, Any]:
     """The custom-robot JSON, for a sessionWebhook reply or a custom group robot. A mentioned
-    user must also appear in the text, so ``@userid`` is appended for each."""
+    user must also appear in the text, so ``@userid`` is appended for each. ``key``: the
+    outbox key, sent digested as ``msgUuid`` (a custom group robot accepts one message per
+    msgUuid, so a resend after a crash is not shown twice)."""
+    body: dict[str, Any]
     if isinstance(message, Card):
-        return {"msgtype": "markdown",
+        body = {"msgtype": "markdown",
                 "markdown": {"title": message.title, "text": card_markdown(message)}}
-    text = message.text
-    if mention_user_ids:
-        text += "\n" + " ".join(f"@{u}" for u in mention_user_ids)
-    return {"msgtype": "text", "text": {"content": text},
-            "at": {"atUserIds": mention_user_ids, "isAtAll": False}}
+    else:
+        text = message.text
+        if mention_user_ids:
+            text += "\n" + " ".join(f"@{u}" for u in mention_user_ids)
+        body = {"msgtype": "text", "text": {"content": text},
+                "at": {"atUserIds": mention_user_ids, "isAtAll": False}}
+    if key is not None:
+        body["msgUuid"] = robot_msg_uuid(key)
+    return body

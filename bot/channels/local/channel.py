@@ -58,7 +58,8 @@ class LocalChannel:
     def group_address(self, department: Department) -> str | None:
         return GROUP_PREFIX + department.code
 
-    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+    async def send(self, address: str, message: Message, *, key: str,
+                   maybe_sent: bool = False) -> dict[str, Any]:
         body = render(message)
         if isinstance(message, Document):  # kept for download (the page links to it)
             file_id = next(self._ids)
@@ -70,7 +71,8 @@ class LocalChannel:
     def file(self, file_id: int) -> Document | None:
         return self._files.get(file_id)
 
-    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
+                          maybe_sent: bool = False) -> None:
         msg = self._by_id.get(int(ref.get("message_id", 0)))
         if msg is None:
             raise CardGone("card no longer in the simulator's memory")

@@ -24,11 +24,13 @@ class SimulatedWechat:
     def group_address(self, department: Department) -> str | None:
         return None
 
-    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+    async def send(self, address: str, message: Message, *, key: str,
+                   maybe_sent: bool = False) -> dict[str, Any]:
         if not isinstance(message, Text):
             raise PermanentDeliveryError("WeChat: only texts are relayed to followers")
         openid = address.partition(":")[2]
         return await self.local.send(f"follower:{openid}", message, key=key)
 
-    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
+                          maybe_sent: bool = False) -> None:
         raise CardGone("followers get no cards")

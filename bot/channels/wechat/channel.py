@@ -1,7 +1,16 @@
 """Relaying answers to a WeChat official account's follower through the customer-service message
 API (``/cgi-bin/message/custom/send``), possible for 48 hours after the follower's last message
 (errcode 45015 after that). Addresses are ``<account id>:<openid>``; each account's AppID and
-secret come from the organisation file, and each gets its own cached access token."""
+secret come from the organisation file, and each gets its own cached access token.
+
+Error policy (as for WeCom, see ``bot/channels/wecom/client.py``): a refused token (40001 — in
+the official-account API it is the token, not the secret —, 40014, 42001) is renewed and the call
+retried once; refused again it is temporary. -1 and 5xx are temporary, 45009 ``Throttled``.
+``REFUSED`` codes are permanent (45015 the 48-hour window closed, 45047 too many messages without
+a reply, 40003 unknown openid, 44002 / 44004 empty, 45002 too long, 40008 bad type),
+``MISCONFIGURED`` ones (40013 bad AppID, 40125 bad secret, 40164 / 61004 IP not allowed,
+48001 API not authorised) are ``ConfigurationError``; any other code is temporary, counted.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +19,19 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.cards import Card, Document, Message
-from bot.channels.base import CardGone, DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.base import CardGone, ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient, TokenCache
 from models import Account, Department, Person
 
 NAME = "wechat"
 WINDOW_CLOSED = 45015
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+REFUSED = frozenset({WINDOW_CLOSED, 45047, 40003, 44002, 44004, 45002, 40008})
+MISCONFIGURED = frozenset({40013, 40125, 40164, 61004, 48001})
+
+
+class WechatTokenRefused(DeliveryError):
+    pass
 
 
 class WechatMPChannel(HttpClient):
@@ -36,8 +52,11 @@ class WechatMPChannel(HttpClient):
 
     def _cache(self, app_id: str, secret: str) -> TokenCache:
         async def fetch() -> tuple[str, float]:
-            data = await self._call("GET", "/cgi-bin/token", params={
-                "grant_type": "client_credential", "appid": app_id, "secret": secret})
+            try:
+                data = await self._call("GET", "/cgi-bin/token", params={
+                    "grant_type": "client_credential", "appid": app_id, "secret": secret})
+            except WechatTokenRefused as exc:  # here 40001 is the secret
+                raise ConfigurationError(str(exc)) from None
             return str(data["access_token"]), float(data.get("expires_in", 7200))
 
         if app_id not in self._tokens:
@@ -59,9 +78,16 @@ class WechatMPChannel(HttpClient):
             raise DeliveryError(f"WeChat {path}: system busy")
         if code == 45009:
             raise Throttled(f"WeChat {path}: frequency limit", retry_after=60.0)
-        raise PermanentDeliveryError(f"WeChat {path}: errcode {code}")
+        if code in TOKEN_ERRORS:
+            raise WechatTokenRefused(f"WeChat {path}: access token refused (errcode {code})")
+        if code in MISCONFIGURED:
+            raise ConfigurationError(f"WeChat {path}: errcode {code}")
+        if code in REFUSED:
+            raise PermanentDeliveryError(f"WeChat {path}: errcode {code}")
+        raise DeliveryError(f"WeChat {path}: errcode {code}")
 
-    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+    async def send(self, address: str, message: Message, *, key: str,
+                   maybe_sent: bool = False) -> dict[str, Any]:
         account_id, _, openid = address.partition(":")
         account = await Account.get_or_none(id=int(account_id)) if account_id.isdigit() else None
         settings = account.wechat if account else {}
@@ -77,12 +103,13 @@ class WechatMPChannel(HttpClient):
                                  json={"touser": openid, "msgtype": "text",
                                        "text": {"content": message.text}})
                 return {}
-            except PermanentDeliveryError as exc:
-                if attempt == 1 and any(f"errcode {c}" in str(exc) for c in (40001, 40014, 42001)):
-                    tokens.drop(token)
+            except WechatTokenRefused:
+                tokens.drop(token)
+                if attempt == 1:
                     continue
                 raise
         raise AssertionError("unreachable")
 
-    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
+                          maybe_sent: bool = False) -> None:
         raise CardGone("followers get no cards")

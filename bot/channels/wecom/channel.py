@@ -10,6 +10,19 @@ minute; over either we raise ``Throttled`` and the outbox sends the message late
 Card updates use the ``response_code`` that ``message/send`` returned for that member's copy: it
 is single-use and expires after 72 h, so a refusal becomes ``CardGone`` and the outbox sends the
 outcome as a new message instead.
+
+After a crash or an ambiguous failure (``maybe_sent``), nothing in memory says what WeCom did:
+- a card's resend carries the same ``task_id`` (it is derived from the outbox row's key); WeCom
+  refuses a repeated task_id with 42014, so with ``maybe_sent`` that answer means our earlier call
+  registered the card: delivered, but its response code is lost (``response_code: ""``), and a
+  later update of that copy falls back to a new message. Without ``maybe_sent`` 42014 is a real
+  collision and stays permanent.
+- a text's resend is removed by WeCom's own duplicate check (``render.DUPLICATE_CHECK_INTERVAL``).
+- a card update's resend finds its single-use response code spent: with ``maybe_sent`` (the
+  outbox passes it only when no earlier update of that copy exists) and the code younger than
+  72 h, that means our earlier call updated the card; otherwise ``CardGone``.
+Group robots and app group chats have no duplicate check: a crash right after WeCom took a group
+message can repeat it once.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.cards import Card, Document, Message
-from bot.channels.base import CardGone, DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.base import CardGone, ConfigurationError, PermanentDeliveryError, Throttled
 from bot.channels.common import RateWindow
 from bot.channels.wecom import render
 from bot.channels.wecom.client import WeComApiError, WeComClient
@@ -31,20 +44,20 @@ ROBOT, CHAT = "robot:", "chat:"
 MEMBER_PER_MINUTE = 30
 ROBOT_PER_MINUTE = 20
 TASK_ID_USED = 42014
+RESPONSE_CODE_LIFETIME = 72 * 3600.0
 
 
 class WeComChannel:
     name = "wecom"
 
     def __init__(self, client: WeComClient, agent_id: int, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
         self.client = client
         self.agent_id = agent_id
         self.members = RateWindow(MEMBER_PER_MINUTE, 60.0, clock)
         self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
-        # Card sends whose outcome we never learned (timeout, 5xx after sending): if the retry
-        # is refused with 42014 "task_id used", the first attempt did register the card.
-        self._unsure: set[str] = set()
+        self.wall = wall  # epoch seconds: a card's response code dies 72 h after its send
 
     def person_address(self, person: Person) -> str | None:
         return person.wecom_userid or None
@@ -57,7 +70,8 @@ class WeComChannel:
             return CHAT + groups["wecom_chatid"]
         return None
 
-    async def send(self, address: str, message: Message, *, key: str) -> dict[str, Any]:
+    async def send(self, address: str, message: Message, *, key: str,
+                   maybe_sent: bool = False) -> dict[str, Any]:
         if isinstance(message, Document):
             return await self._send_document(address, message)
         if address.startswith(ROBOT):
@@ -76,21 +90,16 @@ class WeComChannel:
         try:
             result = await self.client.send(body)
         except WeComApiError as exc:
-            if exc.errcode == TASK_ID_USED and task in self._unsure:
-                # Delivered by the earlier attempt; its response code is lost, so an update
-                # of this copy will fall back to a new message.
-                self._unsure.discard(task)
-                return {"task_id": task, "response_code": ""}
+            if exc.errcode == TASK_ID_USED and task and maybe_sent:
+                # Delivered by the earlier call; its response code is lost, so an update of
+                # this copy will fall back to a new message.
+                return {"task_id": task, "response_code": "", "delivered_by": "earlier attempt"}
             raise
-        except DeliveryError:
-            if task:
-                self._unsure.add(task)
-            raise
-        self._unsure.discard(task)
         ref: dict[str, Any] = {"msgid": str(result.get("msgid", ""))}
         if task:
             ref["task_id"] = task
             ref["response_code"] = str(result.get("response_code", ""))
+            ref["sent_at"] = int(self.wall())
         return ref
 
     async def _send_document(self, address: str, doc: Document) -> dict[str, Any]:
@@ -107,13 +116,20 @@ class WeComChannel:
             await self.client.send(render.file_message(self.agent_id, address, media_id))
         return {"media_id": media_id}
 
-    async def update_card(self, address: str, ref: dict[str, Any], card: Card) -> None:
+    async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
+                          maybe_sent: bool = False) -> None:
         code = str(ref.get("response_code") or "")
         if not code or address.startswith((ROBOT, CHAT)):
             raise CardGone("no response code for this copy of the card")
         try:
             await self.client.update_card(render.card_update(self.agent_id, address, code, card))
+        except ConfigurationError:
+            raise  # not the card's fault: a wrong secret must not turn into resends
         except WeComApiError as exc:  # used or expired response code, or the card is gone
+            sent_at = ref.get("sent_at")
+            young = isinstance(sent_at, int) and self.wall() - sent_at < RESPONSE_CODE_LIFETIME
+            if maybe_sent and young:
+                return  # our earlier call of this update spent the single-use code
             raise CardGone(str(exc)) from None
 
     async def prepare(self, event: Event) -> Event:

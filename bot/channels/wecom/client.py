@@ -1,14 +1,34 @@
 """Async WeCom API client (aiohttp). Doc pages 91039 (gettoken), 90455 (error codes), 90312
 (limits). wechatpy's client is built on blocking ``requests``, so it is not used.
 
-Error policy (protocols/wecom.md §4), expressed as the outbox's exceptions:
+Error policy, expressed as the outbox's exceptions (``bot.channels.base``). The rule: only an
+answer that no retry can change dead-letters; everything else is retried with backoff and dies
+only after ``outbox_max_attempts`` (so a message survives an outage of minutes, not of days).
 - 40014 / 41001 / 42001 (token invalid, missing, expired): drop the cached token, fetch a new
-  one, retry once; a second refusal is permanent.
-- -1 (busy), 45033 (too many concurrent calls), HTTP 5xx, network errors, timeouts: temporary
-  (``DeliveryError``), the outbox backs off.
+  one, retry at once. If the new token is refused too, WeCom is having a bad moment (a 42001 can
+  last tens of seconds after a token was rotated): temporary (``DeliveryError``), the outbox backs
+  off and the next attempt renews again. Treating it as permanent once lost 140 of 640 messages
+  in a 20-second 42001 window.
+- -1 (busy), 45033 (too many concurrent calls), HTTP 5xx, network errors, timeouts, an answer
+  that is not JSON: temporary.
 - 45009 (frequency limit): ``Throttled`` for 60 s — not a failed attempt.
-- anything else (40001 bad secret, 42014 task id used, 60020 IP not trusted, …): permanent
-  (``WeComApiError``), dead-lettered with a notice to the Information Center.
+- ``MISCONFIGURED`` (40001 / 40091 bad secret, 40013 bad corpid, 40056 bad agentid, 41002 /
+  41004 / 41011 missing corpid, secret, agentid, 48002 API not permitted, 60020 IP not trusted,
+  HTTP 4xx other than 429: a wrong API base): ``ConfigurationError``. An admin must fix it, no
+  retry will; the message is dead-lettered with an alert, and a dead-letter notice waits for the
+  fix. A refused secret also pauses ``gettoken`` for ``SECRET_PAUSE`` seconds: WeCom bans the
+  calling IP for an hour after repeated wrong secrets, so we must not ask again per message.
+- ``REFUSED`` (40003 invalid userid, 60011 / 81013 recipient outside the app's visibility,
+  82001 no valid recipient, 40008 bad msgtype, 40058 invalid parameter, 44004 empty content,
+  45002 content too long, 47001 malformed body, 42014 task_id used or invalid, 86001 bad chatid,
+  93000 bad robot key, 40005 / 40006 / 40007 / 40009 / 40011 / 44001 bad media): permanent
+  (``WeComRefused``), dead-lettered with a notice. The same request would be refused again.
+- any other errcode: temporary, counted (``WeComApiError``). An unknown code is more likely a
+  new transient condition than a verdict on the message, and the attempt cap bounds the cost;
+  a wrong guess the other way loses the message for good.
+
+``WeComApiError`` (every errcode answer that is not busy, throttle or token) carries ``errcode``
+so the channel can read 42014 on a card resend and refusals of a card update.
 Messages never contain the URL: it carries the access token.
 """
 
@@ -20,19 +40,33 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.base import DeliveryError, PermanentDeliveryError, Throttled
+from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient, TokenCache
 
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
 BUSY, CONCURRENCY, FREQUENCY = -1, 45033, 45009
+MISCONFIGURED = frozenset({40001, 40091, 40013, 40056, 41002, 41004, 41011, 48002, 60020})
+REFUSED = frozenset({40003, 60011, 81013, 82001, 40008, 40058, 44004, 45002, 47001, 42014, 86001,
+                     93000, 40005, 40006, 40007, 40009, 40011, 44001})
 TOKEN_MARGIN = 300.0  # refresh this many seconds before expires_in runs out
 TIMEOUT = 10.0  # well under the outbox lease, so a slow call is never delivered twice
+SECRET_PAUSE = 300.0  # after gettoken refused the secret, do not ask again for this long
 
 
-class WeComApiError(PermanentDeliveryError):
+class WeComApiError(DeliveryError):
+    """An errcode answer: temporary unless it is one of the subclasses below."""
+
     def __init__(self, path: str, errcode: int, errmsg: str) -> None:
         super().__init__(f"WeCom {path}: errcode {errcode} {errmsg}")
         self.errcode = errcode
+
+
+class WeComRefused(WeComApiError, PermanentDeliveryError):
+    """The request itself is refused (``REFUSED``): sending it again cannot help."""
+
+
+class WeComMisconfigured(WeComApiError, ConfigurationError):
+    """Our configuration is refused (``MISCONFIGURED``): an administrator must fix it."""
 
 
 class WeComClient(HttpClient):
@@ -46,6 +80,7 @@ class WeComClient(HttpClient):
         super().__init__(timeout)
         self.clock = clock
         self._tokens = TokenCache(self._fetch_token, clock=clock, margin=TOKEN_MARGIN)
+        self._secret_refused: tuple[float, WeComMisconfigured] | None = None
 
     def __repr__(self) -> str:  # never show the secret
         return f"WeComClient(corp_id={self.corp_id!r})"
@@ -56,9 +91,20 @@ class WeComClient(HttpClient):
         return await self._tokens.get()
 
     async def _fetch_token(self) -> tuple[str, float]:
+        if self._secret_refused is not None:
+            until, error = self._secret_refused
+            if self.clock() < until:
+                raise error
+            self._secret_refused = None
         data = await self._request("GET", "gettoken", params={
             "corpid": self.corp_id, "corpsecret": self._secret})
-        self._check("gettoken", data)
+        try:
+            self._check("gettoken", data)
+        except WeComMisconfigured as exc:
+            self._secret_refused = (self.clock() + SECRET_PAUSE, exc)
+            raise
+        if not data.get("access_token"):
+            raise DeliveryError("WeCom gettoken: no access_token in the answer")
         return str(data["access_token"]), float(data.get("expires_in", 7200))
 
     def _drop_token(self, stale: str) -> None:
@@ -67,7 +113,8 @@ class WeComClient(HttpClient):
     # -- calls --------------------------------------------------------------------------------
     async def call(self, path: str, *, json: Any = None, params: dict[str, str] | None = None,
                    data: Any = None, method: str = "POST") -> dict[str, Any]:
-        """An authenticated API call; a rejected token is refreshed and the call retried once."""
+        """An authenticated API call; a rejected token is renewed and the call retried once, a
+        second refusal is temporary (the outbox backs off and renews again)."""
         for attempt in (1, 2):
             token = await self.token()
             result = await self._request(method, path, params={**(params or {}),
@@ -77,6 +124,8 @@ class WeComClient(HttpClient):
                 self._drop_token(token)
                 if attempt == 1:
                     continue
+                raise DeliveryError(f"WeCom {path}: access token refused after renewal "
+                                    f"(errcode {result.get('errcode')})")
             self._check(path, result)
             return result
         raise AssertionError("unreachable")
@@ -84,10 +133,10 @@ class WeComClient(HttpClient):
     async def _request(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         try:
             async with self.session.request(method, self.base + path, **kw) as resp:
-                if resp.status >= 500:
+                if resp.status >= 500 or resp.status == 429:
                     raise DeliveryError(f"WeCom {path}: HTTP {resp.status}")
-                if resp.status != 200:
-                    raise PermanentDeliveryError(f"WeCom {path}: HTTP {resp.status}")
+                if resp.status != 200:  # a wrong API base, or a proxy in the way
+                    raise ConfigurationError(f"WeCom {path}: HTTP {resp.status}")
                 result = await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise DeliveryError(f"WeCom {path}: {type(exc).__name__}") from None
@@ -107,6 +156,10 @@ class WeComClient(HttpClient):
             raise DeliveryError(f"WeCom {path}: too many concurrent calls", retry_after=2.0)
         if code == BUSY:
             raise DeliveryError(f"WeCom {path}: system busy")
+        if code in MISCONFIGURED:
+            raise WeComMisconfigured(path, code, message)
+        if code in REFUSED:
+            raise WeComRefused(path, code, message)
         raise WeComApiError(path, code, message)
 
     # -- endpoints ----------------------------------------------------------------------------
@@ -146,9 +199,11 @@ class WeComClient(HttpClient):
                     ctype = resp.headers.get("Content-Type", "")
                     if ctype.startswith(("application/json", "text/plain")):
                         result = await resp.json(content_type=None)
-                        if result.get("errcode") in TOKEN_ERRORS and attempt == 1:
+                        if result.get("errcode") in TOKEN_ERRORS:
                             self._drop_token(token)
-                            continue
+                            if attempt == 1:
+                                continue
+                            raise DeliveryError("WeCom media/get: access token refused after renewal")
                         self._check("media/get", result)
                     payload = await resp.read()
                     disposition = resp.headers.get("Content-Disposition", "")
@@ -157,4 +212,4 @@ class WeComClient(HttpClient):
             name = disposition.split("filename=", 1)[1].strip('"; ') if "filename=" in disposition \
                 else media_id
             return payload, ctype.split(";")[0] or "application/octet-stream", name
-        raise PermanentDeliveryError("WeCom media/get: token refused twice")
+        raise AssertionError("unreachable")

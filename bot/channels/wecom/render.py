@@ -8,6 +8,13 @@
   key: stable across retries of one row (a retry of a row that did register gets 42014, not a
   second card), different for every row.
 - A decided card (status set, no buttons) is sent as markdown: button_interaction needs buttons.
+- Every ``message/send`` asks for WeCom's duplicate check (``enable_duplicate_check``): the same
+  content to the same member within ``DUPLICATE_CHECK_INTERVAL`` is accepted and dropped. That is
+  what makes resending a text safe after a crash between WeCom's acceptance and our commit: the
+  resend comes one lease (60 s) plus the restart later, or one backoff (at most 10 min) after an
+  ambiguous failure, both well inside 30 minutes. Longer is not better: WeCom allows up to 4 h,
+  but a legitimately repeated identical answer (the same question asked twice) would then be
+  dropped too.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ TITLE_MAX, DESC_MAX, SUBTITLE_MAX, FIELDS_MAX, KEYNAME_MAX, BUTTON_TEXT_MAX = 36
 TEXT_MAX_BYTES = 2048  # text.content of the group robot
 REPLACE_NAME_MAX = 20
 BUTTON_STYLE = {"primary": 1, "danger": 2, "default": 4}
+DUPLICATE_CHECK_INTERVAL = 1800  # seconds; > outbox lease (60 s) + backoff cap (600 s)
 
 
 def cut(text: str, limit: int) -> str:
@@ -80,14 +88,15 @@ def card_markdown(card: Card) -> str:
 
 def file_message(agent_id: int, user: str, media_id: str) -> dict[str, Any]:
     return {"touser": user, "agentid": agent_id, "msgtype": "file", "file": {"media_id": media_id},
-            "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+            "enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_CHECK_INTERVAL}
 
 
 def app_message(agent_id: int, user: str, message: Text | Card, key: str) -> dict[str, Any]:
     """Body of ``message/send`` to one member."""
     body: dict[str, Any] = {"touser": user, "agentid": agent_id,
                             # WeCom drops a repeat within the interval: a retried send is safe.
-                            "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
+                            "enable_duplicate_check": 1,
+                            "duplicate_check_interval": DUPLICATE_CHECK_INTERVAL}
     if isinstance(message, Card) and message.buttons and not message.status:
         body.update(msgtype="template_card", template_card=template_card(message, task_id(
             message.card_id, key)))
