@@ -1,11 +1,18 @@
 """Stream mode against a fake DingTalk gateway on 127.0.0.1: the connection is opened with a
 ticket, frames of the protocol page are acked as required, robot messages and card taps go into
-the same path as HTTP mode, and the bot reconnects after a disconnect frame or a dropped socket."""
+the same path as HTTP mode, and the bot reconnects after a disconnect frame or a dropped socket.
+
+Hardening (issue 12, point 8) — the connection survives any frame and any error of ours: each odd
+frame (``data`` null or an array, a frame that is an array or not JSON, ``headers`` null, an
+unknown topic or type) is refused with 400/404 or left unacked when it has no messageId, logged
+once without its contents, and the same connection goes on; a storage error or a stuck handler
+acks 500 (sent again by the platform) and the next frame is handled; pings log nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,6 +45,7 @@ class FakeGateway:
         self.opens: list[dict[str, Any]] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.connected = asyncio.Event()
+        self.refuse = False  # connections/open answers 400 (as for a wrong secret) while set
         self.ws: web.WebSocketResponse | None = None
         self._ack_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
@@ -60,7 +68,7 @@ class FakeGateway:
         if not self.base:  # served by another fake's app
             self.base = f"http://{request.host}"
         body = await request.json()
-        if (body.get("clientId"), body.get("clientSecret")) != (APP_KEY, APP_SECRET):
+        if self.refuse or (body.get("clientId"), body.get("clientSecret")) != (APP_KEY, APP_SECRET):
             return web.json_response({"code": "invalidClientIdOrSecret"}, status=400)
         self.opens.append(body)
         ticket = f"ticket-{len(self.opens)}"
@@ -275,3 +283,177 @@ def datetime_now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+# -- hardening: nothing a frame holds ends the connection ---------------------------------------
+ROBOT, CARD = "/v1.0/im/bot/messages/get", "/v1.0/card/instances/callback"
+SECRET_TEXT = "投稿 @某某发布 机密正文"
+
+
+def stream_records(caplog: pytest.LogCaptureFixture, level: int = logging.INFO) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= level]
+
+
+async def still_connected(client: TestClient, gateway: FakeGateway) -> None:  # type: ignore[type-arg]
+    """The same connection answers the next frame: no reconnect happened."""
+    ack = await gateway.push({"specVersion": "1.0", "type": "SYSTEM", "headers": {
+        "topic": "ping", "messageId": "after", "contentType": "application/json"}, "data": "{}"})
+    assert ack["code"] == 200
+    assert client.app[STREAM].connections == 1 and len(gateway.opens) == 1
+
+
+@pytest.mark.parametrize(("topic", "data"), [
+    (ROBOT, "null"), (ROBOT, "[]"), (CARD, "[]"), (CARD, "null"), (ROBOT, "7"), (ROBOT, "not json"),
+    (CARD, "[" * 5000 + "]" * 5000), (ROBOT, None)])
+async def test_a_callback_whose_data_is_not_an_object_is_refused_400(
+        stream: Any, caplog: pytest.LogCaptureFixture, topic: str, data: str | None) -> None:
+    client, gateway = stream
+    caplog.set_level(logging.DEBUG, "xmt")
+    msg = frame("CALLBACK", topic, "odd-1", "")
+    msg["data"] = data
+    ack = await gateway.push(msg)
+    assert ack["code"] == 400 and ack["headers"]["messageId"] == "odd-1"
+    await still_connected(client, gateway)
+    assert await InboundEvent.all().count() == 0
+    [record] = stream_records(caplog)
+    assert record.levelno == logging.WARNING and "odd-1" in record.getMessage()
+
+
+@pytest.mark.parametrize("raw", [
+    "[1, 2]", "null", '"text"', "not json at all", "{", "[" * 100_000,
+    json.dumps({"type": "CALLBACK", "headers": None, "data": "{}"}),
+    json.dumps({"type": "CALLBACK", "headers": [], "data": "{}"}),
+    json.dumps({"type": "CALLBACK", "headers": {"topic": ROBOT, "messageId": 5}, "data": "{}"}),
+    json.dumps({"type": "CALLBACK", "headers": {"topic": ROBOT, "messageId": "x" * 500}, "data": "{}"}),
+])
+async def test_a_frame_without_a_message_id_is_dropped_quietly_and_the_connection_stays(
+        stream: Any, caplog: pytest.LogCaptureFixture, raw: str) -> None:
+    client, gateway = stream
+    caplog.set_level(logging.DEBUG, "xmt")
+    await gateway.ws.send_str(raw)
+    await still_connected(client, gateway)
+    assert gateway.acks.keys() == {"after"}  # nothing acked but the ping that followed
+    [record] = stream_records(caplog)
+    assert record.levelno == logging.WARNING and "refused" in record.getMessage()
+    assert "x" * 200 not in record.getMessage()
+
+
+async def test_a_binary_frame_that_is_not_utf8_is_dropped(stream: Any) -> None:
+    client, gateway = stream
+    await gateway.ws.send_bytes(b"\xff\xfe{\x00")
+    await still_connected(client, gateway)
+
+
+async def test_unknown_callback_topic_gets_404_and_odd_headers_do_not_matter(
+        stream: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client, gateway = stream
+    caplog.set_level(logging.DEBUG, "xmt")
+    msg = frame("CALLBACK", "/v1.0/graph/api/invoke", "u-1", {"text": SECRET_TEXT})
+    msg["headers"]["time"] = "not a number"  # the SDK's from_dict raised on this
+    ack = await gateway.push(msg)
+    assert ack["code"] == 404 and ack["headers"]["messageId"] == "u-1"
+    ack = await gateway.push(frame("EVENT", "*", "e-1", {"x": 1}))
+    assert ack["code"] == 404
+    ack = await gateway.push(frame("SYSTEM", "KEEPALIVE", "s-1", {}))
+    assert ack["code"] == 404
+    ack = await gateway.push(frame("SOMETHING", ROBOT, "t-1", {}))
+    assert ack["code"] == 404
+    await still_connected(client, gateway)
+    records = stream_records(caplog)
+    assert len(records) == 4 and all(r.levelno == logging.WARNING for r in records)
+    assert not any(SECRET_TEXT in r.getMessage() for r in caplog.records)
+
+
+async def test_pings_are_quiet(stream: Any, caplog: pytest.LogCaptureFixture) -> None:
+    _, gateway = stream
+    caplog.set_level(logging.DEBUG)
+    for n in range(3):
+        ack = await gateway.push({"specVersion": "1.0", "type": "SYSTEM", "headers": {
+            "topic": "ping", "messageId": f"p-{n}", "contentType": "application/json"},
+            "data": '{"opaque": "opaque-value-123"}'})
+        assert json.loads(ack["data"]) == {"opaque": "opaque-value-123"}
+    assert stream_records(caplog) == []
+    assert not any("opaque-value-123" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_storage_error_acks_500_and_the_loop_goes_on(
+        stream: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """SQLite locked while storing a frame: acked as failed (the platform may deliver it again),
+    logged once as an ERROR, and the redelivery is stored."""
+    from tortoise.exceptions import OperationalError
+
+    client, gateway = stream
+    caplog.set_level(logging.DEBUG, "xmt")
+    handler = client.app[STREAM].handlers[ROBOT]
+    real = handler.accept
+    calls = 0
+
+    async def locked_once(event: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OperationalError("database is locked")
+        return bool(await real(event))
+
+    handler.accept = locked_once
+    body = {**ROBOT_SAMPLE, "conversationType": "1", "text": {"content": SECRET_TEXT}}
+    ack = await gateway.push(frame("CALLBACK", ROBOT, "s-1", body))
+    assert ack["code"] == 500 and ack["headers"]["messageId"] == "s-1"
+    assert await InboundEvent.all().count() == 0
+    [record] = stream_records(caplog)
+    assert record.levelno == logging.ERROR and "OperationalError" in record.getMessage()
+    assert SECRET_TEXT not in record.getMessage() and record.exc_info is None
+    ack = await gateway.push(frame("CALLBACK", ROBOT, "s-1", body))  # delivered again
+    assert ack["code"] == 200
+    await client.app[BOT].tasks.join()
+    assert await InboundEvent.all().count() == 1
+    await still_connected(client, gateway)
+
+
+async def test_any_exception_of_a_handler_acks_500(stream: Any) -> None:
+    client, gateway = stream
+
+    async def broken(event: Any) -> bool:
+        raise AttributeError("'list' object has no attribute 'get'")
+
+    client.app[STREAM].handlers[CARD].accept = broken
+    ack = await gateway.push(frame("CALLBACK", CARD, "c-1", CARD_SAMPLE))
+    assert ack["code"] == 500 and json.loads(ack["data"]) == {"response": None}
+    await still_connected(client, gateway)
+
+
+async def test_a_stuck_handler_is_given_up_on_with_500(stream: Any) -> None:
+    client, gateway = stream
+    connection = client.app[STREAM]
+    connection.handler_timeout = 0.05
+    hang = asyncio.Event()
+
+    async def stuck(event: Any) -> bool:
+        await hang.wait()
+        return True
+
+    connection.handlers[CARD].accept = stuck
+    ack = await gateway.push(frame("CALLBACK", CARD, "c-2", CARD_SAMPLE))
+    assert ack["code"] == 500
+    await still_connected(client, gateway)
+
+
+async def test_handle_never_raises_even_when_routing_itself_breaks(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.channels.dingtalk import stream as stream_module
+    from bot.channels.dingtalk.stream import StreamConnection
+
+    async def accept(event: Any) -> bool:
+        return True
+
+    conn = StreamConnection(client_id=APP_KEY, client_secret=APP_SECRET, api_base="http://127.0.0.1:9",
+                            accept=accept, remember=lambda s: None, clock=datetime_now)
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(stream_module, "_ack", boom)
+    reply = await conn.handle(json.dumps(frame("SYSTEM", "ping", "p-1", {})))
+    assert reply.ack is None and not reply.disconnect
+    [record] = [r for r in caplog.records if r.name == "xmt.dingtalk.stream"]
+    assert record.levelno == logging.ERROR and "KeyError" in record.getMessage()
