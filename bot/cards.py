@@ -4,17 +4,25 @@ Handlers build ``Card`` and ``Text`` values; each channel's ``render`` turns the
 A button's payload is a ``Payload`` subclass packed into a short string (``"ap:12:1"``): it is
 what goes into a WeCom button ``key`` or a DingTalk card parameter, so its length is checked
 against the strictest platform limit (WeCom: 1024 bytes).
+
+Unpacking takes text from a platform callback, so it trusts nothing: an integer field is ASCII
+digits (an optional ``-``) within the 64-bit signed range of the database's ids — ``int()`` alone
+would take ``"١٢"``, ``" 12"``, ``"1_2"`` and 2**70 (which then overflows in the handler's query);
+anything else, or text that is not a string or not encodable, unpacks to None ("expired button").
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 PAYLOAD_MAX_BYTES = 1024
 _SEP = ":"
+_INT = re.compile(r"-?[0-9]{1,19}")
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # BIGINT: what the handlers' queries can bind
 
 
 class PayloadError(ValueError):
@@ -60,18 +68,22 @@ class Payload:
         args: dict[str, Any] = {}
         for f, raw in zip(fields, values, strict=True):
             if f.type in ("int", int):
-                try:
-                    args[f.name] = int(raw)
-                except ValueError:
-                    raise PayloadError(f"{cls.__name__}.{f.name}: not a number") from None
+                if not _INT.fullmatch(raw) or not INT_MIN <= int(raw) <= INT_MAX:
+                    raise PayloadError(f"{cls.__name__}.{f.name}: not a 64-bit integer")
+                args[f.name] = int(raw)
             else:
                 args[f.name] = raw
         return cls(**args)
 
 
-def unpack_payload(packed: str) -> Payload | None:
+def unpack_payload(packed: object) -> Payload | None:
     """The typed payload a packed string stands for, or None if it is not one of ours."""
-    if len(packed.encode()) > PAYLOAD_MAX_BYTES:
+    if not isinstance(packed, str) or len(packed) > PAYLOAD_MAX_BYTES:
+        return None
+    try:
+        if len(packed.encode()) > PAYLOAD_MAX_BYTES:
+            return None
+    except UnicodeEncodeError:  # a lone surrogate
         return None
     cls = Payload.registry.get(packed.split(_SEP, 1)[0])
     if cls is None:
