@@ -11,6 +11,10 @@ from tortoise.models import Model
 from models.org import Account
 
 
+SOURCE_LIMIT = 128
+ASKER_LIMIT = 128
+
+
 class InquiryStatus(str, Enum):
     OPEN = "open"  # nobody has claimed it
     CLAIMED = "claimed"
@@ -25,8 +29,10 @@ class Inquiry(Model):
         "models.Account", related_name="inquiries", on_delete=fields.RESTRICT)
     account_id: int
     department_id = fields.IntField()
-    source = fields.CharField(max_length=32)  # wechat | chat | api:<source name>
-    asker = fields.CharField(max_length=128, default="")  # a name, a channel, an openid
+    # chat | wechat:<openid> | api:<source name>: 128 fits a channel and any platform id
+    # (a WeCom userid is up to 64). Longer values are bounded by ``bot.events.bounded_key``.
+    source = fields.CharField(max_length=SOURCE_LIMIT)
+    asker = fields.CharField(max_length=ASKER_LIMIT, default="")  # a name, a channel, an openid
     text = fields.TextField()
     received_at = fields.DatetimeField()
     registered_by_id = fields.IntField(null=True)  # the officer who typed it in (咨询 …)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tortoise import Tortoise, connections
@@ -65,3 +66,51 @@ async def test_an_existing_database_of_the_first_release_is_upgraded_keeping_its
     assert await Person.filter(code="a").count() == 1
     assert await Reminder.all().count() == 0
     await close_db()
+
+
+async def test_inquiry_source_is_widened_keeping_rows_and_indexes(tmp_path: Path) -> None:
+    """0006: ``wechat:`` + a 28-character openid (35) did not fit ``source`` (32). On SQLite the
+    column change rebuilds the table: its rows and its two indexes survive."""
+    import sqlite3
+
+    from tortoise.migrations.api import migrate
+
+    from models import Account, Department, Inquiry
+
+    path = tmp_path / "old.sqlite3"
+    await migrate(config=tortoise_config(f"sqlite://{path}"), target="models.0005_screening")
+    await Tortoise.close_connections()
+    await Tortoise.init(config=tortoise_config(f"sqlite://{path}"))  # the models fit 0005's tables
+    dept = await Department.create(code="xc", name="宣传科")
+    account = await Account.create(name="某某发布", platform="wechat", department=dept,
+                                   created_at=datetime(2026, 11, 26, tzinfo=UTC))
+    await Inquiry.create(account=account, department_id=dept.id, source="chat", asker="小王",
+                         text="问题", received_at=datetime(2026, 11, 26, tzinfo=UTC))
+    await Tortoise.close_connections()
+    await init_db(f"sqlite://{path}")
+    openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    assert [q.source for q in await Inquiry.all()] == ["chat"]
+    await close_db()
+    with sqlite3.connect(path) as conn:
+        columns = {r[1]: r[2] for r in conn.execute('PRAGMA table_info("inquiry")')}
+        indexes = {r[1] for r in conn.execute('PRAGMA index_list("inquiry")')}
+    assert columns["source"] == "VARCHAR(128)" and len(f"wechat:{openid}") <= 128
+    assert indexes == {"idx_inquiry_status_1dd310", "idx_inquiry_departm_038475"}
+
+
+async def test_the_test_database_has_the_wide_source_column(db: str) -> None:
+    """On PostgreSQL (built by the migrations, ``scripts/with-postgres``) the length is enforced:
+    the column must be 128 there, with the inquiry indexes once each."""
+    conn = connections.get("default")
+    if db.startswith("postgres"):
+        rows = await conn.execute_query_dict(
+            "SELECT character_maximum_length AS n FROM information_schema.columns "
+            "WHERE table_name = 'inquiry' AND column_name = 'source'")
+        assert rows == [{"n": 128}]
+        names = await conn.execute_query_dict(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'inquiry' AND indexname LIKE 'idx_%'")
+        assert sorted(r["indexname"] for r in names) == [
+            "idx_inquiry_departm_038475", "idx_inquiry_status_1dd310"]
+    else:
+        _, rows = await conn.execute_query('PRAGMA table_info("inquiry")')
+        assert {r[1]: r[2] for r in rows}["source"] == "VARCHAR(128)"
