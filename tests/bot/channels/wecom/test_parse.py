@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.channels.wecom.crypto import BadSignature, Crypto, WrongCorp
 from bot.channels.wecom.parse import Malformed, parse_envelope, parse_plaintext
@@ -176,3 +178,170 @@ def test_deterministic_encryption_vector(monkeypatch: pytest.MonkeyPatch) -> Non
     assert envelope.count("9s4gMv99m88kKTh/H8IdkOiMg6bisoy3ypwy9H4hvSPe9nsGaqyw5hhSjdYbcrKk") == 1
     encrypted = parse_envelope(envelope).encrypted
     assert WECHATPY.decrypt(encrypted) == plain
+
+
+# --- hardening: strict frames, bounded parsing, bounded keys ----------------------------------------
+
+def frame(key: bytes, plaintext: bytes) -> str:
+    """An AES frame around exactly ``plaintext`` (already a multiple of 16: no padding added)."""
+    import base64
+
+    from wechatpy.crypto.cryptography import WeChatCipher
+
+    return base64.b64encode(WeChatCipher(key).encrypt(plaintext)).decode()
+
+
+def framed(message: bytes, owner: bytes, *, pad: bytes | None = None, length: int | None = None) -> bytes:
+    """random(16) · length · message · owner · pad (PKCS#7 to 32 unless ``pad`` is given)."""
+    body = b"R" * 16 + (len(message) if length is None else length).to_bytes(4, "big") + message + owner
+    if pad is None:
+        n = 32 - len(body) % 32
+        pad = bytes([n]) * n
+    return body + pad
+
+
+CORP = b"ww1436e0e65a779aee"
+MESSAGE = b"<xml><MsgType>text</MsgType></xml>"  # 34 bytes: with the header and the CorpID, 72
+
+
+def _pad_to_16(body: bytes, last: int) -> bytes:
+    """``body`` plus filler and a final byte ``last``, to a multiple of 16 (a deliberately bad pad)."""
+    n = 16 - (len(body) + 1) % 16
+    return body + b"\x07" * (n % 16) + bytes([last])
+
+
+BROKEN_FRAMES = {
+    "pad byte 0": _pad_to_16(framed(MESSAGE, CORP, pad=b""), 0),
+    "pad 33": framed(MESSAGE, CORP, pad=b"") + bytes([33]) * 24,
+    "pad reaching into the header": (b"R" * 16 + b"\x00\x00\x00\x01")[:16] + bytes([32]) * 16,
+    "inconsistent pad bytes": framed(MESSAGE, CORP, pad=bytes([7]) * 23 + bytes([24])),  # wechatpy took it
+    "one block": bytes([16]) * 16,
+    "length beyond the frame": framed(MESSAGE, CORP, length=10_000),
+    "length 2**32-1": framed(MESSAGE, CORP, length=2**32 - 1),
+    "frame shorter than its header": framed(b"", b"", pad=b"")[:8] + bytes([8]) * 8,
+    "message not UTF-8": framed(b"\xff\xfe<xml/>", CORP),
+}
+
+
+def test_a_well_formed_frame_opens() -> None:
+    assert SAMPLE.decrypt(frame(SAMPLE.key, framed(MESSAGE, CORP))) == MESSAGE.decode()
+    assert SAMPLE.decrypt(frame(SAMPLE.key, framed(b"", CORP))) == ""  # an empty message is a frame
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_FRAMES))
+def test_broken_frames_are_bad_ciphertext(name: str) -> None:
+    from bot.channels.wecom.crypto import BadCiphertext
+
+    plaintext = BROKEN_FRAMES[name]
+    assert len(plaintext) % 16 == 0, name
+    with pytest.raises(BadCiphertext) as info:
+        SAMPLE.decrypt(frame(SAMPLE.key, plaintext))
+    assert info.value.status == 400
+
+
+@pytest.mark.parametrize("encrypted", ["", "%%%", "QUFB", "QUFBQUFBQUFBQUFBQUFBQUFB",  # 3 and 18 bytes
+                                       "QUFB QUFB", "\udcff", "中文"])
+def test_encrypted_values_that_are_not_whole_blocks_are_bad_ciphertext(encrypted: str) -> None:
+    from bot.channels.wecom.crypto import BadCiphertext
+
+    with pytest.raises(BadCiphertext):
+        SAMPLE.decrypt(encrypted)
+
+
+def test_deep_or_declaring_xml_is_refused_before_parsing() -> None:
+    deep = "<xml><Encrypt>x</Encrypt>" + "<ToUserName>" * 5000 + "</ToUserName>" * 5000 + "</xml>"
+    with pytest.raises(Malformed):
+        parse_envelope(deep)  # once RecursionError in str() of the nested dict, before the signature
+    with pytest.raises(Malformed):
+        parse_plaintext(_msg("<MsgType>text</MsgType>" + "<a>" * 20 + "</a>" * 20), NOW)
+    with pytest.raises(Malformed):
+        parse_plaintext('<!DOCTYPE x [<!ENTITY e "x">]>' + _msg("<MsgType>text</MsgType>"), NOW)
+
+
+def test_a_long_event_key_and_msg_id_give_bounded_stable_distinct_keys() -> None:
+    from bot.channels import verify
+
+    long_key = "ap:12:1:" + "k" * 1092
+    tap = CARD_EVENT.replace("<![CDATA[key111]]>", f"<![CDATA[{long_key}]]>")
+    event = parse_plaintext(tap, NOW)
+    assert isinstance(event, CardAction) and event.payload == long_key
+    assert len(event.key) <= verify.KEY_MAX and event.key.startswith("e:FromUser:123456789:taskid111:~")
+    assert parse_plaintext(tap, NOW).key == event.key  # type: ignore[union-attr]
+    other = parse_plaintext(tap.replace("k</", "j</").replace("kkk]]", "kkj]]"), NOW)
+    assert other is not None and other.key != event.key
+    msg = parse_plaintext(_msg(f"<MsgType>text</MsgType><Content>hi</Content><MsgId>{'9' * 10_000}</MsgId>"),
+                          NOW)
+    assert msg is not None and len(msg.key) <= verify.KEY_MAX and msg.key.startswith("m:~")
+
+
+@pytest.mark.parametrize("sender", ["a" * 65, "张三", "user name", "x<y", ""])
+def test_senders_that_are_not_wecom_userids_are_malformed(sender: str) -> None:
+    with pytest.raises(Malformed):
+        parse_plaintext(f"<xml><FromUserName><![CDATA[{sender}]]></FromUserName><CreateTime>1</CreateTime>"
+                        "<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>", NOW)
+    assert parse_plaintext(_msg("<MsgType>text</MsgType><MsgId>2</MsgId>").replace(
+        "u1", "Zhang.San-01_x@corp"), NOW) is not None
+
+
+def test_odd_shapes_read_as_empty_not_as_dicts() -> None:
+    odd = CARD_EVENT.replace("<SelectedItem>\n", "<SelectedItem>plain text</SelectedItem><SelectedItem>\n", 1)
+    event = parse_plaintext(odd, NOW)
+    assert isinstance(event, CardAction) and event.extra["selected"].startswith("QuestionKey1=")
+    nested = parse_plaintext(_msg("<MsgType>text</MsgType><Content><b>x</b></Content><MsgId>3</MsgId>"), NOW)
+    assert isinstance(nested, TextMessage) and nested.text == ""
+    with pytest.raises(Malformed):  # a TaskId longer than any card we send
+        parse_plaintext(CARD_EVENT.replace("taskid111", "t" * 129), NOW)
+
+
+_xml_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
+_elements = st.sampled_from(["MsgType", "FromUserName", "CreateTime", "MsgId", "Content", "Event",
+                             "EventKey", "TaskId", "SelectedItems", "SelectedItem", "OptionIds", "OptionId",
+                             "QuestionKey", "Encrypt", "MediaId", "Title", "Url"])
+
+
+@st.composite
+def xml_documents(draw: st.DrawFn) -> str:
+    """Random <xml> documents from WeCom's element names, values and nesting, valid or not."""
+    def node(depth: int) -> str:
+        name = draw(_elements)
+        if depth < 4 and draw(st.booleans()):
+            inner = "".join(node(depth + 1) for _ in range(draw(st.integers(0, 3))))
+        else:
+            value = draw(st.sampled_from(["text", "event", "template_card_event", "image", "file", "link",
+                                          "1", "zhangsan", ""]) | _xml_text)
+            inner = f"<![CDATA[{value}]]>" if "]]>" not in value else ""
+        return f"<{name}>{inner}</{name}>"
+    body = "".join(node(0) for _ in range(draw(st.integers(0, 8))))
+    doc = f"<xml>{body}</xml>"
+    if draw(st.booleans()):  # damage it
+        cut = draw(st.integers(0, len(doc)))
+        doc = doc[:cut] + draw(st.sampled_from(["", "<", "<!", "&x;", "<!DOCTYPE a>", "\x00"])) + doc[cut:]
+    return doc
+
+
+@given(doc=xml_documents() | st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_parsers_any_text_gives_a_result_or_malformed(doc: str) -> None:
+    from bot.events import Event
+
+    try:
+        assert isinstance(parse_envelope(doc).encrypted, str)
+    except Malformed:
+        pass
+    try:
+        event = parse_plaintext(doc, NOW)
+        assert event is None or isinstance(event, Event)
+    except Malformed:
+        pass
+
+
+@given(encrypted=st.text(max_size=200) | st.binary(max_size=200).map(
+    lambda b: frame(SAMPLE.key, b + bytes(-len(b) % 16))))
+@settings(max_examples=300, deadline=None)
+def test_decrypt_any_value_gives_text_or_a_refusal(encrypted: str) -> None:
+    from bot.channels import verify
+
+    try:
+        assert isinstance(SAMPLE.decrypt(encrypted), str)
+    except verify.Refused:
+        pass

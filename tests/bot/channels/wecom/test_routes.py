@@ -14,7 +14,7 @@ from tortoise import connections
 from bot.app import BOT, create_app
 from bot.channels.wecom.crypto import Crypto
 from models import InboundEvent
-from tests.bot.channels.wecom.test_parse import SAMPLE_ECHO, SAMPLE_POST, WECHATPY_POST
+from tests.bot.channels.wecom.test_parse import BROKEN_FRAMES, SAMPLE_ECHO, SAMPLE_POST, WECHATPY_POST, frame
 from tests.conftest import make_settings
 from tests.wecom_callbacks import AES_KEY, TOKEN, WeComSender, wecom_settings
 
@@ -167,3 +167,84 @@ async def test_callbacks_during_a_database_outage_get_500_and_their_retries_are_
     await client.app[BOT].tasks.join()
     keys = sorted(r.key for r in await InboundEvent.all())
     assert keys == ["wecom:m:out-0", "wecom:m:out-1", "wecom:m:out-2"]
+
+
+# --- hardening: every class refused with 4xx and nothing stored; long values accepted, keys bounded --
+
+def _signed_envelope(encrypted: str, ts: str = str(SENDER_NOW),
+                     nonce: str = "5127") -> tuple[dict[str, str], bytes]:
+    from bot.channels.wecom.crypto import signature
+
+    query = {"msg_signature": signature(TOKEN, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
+    body = f"<xml><ToUserName>ww1436e0e65a779aee</ToUserName><Encrypt>{encrypted}</Encrypt></xml>"
+    return query, body.encode()
+
+
+async def test_a_400_digit_timestamp_is_400_on_get_and_post(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client, max_age=300)
+    sender = WeComSender(now=SENDER_NOW)
+    query, body = sender.envelope(sender.text("zhangsan", "帮助"))
+    for ts in ("9" * 400, "-1800000000", "1e9", "１８００００００００"):
+        resp = await client.post("/wecom/callback", params={**query, "timestamp": ts}, data=body)
+        assert resp.status == 400
+        get = {**query, "timestamp": ts, "echostr": SAMPLE_ECHO}
+        assert (await client.get("/wecom/callback", params=get)).status == 400
+    assert (await client.get("/healthz")).status == 200
+    assert await InboundEvent.all().count() == 0
+
+
+async def test_query_bytes_that_are_not_utf8_are_refused(db: str, aiohttp_client: Any) -> None:
+    from tests.bot.channels.test_verify import raw_request
+
+    client = await _client(aiohttp_client)
+    for target in (b"/wecom/callback?msg_signature=%FF%FE&timestamp=1800000000&nonce=1",
+                   b"/wecom/callback?msg_signature=ab&timestamp=18%ED%A0%80&nonce=1",
+                   b"/wecom/callback?msg_signature=ab&timestamp=1800000000&nonce=\xff\xfe"):
+        status = await raw_request(client, b"POST " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"<xml/>")
+        assert 400 <= status < 500, target
+    assert await InboundEvent.all().count() == 0
+
+
+async def test_deep_xml_before_and_after_the_signature_is_400(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    query = {"msg_signature": "0" * 40, "timestamp": str(SENDER_NOW), "nonce": "1"}
+    deep = ("<xml><Encrypt>QUFB</Encrypt><ToUserName>" + "<a>" * 5000 + "x" + "</a>" * 5000
+            + "</ToUserName></xml>").encode()  # once a RecursionError in str(), before the signature
+    assert (await client.post("/wecom/callback", params=query, data=deep)).status == 400
+    sender = WeComSender(now=SENDER_NOW)
+    inner = sender.text("zhangsan", "帮助").replace("<Content>", "<Content>" + "<b>" * 200 + "</b>" * 200, 1)
+    assert await sender.post(client, inner) == 400
+    assert await sender.post(client, '<!DOCTYPE x [<!ENTITY e "x">]>' + sender.text("zhangsan", "&e;")) == 400
+    assert (await client.get("/healthz")).status == 200
+    assert await InboundEvent.all().count() == 0
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_FRAMES))
+async def test_each_broken_aes_frame_behind_a_valid_signature_is_400(db: str, aiohttp_client: Any,
+                                                                      case: str) -> None:
+    client = await _client(aiohttp_client)
+    encrypted = frame(Crypto(TOKEN, AES_KEY, "ww1436e0e65a779aee").key, BROKEN_FRAMES[case])
+    query, body = _signed_envelope(encrypted)
+    assert (await client.post("/wecom/callback", params=query, data=body)).status == 400
+    resp = await client.get("/wecom/callback", params={**query, "echostr": encrypted})
+    assert resp.status == 400
+    assert await InboundEvent.all().count() == 0
+
+
+async def test_a_1100_character_event_key_and_a_10000_character_msg_id_are_accepted_once(
+        db: str, aiohttp_client: Any) -> None:
+    from bot.channels import verify
+
+    client = await _client(aiohttp_client)
+    sender = WeComSender(now=SENDER_NOW)
+    tap = sender.tap("zhangsan", "ap-12-1-3f9c2a71b0de", "ap:12:1:" + "k" * 1092, "RC" * 30)
+    long_msg = sender.text("zhangsan", "帮助", msg_id="CAIQg/PKxgYY2sC9tpuAgAMg9" * 400)
+    for _ in range(2):  # WeCom retries: the repeats find the same keys
+        assert await sender.post(client, tap) == 200
+        assert await sender.post(client, long_msg) == 200
+    await client.app[BOT].tasks.join()
+    keys = sorted(r.key for r in await InboundEvent.all())
+    assert len(keys) == 2
+    assert all(len(k) <= len("wecom:") + verify.KEY_MAX for k in keys)
+    assert keys[0].startswith("wecom:e:zhangsan:1800000000:ap-12-1-3f9c2a71b0de:~")
+    assert keys[1].startswith("wecom:m:~")
