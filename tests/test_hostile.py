@@ -30,6 +30,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -162,8 +163,10 @@ async def snapshot() -> dict[str, Any]:
 AUTHORITY = ("drafts", "decisions", "accounts", "people")
 
 
-@pytest.fixture
-async def hostile(db: str, aiohttp_client: Any) -> AsyncIterator[Hostile]:
+@asynccontextmanager
+async def open_world(aiohttp_client: Any) -> AsyncIterator[Hostile]:
+    """The app as ``xmt serve`` runs it for the attacker, with a draft pending the head's approval
+    (needs the ``db`` fixture's database). Shared with ``tests/test_fuzz_endpoints.py``."""
     pace = ManualClock()
     wecom_fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET, clock=pace)
     wecom_fake.agent_id = AGENT_ID
@@ -261,6 +264,12 @@ async def hostile(db: str, aiohttp_client: Any) -> AsyncIterator[Hostile]:
         await ding.client.close()
         await wecom_fake.stop()
         await ding_fake.stop()
+
+
+@pytest.fixture
+async def hostile(db: str, aiohttp_client: Any) -> AsyncIterator[Hostile]:
+    async with open_world(aiohttp_client) as world:
+        yield world
 
 
 @dataclass
