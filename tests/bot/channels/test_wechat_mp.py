@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.app import BOT, create_app
 from bot.channels.wechat.routes import sign
 from bot.org import import_file
 from models import Account, Inquiry
-from tests.bot.channels.wecom.test_parse import WECHATPY_POST
+from tests.bot.channels.wecom.test_parse import BROKEN_FRAMES, WECHATPY_POST, frame, framed
 from tests.conftest import DEMO_ORG, make_settings
 
 TOKEN, AES_KEY, APP_ID = "123456", "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", "wx49f0ab532d5d035a"
@@ -180,3 +181,100 @@ async def test_answer_and_deadline_notice_are_relayed_to_the_follower(db: str, a
         channel = next(c for c in bot.channels.values() if c.name == "wechat")
         await channel.close()  # type: ignore[attr-defined]
         await oa.server.stop()
+
+
+# --- hardening: the path, the query, the XML, the frame and the ids are checked where they enter ----
+
+OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"  # 28 characters, as WeChat makes them
+
+
+def _text(openid: str = OPENID, msg_id: str = "24602910298113985", content: str = "办事指南在哪？") -> bytes:
+    return (f"<xml><ToUserName>gh_1</ToUserName><FromUserName>{openid}</FromUserName>"
+            f"<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>{content}</Content>"
+            f"<MsgId>{msg_id}</MsgId></xml>").encode()
+
+
+async def test_a_real_length_openid_and_a_10000_character_msg_id_are_accepted_once(
+        db: str, aiohttp_client: Any) -> None:
+    from bot.channels import verify
+    from models import InboundEvent
+
+    client = await _client(aiohttp_client)
+    for _ in range(2):  # WeChat retries: the repeat finds the same key
+        resp = await client.post("/wechat/某某发布/callback", params=signed(),
+                                 data=_text(msg_id="7" * 10_000))
+        assert (resp.status, await resp.text()) == (200, "success")
+    await client.app[BOT].tasks.join()
+    (row,) = await InboundEvent.all()
+    assert len(row.key) <= len("wechat:") + verify.KEY_MAX and ":~" in row.key
+    assert (await Inquiry.get()).asker == OPENID
+
+
+async def test_a_5000_character_account_in_the_path_is_404_before_any_query(
+        db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    for name in ("x" * 5000, "某" * 65, "a%00b", "%ED%A0%80"):
+        assert (await client.post(f"/wechat/{name}/callback", params=signed(), data=_text())).status == 404
+        assert (await client.get(f"/wechat/{name}/callback", params=signed())).status == 404
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_a_400_digit_timestamp_and_odd_query_values_are_400(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    path = f"/wechat/{APP_ID}/callback"
+    for ts in ("9" * 400, "-1411525903", "1411525903.0"):
+        query = {**signed(), "timestamp": ts}
+        assert (await client.post(path, params=query, data=_text())).status == 400
+        assert (await client.get(path, params={**query, "echostr": "1"})).status == 400
+    assert (await client.post(path, params={**signed(), "nonce": "4" * 65}, data=_text())).status == 400
+    assert (await client.get(path, params={**signed(), "echostr": "回声"})).status == 400
+    assert (await client.post(path, params={k: v for k, v in signed().items() if k != "signature"},
+                              data=_text())).status == 403  # not signed
+    assert await Inquiry.all().count() == 0
+
+
+@pytest.mark.parametrize("openid", ["x" * 65, "o<b>", "oUpF8uMuAJO M2pxb1Q9zNjWeS6o", "张三"])
+async def test_senders_that_are_not_openids_are_400(db: str, aiohttp_client: Any, openid: str) -> None:
+    client = await _client(aiohttp_client)
+    body = _text().replace(OPENID.encode(), openid.replace("<", "&lt;").encode())
+    assert (await client.post("/wechat/某某发布/callback", params=signed(), data=body)).status == 400
+    assert await Inquiry.all().count() == 0
+
+
+async def test_deep_xml_and_declarations_after_the_query_signature_are_400(db: str,
+                                                                          aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    deep = _text().replace(b"<Content>", b"<Content>" + b"<a>" * 5000 + b"</a>" * 5000, 1)
+    for body in (deep, b"<!-- hi -->" + _text(), b"\xff\xfe" + _text()):
+        assert (await client.post("/wechat/某某发布/callback", params=signed(), data=body)).status == 400
+    assert await Inquiry.all().count() == 0
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_FRAMES))
+async def test_each_broken_aes_frame_behind_a_valid_msg_signature_is_400(db: str, aiohttp_client: Any,
+                                                                         case: str) -> None:
+    from bot.channels.wecom.crypto import aes_key
+
+    client = await _client(aiohttp_client)
+    plaintext = BROKEN_FRAMES[case].replace(b"ww1436e0e65a779aee", APP_ID.encode())
+    encrypted = frame(aes_key(AES_KEY), plaintext)
+    query = {**signed(), "encrypt_type": "aes",
+             "msg_signature": sign(TOKEN, "1411525903", "461056294", encrypted)}
+    body = f"<xml><ToUserName>{APP_ID}</ToUserName><Encrypt>{encrypted}</Encrypt></xml>".encode()
+    assert (await client.post(f"/wechat/{APP_ID}/callback", params=query, data=body)).status == 400
+    assert await Inquiry.all().count() == 0
+
+
+async def test_a_frame_for_another_app_id_is_403(db: str, aiohttp_client: Any) -> None:
+    from bot.channels.wecom.crypto import aes_key
+
+    client = await _client(aiohttp_client)
+    encrypted = frame(aes_key(AES_KEY), framed(_text(), b"wx0000000000000000"))
+    query = {**signed(), "encrypt_type": "aes",
+             "msg_signature": sign(TOKEN, "1411525903", "461056294", encrypted)}
+    body = f"<xml><Encrypt>{encrypted}</Encrypt></xml>".encode()
+    assert (await client.post(f"/wechat/{APP_ID}/callback", params=query, data=body)).status == 403
+    good = frame(aes_key(AES_KEY), framed(_text(), APP_ID.encode()))
+    query["msg_signature"] = sign(TOKEN, "1411525903", "461056294", good)
+    body = f"<xml><Encrypt>{good}</Encrypt></xml>".encode()
+    assert (await client.post(f"/wechat/{APP_ID}/callback", params=query, data=body)).status == 200
