@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cards import Button, Card, Text
 from bot.channels import verify
@@ -140,3 +143,110 @@ def test_texts_for_robot_and_webhooks() -> None:
     assert one["msgKey"] == "sampleText" and json.loads(one["msgParam"]) == {"content": "你好"}
     hook = render.webhook_message(Text("请提交年审报告"), ["zhangsan"])
     assert hook["at"]["atUserIds"] == ["zhangsan"] and "@zhangsan" in hook["text"]["content"]
+
+
+# --- hardening: any value in, an event or Malformed out; ids typed and bounded; keys bounded -------
+
+@pytest.mark.parametrize("data", [None, "null", [], "[]", [ROBOT_SAMPLE], 5, True, "text", b"{}", object()])
+def test_stream_data_that_is_not_an_object_is_malformed(data: Any) -> None:
+    with pytest.raises(Malformed):
+        parse_robot_message(data, NOW)
+    with pytest.raises(Malformed):
+        parse_card_callback(data, NOW)
+
+
+def _tap(**private: Any) -> dict[str, Any]:
+    content = {"cardPrivateData": {"actionIds": ["btn1"], "params": {"payload": "ap:12:1"}, **private}}
+    return {**CARD_SAMPLE, "outTrackId": "ap-12-1-3f9c2a71b0de", "userId": "manager4220",
+            "content": json.dumps(content)}
+
+
+@pytest.mark.parametrize("body", [
+    _tap(actionIds=5), _tap(actionIds="btn1"), _tap(actionIds=[{"a": 1}]), _tap(actionIds=[True]),
+    _tap(params=[1]), _tap(params="x"), _tap(params={"payload": 5}), _tap(params={"payload": None}),
+    {**_tap(), "content": "[]"}, {**_tap(), "content": "null"},
+    {**_tap(), "content": '{"cardPrivateData": 5}'}, {**_tap(), "content": "[" * 5000 + "]" * 5000},
+    {**_tap(), "userId": "u" * 65}, {**_tap(), "userId": 42}, {**_tap(), "outTrackId": "t" * 129},
+    {**_tap(), "outTrackId": "track\nid"}, {**_tap(), "userId": "\ud800"},
+])
+def test_card_fields_of_the_wrong_type_or_length_are_malformed(body: dict[str, Any]) -> None:
+    with pytest.raises(Malformed):
+        parse_card_callback(body, NOW)
+
+
+@pytest.mark.parametrize("change", [
+    {"senderStaffId": "s" * 65}, {"senderStaffId": ["manager4220"]}, {"conversationId": "c" * 129},
+    {"conversationId": 7}, {"msgId": "msg\x00"}, {"text": {"content": "hi\udc80"}},
+    {"sessionWebhook": "https://oapi.dingtalk.com/" + "x" * 3000},
+])
+def test_robot_fields_of_the_wrong_type_or_length_are_malformed(change: dict[str, Any]) -> None:
+    with pytest.raises(Malformed):
+        parse_robot_message({**ROBOT_SAMPLE, **change}, NOW)
+
+
+def test_long_ids_give_bounded_stable_distinct_keys() -> None:
+    msg_id = "msg" + "Q7d2Xk9vLs0Pz3mN" * 625  # 10,003 characters
+    body = {**ROBOT_SAMPLE, "msgId": msg_id, "msgtype": "richText", "content": {"richText": [
+        {"text": "图"}, {"downloadCode": "DC1"}]}}
+    events, _ = parse_robot_message(body, NOW)
+    assert all(len(e.key) <= verify.KEY_MAX + 3 for e in events)
+    assert [e.key for e in parse_robot_message(body, NOW)[0]] == [e.key for e in events]
+    assert events[1].key == events[0].key + "#1"
+    other, _ = parse_robot_message({**body, "msgId": msg_id + "x"}, NOW)
+    assert other[0].key != events[0].key
+    tap = _tap(params={"payload": "ap:12:1", "note": "n" * 2000})
+    key = parse_card_callback(tap, NOW).key
+    assert len(key) <= verify.KEY_MAX and key.startswith("c:ap-12-1-3f9c2a71b0de:manager4220:~")
+    assert parse_card_callback(_tap(params={"payload": "ap:12:1", "note": "n" * 1999}), NOW).key != key
+
+
+def test_the_session_expiry_is_an_integer_in_range_or_zero() -> None:
+    for odd in (2**70, -5, True, "1695204671648", 1.5e12):
+        _, session = parse_robot_message({**ROBOT_SAMPLE, "sessionWebhookExpiredTime": odd}, NOW)
+        assert session is not None and session.expires_ms == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+    | st.sampled_from(["text", "richText", "picture", "file", "2", "msgQ7==", "manager4220", "\ud800"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["msgId", "senderStaffId", "msgtype", "conversationType", "conversationId", "text",
+                         "content", "richText", "downloadCode", "sessionWebhook", "sessionWebhookExpiredTime",
+                         "outTrackId", "userId", "cardPrivateData", "actionIds", "params", "payload"])
+        | st.text(max_size=6), inner, max_size=6),
+    max_leaves=40)
+
+
+@st.composite
+def card_bodies(draw: st.DrawFn) -> Any:
+    """Card callbacks whose ``content`` is JSON text of any value (the usual place for surprises)."""
+    body = draw(st.dictionaries(st.sampled_from(["outTrackId", "userId", "type"]), json_values, max_size=3))
+    body.setdefault("outTrackId", "ap-12-1-3f9c2a71b0de")
+    body.setdefault("userId", "manager4220")
+    body["content"] = json.dumps(draw(json_values))
+    return body
+
+
+@given(value=json_values | card_bodies())
+@settings(max_examples=400, deadline=None)
+def test_any_json_value_gives_events_or_malformed(value: Any) -> None:
+    try:
+        events, session = parse_robot_message(value, NOW)
+        assert events and all(len(e.key) <= verify.KEY_MAX + 8 for e in events)
+        assert session is None or isinstance(session.expires_ms, int)
+    except Malformed:
+        pass
+    try:
+        tap = parse_card_callback(value, NOW)
+        assert isinstance(tap, CardAction) and isinstance(tap.payload, str)
+    except Malformed:
+        pass
+
+
+@given(raw=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
+@settings(max_examples=300, deadline=None)
+def test_loads_any_bytes_gives_an_object_or_malformed(raw: bytes) -> None:
+    try:
+        assert isinstance(loads(raw), dict)
+    except Malformed:
+        pass
