@@ -7,15 +7,36 @@ worker claims due rows, renders them per channel, sends, and records the result.
 Guarantees and why:
 - *Nothing lost*: a row exists iff the state change committed. A crash before delivery leaves it
   pending; a crash during delivery leaves it ``sending`` until its lease expires, then it is
-  retried (at-least-once at that one instant; a platform that accepts our ``key`` dedupes it).
-- *Nothing twice*: a row is claimed with a conditional UPDATE (``WHERE status = …``), which is
+  retried.
+- *What a send may have done is durable, not in memory*: the claim (``sending`` with a lease) is
+  committed before the channel is called, and a failed attempt is counted before the next one.
+  So when a row is reclaimed after its lease, or tried again after a failure, the worker knows
+  an earlier call may have reached the platform and says so (``maybe_sent``); the channel then
+  reads the platform's duplicate answers as "delivered": WeCom's 42014 for a repeated card
+  task_id, DingTalk's ``param.cardAlreadyExist``, and for texts WeCom's own duplicate check and
+  the DingTalk robot's ``msgUuid`` drop the resend. A crash between the platform's acceptance and
+  our commit therefore neither dead-letters the message nor shows it twice, with one exception
+  documented per channel (texts on paths with no idempotency key can appear twice).
+- *Nothing twice otherwise*: a row is claimed with a conditional UPDATE (``WHERE status = …``),
   correct on SQLite and on PostgreSQL with any number of workers and instances.
 - *In order per recipient*: rows share a ``lane`` (one per person or group chat); only the
   oldest open row of a lane may be claimed, so a card is sent before its update, and a failing
   recipient does not block the others.
-- *Retry*: a temporary error backs off exponentially (2 s … 10 min, or the platform's
-  ``retry_after``); after ``outbox_max_attempts`` or a permanent error the row is dead-lettered
-  and the Information Center admins get a notice (unless the dead row was such a notice).
+- *Card updates always do something visible*: a copy that cannot be updated in place any more
+  (its WeCom response code used, expired, or lost because an earlier attempt delivered it) or
+  that never arrived (dead-lettered) gets the outcome as a new message; an update row is never
+  marked sent without a call.
+- *Retry*: a temporary error (``DeliveryError``: busy, 5xx, timeouts, a token refused even after
+  renewal, codes we do not know) backs off exponentially (2 s … 10 min, or the platform's
+  ``retry_after``); a rate limit (``Throttled``) waits without counting an attempt. Only errors
+  no retry can fix (``PermanentDeliveryError``, listed per platform in each client) dead-letter at
+  once; temporary ones after ``outbox_max_attempts``. ``attempts`` counts every call made,
+  the failing one and one cut short by a crash included.
+- *Dead-letter notices are never lost*: a dead row gets a notice to every Information Center
+  admin. A notice is retried on temporary errors without limit (backoff capped at 10 min), and
+  when one channel refuses it for good it is tried on the admin's other channels; refused by
+  every channel, it waits for a fix if one refusal was our configuration (a wrong secret, an IP
+  not trusted) and is dead (logged at ERROR) only if no channel can ever reach that admin.
 """
 
 from __future__ import annotations
@@ -203,6 +224,8 @@ class Outbox:
         sem = asyncio.Semaphore(CONCURRENCY)
 
         async def one(row: OutboxMessage, reclaimed: bool) -> None:
+            if reclaimed:
+                row.attempts += 1  # the attempt a crash cut short counts too
             async with sem:
                 await self._deliver(row, now, maybe_sent=reclaimed or row.attempts > 0)
 

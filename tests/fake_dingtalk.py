@@ -30,6 +30,10 @@ included), are consumed one per call to their path, and faulted calls are not re
 age, download-URL and session-webhook expiry, the robot's 加签 window and rate limit) comes from the
 injectable ``clock`` (epoch seconds); :class:`ManualClock` is one tests can move.
 
+``token_outage_until`` plays a lasting token failure: until that clock time every new-API call
+answers 401 InvalidAuthentication however fresh its token (and oapi ``media/upload`` 40014).
+``download_base`` makes ``messageFiles/download`` hand out URLs on another server (a storage host).
+
 Codes the documentation does not name are ours and are marked so below; a client should branch on the
 documented ones only (``InvalidAuthentication``, ``system.busy``, ``Forbidden.AccessDenied.*``,
 ``param.*`` as "do not retry", ``410100``, ``310000``) and treat the rest as request errors.
@@ -253,6 +257,10 @@ class FakeDingTalk(LoopbackServer):
         self.robots: dict[str, str] = {}
         #: Lifetime of a download URL in seconds.
         self.file_url_ttl = FILE_URL_TTL
+        #: Until this clock time every token is refused (a lasting token outage).
+        self.token_outage_until = 0.0
+        #: Base URL of the download URLs messageFiles/download hands out (default: this server).
+        self.download_base: str | None = None
 
         self.tokens_issued = 0  # successful accessToken answers (a renewed token counts again)
         self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
@@ -496,6 +504,8 @@ class FakeDingTalk(LoopbackServer):
 
     def _token_valid(self, value: str) -> bool:
         token = self._tokens.get(value)
+        if self.clock() < self.token_outage_until:
+            return False
         return token is not None and not token.revoked and self.clock() - token.issued_at < TOKEN_TTL
 
     def _check_token(self, request: web.Request) -> web.Response | None:
@@ -831,7 +841,7 @@ class FakeDingTalk(LoopbackServer):
         self._download_urls[file_id] = _Download(code, expires_at)
         self.downloads.append(code)
         url = (
-            f"{self._base()}/files/{file_id}?Expires={int(expires_at)}"
+            f"{self.download_base or self._base()}/files/{file_id}?Expires={int(expires_at)}"
             f"&OSSAccessKeyId=LTAIfake&Signature={quote_plus(secrets.token_urlsafe(20))}"
         )
         return web.json_response({"downloadUrl": url})

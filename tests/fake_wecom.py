@@ -5,7 +5,11 @@ with ``button_interaction`` cards, ``message/update_template_card``, ``media/upl
 the group-robot ``webhook/send`` and ``appchat/send``, all under ``/cgi-bin/``. Answers are HTTP 200
 JSON carrying ``errcode``/``errmsg`` as WeCom's are, and the rules a client can trip over are
 enforced: token missing/unknown/expired, ``task_id`` format and uniqueness, single-use
-``response_code`` with a 72 h lifetime, button keys, the robot's 20 messages per rolling minute.
+``response_code`` with a 72 h lifetime, button keys, the robot's 20 messages per rolling minute, and
+``message/send``'s duplicate check: with ``enable_duplicate_check: 1`` the same message (recipients,
+type and content) within ``duplicate_check_interval`` seconds (default 1800, at most 4 h) is answered
+ok and dropped (kept in ``duplicates``, not in ``sent``). ``token_outage_until`` plays a lasting
+token failure: until that clock time every token-checked call answers 42001, however fresh the token.
 
 Usage::
 
@@ -115,6 +119,8 @@ PATHS = (
 FAULT_KINDS = ("http500", "timeout", "late")
 
 TOKEN_TTL = 7200
+DUPLICATE_CHECK_DEFAULT = 1800
+DUPLICATE_CHECK_MAX = 4 * 3600
 RESPONSE_CODE_TTL = 72 * 3600
 ROBOT_LIMIT = 20
 ROBOT_WINDOW = 60.0
@@ -206,6 +212,10 @@ class FakeWeCom(LoopbackServer):
         self.robot_keys: set[str] = set()
         #: Chat ids appchat/send accepts.
         self.chats: set[str] = set()
+        #: Until this clock time, every call with a token answers 42001 (a lasting token outage).
+        self.token_outage_until = 0.0
+        #: message/send bodies dropped by the duplicate check (answered ok, never delivered).
+        self.duplicates: list[dict[str, Any]] = []
 
         self.tokens_issued = 0
         self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
@@ -221,6 +231,7 @@ class FakeWeCom(LoopbackServer):
         self._tokens: dict[str, _Token] = {}
         self._codes: dict[str, _ResponseCode] = {}
         self._task_ids: set[str] = set()
+        self._recent: dict[str, float] = {}  # duplicate-check fingerprint -> time last accepted
         self._robot_times: dict[str, deque[float]] = {}
         self._faults: dict[str, deque[int | str]] = {}
 
@@ -302,6 +313,8 @@ class FakeWeCom(LoopbackServer):
             return self._error(ERR_INVALID_TOKEN)
         if token.revoked or self.clock() - token.issued_at >= TOKEN_TTL:
             return self._error(ERR_TOKEN_EXPIRED)
+        if self.clock() < self.token_outage_until:
+            return self._error(ERR_TOKEN_EXPIRED)
         return None
 
     async def _json_body(self, request: web.Request) -> dict[str, Any] | web.Response:
@@ -370,6 +383,10 @@ class FakeWeCom(LoopbackServer):
                 if task_id in self._task_ids:
                     return self._error(ERR_TASK_ID, "task_id already exists")
 
+        if self._duplicate(body):
+            self.duplicates.append(body)
+            return self._ok(invaliduser="", msgid=secrets.token_urlsafe(48))
+
         fields: dict[str, Any] = {"invaliduser": self._invalid_users(body.get("touser"))}
         for key in ("toparty", "totag"):
             if body.get(key):
@@ -382,6 +399,23 @@ class FakeWeCom(LoopbackServer):
                 fields["response_code"] = self._new_code(task_id, _recipients(body))
         self.sent.append(body)
         return self._ok(**fields)
+
+    def _duplicate(self, body: dict[str, Any]) -> bool:
+        """WeCom's duplicate check: the same message to the same recipients within the interval
+        is dropped. Every accepted message is remembered; only one asking for the check is dropped."""
+        msgtype = str(body.get("msgtype"))
+        fingerprint = _dumps([body.get(k) for k in ("touser", "toparty", "totag", "agentid")]
+                             + [msgtype, body.get(msgtype)], sort_keys=True)
+        interval = body.get("duplicate_check_interval", DUPLICATE_CHECK_DEFAULT)
+        if not isinstance(interval, int) or isinstance(interval, bool):
+            interval = DUPLICATE_CHECK_DEFAULT
+        interval = min(max(interval, 0), DUPLICATE_CHECK_MAX)
+        now = self.clock()
+        last = self._recent.get(fingerprint)
+        if body.get("enable_duplicate_check") == 1 and last is not None and now - last < interval:
+            return True
+        self._recent[fingerprint] = now
+        return False
 
     def _check_agent(self, body: dict[str, Any]) -> web.Response | None:
         if "agentid" not in body:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.cards import Card, Message, Text
-from bot.channels.base import CardGone, DeliveryError
+from bot.channels.base import CardGone, ConfigurationError, DeliveryError, PermanentDeliveryError
 from models import Department, Person
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -116,12 +116,16 @@ class Sent:
 
 @dataclass
 class RecordingChannel:
-    """Records every send and card update. ``fail_next`` makes the next N calls fail."""
+    """Records every send and card update. ``fail_next`` makes the next N calls fail (a
+    temporary error), ``refuse_next`` refuses them for good, ``misconfigured`` refuses every call
+    as a configuration error (a wrong secret) until it is set back."""
 
     name: str = "local"
     sent: list[Sent] = field(default_factory=list)
     updates: list[tuple[str, dict[str, Any], Card]] = field(default_factory=list)
     fail_next: int = 0
+    refuse_next: int = 0
+    misconfigured: bool = False
     cards_gone: bool = False  # updates answer "this card can no longer be updated"
     calls: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -135,9 +139,7 @@ class RecordingChannel:
     async def send(self, address: str, message: Message, *, key: str,
                    maybe_sent: bool = False) -> dict[str, Any]:
         self.calls += 1
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise DeliveryError("platform busy (injected)")
+        self._faults()
         ref = {"message_id": next(self._ids)}
         self.sent.append(Sent(address, message, key, ref))
         return ref
@@ -145,12 +147,20 @@ class RecordingChannel:
     async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
                           maybe_sent: bool = False) -> None:
         self.calls += 1
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            raise DeliveryError("platform busy (injected)")
+        self._faults()
         if self.cards_gone:
             raise CardGone("response code expired (injected)")
         self.updates.append((address, ref, card))
+
+    def _faults(self) -> None:
+        if self.misconfigured:
+            raise ConfigurationError("secret refused (injected)")
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            raise PermanentDeliveryError("recipient refused (injected)")
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise DeliveryError("platform busy (injected)")
 
     # -- reading what was sent -------------------------------------------------------------
     def to(self, address: str) -> list[Message]:

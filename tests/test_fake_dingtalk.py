@@ -439,3 +439,17 @@ def test_callback_header_helpers(clock: ManualClock) -> None:
     assert card_headers["x-ddpaas-signature"] == "HCbG3xNE3vzhO+u7qCUL1jS5hsu2n5r2cFhnTrtyDAE="
     with pytest.raises(RuntimeError):
         fake.new_session_webhook("lisi")  # URLs need a started server
+
+
+async def test_token_outage_and_download_base(
+    ding: FakeDingTalk, http: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    ding.token_outage_until = clock() + 60
+    ding.files["dc-1"] = (b"%PDF-1.7 report", "application/pdf", "年审报告.pdf")
+    body = {"downloadCode": "dc-1", "robotCode": "dingtestappkey"}
+    status, data = await call(http, ding, "robot/messageFiles/download", body, await token(http, ding))
+    assert status == 401 and data["code"] == "InvalidAuthentication"
+    clock.advance(60)
+    ding.download_base = "https://down.dingtalk.com"
+    status, data = await call(http, ding, "robot/messageFiles/download", body, await token(http, ding))
+    assert status == 200 and data["downloadUrl"].startswith("https://down.dingtalk.com/files/")

@@ -302,3 +302,35 @@ async def test_appchat_needs_a_known_chat(wecom: FakeWeCom, http: aiohttp.Client
     template = {"chatid": "chat1", "msgtype": "template_card", "template_card": {"card_type": "text_notice"}}
     assert (await post_json(http, url, template, access_token=tok))["errcode"] == 40008
     assert wecom.appchat == [msg]
+
+
+async def test_duplicate_check_drops_a_repeat_within_its_interval(
+    wecom: FakeWeCom, http: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    tok = await token(http, wecom)
+    url = f"{wecom.base_url}/cgi-bin/message/send"
+    body = {"touser": "zhangsan", "agentid": AGENT_ID, "msgtype": "text", "text": {"content": "会议通知"},
+            "enable_duplicate_check": 1, "duplicate_check_interval": 600}
+    for _ in range(2):
+        data = await post_json(http, url, body, access_token=tok)
+        assert data["errcode"] == 0 and data["msgid"]
+    assert len(wecom.sent) == 1 and len(wecom.duplicates) == 1  # answered ok, dropped
+    await post_json(http, url, {**body, "touser": "lisi"}, access_token=tok)  # another recipient
+    await post_json(http, url, {**body, "enable_duplicate_check": 0}, access_token=tok)  # not asked
+    assert len(wecom.sent) == 3
+    clock.advance(601)
+    await post_json(http, url, body, access_token=tok)
+    assert len(wecom.sent) == 4 and len(wecom.duplicates) == 1
+
+
+async def test_token_outage_refuses_even_fresh_tokens_until_it_ends(
+    wecom: FakeWeCom, http: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    wecom.token_outage_until = clock() + 60
+    body = {"touser": "zhangsan", "agentid": AGENT_ID, "msgtype": "text", "text": {"content": "x"}}
+    url = f"{wecom.base_url}/cgi-bin/message/send"
+    data = await post_json(http, url, body, access_token=await token(http, wecom))
+    assert data["errcode"] == 42001
+    clock.advance(60)
+    data = await post_json(http, url, body, access_token=await token(http, wecom))
+    assert data["errcode"] == 0

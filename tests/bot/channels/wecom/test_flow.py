@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import BOT, Bot, create_app
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
+from bot.channels.wecom.render import DUPLICATE_CHECK_INTERVAL
 from bot.org import import_file
 from models import Attachment, Decision, Department, Draft, DraftStatus, OutboxMessage, OutboxStatus
 from tests.conftest import DEMO_ORG, make_settings
@@ -139,6 +140,7 @@ async def test_token_expiry_busy_throttle_and_outage_deliver_everything_once(wec
     await w.settle()
     w.fake.fail("message/send", 45009)
     w.fake.fail("message/send", "http500")
+    w.pace.advance(DUPLICATE_CHECK_INTERVAL)  # else WeCom drops the same help text as a repeat
     await w.say("zhangsan", "帮助")  # rate-limited: wait the minute out; then a 500; then fine
     w.clock.advance(seconds=30)
     await w.settle()
