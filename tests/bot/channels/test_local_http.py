@@ -158,14 +158,14 @@ async def test_a_demo_follower_question_is_answered_back_in_the_simulator(
     client = await _client(aiohttp_client)
     await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
     people = await (await client.get("/sim/api/people")).json()
-    assert "follower:oDemoFan" in {p["code"] for p in people["people"]}
-    question = {"as": "follower:oDemoFan", "text": "供暖什么时候开始？"}
+    assert "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR" in {p["code"] for p in people["people"]}
+    question = {"as": "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR", "text": "供暖什么时候开始？"}
     resp = await client.post("/sim/api/follower", json=question)
     assert (await resp.json())["accepted"]
     routed = await wait_for(client, "zhangsan", card("inq-"))
-    assert {"label": "来源", "value": "公众号留言 · oDemoFan"} in routed["fields"]
+    assert {"label": "来源", "value": "公众号留言 · oXmtDemoFan_8fK2pQ7wLz3vN5aR"} in routed["fields"]
     await send(client, "zhangsan", "回复 Q1 11月15日已开始供暖。")
-    answer = await wait_for(client, "follower:oDemoFan", lambda m: m["sender"] == "bot")
+    answer = await wait_for(client, "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR", lambda m: m["sender"] == "bot")
     assert answer["text"] == "11月15日已开始供暖。"
     bad = await client.post("/sim/api/follower", json={"as": "zhangsan", "text": "x"})
     assert bad.status == 400
