@@ -1,10 +1,14 @@
-"""Typed button payloads: pack/unpack round trip, and refusals of what is not ours."""
+"""Typed button payloads: pack/unpack round trip, and refusals of what is not ours — including
+integers beyond 64 bits (a draft id of 2**70 once overflowed in the handler's query), digits that
+are not ASCII, and any text at all (Hypothesis: a payload or None, never an exception)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.cards import PAYLOAD_MAX_BYTES, Card, Payload, PayloadError, unpack_payload
 from handlers.common import Approve, ChooseCategory
@@ -37,3 +41,25 @@ def test_length_is_checked_against_the_platform_limit() -> None:
 def test_closed_card_keeps_content_and_drops_buttons() -> None:
     card = Card(card_id="ap-1-1", title="t", buttons=())
     assert Card.from_json(card.closed("已通过").to_json()).status == "已通过"
+
+
+@pytest.mark.parametrize("packed", [
+    f"ap:{2**70}:1", f"ap:{2**63}:1", f"ap:1:{-(2**63) - 1}", "ap:١٢:1", "ap: 12:1", "ap:1_2:1", "ap:+12:1",
+    "ap:12:1\n", "ap:\ud800:1", "\udcff", "ap:0x1:1",
+])
+def test_integers_beyond_64_bits_or_not_ascii_digits_are_none(packed: str) -> None:
+    assert unpack_payload(packed) is None
+
+
+def test_integers_at_the_64_bit_edges_unpack() -> None:
+    assert unpack_payload(f"ap:{2**63 - 1}:{-(2**63)}") == Approve(2**63 - 1, -(2**63))
+
+
+@given(packed=st.text(max_size=60) | st.builds(
+    lambda prefix, rest: f"{prefix}:{rest}", st.sampled_from(sorted(Payload.registry)), st.text(max_size=40))
+    | st.integers().map(lambda n: f"ap:{n}:{n}"))
+def test_unpack_any_text_is_a_payload_or_none(packed: str) -> None:
+    result = unpack_payload(packed)
+    assert result is None or isinstance(result, Payload)
+    if isinstance(result, Approve):
+        assert -(2**63) <= result.draft < 2**63

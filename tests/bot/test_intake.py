@@ -1,8 +1,12 @@
-"""``POST /api/inquiries``: bearer token per source, clear 4xx answers, dedupe by id, and the
-inquiry routed to the account's department."""
+"""``POST /api/inquiries``: bearer token per source, clear 4xx answers, dedupe by source and id,
+and the inquiry routed to the account's department. Hostile input: an Authorization header with
+bytes that are not UTF-8 or too long is 401 (not a 500 from encoding it), lone surrogates, NUL
+and CESU-8 in the body are refused (422/400) before anything is stored, deep JSON is 400 before
+``json.loads`` runs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -75,3 +79,49 @@ def test_bad_token_settings_name_the_variable() -> None:
 
     with pytest.raises(SettingsError, match="XMT_INTAKE_TOKENS"):
         load_settings(_env_file=None, intake_tokens="weibo:short")
+
+
+async def test_an_authorization_header_that_is_not_clean_ascii_is_401(db: str, aiohttp_client: Any) -> None:
+    from tests.bot.channels.test_verify import raw_request
+
+    client = await _client(aiohttp_client)
+    body = json.dumps({"account": "某某发布", "text": "问题"}).encode()
+    for auth in (b"Bearer weibo-token-\xff\xfe0123456789", b"Bearer \xe5\xbe\xae\xe5\x8d\x9a",
+                 b"Bearer " + WEIBO.encode() + b"\x80", b"Bearer " + b"x" * 600):
+        head = (b"POST /api/inquiries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Authorization: " + auth + b"\r\n")
+        status = await raw_request(client, head, body)
+        assert status == 401, auth
+    ok = await raw_request(client, b"POST /api/inquiries HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           b"Content-Type: application/json\r\nAuthorization: Bearer " + WEIBO.encode()
+                           + b"\r\n", body)
+    assert ok == 202
+
+
+async def test_unstorable_strings_and_deep_json_are_refused(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    auth = {"Authorization": f"Bearer {WEIBO}", "Content-Type": "application/json"}
+    cases = [
+        (b'{"account": "\xe6\x9f\x90\xe6\x9f\x90\xe5\x8f\x91\xe5\xb8\x83", "text": "a\\ud800b"}', 422),
+        (b'{"account": "\\udfff", "text": "q"}', 422),  # before the account query
+        (json.dumps({"account": "某某发布", "text": "x\u0000y"}).encode(), 422),
+        (json.dumps({"account": "某某发布", "text": "q", "from": "\ud83d"}).encode(), 422),
+        (json.dumps({"account": "某某发布", "text": "q", "id": "wb-\udc00"}).encode(), 422),
+        (b'{"account": "x", "text": "\xed\xa0\x80"}', 400),  # CESU-8: not UTF-8
+        (b'{"account": "x", "text": "q", "extra": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400),
+    ]
+    for raw, status in cases:
+        resp = await client.post("/api/inquiries", headers=auth, data=raw)
+        assert resp.status == status, raw[:60]
+    await client.app[BOT].tasks.join()
+    assert await Inquiry.all().count() == 0
+
+
+async def test_two_sources_may_use_the_same_id(db: str, aiohttp_client: Any) -> None:
+    client = await _client(aiohttp_client)
+    body = {"account": "某某发布", "text": "供暖什么时候开始？", "id": "1"}
+    for token in (WEIBO, "app-token-0123456789abcd"):
+        resp = await client.post("/api/inquiries", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert (await resp.json())["accepted"] is True
+    await client.app[BOT].tasks.join()
+    assert sorted(q.source for q in await Inquiry.all()) == ["api:app", "api:weibo"]
