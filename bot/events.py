@@ -3,15 +3,50 @@
 Every event carries the channel it came from, the sender's identity on that channel, and a key
 that is unique per platform delivery (the dedupe key). Events round-trip through JSON so that an
 acknowledged but unprocessed event survives a restart (see ``bot.inbound``).
+
+Keys derived from platform values (the inbound dedupe key, reply keys in the outbox) go through
+``bounded_key``: a platform decides how long a msgId or an EventKey is (we have seen 10,000
+characters), our key columns do not (255). A part that does not fit is replaced by its sha256, so
+a long key still maps to one value (a redelivery is still a repeat) and two long keys to two.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
+
+KEY_LIMIT = 255  # InboundEvent.key and OutboxMessage.key
+_DIGEST = 64  # characters of a sha256 hex digest
+
+
+def digest(text: str) -> str:
+    """sha256 hex of ``text``; never raises (lone surrogates from a platform are hashed too)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def bounded_key(*parts: str, limit: int = KEY_LIMIT) -> str:
+    """``":".join(parts)``, unchanged when it fits in ``limit`` characters (so keys stay as
+    readable as they were and rows stored before keep matching). Otherwise the longest parts
+    (only parts longer than a digest) are replaced by their sha256 hex, one by one, until it
+    fits; if even that is too long, the whole key is hashed. Deterministic: the same parts
+    give the same key, different parts different keys (short parts are kept as they are, so
+    ``bounded_key(k, "r1")`` and ``bounded_key(k, "r2")`` stay apart for any ``k``)."""
+    joined = ":".join(parts)
+    if len(joined) <= limit:
+        return joined
+    out = list(parts)
+    for i in sorted(range(len(out)), key=lambda i: len(out[i]), reverse=True):
+        if len(out[i]) <= _DIGEST:
+            break
+        out[i] = digest(out[i])
+        joined = ":".join(out)
+        if len(joined) <= limit:
+            return joined
+    return digest(":".join(parts))[:limit]
 
 
 @dataclass(frozen=True, kw_only=True)

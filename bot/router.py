@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.cards import Message, Payload, Text, unpack_payload
-from bot.events import CardAction, Event, TextMessage
+from bot.events import CardAction, Event, TextMessage, bounded_key
 from bot.settings import Settings
 from models import Person, Prompt
 
@@ -74,9 +74,9 @@ class Ctx(Generic[E]):
     async def reply(self, message: Message | str) -> None:  # a Text, Card or Document
         """Queue a message to the sender, on the channel the event came from."""
         msg = Text(message) if isinstance(message, str) else message
-        self._replies += 1
+        self._replies += 1  # the key is bounded: a platform's 10,000-character msgId still fits
         await self.outbox.send(
-            self.person, msg, key=f"{self.event.channel}:{self.event.key}:r{self._replies}",
+            self.person, msg, key=bounded_key(self.event.channel, self.event.key, f"r{self._replies}"),
             now=self.now, channel=self.event.channel,
         )
 

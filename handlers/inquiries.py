@@ -12,11 +12,12 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Payload, Text
-from bot.events import PublicInquiry, TextMessage
+from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
 from handlers.registry import account_from_args, is_ic_admin
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
+from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from schedules.calendar import WorkCalendar
 
 router = Router(name=__name__)
@@ -122,11 +123,13 @@ async def on_public_inquiry(event: PublicInquiry, deps: Deps, now: datetime) -> 
     account = await Account.get_or_none(name=event.account, status=AccountStatus.OPERATING)
     if account is None:
         return
+    # ``wechat:<openid>`` is 35 characters for a real openid (28): the column is sized for real
+    # ids (a WeCom userid is up to 64), and a longer source is bounded, never refused.
+    source = bounded_key(event.channel, event.sender, limit=SOURCE_LIMIT)
     q = await Inquiry.create(account_id=account.id, department_id=account.department_id,
-                             source=f"{event.channel}:{event.sender}", asker=event.asker[:128],
+                             source=source, asker=event.asker[:ASKER_LIMIT],
                              text=event.text[:5000], received_at=now)
-    await audit.record(f"{event.channel}:{event.sender}", "inquiry_received", q.ref,
-                       {"account": account.name}, now=now)
+    await audit.record(source, "inquiry_received", q.ref, {"account": account.name}, now=now)
     await route_inquiry(deps.outbox, q, account, now=now, tz=deps.settings.tz)
 
 

@@ -10,7 +10,6 @@ from tortoise.models import Model
 
 from models.org import Account
 
-
 SOURCE_LIMIT = 128
 ASKER_LIMIT = 128
 

@@ -1,12 +1,14 @@
-"""Inquiries (Art. 12) registered in chat: routing, claiming (one owner), deadlines, answers."""
+"""Inquiries (Art. 12) registered in chat or from the public (a WeChat follower with a real
+28-character openid is kept): routing, claiming (one owner), deadlines, answers."""
 
 from __future__ import annotations
 
 import asyncio
 
 from bot import texts
-from bot.events import CardAction
-from models import Inquiry, InquiryStatus
+from bot.events import CardAction, PublicInquiry
+from handlers.inquiries import on_public_inquiry
+from models import InboundEvent, InboundStatus, Inquiry, InquiryStatus
 from tests.conftest import World
 
 QUESTION = "咨询 @某某发布 今年供暖什么时候开始？来自 微博网友小王"
@@ -102,3 +104,45 @@ async def test_a_typed_date_commits_the_deadline(world: World) -> None:
     assert q.due_at.astimezone(world.clock.now.tzinfo).strftime("%Y-%m-%d %H:%M") == "2026-12-03 17:59"
     await world.say("zhangsan", "帮助")  # the prompt is gone
     assert world.last_text("zhangsan") == texts.HELP
+
+
+OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"  # a WeChat openid: 28 characters
+
+
+def _public(world: World) -> None:
+    """What ``create_app`` wires: inquiries from the public go to their handler."""
+    world.bot.inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
+
+
+async def test_a_wechat_followers_inquiry_with_a_real_openid_is_kept(world: World) -> None:
+    """``wechat:`` + a 28-character openid is 35 characters: it used to overflow ``source`` (32),
+    which PostgreSQL refuses — the follower's message was lost. Run on both databases."""
+    assert len(OPENID) == 28
+    _public(world)
+    event = PublicInquiry(channel="wechat", sender=OPENID, key=f"1:{24_000_000_000_000_001}",
+                          received_at=world.clock.now, account="某某发布", text="供暖什么时候开始？",
+                          asker=OPENID)
+    assert await world.deliver(event) is True
+    row = await InboundEvent.get()
+    assert (row.status, row.error) == (InboundStatus.DONE, "")
+    q = await Inquiry.get()
+    assert (q.source, q.asker, q.text) == (f"wechat:{OPENID}", OPENID, "供暖什么时候开始？")
+    # SQLite does not enforce VARCHAR lengths: say what PostgreSQL would.
+    assert len(q.source) <= Inquiry._meta.fields_map["source"].max_length  # type: ignore[attr-defined]
+    card = world.channel.last_card("chenqi", "inq-")
+    assert ("来源", f"公众号留言 · {OPENID}") in card.fields
+
+
+async def test_an_inquiry_from_a_source_with_a_very_long_name_is_kept_bounded(world: World) -> None:
+    """An intake source name or a platform id longer than the column: the inquiry is stored,
+    its source bounded (hashed, still one value per sender), never refused."""
+    _public(world)
+    senders = ["客服热线" * 40, "客服热线" * 40 + "2"]
+    for n, sender in enumerate(senders):
+        await world.deliver(PublicInquiry(channel="api", sender=sender, key=f"q{n}",
+                                          received_at=world.clock.now, account="某某发布",
+                                          text="问题", asker="小王"))
+    sources = [q.source for q in await Inquiry.all().order_by("id")]
+    assert len(sources) == 2 and sources[0] != sources[1]
+    assert all(s.startswith("api:") and len(s) <= 128 for s in sources)
+    assert await InboundEvent.filter(status=InboundStatus.DONE).count() == 2
