@@ -5,6 +5,21 @@ A channel's route calls ``Inbox.accept(event)`` inside the request: one INSERT o
 delivery. The work runs in a task: one transaction resolves the sender, runs the handler (which
 writes its state changes and outbox rows) and marks the event done — all or nothing, so a crash
 mid-way leaves the event ``received`` and ``resume()`` processes it again after restart.
+
+Nothing accepted is lost or stuck:
+- Keys built from platform values are bounded (``bot.events.bounded_key``): a 10,000-character
+  msgId cannot make the event, its replies or its failure notice overflow a key column.
+- A row the database refuses fails only its own request: the group commit retries a failed
+  batch row by row (``_GroupCommit``); only a real outage fails every request of the batch.
+- An event whose handler fails is marked ``failed`` with the reason and the person is told once
+  (the notice's outbox key is unique per event, and only the worker that moves the row from
+  ``received`` to ``failed`` writes it). If even that cannot be written (an error text the
+  database refuses, say), a minimal ``UPDATE … status = failed`` with a short reason runs in its
+  own transaction.
+- Events still ``received`` after a crash, a database hiccup or a bug of ours are picked up by
+  ``resume()`` at start-up and by ``sweep_stuck(now)`` periodically: processed again if their
+  payload still loads, else failed with the reason. Rows queued in this process are skipped
+  (``_in_flight``); between instances the conditional claim in ``_process`` decides.
 """
 
 from __future__ import annotations
@@ -12,29 +27,46 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from bot import audit, texts
 from bot.cards import Text
-from bot.events import Event
+from bot.events import Event, bounded_key
 from bot.router import Ctx, Deps, Router
 from bot.tasks import TaskRunner
 from models import InboundEvent, InboundStatus, Person, Prompt
 
 log = logging.getLogger("xmt.inbound")
 PROCESSING_SLOTS = 4
+STUCK_AFTER = timedelta(minutes=5)  # a received event older than this is not merely queued
+SWEEP_LIMIT = 500  # rows one sweep takes on (the next sweep takes the rest)
+ERROR_LIMIT = 2000  # characters of the reason kept on a failed event
 
 
 def inbound_key(event: Event) -> str:
-    return f"{event.channel}:{event.key}"
+    """The event's dedupe key (``InboundEvent.key``): ``channel:key``, bounded to the column."""
+    return bounded_key(event.channel, event.key)
+
+
+def describe(exc: BaseException) -> str:
+    """The reason stored on a failed event: type and message, cut to the column's budget and
+    made storable (a platform's NUL or lone surrogate quoted in an exception message would make
+    the database refuse the reason itself)."""
+    try:
+        text = f"{type(exc).__name__}: {exc}"
+    except Exception:  # an exception whose __str__ fails
+        text = type(exc).__name__
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()[:ERROR_LIMIT]
 
 
 async def find_person(channel: str, sender: str) -> Person | None:
     """Map a chat identity to a person. The local channel uses the person's code."""
     field = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}.get(channel, "code")
+    if len(sender) > Person._meta.fields_map[field].max_length:  # type: ignore[attr-defined]
+        return None  # nobody on file has it (and tortoise would refuse the filter)
     lookup: dict[str, Any] = {field: sender, "active": True}
     return await Person.get_or_none(**lookup)
 
@@ -58,6 +90,8 @@ class Inbox:
         # Events from outside the organisation (no person to resolve): event type → handler.
         self.public: dict[type[Event], Callable[[Event, Deps, datetime], Awaitable[None]]] = {}
         self._intake = _GroupCommit(self._stored, tasks)
+        # Rows queued or being processed in this process: the stuck-event sweep leaves them be.
+        self._in_flight: set[int] = set()
 
     async def accept(self, event: Event) -> bool:
         """Store the event (dedupe) and schedule its processing. False if seen before.
@@ -72,17 +106,47 @@ class Inbox:
         return await self._intake.store(event)
 
     def _stored(self, row_id: int, event: Event) -> None:
+        self._spawn(row_id, event)
+
+    def _spawn(self, row_id: int, event: Event) -> None:
+        self._in_flight.add(row_id)
         self.tasks.spawn(self.process(row_id, event), name=f"inbound-{row_id}")
 
     async def resume(self) -> int:
-        """Process events that were acknowledged but not processed (after a crash)."""
+        """At start-up: process every event acknowledged but not processed (after a crash or a
+        stop). Returns how many were taken up (processed again or failed as unloadable)."""
         rows = await InboundEvent.filter(status=InboundStatus.RECEIVED).order_by("id")
+        return await self._take_up(rows, self.deps.clock().astimezone(UTC))
+
+    async def sweep_stuck(self, now: datetime, older_than: timedelta = STUCK_AFTER) -> int:
+        """Periodically: events still ``received`` that arrived more than ``older_than`` before
+        ``now`` and are not queued in this process are processed again (their payload loads)
+        or failed with the reason (it does not). One query when nothing is stuck. Returns how
+        many were taken up. Safe with several instances: the claim in ``_process`` is a
+        conditional UPDATE, so an event another instance is processing is not done twice."""
+        cutoff = now.astimezone(UTC) - older_than
+        rows = await InboundEvent.filter(
+            status=InboundStatus.RECEIVED, received_at__lt=cutoff,
+        ).order_by("id").limit(SWEEP_LIMIT)
+        taken = await self._take_up([r for r in rows if r.id not in self._in_flight],
+                                    now.astimezone(UTC))
+        if taken:
+            log.warning("took up %d inbound events left unprocessed", taken)
+        return taken
+
+    async def _take_up(self, rows: list[InboundEvent], now: datetime) -> int:
         for row in rows:
-            event = Event.from_json(row.kind, row.payload)
-            self.tasks.spawn(self.process(row.id, event), name=f"inbound-{row.id}")
+            try:
+                event = Event.from_json(row.kind, row.payload)
+            except Exception as exc:  # an unknown kind, a payload that no longer parses
+                log.error("inbound event %s cannot be loaded (%s): marked failed", row.key, describe(exc))
+                await self._mark_failed(row.id, now, f"unloadable: {describe(exc)}")
+                continue
+            self._spawn(row.id, event)
         return len(rows)
 
     async def process(self, row_id: int, event: Event) -> None:
+        self._in_flight.add(row_id)
         who = (event.channel, event.sender)
         lock, users = self._queues.setdefault(who, (asyncio.Lock(), [0]))
         users[0] += 1  # the lock is forgotten only when no task holds it or waits for it
@@ -93,6 +157,7 @@ class Inbox:
             users[0] -= 1
             if users[0] == 0:
                 del self._queues[who]
+            self._in_flight.discard(row_id)
 
     async def _process(self, row_id: int, event: Event) -> None:
         # Stored and compared in UTC (SQLite compares the stored text); shown in local time.
@@ -141,29 +206,48 @@ class Inbox:
         """Someone not in the organisation: an audit line and a pointer to the Information
         Center, sent straight to the channel identity. What they wrote is not kept: the event
         row keeps only its key (for dedupe)."""
-        await audit.record(f"{event.channel}:{event.sender}", "stranger_message", event.kind,
-                           now=now)
+        await audit.record(bounded_key(event.channel, event.sender, limit=128), "stranger_message",
+                           event.kind, now=now)
         await InboundEvent.filter(id=row_id).update(payload={})
         await self.deps.outbox.send_to_address(
             event.channel, event.sender, Text(texts.NOT_IN_ORG),
-            key=f"{inbound_key(event)}:stranger", now=now,
+            key=bounded_key(event.channel, event.key, "stranger"), now=now,
         )
 
     async def _failed(self, row_id: int, event: Event, now: datetime, exc: Exception) -> None:
+        """Mark the event failed with the reason and tell the person, together. Only the worker
+        that moves the row from ``received`` to ``failed`` tells (once, whoever else retried
+        it). If that cannot be written, the row is still marked failed, without the notice."""
         try:
             async with in_transaction():
-                await InboundEvent.filter(id=row_id).update(
-                    status=InboundStatus.FAILED, processed_at=now,
-                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                marked = await InboundEvent.filter(id=row_id, status=InboundStatus.RECEIVED).update(
+                    status=InboundStatus.FAILED, processed_at=now, error=describe(exc),
                 )
+                if not marked:
+                    return  # another worker or instance finished it meanwhile
                 person = await find_person(event.channel, event.sender)
                 if person is not None:
                     await self.deps.outbox.send(
-                        person, Text(texts.INTERNAL_ERROR), key=f"{inbound_key(event)}:error",
+                        person, Text(texts.INTERNAL_ERROR),
+                        key=bounded_key(event.channel, event.key, "error"),
                         now=now, channel=event.channel,
                     )
+            return
         except Exception:
             log.exception("could not record failure of event %s", inbound_key(event))
+        await self._mark_failed(row_id, now, f"{type(exc).__name__} (recording the failure failed)")
+
+    @staticmethod
+    async def _mark_failed(row_id: int, now: datetime, reason: str) -> None:
+        """The minimal record: status and a short reason, in a transaction of its own. If even
+        this fails (the database is down), the row stays ``received`` for the next sweep."""
+        try:
+            async with in_transaction():
+                await InboundEvent.filter(id=row_id, status=InboundStatus.RECEIVED).update(
+                    status=InboundStatus.FAILED, processed_at=now, error=reason[:ERROR_LIMIT],
+                )
+        except Exception:
+            log.exception("could not mark inbound event %d failed: the next sweep takes it up", row_id)
 
 
 class _GroupCommit:
@@ -182,6 +266,11 @@ class _GroupCommit:
     and PostgreSQL): atomic on its own, and it returns exactly the rows it inserted, so dedupe is
     decided by the unique key even against another process storing the same key at the same
     moment. A key repeated inside one batch is inserted once; its later copies answer False.
+
+    A batch is one statement, so one row the database refuses (a string its driver cannot
+    encode, a value beyond a column) would fail every request of the batch: then the batch is
+    written again row by row, and only the refused rows' requests fail. In an outage every row
+    fails, and so does every request (the platforms deliver again).
     """
 
     MAX_BATCH = 256  # 8 columns a row: far below both databases' limit on bound parameters
@@ -207,18 +296,50 @@ class _GroupCommit:
             del self._pending[: self.MAX_BATCH]
             try:
                 ids = await insert_events([event for event, _ in batch])
-            except Exception as exc:  # the database is down: every waiting request fails
-                self._writing = []
-                self._fail(batch, exc)
+            except Exception as exc:
+                if len(batch) == 1:
+                    self._writing = []
+                    self._settle(*batch[0], exc)
+                    continue
+                # One row the database refuses, or the database is down: row by row, so that
+                # only the refused rows' requests fail (all of them in an outage).
+                log.warning("storing %d inbound events at once failed (%s): one by one",
+                            len(batch), type(exc).__name__)
+                while self._writing:
+                    event, future = self._writing[0]
+                    result = await self._insert_one(event)
+                    del self._writing[0]
+                    self._settle(event, future, result)
                 continue
             self._writing = []  # (kept while cancelled: ``_writer_done`` fails them)
             for (event, future), row_id in zip(batch, ids, strict=True):
-                if row_id is None:
-                    log.info("duplicate inbound event %s ignored", inbound_key(event))
-                else:
-                    self._stored(row_id, event)
-                if not future.done():  # done = the request was cancelled; the row stands
-                    future.set_result(row_id is not None)
+                self._settle(event, future, row_id)
+
+    def _settle(self, event: Event, future: asyncio.Future[bool],
+                result: int | BaseException | None) -> None:
+        """Answer one request: stored (its processing starts), a repeat, or refused (the
+        request fails, 5xx: the platform delivers it again)."""
+        if isinstance(result, BaseException):
+            if not future.done():
+                future.set_exception(result)
+            return
+        if result is None:
+            log.info("duplicate inbound event %s ignored", inbound_key(event))
+        else:
+            self._stored(result, event)
+        if not future.done():  # done = the request was cancelled; the row stands
+            future.set_result(result is not None)
+
+    @staticmethod
+    async def _insert_one(event: Event) -> int | BaseException | None:
+        """One row on its own (``INSERT … ON CONFLICT DO NOTHING``, autocommitted): its id, None
+        for a repeat (an earlier row of the same batch included), or why it was refused."""
+        try:
+            return (await insert_events([event]))[0]
+        except Exception as exc:
+            log.warning("inbound event %s refused by the database: %s", inbound_key(event),
+                        describe(exc))
+            return exc
 
     def _writer_done(self, task: asyncio.Task[None]) -> None:
         """Cancelled at shutdown (even before it started): no request may wait for a write that
@@ -239,7 +360,7 @@ async def insert_events(events: list[Event]) -> list[int | None]:
     """Store events in one statement; per event its new row id, or None for a repeat (a key
     stored before, or earlier in the list)."""
     meta = InboundEvent._meta
-    keys = [inbound_key(event)[:255] for event in events]
+    keys = [inbound_key(event) for event in events]
     rows: dict[str, InboundEvent] = {}
     for key, event in zip(keys, events, strict=True):
         rows.setdefault(key, InboundEvent(key=key, channel=event.channel, kind=event.kind,
