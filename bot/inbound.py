@@ -116,7 +116,8 @@ class Inbox:
         """At start-up: process every event acknowledged but not processed (after a crash or a
         stop). Returns how many were taken up (processed again or failed as unloadable)."""
         rows = await InboundEvent.filter(status=InboundStatus.RECEIVED).order_by("id")
-        return await self._take_up(rows, self.deps.clock().astimezone(UTC))
+        return await self._take_up([r for r in rows if r.id not in self._in_flight],
+                                   self.deps.clock().astimezone(UTC))
 
     async def sweep_stuck(self, now: datetime, older_than: timedelta = STUCK_AFTER) -> int:
         """Periodically: events still ``received`` that arrived more than ``older_than`` before
