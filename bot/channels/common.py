@@ -79,14 +79,21 @@ class TokenCache:
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes:
-    """The whole body, refused with 413 as soon as it passes ``limit`` (whatever the header said)."""
+    """The whole body, refused with 413 as soon as it passes ``limit`` (whatever the header said).
+
+    ``limit`` counts the bytes the handler gets: aiohttp decompresses a ``Content-Encoding: gzip``
+    or ``deflate`` body on the fly, so a small compressed body cannot expand past the cap. A body
+    that does not decode (broken gzip, a chunk of the wrong size) is a 400, not an exception."""
     if request.content_length is not None and request.content_length > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(limit + 1 - size if size <= limit else 1):
-        size += len(chunk)
-        if size > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
-        chunks.append(chunk)
+    try:
+        while chunk := await request.content.read(limit + 1 - size if size <= limit else 1):
+            size += len(chunk)
+            if size > limit:
+                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+            chunks.append(chunk)
+    except web.RequestPayloadError:
+        raise web.HTTPBadRequest(text="the body could not be decoded") from None
     return b"".join(chunks)

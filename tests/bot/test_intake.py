@@ -125,3 +125,18 @@ async def test_two_sources_may_use_the_same_id(db: str, aiohttp_client: Any) -> 
         assert (await resp.json())["accepted"] is True
     await client.app[BOT].tasks.join()
     assert sorted(q.source for q in await Inquiry.all()) == ["api:app", "api:weibo"]
+
+
+async def test_a_body_that_does_not_decompress_is_400_and_a_gzip_bomb_413(db: str,
+                                                                          aiohttp_client: Any) -> None:
+    import gzip
+
+    from tests.bot.channels.test_verify import raw_request
+
+    client = await _client(aiohttp_client)
+    for encoding, body, status in ((b"gzip", b"not gzip at all", 400), (b"deflate", b"\x00\x01junk", 400),
+                                   (b"gzip", gzip.compress(b"{" + b" " * 10_000_000 + b"}"), 413)):
+        head = (b"POST /api/inquiries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Encoding: " + encoding + b"\r\nAuthorization: Bearer " + WEIBO.encode() + b"\r\n")
+        assert await raw_request(client, head, body) == status, encoding
+    assert (await client.get("/healthz")).status == 200
