@@ -485,3 +485,27 @@ def test_file_hosts_allow_list() -> None:
     assert client.is_session_webhook("https://oapi.dingtalk.com/robot/sendBySession?session=abc")
     assert not client.is_session_webhook("https://oapi.dingtalk.com.evil.example/robot/sendBySession")
     assert not client.is_session_webhook("http://oapi.dingtalk.com/robot/sendBySession?session=abc")
+
+
+async def test_dingtalk_group_robot_message_accepted_before_a_crash_is_shown_once(
+    ding: DingWorld,  # noqa: F811
+) -> None:
+    w = ding
+    token, secret = w.fake.new_robot()
+    await Department.filter(code="publicity").update(groups={
+        "dingtalk_webhook": f"{w.fake.base_url}/robot/send?access_token={token}",
+        "dingtalk_secret": secret})
+    dept = await Department.get(code="publicity")
+    for i in range(2):
+        await w.bot.outbox.send(dept, Text(f"年审提醒 {i}"), key=f"g{i}", now=w.clock.now)
+    crash = Crash(w.bot.outbox.channels["dingtalk"], lambda what, m: m == Text("年审提醒 0"))
+    await crash_during_drain(w.bot.outbox, crash, w.clock.now)
+    channel = dingtalk_channel(w)
+    try:
+        w.clock.advance(seconds=LEASE.total_seconds() + 1)
+        await Outbox([channel], clock=w.clock).drain(w.clock.now)  # the same msgUuid: taken once
+    finally:
+        await channel.client.close()
+    assert [m["text"]["content"] for m in w.fake.robot_messages[token]] == ["年审提醒 0", "年审提醒 1"]
+    rows = await OutboxMessage.filter(group="publicity").order_by("id")
+    assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.SENT, 2), (OutboxStatus.SENT, 1)]

@@ -48,3 +48,16 @@ def test_robot_text_carries_mentions_and_fits_2048_bytes() -> None:
     body = render.robot_message(Text("提醒" * 2000), ["zhangsan"])
     assert body["text"]["mentioned_list"] == ["zhangsan"]
     assert len(body["text"]["content"].encode()) <= 2048
+
+
+def test_duplicate_check_outlasts_every_resend_and_stays_within_wecom_limits() -> None:
+    """A resend comes one lease after a crash, or one backoff after an ambiguous failure; WeCom's
+    duplicate check must still remember the first send then (and allows at most 4 hours)."""
+    from bot.cards import Text
+    from bot.channels.wecom.render import DUPLICATE_CHECK_INTERVAL, app_message
+    from bot.outbox import BACKOFF_CAP, LEASE
+
+    assert LEASE.total_seconds() + BACKOFF_CAP < DUPLICATE_CHECK_INTERVAL <= 4 * 3600
+    body = app_message(1000002, "zhangsan", Text("通知"), "k1")
+    assert (body["enable_duplicate_check"], body["duplicate_check_interval"]) == (
+        1, DUPLICATE_CHECK_INTERVAL)
