@@ -186,6 +186,19 @@ def bearer(header: str) -> str | None:
     return token if token and _PRINTABLE.fullmatch(token) else None
 
 
+def holder(tokens: dict[str, str], header: str) -> str | None:
+    """Whose token an ``Authorization`` header carries (``tokens``: token → holder), or None. Every
+    token is compared, in constant time on bytes, whichever matches."""
+    given = bearer(header)
+    if given is None:
+        return None
+    found = None
+    for token, name in tokens.items():
+        if hmac.compare_digest(token.encode(), given.encode()):
+            found = name
+    return found
+
+
 # --- documents ---------------------------------------------------------------------------------------
 
 # Strings (skipped whole) and brackets; anything else in the document is not looked at.

@@ -337,3 +337,10 @@ async def test_a_10000_character_msg_id_is_accepted_once_under_a_bounded_key(
     await client.app[BOT].tasks.join()
     (row,) = await InboundEvent.all()
     assert len(row.key) <= len("dingtalk:") + verify.KEY_MAX and row.key.startswith("dingtalk:~")
+
+
+def test_holder_finds_the_token_among_many() -> None:
+    tokens = {"weibo-token-0123456789abcdef": "weibo", "app-token-0123456789abcd": "app"}
+    assert verify.holder(tokens, "Bearer app-token-0123456789abcd") == "app"
+    for header in ("Bearer app-token-0123456789abc", "Bearer app-token-0123456789abcd\udcff", "", "Bearer "):
+        assert verify.holder(tokens, header) is None
