@@ -202,8 +202,8 @@ class Outbox:
     async def run_forever(self) -> None:
         """The worker loop; it returns only after ``stop()``. A failed round (the database gone
         for a moment) is logged and the loop goes on, so a supervisor restarting this coroutine
-        sees it end only on a bug."""
-        self._stopping = False
+        sees it end only on a bug. Run it as your own task, or through ``start()``; ``stop()``
+        ends it either way (it waits only for the task ``start()`` made)."""
         while not self._stopping:
             self._wake.clear()
             try:
