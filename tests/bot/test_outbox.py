@@ -138,3 +138,19 @@ async def test_two_instances_draining_at_once_deliver_each_row_once(world: World
     for person in people:  # per recipient, in the order they were queued
         order = [int(s.key.removeprefix("bulk")) for s in a.sent if s.address == person.code]
         assert order == sorted(order)
+
+
+async def test_run_forever_delivers_on_wake_and_ends_only_on_stop(world: World) -> None:
+    import asyncio
+
+    outbox = world.bot.outbox
+    delivered = asyncio.Event()
+    outbox.on_delivered = lambda row: delivered.set()
+    task = asyncio.create_task(outbox.run_forever())  # a supervisor's own task
+    person = await Person.get(code="zhangsan")
+    await outbox.send(person, Text("醒来"), key="wake-1", now=world.clock.now)
+    outbox.wake()
+    await asyncio.wait_for(delivered.wait(), timeout=10)
+    assert world.texts("zhangsan") == ["醒来"] and not task.done()
+    await outbox.stop()
+    await asyncio.wait_for(task, timeout=10)
