@@ -18,6 +18,12 @@ After a crash or an ambiguous failure (``maybe_sent``), nothing in memory says w
   later update of that copy falls back to a new message. Without ``maybe_sent`` 42014 is a real
   collision and stays permanent.
 - a text's resend is removed by WeCom's own duplicate check (``render.DUPLICATE_CHECK_INTERVAL``).
+  That check cannot tell a resend from a new message with the same words: the same answer to
+  the same question asked twice within the interval would be accepted and never shown. So the
+  channel remembers what it sent to whom (``_recent``: address and content → outbox row key):
+  a *different* row with the same content inside the interval goes out without the check. After
+  a restart that memory is empty, so a resend (the same row) keeps the check; the cost is that a
+  legitimate repeat in the first minutes after a restart may be dropped by WeCom.
 - a card update's resend finds its single-use response code spent: with ``maybe_sent`` (the
   outbox passes it only when no earlier update of that copy exists) and the code younger than
   72 h, that means our earlier call updated the card; otherwise ``CardGone``.
@@ -45,6 +51,7 @@ MEMBER_PER_MINUTE = 30
 ROBOT_PER_MINUTE = 20
 TASK_ID_USED = 42014
 RESPONSE_CODE_LIFETIME = 72 * 3600.0
+RECENT_MAX = 10_000  # remembered sends before the expired ones are pruned
 
 
 class WeComChannel:
@@ -58,6 +65,10 @@ class WeComChannel:
         self.members = RateWindow(MEMBER_PER_MINUTE, 60.0, clock)
         self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
         self.wall = wall  # epoch seconds: a card's response code dies 72 h after its send
+        self.clock = clock
+        # (address, content digest) → (outbox row key, when sent): see the module docstring.
+        self._recent: dict[tuple[str, str], tuple[str, float]] = {}
+        self._unchecked: dict[str, float] = {}  # row key → when it was sent without the check
 
     def person_address(self, person: Person) -> str | None:
         return person.wecom_userid or None
@@ -87,6 +98,8 @@ class WeComChannel:
         self._pace(self.members, address, "member")
         body = render.app_message(self.agent_id, address, message, key)
         task = body["template_card"]["task_id"] if body["msgtype"] == "template_card" else ""
+        if not task and not self._checked(address, body, key):
+            body["enable_duplicate_check"] = 0  # a new message with the same words: show it
         try:
             result = await self.client.send(body)
         except WeComApiError as exc:
@@ -140,6 +153,25 @@ class WeComChannel:
             return dataclasses.replace(event, data=data, mime=mime or event.mime,
                                        name=keep_name or name)
         return event
+
+    def _checked(self, address: str, body: dict[str, Any], key: str) -> bool:
+        """Whether this row may ask for WeCom's duplicate check: not when another row sent the
+        same content to ``address`` within the interval (WeCom would drop this new message).
+        Decided once per row and remembered before the call: if the call times out after WeCom
+        took it, a resend of this row decides the same way."""
+        now, interval = self.clock(), render.DUPLICATE_CHECK_INTERVAL
+        if len(self._recent) + len(self._unchecked) > RECENT_MAX:  # what WeCom forgot too
+            self._recent = {k: v for k, v in self._recent.items() if now - v[1] < interval}
+            self._unchecked = {k: t for k, t in self._unchecked.items() if now - t < interval}
+        if key in self._unchecked:
+            return False
+        where = (address, render.content_digest(body))
+        earlier = self._recent.get(where)
+        self._recent[where] = (key, now)
+        if earlier is not None and earlier[0] != key and now - earlier[1] < interval:
+            self._unchecked[key] = now
+            return False
+        return True
 
     @staticmethod
     def _pace(window: RateWindow, key: str, what: str) -> None:

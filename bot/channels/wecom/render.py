@@ -12,14 +12,15 @@
   content to the same member within ``DUPLICATE_CHECK_INTERVAL`` is accepted and dropped. That is
   what makes resending a text safe after a crash between WeCom's acceptance and our commit: the
   resend comes one lease (60 s) plus the restart later, or one backoff (at most 10 min) after an
-  ambiguous failure, both well inside 30 minutes. Longer is not better: WeCom allows up to 4 h,
-  but a legitimately repeated identical answer (the same question asked twice) would then be
-  dropped too.
+  ambiguous failure, both well inside 30 minutes (WeCom allows up to 4 h). A legitimately
+  repeated identical answer (the same question asked twice) is a different outbox row: the
+  channel sends it without the check (``WeComChannel._repeat_of``), or WeCom would drop it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -105,6 +106,13 @@ def app_message(agent_id: int, user: str, message: Text | Card, key: str) -> dic
     else:
         body.update(msgtype="text", text={"content": message.text})
     return body
+
+
+def content_digest(body: dict[str, Any]) -> str:
+    """What WeCom's duplicate check compares besides the recipient: the type and its content."""
+    msgtype = str(body.get("msgtype"))
+    raw = json.dumps([msgtype, body.get(msgtype)], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def card_update(agent_id: int, user: str, response_code: str, card: Card) -> dict[str, Any]:
