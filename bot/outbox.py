@@ -61,6 +61,7 @@ from bot.channels.base import (
     PermanentDeliveryError,
     Throttled,
 )
+from bot.events import bounded_key
 from models import Department, OutboxMessage, OutboxStatus, Person
 from models.org import info_center_admins
 
@@ -168,7 +169,7 @@ class Outbox:
                 continue
             seen.add(row.lane)
             await OutboxMessage.create(
-                key=f"{key}:{row.lane}",
+                key=bounded_key(key, row.lane),
                 lane=row.lane,
                 kind="card_update",
                 person_id=row.person_id,

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Text
-from bot.events import TextMessage
+from bot.events import TextMessage, bounded_key
 from bot.router import Ctx, Deps, Router
 from handlers.common import (
     Approve,
@@ -48,7 +48,7 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
         return
     if outcome == Outcome.APPROVE and needs_confirmation(view) and not confirmed:
         await ctx.reply(Card(
-            card_id=f"apc-{draft.id}-{version}-{ctx.event.key}"[:120],
+            card_id=f"apc-{draft.id}-{version}-{bounded_key(ctx.event.key, limit=64)}",
             title=texts.confirm_title(draft.ref), body=texts.CONFIRM_BODY,
             highlights=screening_notes(view),
             buttons=(Button(texts.BUTTON_CONFIRM, ConfirmApprove(draft.id, version).pack(), "danger"),)))

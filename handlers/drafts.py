@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 
 from bot import audit, texts
 from bot.cards import Text
-from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage
+from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage, bounded_key
 from bot.router import Ctx, Deps, Router
 from bot.screening import Level
 from handlers.common import (
@@ -156,7 +156,7 @@ async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Ca
     await stamp(draft, ctx.now)
     await close_card(ctx, category_card(draft, version),
                      texts.category_chosen(category.value),
-                     key=f"cat:{draft.id}:{version}:{ctx.event.key}")
+                     key=bounded_key("cat", str(draft.id), str(version), ctx.event.key))
     await ctx.reply(preview_card(await load_view(draft)))
 
 

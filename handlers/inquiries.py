@@ -183,7 +183,7 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
         return
     if p.days == 0:
-        choices = Card(card_id=f"inqd-{q.id}-{ctx.event.key}"[:120],
+        choices = Card(card_id=f"inqd-{q.id}-{bounded_key(ctx.event.key, limit=64)}",
                        title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
                        buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
                                      for d in DEADLINE_CHOICES))

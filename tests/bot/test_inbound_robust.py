@@ -273,3 +273,15 @@ async def test_two_instances_sweeping_a_failing_event_tell_the_person_once(
     assert (await InboundEvent.get()).status == InboundStatus.FAILED
     assert [k for k in await _outbox_keys()] == ["local:s1:error"]
     assert world.texts("zhangsan") == [texts.INTERNAL_ERROR]
+
+
+def test_card_ids_and_keys_made_from_a_long_event_key_stay_bounded_and_apart() -> None:
+    """Card ids carry the event key (the 确认通过 and deadline-choice cards): a 1,100-character
+    EventKey gives an id within the 128-character column, and two keys differing only at the
+    end give two ids (a cut at 120 characters made them one)."""
+    from bot.events import bounded_key
+
+    a, b = "k" * 1100 + "a", "k" * 1100 + "b"
+    ids = {f"apc-7-2-{bounded_key(k, limit=64)}" for k in (a, b)}
+    assert len(ids) == 2 and all(len(i) <= 128 for i in ids)
+    assert bounded_key("short", limit=64) == "short"
