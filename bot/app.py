@@ -4,20 +4,48 @@
 benchmarks; ``create_app`` puts it behind aiohttp with the channels' routes and owns start-up and
 shutdown as ``cleanup_ctx`` generators: database (migrations), outbox worker, resuming events
 that were acknowledged before a crash, the scheduler, and draining background tasks.
+
+Long-running tasks (the outbox worker, the scheduler, the DingTalk Stream connection) run under
+``bot.tasks.Supervisor``: one that ends is logged as an ERROR and restarted with a backoff, and
+``/healthz`` answers 503 with ``"down": [names]`` meanwhile, so monitoring sees it.
+
+Slow clients (``serve``, used by ``xmt serve`` and ``xmt demo``): a client may hold a connection
+only as long as it makes progress, and only so many connections are open at once.
+
+- Headers: aiohttp (3.10+) arms its keep-alive timer when a connection opens and again after
+  each response, and closes the connection if no complete request head arrived by then; so
+  ``keepalive_timeout = XMT_REQUEST_TIMEOUT`` bounds both idle keep-alive and a head dribbled a
+  byte at a time.
+- Bodies: aiohttp has no body-read timeout, and handlers read bodies themselves
+  (``read_capped``, ``request.json()``). ``body_deadline`` is a middleware that arms a timer when
+  the handler starts; if the body is still incomplete when it fires, the request's stream gets a
+  ``BodyTimeout`` (any read raises it) and the answer is 408 with the connection closed. The
+  deadline covers reading only: work after the body was read, and long polls without a body,
+  are not cut. A body a handler never reads is drained for at most ``LINGER`` seconds.
+- Connections: aiohttp has no cap either. ``cap_connections`` wraps the low-level server's
+  ``connection_made`` (every accepted connection passes there before anything is read): beyond
+  ``XMT_MAX_CONNECTIONS`` a connection gets a bare 503 and is closed at once, so file descriptors
+  stay bounded whatever the clients do. Fairness between clients (per-address limits) is the
+  reverse proxy's job; the README says what to set there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from aiohttp.web_runner import GracefulExit
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import SecretStr
 
 from bot import intake
@@ -26,7 +54,6 @@ from bot.channels.dingtalk import routes as dingtalk_routes
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.dingtalk.client import DingTalkClient
 from bot.channels.dingtalk.stream import StreamConnection
-from bot.channels.dingtalk.stream import stop as stop_stream
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
 from bot.channels.local.wechat import SimulatedWechat
@@ -44,7 +71,7 @@ from bot.outbox import Outbox
 from bot.router import Deps, Router
 from bot.screening import WordLists
 from bot.settings import Settings
-from bot.tasks import TaskRunner
+from bot.tasks import Sleep, Supervisor, TaskRunner, watch
 from handlers import build_router
 from handlers.inquiries import on_public_inquiry
 from schedules import build_scheduler
@@ -65,6 +92,7 @@ class Bot:
     tasks: TaskRunner
     router: Router
     channels: dict[str, Channel]
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
 
 def build_bot(
@@ -110,6 +138,63 @@ def _wecom_crypto(settings: Settings) -> WeComCrypto:
 BOT = web.AppKey("bot", Bot)
 STREAM = web.AppKey("dingtalk_stream", StreamConnection)
 LOCAL = web.AppKey("local_channel", LocalChannel)
+LINGER = 2.0  # seconds an unread body is drained after the answer, so the client can read it
+
+
+async def keep_outbox(outbox: Outbox) -> None:
+    """The outbox worker as a supervised task: start it if it is not running, end as it ends."""
+    task = outbox._task
+    if task is None or task.done():
+        outbox._task = None
+        outbox.start()
+        task = outbox._task
+    assert task is not None
+    await watch(task)
+
+
+class Scheduling:
+    """The scheduler as a supervised task. APScheduler runs on the event loop by itself; ``run``
+    starts it and ends (as a fault) when it shuts down. A scheduler that was shut down loses its
+    jobs, so each run builds a fresh one."""
+
+    def __init__(self, build: Callable[[], AsyncIOScheduler]) -> None:
+        self.build = build
+        self.scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler is not None and bool(self.scheduler.running)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopped: asyncio.Future[None] = loop.create_future()
+
+        def stop() -> None:
+            if not stopped.done():
+                stopped.set_result(None)
+
+        def on_shutdown(_: Any) -> None:
+            loop.call_soon_threadsafe(stop)
+
+        if not self.running:
+            self.scheduler = self.build()
+        scheduler = self.scheduler
+        assert scheduler is not None
+        scheduler.add_listener(on_shutdown, EVENT_SCHEDULER_SHUTDOWN)
+        try:
+            if not scheduler.running:
+                scheduler.start()
+            await stopped
+        finally:
+            scheduler.remove_listener(on_shutdown)
+        raise RuntimeError("the scheduler shut down")
+
+    def shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+SCHEDULER = web.AppKey("scheduler", Scheduling)
 
 
 async def settle_heap(_: web.Application) -> None:
@@ -135,8 +220,10 @@ def create_app(
     manage_database: bool = True,
     run_worker: bool = True,
     run_scheduler: bool = True,
+    sleep: Sleep = asyncio.sleep,
 ) -> web.Application:
-    """The bot as an aiohttp application. ``channels`` adds to those the settings turn on."""
+    """The bot as an aiohttp application. ``channels`` adds to those the settings turn on;
+    ``sleep`` is what the supervisor waits with between restarts (tests pass a fake)."""
     install_secret_filter(settings)
     all_channels: list[Channel] = list(channels)
     local: LocalChannel | None = None
@@ -154,13 +241,19 @@ def create_app(
                             else WechatMPChannel(settings.wechat_api_base, clock=time.monotonic))
     wechat = next(c for c in all_channels if c.name == "wechat")
     bot = build_bot(settings, all_channels, clock=clock)
+    bot.supervisor = supervisor = Supervisor(sleep=sleep)
 
-    app = web.Application(client_max_size=20 * 1024 * 1024)
+    app = web.Application(client_max_size=20 * 1024 * 1024,
+                          middlewares=[body_deadline(settings.request_timeout)])
     app[BOT] = bot
 
     async def database(_: web.Application) -> AsyncIterator[None]:
         if manage_database:
-            await init_db(settings.database_url)
+            try:
+                await init_db(settings.database_url)
+            except BaseException:
+                await close_db()  # a failed migration left connections (and their threads) open
+                raise
         yield
         if manage_database:
             await close_db()
@@ -170,25 +263,24 @@ def create_app(
         if resumed:
             log.info("resumed %d events acknowledged before the last stop", resumed)
         if run_worker:
-            bot.outbox.start()
+            supervisor.add("outbox-worker", lambda: keep_outbox(bot.outbox))
         bot.outbox.wake()
-        scheduler = build_scheduler(bot.deps) if run_scheduler else None
-        if scheduler is not None:
-            scheduler.start()
-        stream_task = None
+        scheduling = Scheduling(lambda: build_scheduler(bot.deps)) if run_scheduler else None
+        if scheduling is not None:
+            app[SCHEDULER] = scheduling
+            supervisor.add("scheduler", scheduling.run, healthy=lambda: scheduling.running)
         if dingtalk is not None and settings.dingtalk_mode == "stream":
             connection = StreamConnection(
                 client_id=settings.dingtalk_client_id or "",
                 client_secret=_secret(settings.dingtalk_client_secret),
                 api_base=settings.dingtalk_api_base, accept=bot.inbox.accept,
-                remember=dingtalk.remember, clock=clock)
+                remember=dingtalk.remember, clock=clock, sleep=sleep)
             app[STREAM] = connection
-            stream_task = asyncio.create_task(connection.run(), name="dingtalk-stream")
+            supervisor.add("dingtalk-stream", connection.run, healthy=connection.healthy)
         yield
-        if stream_task is not None:
-            await stop_stream(stream_task)
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        await supervisor.stop()
+        if scheduling is not None:
+            scheduling.shutdown()
         await bot.tasks.drain()
         await bot.outbox.stop()
         if wecom is not None:
@@ -202,7 +294,9 @@ def create_app(
     app.cleanup_ctx.append(workers)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "channels": sorted(bot.channels)})
+        down = supervisor.down()
+        return web.json_response({"ok": not down, "down": down, "channels": sorted(bot.channels)},
+                                 status=503 if down else 200)
 
     app.router.add_get("/healthz", healthz)
     bot.inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
@@ -226,3 +320,119 @@ def create_app(
         app[LOCAL] = local
         local_routes.setup(app, local, bot.inbox.accept)
     return app
+
+
+# -- serving: slow clients and the connection cap (see the module docstring) ----------------------
+class BodyTimeout(TimeoutError):
+    """The client did not send its whole body within ``XMT_REQUEST_TIMEOUT``. A ``TimeoutError``:
+    aiohttp's draining of an unread body takes it as the end of the body."""
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def body_deadline(timeout: float) -> Any:
+    """Middleware: 408 (and the connection closed) for a body not received within ``timeout``
+    seconds of the request head."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        content = request.content
+        if not request.body_exists or content.is_eof():
+            return await handler(request)
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            if not content.is_eof():
+                expired = True
+                content.set_exception(BodyTimeout())
+
+        timer = asyncio.get_running_loop().call_later(timeout, expire)
+        try:
+            response = await handler(request)
+            if not (expired and response.status >= 500):
+                return response
+        except Exception:
+            if not expired:
+                raise
+        finally:
+            timer.cancel()
+        log.info("%s %s: body not received within %.3gs, answered 408", request.method,
+                 request.path[:100], timeout)
+        slow = web.Response(status=408, text="request body too slow\n")
+        slow.force_close()
+        return slow
+
+    return middleware
+
+
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+        b"Retry-After: 1\r\nConnection: close\r\n\r\nbusy\n")
+
+
+def cap_connections(server: web.Server, limit: int) -> None:
+    """At most ``limit`` open connections on ``server``: one more is answered 503 and closed
+    before anything of it is read. Logged once each time the cap is reached."""
+    admit = server.connection_made
+    full = False
+
+    def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+        nonlocal full
+        if len(server.connections) >= limit:
+            if not full:
+                log.warning("%d connections open (XMT_MAX_CONNECTIONS): refusing new ones", limit)
+            full = True
+            transport.write(BUSY)
+            handler.force_close()
+            return
+        full = False
+        admit(handler, transport)
+
+    server.connection_made = connection_made  # type: ignore[method-assign]
+
+
+async def start_server(app: web.Application, settings: Settings, *, host: str, port: int,
+                       handle_signals: bool = False) -> web.AppRunner:
+    """Run ``app`` on ``host:port`` with the slow-client guards; the caller cleans up the runner."""
+    runner = web.AppRunner(app, handle_signals=handle_signals,
+                           # open long polls of the simulator must not hold up a stop
+                           handler_cancellation=True,
+                           keepalive_timeout=settings.request_timeout, lingering_time=LINGER)
+    await runner.setup()
+    assert runner.server is not None
+    cap_connections(runner.server, settings.max_connections)
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def serve(app: web.Application, settings: Settings, *, host: str, port: int) -> None:
+    """Serve until SIGINT/SIGTERM, then shut down gracefully (what ``web.run_app`` does, which
+    gives no access to the server for ``cap_connections``)."""
+
+    async def main() -> None:
+        runner = await start_server(app, settings, host=host, port=port, handle_signals=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(main())
+    try:
+        loop.run_until_complete(task)
+    except (GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        task.cancel()  # the app's cleanup runs first, while everything else still runs
+        with contextlib.suppress(asyncio.CancelledError, GracefulExit, KeyboardInterrupt):
+            loop.run_until_complete(task)
+        rest = asyncio.all_tasks(loop)
+        for other in rest:
+            other.cancel()
+        loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        asyncio.set_event_loop(None)
+        loop.close()

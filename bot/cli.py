@@ -11,10 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from bot import audit, texts
-from bot.app import BOT, create_app, settle_heap, utc_now
+from bot.app import BOT, create_app, serve, settle_heap, utc_now
 from bot.channels.base import DeliveryError
 from bot.db import close_db, init_db
 from bot.logs import configure_logging
@@ -41,8 +39,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
     app.on_startup.append(settle_heap)
     print(texts.cli_started(f"http://{args.host}:{args.port}/"), flush=True)
-    # handler_cancellation: open long polls of the simulator must not hold up a stop
-    web.run_app(app, host=args.host, port=args.port, print=None, handler_cancellation=True)
+    serve(app, settings, host=args.host, port=args.port)
     return 0
 
 
@@ -78,7 +75,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(texts.cli_clock(clock().astimezone(settings.tz)), flush=True)
     app = create_app(settings, clock=clock)
     app.on_startup.append(settle_heap)
-    web.run_app(app, host=args.host, port=args.port, print=None, handler_cancellation=True)
+    serve(app, settings, host=args.host, port=args.port)
     return 0
 
 

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     callback_max_age: int = Field(default=300, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Slow clients (``xmt serve``/``xmt demo``): seconds a client has for a request head (from
+    # connecting, or from the previous answer) and again for its body; open connections at most.
+    request_timeout: float = Field(default=10.0, gt=0, le=300)
+    max_connections: int = Field(default=512, ge=1, le=100_000)
     # The chat simulator (local channel). None = on when no platform channel is configured.
     simulator: bool | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

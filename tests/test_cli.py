@@ -1,15 +1,33 @@
-"""The ``xmt`` command line on a real SQLite file: org import/export and audit verify."""
+"""The ``xmt`` command line on a real SQLite file: org import/export and audit verify; ``xmt serve``
+answers and stops cleanly on SIGTERM.
+
+Slow clients (issue 12, point 7), on the server ``xmt serve`` runs (``start_server``) with a short
+real ``XMT_REQUEST_TIMEOUT`` (network behaviour: 0.3 s): a client dribbling a body gets 408 and
+the connection closed within the timeout, one dribbling its request head is disconnected, while
+normal requests are answered meanwhile; beyond ``XMT_MAX_CONNECTIONS`` a connection gets 503 and
+is closed, and a slot freed is usable again."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 
+from bot.app import create_app, start_server
 from bot.cli import main
-from tests.conftest import DEMO_ORG
+from tests.conftest import DEMO_ORG, ROOT, make_settings
 
 
 @pytest.fixture
@@ -81,3 +99,119 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     assert main(["reminders", "run-now", "cadence", "--at", f"{day} 10:05"]) == 0
     assert "发出 0 条提醒" in capsys.readouterr().out
     assert main(["reminders", "run-now", "weather"]) == 2
+
+
+# -- xmt serve: slow clients and the connection cap ---------------------------------------------
+@asynccontextmanager
+async def serving(**settings: Any) -> AsyncIterator[tuple[str, int, aiohttp.ClientSession, Any]]:
+    config = make_settings(simulator=True, **settings)
+    app = create_app(config, manage_database=False, run_worker=False, run_scheduler=False)
+    runner = await start_server(app, config, host="127.0.0.1", port=0)
+    host, port = runner.addresses[0][:2]
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield host, port, http, runner.server
+    finally:
+        await runner.cleanup()
+
+
+async def healthz(http: aiohttp.ClientSession, host: str, port: int) -> int:
+    async with http.get(f"http://{host}:{port}/healthz") as resp:
+        return resp.status
+
+
+async def dribble(writer: asyncio.StreamWriter, data: bytes, every: float) -> None:
+    for byte in data:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(every)  # the client is slow: that is what is tested
+
+
+async def test_a_client_dribbling_its_body_gets_408_within_the_timeout(db: str) -> None:
+    async with serving(request_timeout=0.3) as (host, port, http, _):
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_connection(host, port)
+        started = loop.time()
+        writer.write(b"POST /sim/api/send HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 400\r\n\r\n")
+        slow = asyncio.create_task(dribble(writer, b'{"as":', 0.04))  # 6 bytes in 0.24 s
+        assert await healthz(http, host, port) == 200  # others are served meanwhile
+        answer = await asyncio.wait_for(reader.read(), 1.0)  # until the server closes
+        elapsed = loop.time() - started
+        await slow
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:40]
+        assert 0.25 <= elapsed < 0.9
+        assert await healthz(http, host, port) == 200
+
+
+async def test_a_client_dribbling_its_request_head_is_disconnected(db: str) -> None:
+    async with serving(request_timeout=0.3) as (host, port, http, _):
+        loop = asyncio.get_running_loop()
+        reader, writer = await asyncio.open_connection(host, port)
+        started = loop.time()
+        slow = asyncio.create_task(dribble(writer, b"GET /healthz HT", 0.015))  # 15 bytes, 0.23 s
+        assert await healthz(http, host, port) == 200
+        answer = await asyncio.wait_for(reader.read(), 1.0)
+        elapsed = loop.time() - started
+        await slow
+        writer.close()
+        assert answer == b"" and 0.25 <= elapsed < 0.9
+
+
+async def test_a_fast_body_is_not_cut_by_the_deadline(db: str) -> None:
+    async with serving(request_timeout=0.3) as (host, port, http, _):
+        async with http.post(f"http://{host}:{port}/sim/api/send", json={"as": "nobody"}) as resp:
+            assert resp.status == 400  # read and refused by the handler, not by the deadline
+
+
+async def test_connections_beyond_the_cap_get_503_and_a_freed_slot_is_reused(db: str) -> None:
+    async with serving(max_connections=2, request_timeout=5) as (host, port, http, server):
+        idle = [await asyncio.open_connection(host, port) for _ in range(2)]
+
+        async def settled(count: int) -> None:
+            while len(server.connections) != count:  # noqa: ASYNC110 - aiohttp signals nothing
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(settled(2), 2.0)
+        reader, writer = await asyncio.open_connection(host, port)
+        answer = await asyncio.wait_for(reader.read(), 1.0)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 503") and answer.endswith(b"busy\n")
+        idle[0][1].close()
+        await asyncio.wait_for(settled(1), 2.0)
+        assert await healthz(http, host, port) == 200
+        idle[1][1].close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "XMT_DATABASE_URL": f"sqlite://{tmp_path / 'serve.sqlite3'}",
+           "XMT_SIMULATOR": "0", "XMT_WORDLIST_DIR": str(tmp_path / "words")}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        async def until_up() -> int:
+            async with aiohttp.ClientSession() as http:
+                for _ in range(600):
+                    try:
+                        return await healthz(http, "127.0.0.1", port)
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.02)  # the process is starting
+            return 0
+
+        assert asyncio.run(until_up()) == 200
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err, err.decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

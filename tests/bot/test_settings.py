@@ -54,3 +54,17 @@ def test_full_wecom_config_turns_simulator_off(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv(f"XMT_WECOM_{name}", value)
     s = load_settings()
     assert s.wecom_enabled and not s.simulator_enabled
+
+
+def test_slow_client_limits_have_defaults_and_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert s.request_timeout == 10.0 and s.max_connections == 512
+    monkeypatch.setenv("XMT_REQUEST_TIMEOUT", "2.5")
+    monkeypatch.setenv("XMT_MAX_CONNECTIONS", "64")
+    s = load_settings()
+    assert s.request_timeout == 2.5 and s.max_connections == 64
+    monkeypatch.setenv("XMT_REQUEST_TIMEOUT", "0")
+    monkeypatch.setenv("XMT_MAX_CONNECTIONS", "0")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "XMT_REQUEST_TIMEOUT" in str(err.value) and "XMT_MAX_CONNECTIONS" in str(err.value)

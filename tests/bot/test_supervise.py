@@ -1,0 +1,271 @@
+"""Nothing dies silently (issue 12, point 8): a supervised long-running task that raises or ends
+is logged as an ERROR and restarted after a backoff that grows and resets after a long run;
+``/healthz`` answers 503 naming what is down (the Stream connection that cannot connect, the
+scheduler shut down, the outbox worker cancelled) and 200 again once it is back. Sleeps are
+injected: no test waits for a backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.app import BOT, SCHEDULER, STREAM, create_app
+from bot.tasks import Supervisor, watch
+from tests.bot.channels.dingtalk.test_stream import APP_KEY, APP_SECRET, FakeGateway
+from tests.conftest import make_settings
+
+TIMEOUT = 5.0
+
+
+class Gate:
+    """An injected sleep: records each delay and waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+        self.waiting = asyncio.Event()
+        self._open = asyncio.Event()
+
+    async def sleep(self, delay: float) -> None:
+        self.delays.append(delay)
+        self.waiting.set()
+        await self._open.wait()
+        self._open.clear()
+
+    async def wait_sleeping(self, count: int) -> None:
+        async def wait() -> None:
+            while len(self.delays) < count:
+                self.waiting.clear()
+                await self.waiting.wait()
+        await asyncio.wait_for(wait(), TIMEOUT)
+
+    def release(self) -> None:
+        self._open.set()
+
+
+async def until(check: Callable[[], bool]) -> None:
+    async def wait() -> None:
+        while not check():  # noqa: ASYNC110 - state of objects that signal nothing
+            await asyncio.sleep(0)
+    await asyncio.wait_for(wait(), TIMEOUT)
+
+
+async def instant(_: float) -> None:
+    await asyncio.sleep(0)
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_task_that_raises_is_logged_and_restarted_with_growing_backoff(
+        caplog: pytest.LogCaptureFixture) -> None:
+    gate = Gate()
+    runs = 0
+    forever = asyncio.Event()
+
+    async def flaky() -> None:
+        nonlocal runs
+        runs += 1
+        if runs <= 3:
+            raise ConnectionError("gateway down")
+        await forever.wait()
+
+    supervisor = Supervisor(sleep=gate.sleep, clock=lambda: 0.0)
+    supervisor.add("flaky", flaky, backoff=(1.0, 2.0, 5.0))
+    for n in (1, 2, 3):
+        await gate.wait_sleeping(n)
+        assert supervisor.status() == {"flaky": False} and supervisor.down() == ["flaky"]
+        gate.release()
+    await until(lambda: runs == 4)
+    assert gate.delays == [1.0, 2.0, 5.0]
+    assert supervisor.status() == {"flaky": True} and supervisor.down() == []
+    logged = errors(caplog)
+    assert len(logged) == 3 and all("flaky failed (ConnectionError)" in m for m in logged)
+    await supervisor.stop()
+    assert supervisor.status() == {}
+    assert len(errors(caplog)) == 3  # stopping is not a fault
+
+
+async def test_a_task_that_returns_is_a_fault_too(caplog: pytest.LogCaptureFixture) -> None:
+    runs = 0
+    forever = asyncio.Event()
+
+    async def quits_once() -> None:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            return
+        await forever.wait()
+
+    supervisor = Supervisor(sleep=instant)
+    task = supervisor.add("quitter", quits_once)
+    await until(lambda: runs == 2)
+    assert task.restarts == 1 and supervisor.down() == []
+    assert errors(caplog) == ["quitter ended unexpectedly; restarting in 1s"]
+    await supervisor.stop()
+
+
+async def test_backoff_starts_again_after_a_long_run() -> None:
+    now = 0.0
+    runs = 0
+
+    async def fails_after_a_while() -> None:
+        nonlocal now, runs
+        runs += 1
+        now += 100.0 if runs == 3 else 1.0  # the third run lasts past reset_after
+        raise RuntimeError("bug")
+
+    gate = Gate()
+    supervisor = Supervisor(sleep=gate.sleep, clock=lambda: now)
+    supervisor.add("worker", fails_after_a_while, backoff=(1.0, 2.0, 5.0))
+    for n in range(1, 5):
+        await gate.wait_sleeping(n)
+        gate.release()
+    assert gate.delays == [1.0, 2.0, 1.0, 2.0]
+    await supervisor.stop()
+
+
+async def test_a_task_may_say_it_is_unhealthy_while_running() -> None:
+    healthy = True
+    forever = asyncio.Event()
+    supervisor = Supervisor(sleep=instant)
+    supervisor.add("conn", forever.wait, healthy=lambda: healthy)  # type: ignore[arg-type]
+    await until(lambda: supervisor.status() == {"conn": True})
+    healthy = False
+    assert supervisor.down() == ["conn"]
+    await supervisor.stop()
+
+
+async def test_watch_ends_as_the_watched_task_ends() -> None:
+    async def fails() -> None:
+        raise ValueError("worker bug")
+
+    with pytest.raises(ValueError, match="worker bug"):
+        await watch(asyncio.create_task(fails()))
+    forever = asyncio.create_task(asyncio.Event().wait(), name="outbox-worker")
+    watcher = asyncio.create_task(watch(forever))
+    await asyncio.sleep(0)
+    watcher.cancel()  # cancelling the watcher leaves the task alone
+    with pytest.raises(asyncio.CancelledError):
+        await watcher
+    assert not forever.done()
+    forever.cancel()
+    with pytest.raises(RuntimeError, match="outbox-worker was cancelled"):
+        await watch(forever)
+
+
+# -- /healthz ---------------------------------------------------------------------------------
+async def health(client: Any) -> tuple[int, dict[str, Any]]:
+    resp = await client.get("/healthz")
+    return resp.status, await resp.json()
+
+
+async def test_healthz_names_the_stream_connection_while_it_cannot_connect(
+        db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    gateway = FakeGateway()
+    gateway.refuse = True
+    base = await gateway.start()
+    settings = make_settings(dingtalk_client_id=APP_KEY, dingtalk_client_secret=APP_SECRET,
+                             dingtalk_robot_code=APP_KEY, dingtalk_card_template_id="T.schema",
+                             dingtalk_mode="stream", dingtalk_api_base=base, simulator=False)
+    client = await aiohttp_client(create_app(settings, manage_database=False, run_scheduler=False,
+                                             run_worker=False, sleep=instant))
+    try:
+        connection = client.app[STREAM]
+        await until(lambda: connection.failures >= 3)
+        status, body = await health(client)
+        assert status == 503
+        assert body == {"ok": False, "down": ["dingtalk-stream"], "channels": ["dingtalk", "wechat"]}
+        gateway.refuse = False
+        await gateway.reconnected(1)
+        await until(connection.healthy)
+        assert await health(client) == (200, {"ok": True, "down": [], "channels": ["dingtalk", "wechat"]})
+    finally:
+        await gateway.stop()
+
+
+async def test_a_stream_loop_that_dies_is_restarted_and_reported_meanwhile(
+        db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug that escapes the connection loop (here: opening the connection raises KeyError)."""
+    gateway = FakeGateway()
+    base = await gateway.start()
+    gate = Gate()
+    settings = make_settings(dingtalk_client_id=APP_KEY, dingtalk_client_secret=APP_SECRET,
+                             dingtalk_robot_code=APP_KEY, dingtalk_card_template_id="T.schema",
+                             dingtalk_mode="stream", dingtalk_api_base=base, simulator=False)
+    from bot.channels.dingtalk.stream import StreamConnection
+
+    real_open = StreamConnection.open
+    calls = 0
+
+    async def open_once_broken(self: StreamConnection) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyError("ticket")
+        return await real_open(self)
+
+    monkeypatch.setattr(StreamConnection, "open", open_once_broken)
+    client = await aiohttp_client(create_app(settings, manage_database=False, run_scheduler=False,
+                                             run_worker=False, sleep=gate.sleep))
+    try:
+        await gate.wait_sleeping(1)
+        assert (await health(client))[1]["down"] == ["dingtalk-stream"]
+        assert any("dingtalk-stream failed (KeyError)" in m for m in errors(caplog))
+        gate.release()
+        await gateway.reconnected(1)
+        assert await health(client) == (200, {"ok": True, "down": [], "channels": ["dingtalk", "wechat"]})
+    finally:
+        await gateway.stop()
+
+
+async def test_healthz_reports_the_scheduler_down_until_it_is_restarted(
+        db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    gate = Gate()
+    client = await aiohttp_client(create_app(make_settings(), manage_database=False, run_worker=False,
+                                             sleep=gate.sleep))
+    scheduling = client.app[SCHEDULER]
+    first = scheduling.scheduler
+    assert first is not None and first.running and (await health(client))[0] == 200
+    first.shutdown(wait=False)
+    status, body = await health(client)
+    assert status == 503 and body["down"] == ["scheduler"] and body["ok"] is False
+    await gate.wait_sleeping(1)
+    assert any("scheduler failed (RuntimeError)" in m for m in errors(caplog))
+    gate.release()
+    await until(lambda: scheduling.running)
+    assert (await health(client))[0] == 200
+    assert scheduling.scheduler is not first  # a fresh one: a shut-down scheduler lost its jobs
+    assert {job.id for job in scheduling.scheduler.get_jobs()} >= {"cadence", "approvals", "digest"}
+
+
+async def test_the_outbox_worker_is_restarted_when_it_ends(
+        db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    gate = Gate()
+    client = await aiohttp_client(create_app(make_settings(), manage_database=False, run_scheduler=False,
+                                             sleep=gate.sleep))
+    outbox = client.app[BOT].outbox
+    first = outbox._task
+    assert first is not None and (await health(client))[0] == 200
+    first.cancel()  # the worker dies (here: cancelled by something that is not its owner)
+    await gate.wait_sleeping(1)
+    status, body = await health(client)
+    assert status == 503 and body["down"] == ["outbox-worker"]
+    assert any("outbox-worker failed (RuntimeError)" in m for m in errors(caplog))
+    gate.release()
+    await until(lambda: outbox._task is not None and outbox._task is not first)
+    assert (await health(client))[0] == 200
+
+
+async def test_shutdown_stops_the_supervised_tasks_without_errors(
+        db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    client = await aiohttp_client(create_app(make_settings(), manage_database=False))
+    supervisor = client.app[BOT].supervisor
+    assert set(supervisor.status()) == {"outbox-worker", "scheduler"}
+    await client.close()
+    assert supervisor.status() == {} and errors(caplog) == []
