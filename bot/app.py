@@ -71,7 +71,7 @@ from bot.outbox import Outbox
 from bot.router import Deps, Router
 from bot.screening import WordLists
 from bot.settings import Settings
-from bot.tasks import Sleep, Supervisor, TaskRunner, watch
+from bot.tasks import Sleep, Supervisor, TaskRunner
 from handlers import build_router
 from handlers.inquiries import on_public_inquiry
 from schedules import build_scheduler
@@ -139,17 +139,6 @@ BOT = web.AppKey("bot", Bot)
 STREAM = web.AppKey("dingtalk_stream", StreamConnection)
 LOCAL = web.AppKey("local_channel", LocalChannel)
 LINGER = 2.0  # seconds an unread body is drained after the answer, so the client can read it
-
-
-async def keep_outbox(outbox: Outbox) -> None:
-    """The outbox worker as a supervised task: start it if it is not running, end as it ends."""
-    task = outbox._task
-    if task is None or task.done():
-        outbox._task = None
-        outbox.start()
-        task = outbox._task
-    assert task is not None
-    await watch(task)
 
 
 class Scheduling:
@@ -263,7 +252,7 @@ def create_app(
         if resumed:
             log.info("resumed %d events acknowledged before the last stop", resumed)
         if run_worker:
-            supervisor.add("outbox-worker", lambda: keep_outbox(bot.outbox))
+            supervisor.add("outbox-worker", bot.outbox.run_forever, stop=bot.outbox.stop)
         bot.outbox.wake()
         scheduling = Scheduling(lambda: build_scheduler(bot.deps)) if run_scheduler else None
         if scheduling is not None:
@@ -278,10 +267,11 @@ def create_app(
             app[STREAM] = connection
             supervisor.add("dingtalk-stream", connection.run, healthy=connection.healthy)
         yield
-        await supervisor.stop()
+        await supervisor.stop("dingtalk-stream", "scheduler")  # no new work from here on
         if scheduling is not None:
             scheduling.shutdown()
         await bot.tasks.drain()
+        await supervisor.stop()  # the outbox worker sends what the drained work queued
         await bot.outbox.stop()
         if wecom is not None:
             await wecom.client.close()

@@ -9,8 +9,9 @@ raising — is a fault: it is logged as an ERROR and the task is started again w
 (1 s, 2 s, 5 s … up to a minute; a run that lasted a minute resets it). A task may also report
 itself unhealthy while it runs (a connection that keeps failing to connect). ``status()``/
 ``down()`` feed ``/healthz``, which answers 503 naming what is down: monitoring must see a dead
-loop, not an ``ok`` from a process whose work stopped. The sleep and the clock are injectable so
-tests run the restarts without waiting.
+loop, not an ``ok`` from a process whose work stopped. On shutdown a task can be asked to finish
+its work and return (the outbox worker ends its round) before it is cancelled. The sleep and the
+clock are injectable so tests run the restarts without waiting.
 """
 
 from __future__ import annotations
@@ -73,19 +74,24 @@ class Supervised:
     ``factory`` is started after a backoff (``backoff[n]`` after the n-th failure in a row; the
     count starts again once a run lasted ``reset_after`` seconds).
 
-    ``healthy`` lets the task say it is down while it runs (a connection that cannot connect)."""
+    ``healthy`` lets the task say it is down while it runs (a connection that cannot connect).
+    ``stop`` asks the coroutine to finish its work and return (the outbox worker ends its round);
+    the task is cancelled only if it has not returned ``grace`` seconds later."""
 
     def __init__(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]], *,
                  backoff: Sequence[float] = BACKOFF, healthy: Callable[[], bool] | None = None,
+                 stop: Callable[[], Awaitable[None]] | None = None, grace: float = 10.0,
                  sleep: Sleep = asyncio.sleep, clock: Callable[[], float] = time.monotonic,
                  reset_after: float = 60.0) -> None:
         if not backoff:
             raise ValueError("backoff needs at least one delay")
         self.name, self.factory, self.backoff = name, factory, tuple(backoff)
         self.healthy, self._sleep, self._clock, self.reset_after = healthy, sleep, clock, reset_after
+        self._stopper, self.grace = stop, grace
         self.running = False  # inside the coroutine (not waiting out a backoff)
         self.restarts = 0
         self.failures = 0  # in a row
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -112,6 +118,8 @@ class Supervised:
                 outcome, error = "ended", None
             finally:
                 self.running = False
+            if self._stopping:  # asked to stop: ending is what it should do
+                return
             if self._clock() - started >= self.reset_after:
                 self.failures = 0
             delay = self.backoff[min(self.failures, len(self.backoff) - 1)]
@@ -123,10 +131,18 @@ class Supervised:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        self._stopping = True
+        if self._stopper is not None and self.running:
+            try:
+                await self._stopper()
+            except Exception:
+                log.exception("%s: stopping failed", self.name)
+            await asyncio.wait([task], timeout=self.grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class Supervisor:
@@ -138,12 +154,13 @@ class Supervisor:
 
     def add(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]], *,
             healthy: Callable[[], bool] | None = None,
+            stop: Callable[[], Awaitable[None]] | None = None,
             backoff: Sequence[float] = BACKOFF) -> Supervised:
-        """Supervise ``factory`` from now on (started at once when inside a running loop)."""
+        """Supervise ``factory`` from now on (started at once: call inside the running loop)."""
         if name in self.tasks:
             raise ValueError(f"{name} is already supervised")
-        task = Supervised(name, factory, backoff=backoff, healthy=healthy, sleep=self._sleep,
-                          clock=self._clock)
+        task = Supervised(name, factory, backoff=backoff, healthy=healthy, stop=stop,
+                          sleep=self._sleep, clock=self._clock)
         self.tasks[name] = task
         task.start()
         return task
@@ -155,19 +172,9 @@ class Supervisor:
     def down(self) -> list[str]:
         return sorted(name for name, up in self.status().items() if not up)
 
-    async def stop(self) -> None:
-        """Stop every task (newest first); they are no longer reported."""
+    async def stop(self, *names: str) -> None:
+        """Stop the tasks named (all without names), newest first; they are no longer reported."""
         for name in reversed(list(self.tasks)):
-            await self.tasks.pop(name).stop()
+            if not names or name in names:
+                await self.tasks.pop(name).stop()
 
-
-async def watch(task: asyncio.Task[Any]) -> None:
-    """Wait for a task started elsewhere and end as it ended: return if it returned, raise what it
-    raised (a cancellation by someone else as a RuntimeError). Cancelling the watcher leaves the
-    task running — its owner stops it."""
-    await asyncio.wait([task])
-    if task.cancelled():
-        raise RuntimeError(f"{task.get_name()} was cancelled")
-    exc = task.exception()
-    if exc is not None:
-        raise exc

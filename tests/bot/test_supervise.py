@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.app import BOT, SCHEDULER, STREAM, create_app
-from bot.tasks import Supervisor, watch
+from bot.tasks import Supervisor
 from tests.bot.channels.dingtalk.test_stream import APP_KEY, APP_SECRET, FakeGateway
 from tests.conftest import make_settings
 
@@ -140,22 +140,28 @@ async def test_a_task_may_say_it_is_unhealthy_while_running() -> None:
     await supervisor.stop()
 
 
-async def test_watch_ends_as_the_watched_task_ends() -> None:
-    async def fails() -> None:
-        raise ValueError("worker bug")
+async def test_stop_lets_a_task_finish_its_work_first(caplog: pytest.LogCaptureFixture) -> None:
+    """With a ``stop`` hook the task is asked to return (the outbox ends its round), not cancelled;
+    returning then is not a fault."""
+    asked = asyncio.Event()
+    finished: list[str] = []
 
-    with pytest.raises(ValueError, match="worker bug"):
-        await watch(asyncio.create_task(fails()))
-    forever = asyncio.create_task(asyncio.Event().wait(), name="outbox-worker")
-    watcher = asyncio.create_task(watch(forever))
-    await asyncio.sleep(0)
-    watcher.cancel()  # cancelling the watcher leaves the task alone
-    with pytest.raises(asyncio.CancelledError):
-        await watcher
-    assert not forever.done()
-    forever.cancel()
-    with pytest.raises(RuntimeError, match="outbox-worker was cancelled"):
-        await watch(forever)
+    async def worker() -> None:
+        await asked.wait()
+        await asyncio.sleep(0)  # the rest of its round
+        finished.append("round")
+
+    async def ask() -> None:
+        asked.set()
+
+    supervisor = Supervisor(sleep=instant)
+    supervisor.add("outbox-worker", worker, stop=ask)
+    supervisor.add("other", asyncio.Event().wait)  # type: ignore[arg-type]
+    await until(lambda: supervisor.down() == [])
+    await supervisor.stop("outbox-worker")
+    assert finished == ["round"] and list(supervisor.status()) == ["other"]
+    await supervisor.stop()
+    assert supervisor.status() == {} and errors(caplog) == []
 
 
 # -- /healthz ---------------------------------------------------------------------------------
@@ -246,19 +252,31 @@ async def test_healthz_reports_the_scheduler_down_until_it_is_restarted(
 
 async def test_the_outbox_worker_is_restarted_when_it_ends(
         db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A bug outside a delivery round ends ``Outbox.run_forever`` (here: its wake event breaks
+    once); the worker is reported down meanwhile, then runs again."""
+
+    class BreaksOnce(asyncio.Event):
+        broken = False
+
+        def clear(self) -> None:
+            if not self.broken:
+                self.broken = True
+                raise RuntimeError("worker bug")
+            super().clear()
+
     gate = Gate()
     client = await aiohttp_client(create_app(make_settings(), manage_database=False, run_scheduler=False,
                                              sleep=gate.sleep))
     outbox = client.app[BOT].outbox
-    first = outbox._task
-    assert first is not None and (await health(client))[0] == 200
-    first.cancel()  # the worker dies (here: cancelled by something that is not its owner)
+    assert (await health(client))[0] == 200
+    waiting_on, outbox._wake = outbox._wake, BreaksOnce()
+    waiting_on.set()  # the worker wakes up, and its next round breaks
     await gate.wait_sleeping(1)
     status, body = await health(client)
     assert status == 503 and body["down"] == ["outbox-worker"]
     assert any("outbox-worker failed (RuntimeError)" in m for m in errors(caplog))
     gate.release()
-    await until(lambda: outbox._task is not None and outbox._task is not first)
+    await until(lambda: client.app[BOT].supervisor.down() == [])
     assert (await health(client))[0] == 200
 
 
