@@ -43,7 +43,6 @@ Robot messages are not re-pushed by DingTalk, so a frame is acked only after ``a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import traceback
@@ -285,9 +284,3 @@ def _where(exc: BaseException) -> str:
         return "?"
     last = frames[-1]
     return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno} in {last.name}"
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
