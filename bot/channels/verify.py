@@ -32,7 +32,6 @@ gives the same key (dedupe still works).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -41,13 +40,14 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from bot.events import bounded_key
+
 MAX_DEPTH = 16  # JSON containers / XML elements; real payloads use at most 5
 MAX_SIGNATURE = 128  # hex sha1 is 40, base64 HmacSHA256 44
 MAX_NONCE = 64
 MAX_BEARER = 512
 SECONDS_DIGITS, MS_DIGITS = 11, 13
 DINGTALK_MAX_SKEW = 3600  # seconds: DingTalk refuses (and we refuse) timestamps more than 1 h off
-KEY_PART_MAX = 64  # a longer part of an event key is hashed
 KEY_MAX = 160  # an event key is never longer (the inbox prefixes the channel; columns are 255)
 
 
@@ -295,19 +295,8 @@ def xml_guard(text: str, *, max_depth: int = MAX_DEPTH) -> None:
 
 # --- keys ---------------------------------------------------------------------------------------------
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def key_part(value: str) -> str:
-    """``value`` if it has at most ``KEY_PART_MAX`` characters, else ``~`` + 40 hex of its SHA-256."""
-    return value if len(value) <= KEY_PART_MAX else "~" + _digest(value)[:40]
-
-
 def event_key(*parts: str) -> str:
-    """A dedupe key of at most ``KEY_MAX`` characters: the parts joined with ``:``, long parts
-    hashed; if that is still too long, the first part and a hash of all of them."""
-    key = ":".join(key_part(p) for p in parts)
-    if len(key) <= KEY_MAX:
-        return key
-    return f"{key_part(parts[0])[:32]}:~{_digest(json.dumps(list(parts)))}"
+    """A dedupe key of at most ``KEY_MAX`` characters: the parts joined with ``:`` as they are
+    when that fits, long parts replaced by their sha256 hex otherwise (``bot.events.bounded_key``,
+    the one rule for every key made from platform values)."""
+    return bounded_key(*parts, limit=KEY_MAX)

@@ -246,5 +246,5 @@ async def test_a_1100_character_event_key_and_a_10000_character_msg_id_are_accep
     keys = sorted(r.key for r in await InboundEvent.all())
     assert len(keys) == 2
     assert all(len(k) <= len("wecom:") + verify.KEY_MAX for k in keys)
-    assert keys[0].startswith("wecom:e:zhangsan:1800000000:ap-12-1-3f9c2a71b0de:~")
-    assert keys[1].startswith("wecom:m:~")
+    assert keys[0].startswith("wecom:e:zhangsan:1800000000:ap-12-1-3f9c2a71b0de:")
+    assert keys[1].startswith("wecom:m:") and len(keys[1]) == len("wecom:m:") + 64
