@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres test-browser lint bench clean
+.PHONY: install demo test test-sqlite test-postgres test-browser lint bench clean fuzz
 
 install: $(STAMP)
 
@@ -31,6 +31,17 @@ test-sqlite: install
 
 test-postgres: install
 	scripts/with-postgres $(BIN)/python -m pytest -q
+
+# The long fuzz run: the Hypothesis property tests with thousands of examples each, then the
+# hostile test (836 generated requests) once per seed. `make test` runs them with 40 examples, one seed.
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SEEDS ?= 1 2 3 4 5
+fuzz: install
+	XMT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_fuzz_endpoints.py tests/test_fuzz_stream.py
+	for seed in $(FUZZ_SEEDS); do \
+		XMT_HOSTILE_SEED=$$seed $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_hostile.py || exit 1; \
+	done
 
 bench: install
 	$(BIN)/python bench/submit_to_card.py
