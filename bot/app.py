@@ -107,6 +107,7 @@ def build_bot(
     tasks = TaskRunner(on_error=lambda exc: log.error("background task failed", exc_info=exc))
     router = build_router()
     inbox = Inbox(router, deps, tasks)
+    inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
     return Bot(settings, deps, outbox, inbox, tasks, router, {c.name: c for c in channels})
 
 
@@ -184,6 +185,7 @@ class Scheduling:
 
 
 SCHEDULER = web.AppKey("scheduler", Scheduling)
+STUCK_SWEEP_EVERY = 60.0  # seconds between sweeps for inbound events left unprocessed
 
 
 async def settle_heap(_: web.Application) -> None:
@@ -247,12 +249,23 @@ def create_app(
         if manage_database:
             await close_db()
 
+    async def sweep_stuck_events() -> None:
+        """Events acknowledged but still ``received`` minutes later (their task was lost: a
+        cancelled drain, a bug before the claim) are processed again or failed with a reason,
+        every ``STUCK_SWEEP_EVERY`` seconds while the bot runs (``Inbox.sweep_stuck``)."""
+        while True:
+            swept = await bot.inbox.sweep_stuck(clock())
+            if swept:
+                log.warning("%d inbound events were stuck; processed again or failed", swept)
+            await asyncio.sleep(STUCK_SWEEP_EVERY)
+
     async def workers(_: web.Application) -> AsyncIterator[None]:
         resumed = await bot.inbox.resume()
         if resumed:
             log.info("resumed %d events acknowledged before the last stop", resumed)
         if run_worker:
             supervisor.add("outbox-worker", bot.outbox.run_forever, stop=bot.outbox.stop)
+            supervisor.add("inbound-sweep", sweep_stuck_events)
         bot.outbox.wake()
         scheduling = Scheduling(lambda: build_scheduler(bot.deps)) if run_scheduler else None
         if scheduling is not None:
@@ -289,7 +302,6 @@ def create_app(
                                  status=503 if down else 200)
 
     app.router.add_get("/healthz", healthz)
-    bot.inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
     wechat_routes.setup(app, accept=bot.inbox.accept, clock=clock, max_age=settings.callback_max_age)
     if settings.intake_sources:
         intake.setup(app, sources=settings.intake_sources, accept=bot.inbox.accept, clock=clock)

@@ -284,6 +284,38 @@ async def test_shutdown_stops_the_supervised_tasks_without_errors(
         db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
     client = await aiohttp_client(create_app(make_settings(), manage_database=False))
     supervisor = client.app[BOT].supervisor
-    assert set(supervisor.status()) == {"outbox-worker", "scheduler"}
+    assert set(supervisor.status()) == {"outbox-worker", "inbound-sweep", "scheduler"}
     await client.close()
     assert supervisor.status() == {} and errors(caplog) == []
+
+
+async def test_the_running_bot_sweeps_events_left_unprocessed(
+        db: str, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event acknowledged ten minutes ago and still ``received`` (its task was lost) is taken
+    up by the supervised sweep while the bot runs, without a restart: processed, and answered."""
+    from datetime import timedelta
+
+    import bot.app
+    from bot.events import TextMessage
+    from bot.org import import_file
+    from models import InboundEvent, InboundStatus, OutboxMessage
+    from tests.conftest import DEMO_ORG
+    from tests.fakes import FakeClock, RecordingChannel
+
+    monkeypatch.setattr(bot.app, "STUCK_SWEEP_EVERY", 0.01)
+    clock, channel = FakeClock(), RecordingChannel()
+    client = await aiohttp_client(create_app(make_settings(), channels=[channel], clock=clock,
+                                             manage_database=False, run_scheduler=False))
+    await import_file(DEMO_ORG, now=clock.now)
+    lost = TextMessage(channel=channel.name, sender="zhangsan", key="lost-1", text="帮助",
+                       received_at=clock.now - timedelta(minutes=10))
+    row = await InboundEvent.create(key=f"{channel.name}:lost-1", channel=channel.name, kind="text",
+                                    payload=lost.to_json(), received_at=lost.received_at)
+
+    async def answered() -> None:
+        while not await OutboxMessage.filter(key__startswith=f"{channel.name}:lost-1").exists():  # noqa: ASYNC110 - the database signals nothing
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(answered(), TIMEOUT)
+    await row.refresh_from_db()
+    assert row.status == InboundStatus.DONE
+    assert "inbound-sweep" in client.app[BOT].supervisor.status()

@@ -7,7 +7,6 @@ import asyncio
 
 from bot import texts
 from bot.events import CardAction, PublicInquiry
-from handlers.inquiries import on_public_inquiry
 from models import InboundEvent, InboundStatus, Inquiry, InquiryStatus
 from tests.conftest import World
 
@@ -111,7 +110,6 @@ OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"  # a WeChat openid: 28 characters
 
 def _public(world: World) -> None:
     """What ``create_app`` wires: inquiries from the public go to their handler."""
-    world.bot.inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
 
 
 async def test_a_wechat_followers_inquiry_with_a_real_openid_is_kept(world: World) -> None:
