@@ -3,7 +3,7 @@
 Addresses: a member's ``wecom_userid`` for app messages; ``robot:<webhook key>`` or
 ``chat:<chatid>`` for a department's group (org YAML ``groups: {wecom_webhook_key, wecom_chatid}``).
 
-Pacing, so that nothing is silently lost (protocols/wecom.md §5): WeCom drops app messages
+Pacing, so that nothing is silently lost (doc 90312): WeCom drops app messages
 beyond 30 per minute to one member *without an error*, and a group robot takes 20 messages per
 minute; over either we raise ``Throttled`` and the outbox sends the message later.
 
