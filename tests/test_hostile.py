@@ -14,8 +14,10 @@ What it proves, per class and then overall:
   and they decide nothing (no decision, no draft status change, only the audit rows that refusing
   a stranger or a forged tap writes);
 - afterwards ``/healthz`` answers, a valid signed WeCom text is processed and answered through the
-  fake WeCom API, a WeChat follower with a real 28-character openid gets an inquiry, and the
-  audit chain verifies (the function behind ``xmt audit verify``).
+  fake WeCom API, a WeChat follower with a real 28-character openid gets an inquiry, a DingTalk
+  message whose ``sessionWebhook`` points at another server is answered through DingTalk's API
+  and nothing is POSTed there, and the audit chain verifies (the function behind
+  ``xmt audit verify``).
 
 A second test sends a poisoned-but-signed request in the same group-commit batch as good ones:
 the good ones are answered 200/202 and stored all the same.
@@ -36,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot import audit
@@ -60,7 +63,7 @@ from models import (
 from tests.conftest import DEMO_ORG, make_settings
 from tests.fake_dingtalk import FakeDingTalk
 from tests.fake_wecom import FakeWeCom, ManualClock
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, LoopbackServer
 from tests.hostile import (
     DING_IDS,
     INTAKE,
@@ -410,6 +413,35 @@ async def test_hostile_requests_are_refused_cleanly_and_change_nothing(hostile: 
             f"a follower with a 28-character openid: {status}, inquiry stored: "
             f"{await Inquiry.filter(asker=OPENID).exists()}, events: "
             f"{[(r.status, r.error[:80]) for r in await InboundEvent.filter(channel='wechat')][-1:]}"
+        )
+    # A signed robot message whose sessionWebhook points at another server: the bot answers on
+    # DingTalk's own API, never by POSTing there. (From wangwu: no hostile request wrote to him, so
+    # no earlier failed send holds his outbox lane.)
+    foreign: list[str] = []
+    app = web.Application()
+
+    async def record(request: web.Request) -> web.Response:
+        foreign.append(f"{request.method} {request.path}")
+        return web.json_response({"errcode": 0})
+
+    app.router.add_route("*", "/{tail:.*}", record)
+    elsewhere = LoopbackServer()
+    elsewhere.app = app
+    async with elsewhere:
+        dt_before = len(w.ding.one_to_one) + len(w.ding.session_messages)
+        message = Signer(w.pace(), w.ding.app_secret, gen.rnd).robot_message(
+            DING_IDS["wangwu"], "帮助", sessionWebhook=f"{elsewhere.base_url}/robot/sendBySession?session=x"
+        )
+        status = await send(
+            w.client, Signer(w.pace(), w.ding.app_secret, gen.rnd).ding_robot("after", message)
+        )
+        await w.drain()
+    answered_dt = len(w.ding.one_to_one) + len(w.ding.session_messages) - dt_before
+    if status != 200 or foreign or not answered_dt:
+        rows = await OutboxMessage.all().order_by("-id").limit(2).values("key", "status", "last_error")
+        after.append(
+            f"a robot message with a foreign sessionWebhook: {status}, POSTs to it: {foreign}, "
+            f"answers through DingTalk: {answered_dt} (last outbox rows: {rows})"
         )
     stuck = await InboundEvent.filter(status=InboundStatus.RECEIVED).count()
     if stuck:
