@@ -344,3 +344,23 @@ def test_holder_finds_the_token_among_many() -> None:
     assert verify.holder(tokens, "Bearer app-token-0123456789abcd") == "app"
     for header in ("Bearer app-token-0123456789abc", "Bearer app-token-0123456789abcd\udcff", "", "Bearer "):
         assert verify.holder(tokens, header) is None
+
+
+def test_xml_guard_fast_and_slow_paths_agree_on_depth_and_declarations() -> None:
+    """A message with few elements is judged without walking its tags; one with many is walked.
+    Both refuse declarations outside CDATA and nesting beyond the limit, and accept a flat
+    document with many elements (a card event with many selected options)."""
+    few = "<xml><A><![CDATA[<!DOCTYPE x> and < are text here]]></A><B>1</B></xml>"
+    verify.xml_guard(few)
+    flat = "<xml>" + "".join(f"<O{i}>{i}</O{i}>" for i in range(40)) + "</xml>"
+    verify.xml_guard(flat)
+    for doc in ("<xml><!DOCTYPE x><A/></xml>", "<xml><!-- c --></xml>",
+                "<xml><A><![CDATA[x]]></A><!ENTITY e 'x'></xml>",
+                "<xml>" + "<O/>" * 40 + "<!DOCTYPE x></xml>"):
+        with pytest.raises(verify.Malformed):
+            verify.xml_guard(doc)
+    for opens in (verify.MAX_DEPTH + 1, verify.MAX_DEPTH + 30):  # few tags, then many
+        deep = "<a>" * opens + "</a>" * opens
+        with pytest.raises(verify.Malformed, match="nested deeper"):
+            verify.xml_guard(deep + "<b/>" * 5)
+    verify.xml_guard("<a>" * verify.MAX_DEPTH + "</a>" * verify.MAX_DEPTH + "<b/>" * 40)
