@@ -20,7 +20,8 @@ from bot.org import OrgError, dump_yaml, export_org, import_file
 from bot.settings import Settings, SettingsError, load_settings
 from schedules.calendar import WorkCalendar
 
-DEMO_ORG = Path("examples") / "org.yaml"
+# The demo organisation beside the package (a checkout or an editable install), whatever the cwd.
+DEMO_ORG = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
 DEMO_DB = "sqlite://var/demo.sqlite3"
 
 
