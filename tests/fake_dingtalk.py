@@ -1,7 +1,8 @@
 """A fake DingTalk (钉钉) server for HTTP-level tests of our own async client.
 
-One aiohttp app serves what the ``dingtalk`` channel talks to (see ``docs/protocols/dingtalk.md``
-§2–§5), so the client's ``api_base`` and ``oapi_base`` can both point at it:
+One aiohttp app serves what the ``dingtalk`` channel talks to (open.dingtalk.com: the
+robot, card, oauth2 and media pages named in bot/channels/dingtalk), so the client's
+``api_base`` and ``oapi_base`` can both point at it:
 
 * the new API of ``api.dingtalk.com`` (token in the ``x-acs-dingtalk-access-token`` header; errors are
   an HTTP status plus ``{"code","message","requestid"}``): ``POST /v1.0/oauth2/accessToken``,

@@ -1,6 +1,7 @@
 """A fake WeCom (企业微信) server API for HTTP-level tests of our own async client.
 
-It speaks the real wire protocol (see ``docs/protocols/wecom.md`` §3–§5): ``gettoken``, ``message/send``
+It speaks the real wire protocol (developer.work.weixin.qq.com doc pages 91039, 90236, 94888,
+90253, 90254, 99110, 90248): ``gettoken``, ``message/send``
 with ``button_interaction`` cards, ``message/update_template_card``, ``media/upload``, ``media/get``,
 the group-robot ``webhook/send`` and ``appchat/send``, all under ``/cgi-bin/``. Answers are HTTP 200
 JSON carrying ``errcode``/``errmsg`` as WeCom's are, and the rules a client can trip over are

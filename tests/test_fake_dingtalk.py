@@ -99,7 +99,7 @@ def text_msg(content: str = "周报提醒", key: str = "sampleText") -> dict[str
 
 
 def test_sign_vectors() -> None:
-    # docs/protocols/dingtalk.md §8.1 and §8.2
+    # DingTalk's published signature examples (robot 加签, card callback)
     assert robot_sign("this is secret", 1577262236757) == "hmPWwU+7lVdm3ZZz0r9tSfx0L4Q26jWOZr9+Gs6EZQM="
     assert quote_plus(robot_sign("this is secret", "1577262236757")) == (
         "hmPWwU%2B7lVdm3ZZz0r9tSfx0L4Q26jWOZr9%2BGs6EZQM%3D"

@@ -1,5 +1,5 @@
 """DingTalk signatures, parsing and rendering (pure), with the public vectors of
-protocols/dingtalk.md §8."""
+DingTalk's signature documentation (customize-robot-security-settings, event-callback-card)."""
 
 from __future__ import annotations
 

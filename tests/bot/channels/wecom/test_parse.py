@@ -1,4 +1,5 @@
-"""WeCom parsing (pure): the public vectors of protocols/wecom.md §8 and the quirks of §1.5/§2.2."""
+"""WeCom parsing (pure): the public vectors of WeCom's callback documentation
+(doc 90968, 90930) and the quirks in bot/channels/wecom/parse.py's docstring."""
 
 from __future__ import annotations
 
