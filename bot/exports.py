@@ -7,18 +7,34 @@ loaders that read it in a fixed number of queries.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from docx import Document as DocxDocument
-from docx.shared import Pt
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import _Cell
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot import texts
-from models import Account, AccountApplication, Department, Person, ReviewReport
+from models import (
+    Account,
+    AccountApplication,
+    AccountFiling,
+    ApplicationStatus,
+    Department,
+    Person,
+    ReviewReport,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -107,66 +123,304 @@ def review_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
     return out.getvalue()
 
 
-def _form_doc(title: str, rows: list[tuple[str, str]], closing: list[str]) -> bytes:
-    doc = DocxDocument()
-    heading = doc.add_heading(title, level=1)
-    heading.alignment = 1  # centred
-    table = doc.add_table(rows=0, cols=2)
+# -- forms 1 and 2 (附件1, 附件2) -------------------------------------------------------------------
+# Both forms are one table of three columns: a block name (主管领导, 后台管理人员) merged down the
+# rows of its block, the attachment's label, the value. Rows outside a block merge the first two
+# columns, so every label reads as in the attachment and no 职务/办公电话 is left without saying
+# whose. Pages are A4 (python-docx's default template is US Letter).
+A4_WIDTH, A4_HEIGHT = Cm(21.0), Cm(29.7)
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Cm(2.54), Cm(2.54), Cm(2.8), Cm(2.6)
+COLUMN_WIDTHS = (Cm(2.6), Cm(3.6), Cm(9.4))  # 15.6 cm = 21.0 − 2.8 − 2.6
+QR_WIDTH = Cm(3.5)
+FONT = "宋体"
+TITLE_FONT = "黑体"
+
+Row = tuple[str, str, "str | bytes | None"]  # (block, label, value); bytes: a picture (the QR code)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One signature on a form: who, when, what they said (empty while nobody has decided)."""
+
+    name: str = ""
+    at: datetime | None = None
+    opinion: str = ""
+
+
+@dataclass(frozen=True)
+class Form1:
+    """附件1 as submitted, and the two decisions on it (the head's attestation, the IC's decision)."""
+
+    app: AccountApplication
+    department: str
+    head: Decision
+    info_center: Decision
+
+
+@dataclass(frozen=True)
+class Form2:
+    """附件2 for an account: the latest filing's answers over the registry (see ``load_form2``)."""
+
+    account: Account
+    department: str
+    filled_at: datetime | None  # 填写时间: when the filing was handed in, never the export
+    answers: dict[str, str]  # platform_account_id, opened_on, followers, description
+    qr_code: bytes | None
+    leader: dict[str, str]  # leader, leader_title, leader_office_phone, leader_mobile
+    admin: dict[str, str]  # … admin_qq, admin_wechat
+    submitted_by: str
+    filed: Decision  # the Information Center's 已备案
+
+
+def _set_font(run_or_style: Any, name: str, size: Pt | None = None, bold: bool | None = None) -> None:
+    """Latin and East Asian font both: Word takes Chinese glyphs from w:eastAsia."""
+    font = run_or_style.font
+    font.name = name
+    if size is not None:
+        font.size = size
+    if bold is not None:
+        font.bold = bold
+    r_pr = run_or_style.element.get_or_add_rPr()
+    r_fonts = r_pr.find(qn("w:rFonts"))
+    if r_fonts is None:
+        r_fonts = OxmlElement("w:rFonts")
+        r_pr.append(r_fonts)
+    r_fonts.set(qn("w:eastAsia"), name)
+
+
+def _a4_document() -> DocxDocument:
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = A4_WIDTH, A4_HEIGHT
+    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    _set_font(doc.styles["Normal"], FONT, Pt(10.5))
+    return doc
+
+
+def _heading(doc: DocxDocument, attachment: str, title: str, corner: str) -> None:
+    mark = doc.add_paragraph()
+    _set_font(mark.add_run(attachment), TITLE_FONT, Pt(12))
+    head = doc.add_paragraph()
+    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_font(head.add_run(title), TITLE_FONT, Pt(18), bold=True)
+    line = doc.add_paragraph()
+    line.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _set_font(line.add_run(corner), FONT, Pt(10.5))
+
+
+def _fill(cell: _Cell, value: str | bytes | None, *, bold: bool = False) -> None:
+    """Write ``value`` into ``cell``: lines as paragraphs, bytes as a picture."""
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    first = cell.paragraphs[0]
+    if isinstance(value, bytes):
+        try:
+            first.add_run().add_picture(io.BytesIO(value), width=QR_WIDTH)
+        except Exception:  # not an image python-docx can read: say so rather than fail the export
+            _set_font(first.add_run(texts.QR_NOT_AN_IMAGE), FONT)
+        return
+    for n, line in enumerate((value or "").split("\n")):
+        paragraph = first if n == 0 else cell.add_paragraph()
+        _set_font(paragraph.add_run(line), FONT, bold=bold)
+
+
+def _form_table(doc: DocxDocument, rows: list[Row]) -> None:
+    table = doc.add_table(rows=len(rows), cols=3)
     table.style = "Table Grid"
-    for label, value in rows:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = label, value
-        for paragraph in cells[0].paragraphs:
-            for run in paragraph.runs:
-                run.font.bold = True
-                run.font.size = Pt(11)
-    for line in closing:
-        doc.add_paragraph(line)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for row in table.rows:
+        for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=True):
+            cell.width = width
+    n = 0
+    while n < len(rows):
+        block = rows[n][0]
+        cells = table.rows[n].cells
+        if not block:
+            label_cell = cells[0].merge(cells[1])
+            _fill(label_cell, rows[n][1], bold=True)
+            _fill(cells[2], rows[n][2])
+            n += 1
+            continue
+        end = n
+        while end + 1 < len(rows) and rows[end + 1][0] == block:
+            end += 1
+        merged = cells[0].merge(table.rows[end].cells[0])
+        _fill(merged, block, bold=True)
+        for k in range(n, end + 1):
+            _fill(table.rows[k].cells[1], rows[k][1], bold=True)
+            _fill(table.rows[k].cells[2], rows[k][2])
+        n = end + 1
+
+
+def _save(doc: DocxDocument) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
+def _day(at: datetime | None, tz: ZoneInfo) -> str:
+    return texts.form_date(at.astimezone(tz)) if at else texts.FORM_BLANK_DATE
+
+
+def _signature(title: str, decision: Decision, tz: ZoneInfo) -> str:
+    """The opinion, who decided and when (blank lines while undecided), and the lines for the
+    handwritten signature and the stamp, which the paper form needs in any case."""
+    return "\n".join([texts.form_opinion(decision.opinion), texts.form_signed_by(title, decision.name),
+                       texts.form_date_line(_day(decision.at, tz)),
+                       texts.FORM_SIGN_AND_STAMP])
+
+
+def _person_rows(block: str, prefix: str, p: Mapping[str, Any], admin: bool) -> list[Row]:
+    rows: list[Row] = [(block, texts.FORM_LEADER_NAME if not admin else texts.FORM_ADMIN_NAME,
+                        str(p.get(prefix, "") or "")),
+                       (block, texts.FORM_TITLE, str(p.get(f"{prefix}_title", "") or "")),
+                       (block, texts.FORM_OFFICE_PHONE, str(p.get(f"{prefix}_office_phone", "") or "")),
+                       (block, texts.FORM_MOBILE, str(p.get(f"{prefix}_mobile", "") or ""))]
+    if admin:
+        rows += [(block, texts.FORM_QQ, str(p.get(f"{prefix}_qq", "") or "")),
+                 (block, texts.FORM_WECHAT, str(p.get(f"{prefix}_wechat", "") or ""))]
+    return rows
+
+
+async def load_form1(app: AccountApplication) -> Form1:
+    """Form 1 with the names of the head who attested (or refused) and the IC admin who decided."""
+    dept = await Department.get(id=app.department_id)
+    ids = [i for i in (app.head_id, app.ic_admin_id) if i]
+    people = {p.id: p for p in await Person.filter(id__in=ids)}
+    head = people.get(app.head_id or 0)
+    ic = people.get(app.ic_admin_id or 0)
+    head_opinion = {ApplicationStatus.REFUSED: texts.FORM1_HEAD_REFUSED}.get(
+        app.status, texts.FORM1_HEAD_AGREED if app.head_decided_at else "")
+    if app.status == ApplicationStatus.APPROVED:
+        ic_opinion = texts.FORM1_IC_APPROVED
+    elif app.status == ApplicationStatus.REJECTED:
+        ic_opinion = texts.form1_ic_rejected(app.reason)
+    else:
+        ic_opinion = ""
+    return Form1(app, dept.name,
+                 Decision(head.name if head else "", app.head_decided_at, head_opinion),
+                 Decision(ic.name if ic else "", app.ic_decided_at, ic_opinion))
+
+
+def form1_document(form: Form1, tz: ZoneInfo) -> bytes:
+    """附件1 新媒体平台申请表: labels, order and blocks as the attachment; the two signatures below."""
+    app, f = form.app, form.app.form
+    doc = _a4_document()
+    _heading(doc, texts.FORM1_ATTACHMENT, texts.FORM1_DOC_TITLE, texts.form1_corner(app.ref))
+    rows: list[Row] = [
+        ("", texts.FORM1_NAME, app.name),
+        ("", texts.FORM_PLATFORM,
+         str(f.get("platform", "")) or texts.PLATFORM_NAMES.get(app.platform.value, "")),
+        ("", texts.FORM_DEPARTMENT, str(f.get("department", "")) or form.department),
+        ("", texts.FORM1_APPLIED_AT, _day(app.created_at, tz)),
+        *_person_rows(texts.FORM_LEADER_BLOCK, "leader", f, admin=False),
+        *_person_rows(texts.FORM_ADMIN_BLOCK, "admin", f, admin=True),
+        ("", texts.FORM1_DESCRIPTION, str(f.get("description", ""))),
+        ("", texts.FORM1_HEAD_OPINION, _signature(texts.FORM_SIGNER_HEAD, form.head, tz)),
+        ("", texts.FORM1_IC_OPINION, _signature(texts.FORM_SIGNER_IC, form.info_center, tz)),
+    ]
+    _form_table(doc, rows)
+    return _save(doc)
+
+
 def form1_docx(app: AccountApplication, department: str, tz: ZoneInfo) -> bytes:
-    """附件1 新媒体平台申请表, filled from the application as submitted."""
-    f = app.form
-    rows = [("名称", app.name), ("平台类型", str(f.get("platform", ""))), ("主办单位", department),
-            ("申请时间", _date(app.created_at, tz)),
-            ("负责人姓名", str(f.get("leader", ""))), ("职务", str(f.get("leader_title", ""))),
-            ("办公电话", str(f.get("leader_office_phone", ""))),
-            ("手机号码", str(f.get("leader_mobile", ""))),
-            ("管理员姓名", str(f.get("admin", ""))), ("职务", str(f.get("admin_title", ""))),
-            ("办公电话", str(f.get("admin_office_phone", ""))),
-            ("手机号码", str(f.get("admin_mobile", ""))), ("QQ号码", str(f.get("admin_qq", ""))),
-            ("微信号", str(f.get("admin_wechat", ""))),
-            ("新媒体平台申请说明", str(f.get("description", "")))]
-    return _form_doc(texts.FORM1_DOC_TITLE, rows, texts.FORM_SIGNATURE_LINES)
+    """Form 1 without the deciders' names (callers that have not loaded them: use ``load_form1``)."""
+    return form1_document(Form1(app, department, Decision(at=app.head_decided_at),
+                                Decision(at=app.ic_decided_at)), tz)
+
+
+def _answers_for(person: Person | None, prefix: str, sources: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """What the forms answered about ``person`` (only answers given for this same person: a later
+    change of administrator must not inherit the old one's phone), over the registry's record."""
+    if person is None:
+        return {}
+    keys = ("title", "office_phone", "mobile") + (("qq", "wechat") if prefix == "admin" else ())
+    registry = {"title": person.title, "office_phone": person.office_phone, "mobile": person.mobile,
+                "qq": person.qq, "wechat": person.wechat_id}
+    out = {prefix: person.name}
+    for key in keys:
+        given = [str(s.get(f"{prefix}_{key}") or "") for s in sources
+                 if s.get(f"{prefix}_code") == person.code]
+        out[f"{prefix}_{key}"] = next((g for g in given if g), registry[key] or "")
+    return out
+
+
+async def load_form2(account: Account) -> Form2:
+    """Form 2 as filed: the latest filing not returned (pending or acknowledged: its answers and QR
+    code are what the account copies once the IC acknowledges), over the account's registry
+    fields; the people's details from the answers given about the same people, the filing's then
+    the application's (form 1 asks the office phone and QQ the registry may not know), then the
+    registry."""
+    dept = await Department.get(id=account.department_id)
+    filing = await AccountFiling.filter(account_id=account.id, returned=False).order_by("-id").first()
+    app = await AccountApplication.filter(account_id=account.id).order_by("-id").first()
+    ids = [i for i in (account.leader_id, account.admin_id,
+                       filing.submitted_by_id if filing else None,
+                       filing.acknowledged_by_id if filing else None) if i]
+    people = {p.id: p for p in await Person.filter(id__in=ids)}
+    sources = [s for s in (filing.form if filing else None, app.form if app else None) if s]
+    answers = _registry_answers(account)
+    qr = account.qr_code
+    if filing is not None:
+        answers.update({k: str(v) for k, v in filing.form.items() if k in answers and v not in (None, "")})
+        qr = filing.qr_code or qr
+    acked = people.get(filing.acknowledged_by_id or 0) if filing else None
+    by = people.get(filing.submitted_by_id) if filing else None
+    return Form2(
+        account, dept.name, filling_time(account, filing), answers, bytes(qr) if qr else None,
+        _answers_for(people.get(account.leader_id or 0), "leader", sources),
+        _answers_for(people.get(account.admin_id or 0), "admin", sources),
+        by.name if by else "",
+        Decision(acked.name if acked else "", filing.acknowledged_at if filing else None,
+                 texts.FORM2_FILED if filing and filing.acknowledged_at else ""))
+
+
+def _registry_answers(account: Account) -> dict[str, str]:
+    return {"platform_account_id": account.platform_account_id, "opened_on": account.opened_on,
+            "followers": str(account.followers) if account.followers is not None else "",
+            "description": account.description}
+
+
+def filling_time(account: Account, filing: AccountFiling | None) -> datetime | None:
+    """填写时间: the day the filing was handed in; for an account filed before the bot, its filing
+    date; never the day of the export."""
+    if filing is not None:
+        return filing.submitted_at
+    return account.filed_at
+
+
+def form2_document(form: Form2, tz: ZoneInfo) -> bytes:
+    """附件2 新媒体平台备案登记表: 填写时间 above the table, the QR code in its row after 关注人数, the
+    filing (备案) by the Information Center below."""
+    a, f = form.account, form.answers
+    doc = _a4_document()
+    _heading(doc, texts.FORM2_ATTACHMENT, texts.FORM2_DOC_TITLE,
+             texts.form2_filled_at(_day(form.filled_at, tz)))
+    rows: list[Row] = [
+        ("", texts.FORM2_NAME, a.name),
+        ("", texts.FORM_PLATFORM, texts.PLATFORM_NAMES.get(a.platform.value, "")),
+        ("", texts.FORM2_ACCOUNT_ID, f.get("platform_account_id", "")),
+        ("", texts.FORM_DEPARTMENT, form.department),
+        ("", texts.FORM2_OPENED_ON, f.get("opened_on", "")),
+        ("", texts.FORM2_FOLLOWERS, f.get("followers", "")),
+        ("", texts.FORM2_QR, form.qr_code or ""),
+        *_person_rows(texts.FORM_LEADER_BLOCK, "leader", form.leader, admin=False),
+        *_person_rows(texts.FORM_ADMIN_BLOCK, "admin", form.admin, admin=True),
+        ("", texts.FORM2_DESCRIPTION, f.get("description", "")),
+        ("", texts.FORM2_DEPARTMENT_SEAL, "\n".join([texts.form2_submitted_by(form.submitted_by),
+                                                      texts.FORM_SIGN_AND_STAMP])),
+        ("", texts.FORM2_IC_FILING, _signature(texts.FORM_SIGNER_FILING, form.filed, tz)),
+    ]
+    _form_table(doc, rows)
+    return _save(doc)
 
 
 def form2_docx(account: Account, department: str, leader: Person | None, admin: Person | None,
                now: datetime, tz: ZoneInfo) -> bytes:
-    """附件2 新媒体平台备案登记表, filled from the registry (the QR code as a picture)."""
-    rows = [("填写时间", now.astimezone(tz).strftime("%Y-%m-%d")), ("名称", account.name),
-            ("平台类型", texts.PLATFORM_NAMES.get(account.platform.value, "")),
-            ("账号ID", account.platform_account_id), ("主办单位", department),
-            ("创建时间", account.opened_on),
-            ("关注人数", str(account.followers) if account.followers is not None else ""),
-            ("负责人姓名", leader.name if leader else ""), ("职务", leader.title if leader else ""),
-            ("办公电话", leader.office_phone if leader else ""),
-            ("手机号码", leader.mobile if leader else ""),
-            ("管理员姓名", admin.name if admin else ""), ("职务", admin.title if admin else ""),
-            ("办公电话", admin.office_phone if admin else ""),
-            ("手机号码", admin.mobile if admin else ""), ("QQ号码", admin.qq if admin else ""),
-            ("微信号", admin.wechat_id if admin else ""), ("新媒体平台简介", account.description)]
-    doc_bytes = _form_doc(texts.FORM2_DOC_TITLE, rows, texts.FORM_SIGNATURE_LINES)
-    if not account.qr_code:
-        return doc_bytes
-    doc = DocxDocument(io.BytesIO(doc_bytes))
-    doc.add_paragraph("二维码：")
-    try:
-        doc.add_picture(io.BytesIO(account.qr_code))
-    except Exception:  # not an image python-docx can read: say so rather than fail the export
-        doc.add_paragraph(texts.QR_NOT_AN_IMAGE)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    """Form 2 from the registry alone (callers that have not loaded the filing: use ``load_form2``).
+    ``now`` is not printed: 填写时间 is the account's filing date, or left blank."""
+    return form2_document(Form2(account, department, account.filed_at, _registry_answers(account),
+                                bytes(account.qr_code) if account.qr_code else None,
+                                _answers_for(leader, "leader", []), _answers_for(admin, "admin", []),
+                                "", Decision()), tz)

@@ -1136,3 +1136,83 @@ def words_changed(action: str, level: str, word: str, changed: bool) -> str:
 def words_list(level: str, words: list[str]) -> str:
     name = LEVEL_NAMES.get(level, level)
     return f"{name}词库（{len(words)} 个）：" + ("、".join(words) if words else "空")
+
+
+# -- forms 1 and 2 as the attachments read (issue 13, point 10: Art. 4, 附件1, 附件2) -----------------
+FORM1_ATTACHMENT = "附件1"
+FORM2_ATTACHMENT = "附件2"
+FORM1_NAME = "预申请名称"
+FORM2_NAME = "名称"
+FORM_PLATFORM = "平台类型\n（选填微信、头条号、微博或移动客户端）"
+FORM_DEPARTMENT = "主办单位"
+FORM1_APPLIED_AT = "申请时间"
+FORM_LEADER_BLOCK = "主管领导"
+FORM_ADMIN_BLOCK = "后台管理人员"
+FORM_LEADER_NAME = "负责人姓名"
+FORM_ADMIN_NAME = "管理员姓名"
+FORM_TITLE = "职务"
+FORM_OFFICE_PHONE = "办公电话"
+FORM_MOBILE = "手机号码"
+FORM_QQ = "QQ号码"
+FORM_WECHAT = "微信号"
+FORM1_DESCRIPTION = "新媒体平台申请说明"
+FORM1_HEAD_OPINION = "所在部门主要负责人意见"
+FORM1_IC_OPINION = "信息中心审批意见"
+FORM1_HEAD_AGREED = "同意"
+FORM1_HEAD_REFUSED = "不同意"
+FORM1_IC_APPROVED = "同意开通"
+FORM_SIGNER_HEAD = "负责人"
+FORM_SIGNER_IC = "审批人"
+FORM_SIGNER_FILING = "备案人"
+FORM_BLANK_DATE = "____年__月__日"
+FORM_SIGN_AND_STAMP = "签字：______________　　（盖章）"
+FORM2_ACCOUNT_ID = "账号ID"
+FORM2_OPENED_ON = "创建时间"
+FORM2_FOLLOWERS = "关注人数"
+FORM2_QR = "二维码"
+FORM2_DESCRIPTION = "新媒体平台简介"
+FORM2_DEPARTMENT_SEAL = "主办单位报送"
+FORM2_IC_FILING = "信息中心备案"
+FORM2_FILED = "已备案"
+FORM1_USAGE = "请写上账号名称或申请编号，例如：导出申请表 @某某微博，或 导出申请表 S3"
+
+
+def form1_ic_rejected(reason: str) -> str:
+    return f"不同意。{reason}" if reason else "不同意"
+
+
+def form_date(at: datetime) -> str:
+    return f"{at.year}年{at.month}月{at.day}日"
+
+
+def form_opinion(opinion: str) -> str:
+    return f"意见：{opinion or '________________'}"
+
+
+def form_signed_by(title: str, name: str) -> str:
+    return f"{title}：{name or '____________'}"
+
+
+def form_date_line(day: str) -> str:
+    return f"日期：{day or FORM_BLANK_DATE}"
+
+
+def form1_corner(ref: str) -> str:
+    return f"申请编号：{ref}"
+
+
+def form2_filled_at(day: str) -> str:
+    return f"填写时间：{day}"
+
+
+def form2_submitted_by(name: str) -> str:
+    return f"报送人：{name or '____________'}"
+
+
+def no_application_named(name: str) -> str:
+    return f"没有找到名为「{name}」的账号或开通申请。"
+
+
+def form1_export_hint(ref: str) -> str:
+    return (f"申请表可随时导出：发送“导出申请表 {ref}”，打印后请部门主要负责人签字、加盖公章"
+            "（《管理办法》第四条）。")

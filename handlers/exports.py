@@ -1,18 +1,34 @@
-"""Exports in chat (Art. 2, 4): ``导出台账`` for the Information Center, ``导出申请表 @x`` and
-``导出备案表 @x`` for the people responsible for an account. The file arrives as a file message
-(through the simulator, a download link). Imports no channel."""
+"""Exports in chat (Art. 2, 4): ``导出台账`` for the Information Center, ``导出申请表 @x`` (or
+``导出申请表 S3``) and ``导出备案表 @x`` for the people responsible for an account. The file
+arrives as a file message (through the simulator, a download link). Imports no channel.
+
+Form 1 exists from the moment the application is submitted, not only once approved: Art. 4 has
+the department head sign and stamp it *before* it goes to the Information Center, so the
+applicant prints it while it waits for the head. Before approval there is no account yet, so the
+application is named by its reference (S3) or by the name applied for.
+
+The .docx and .xlsx are built in a worker thread (``asyncio.to_thread``): python-docx and
+openpyxl are pure CPU and a registry of 10,000 accounts takes long enough to stall every other
+callback. The data is loaded first, on the loop, and handed over as plain objects.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
 
 from bot import exports, texts
 from bot.cards import Document
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.registry import is_ic_admin, own_account_from_args
-from models import AccountApplication, ApplicationStatus, Department, Person
+from handlers.registry import is_ic_admin, may_act_for, own_account_from_args
+from models import Account, AccountApplication, Department, Person
 from schedules.review import review_window
 
 router = Router(name=__name__)
+
+APPLICATION_REF = re.compile(r"^[Ss](\d{1,9})$")
 
 
 @router.command(*texts.CMD_EXPORT_REGISTRY)
@@ -21,24 +37,61 @@ async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
-    data = exports.registry_xlsx(await exports.load_registry(year), deps.settings.tz, year)
+    registry = await exports.load_registry(year)
+    data = await asyncio.to_thread(exports.registry_xlsx, registry, deps.settings.tz, year)
     name = texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx"
     await ctx.reply(Document(name, data, exports.XLSX))
 
 
+async def find_application(ctx: Ctx[Any]) -> AccountApplication | None:
+    """``S3`` or a name: the account's application, else the latest application under that name
+    (a refused name may be applied for again). Replies and returns None when there is none."""
+    arg = ctx.args.strip().split(" ")[0].lstrip("@＠").strip() if ctx.args.strip() else ""
+    if not arg:
+        await ctx.reply(texts.FORM1_USAGE)
+        return None
+    ref = APPLICATION_REF.match(arg)
+    if ref:
+        app = await AccountApplication.get_or_none(id=int(ref.group(1)))
+    else:
+        account = await Account.get_or_none(name=arg)
+        if account is not None:
+            app = await AccountApplication.filter(account_id=account.id).order_by("-id").first()
+            if app is None:  # on file from before the bot: never applied through it
+                await ctx.reply(texts.NO_APPLICATION)
+                return None
+        else:
+            app = await AccountApplication.filter(name=arg).order_by("-id").first()
+    if app is None:
+        await ctx.reply(texts.no_application_named(arg))
+    return app
+
+
+async def may_export_form1(person: Person, app: AccountApplication) -> bool:
+    """The applicant, the leader and administrator named in it, the department's head and
+    officers, the Information Center; once the account exists, whoever may act for it."""
+    if person.id in (app.applicant_id, app.leader_id, app.admin_id):
+        return True
+    dept = await Department.get(id=app.department_id)
+    if person.department_id == dept.id and (person.is_officer or dept.head_id == person.id):
+        return True
+    account = await Account.get_or_none(id=app.account_id) if app.account_id else None
+    if account is not None and await may_act_for(person, account):
+        return True
+    return await is_ic_admin(person)
+
+
 @router.command(*texts.CMD_EXPORT_FORM1)
 async def on_export_form1(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await own_account_from_args(ctx, texts.ACCOUNT_USAGE)
-    if found is None:
-        return
-    account, _ = found
-    app = await AccountApplication.filter(account_id=account.id, status=ApplicationStatus.APPROVED).first()
+    app = await find_application(ctx)
     if app is None:
-        await ctx.reply(texts.NO_APPLICATION)
         return
-    dept = await Department.get(id=app.department_id)
-    data = exports.form1_docx(app, dept.name, deps.settings.tz)
-    name = texts.export_file_name(texts.FORM1_DOC_TITLE, account.name, ctx.local_now) + ".docx"
+    if not await may_export_form1(ctx.person, app):
+        await ctx.reply(texts.not_responsible_for(app.name))
+        return
+    form = await exports.load_form1(app)
+    data = await asyncio.to_thread(exports.form1_document, form, deps.settings.tz)
+    name = texts.export_file_name(texts.FORM1_DOC_TITLE, app.name, ctx.local_now) + ".docx"
     await ctx.reply(Document(name, data, exports.DOCX))
 
 
@@ -48,9 +101,7 @@ async def on_export_form2(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if found is None:
         return
     account, _ = found
-    dept = await Department.get(id=account.department_id)
-    leader = await Person.get_or_none(id=account.leader_id or 0)
-    admin = await Person.get_or_none(id=account.admin_id or 0)
-    data = exports.form2_docx(account, dept.name, leader, admin, ctx.now, deps.settings.tz)
+    form = await exports.load_form2(account)
+    data = await asyncio.to_thread(exports.form2_document, form, deps.settings.tz)
     name = texts.export_file_name(texts.FORM2_DOC_TITLE, account.name, ctx.local_now) + ".docx"
     await ctx.reply(Document(name, data, exports.DOCX))

@@ -1,4 +1,6 @@
-"""Exports opened again with openpyxl / python-docx and checked field by field."""
+"""Exports opened again with openpyxl / python-docx and checked field by field: the registry and
+the annual review (Art. 2, 5), and forms 1 and 2 as the policy's attachments read (Art. 4 第四条,
+附件1 新媒体平台申请表, 附件2 新媒体平台备案登记表): labels, blocks, order, signatures, A4."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from docx import Document as DocxDocument
+from docx.document import Document as Docx
 from openpyxl import load_workbook
 
+from bot import texts
 from bot.cards import Document
-from models import Account, AccountApplication, AccountStatus, ReviewReport
+from models import Account, AccountApplication, AccountStatus, Person, ReviewReport
 from tests.conftest import World
 from tests.handlers.test_governance import fill_form
 
@@ -36,6 +40,8 @@ def sent_document(world: World, who: str) -> Document:
 
 async def test_registry_xlsx_lists_every_account_with_its_state(world: World) -> None:
     account = await Account.get(name="某某发布")
+    # filed and running, whatever the organisation file's import makes of it (Art. 3, 4)
+    await Account.filter(id=account.id).update(status=AccountStatus.OPERATING, filed_at=world.clock.now)
     await ReviewReport.create(account_id=account.id, year=2026, text="报告", submitted_by_id=4,
                               submitted_at=world.clock.now, status="passed")
     await world.say("zhangsan", "导出台账")
@@ -55,43 +61,188 @@ async def test_registry_xlsx_lists_every_account_with_its_state(world: World) ->
     assert len(rows) == 4
 
 
-async def test_form1_docx_is_the_application_as_filled(world: World) -> None:
+Triple = tuple[str, str, str]
+
+
+def form_rows(doc: Docx) -> list[Triple]:
+    """The form's one table as (block, label, value): merged cells read the same on every row."""
+    assert len(doc.tables) == 1
+    return [(r.cells[0].text, r.cells[1].text, r.cells[2].text) for r in doc.tables[0].rows]
+
+
+def value_of(rows: list[Triple], label: str) -> str:
+    values = [v for _, lab, v in rows if lab == label]
+    assert len(values) == 1, f"{label}: {values}"
+    return values[0]
+
+
+def block(rows: list[Triple], name: str) -> list[tuple[str, str]]:
+    return [(lab, v) for b, lab, v in rows if b == name and lab != name]
+
+
+def assert_a4(doc: Docx) -> None:
+    """Word stores lengths in twentieths of a point: compare in centimetres to 0.01."""
+    s = doc.sections[0]
+    sizes = (s.page_width, s.page_height, s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)
+    assert [round(x.cm, 2) if x is not None else None for x in sizes] == [21.0, 29.7, 2.54, 2.54, 2.8, 2.6]
+
+
+def opened(world: World, who: str) -> Docx:
+    doc = sent_document(world, who)
+    assert doc.name.endswith(".docx")
+    return DocxDocument(io.BytesIO(doc.data))
+
+
+async def submit_application(world: World) -> None:
     await fill_form(world)
     await world.tap("zhangsan", world.channel.last_card("zhangsan", "form-apply-"), "提交")
+
+
+async def test_form1_exists_once_submitted_with_the_attachments_labels_and_blocks(world: World) -> None:
+    """Art. 4: the head signs and stamps form 1 before it goes to the Information Center, so it is
+    exported from submission; 预申请名称, and 主管领导 / 后台管理人员 as two blocks, each with
+    its own 职务/办公电话/手机号码; signatures blank with lines for signature and stamp."""
+    await submit_application(world)
+    await world.say("zhangsan", "导出申请表 S1")
+    doc = opened(world, "zhangsan")
+    assert_a4(doc)
+    rows = form_rows(doc)
+    assert rows[0] == ("预申请名称", "预申请名称", "某某微博")
+    assert [lab for _, lab, _ in rows[:4]] == [
+        "预申请名称", texts.FORM_PLATFORM, "主办单位", "申请时间"]
+    assert (rows[1][2], rows[2][2], rows[3][2]) == ("微博", "宣传科", "2026年11月26日")
+    assert block(rows, "主管领导") == [("负责人姓名", "李四"), ("职务", "宣传科科长"),
+                                       ("办公电话", "010-80000003"), ("手机号码", "13800000003")]
+    assert block(rows, "后台管理人员") == [
+        ("管理员姓名", "张三"), ("职务", "科员"), ("办公电话", ""), ("手机号码", "13800000004"),
+        ("QQ号码", "123456"), ("微信号", "zhangsan_wx")]
+    assert [lab for b, lab, _ in rows[4:14]] == ["负责人姓名", "职务", "办公电话", "手机号码", "管理员姓名",
+                                                 "职务", "办公电话", "手机号码", "QQ号码", "微信号"]
+    assert value_of(rows, "新媒体平台申请说明") == "发布本单位动态和服务信息，回应群众关切。"
+    head = value_of(rows, "所在部门主要负责人意见").split("\n")
+    assert head == ["意见：________________", "负责人：____________", "日期：____年__月__日",
+                    "签字：______________　　（盖章）"]
+    ic = value_of(rows, "信息中心审批意见").split("\n")
+    assert ic[0] == "意见：________________" and ic[-1] == texts.FORM_SIGN_AND_STAMP
+    assert [p.text for p in doc.paragraphs[:3]] == ["附件1", "新媒体平台申请表", "申请编号：S1"]
+    # by the name applied for, too (there is no account yet)
+    await world.say("lisi", "导出申请表 @某某微博")
+    assert form_rows(opened(world, "lisi"))[0][2] == "某某微博"
+    # someone with nothing to do with it: refused, and nothing sent
+    await world.say("wujiu", "导出申请表 S1")
+    assert world.last_text("wujiu") == texts.not_responsible_for("某某微博")
+    assert not [m for m in world.channel.to("wujiu") if isinstance(m, Document)]
+    await world.say("zhangsan", "导出申请表 S9")
+    assert world.last_text("zhangsan") == texts.no_application_named("S9")
+    await world.say("zhangsan", "导出申请表")
+    assert world.last_text("zhangsan") == texts.FORM1_USAGE
+
+
+async def test_form1_prints_the_heads_attestation_and_the_information_centers_decision(
+        world: World) -> None:
+    """Art. 4: once the head attested and the Information Center decided, their names, dates and
+    opinions are on the form; the lines for the handwritten signature and the stamp stay."""
+    await submit_application(world)
     await world.tap("lisi", world.channel.last_card("lisi", "app-"), "同意")
-    await world.tap("wangwu", world.channel.last_card("wangwu", "app-"), "批准")
     await world.say("zhangsan", "导出申请表 @某某微博")
-    doc = sent_document(world, "zhangsan")
-    table = DocxDocument(io.BytesIO(doc.data)).tables[0]
-    cells = [(r.cells[0].text, r.cells[1].text) for r in table.rows]
-    assert cells[0] == ("名称", "某某微博") and cells[1] == ("平台类型", "微博")
-    assert ("主办单位", "宣传科") in cells and ("负责人姓名", "李四") in cells
-    assert ("手机号码", "13800000004") in cells and ("QQ号码", "123456") in cells
-    assert cells[-1] == ("新媒体平台申请说明", "发布本单位动态和服务信息，回应群众关切。")
-    paragraphs = [p.text for p in DocxDocument(io.BytesIO(doc.data)).paragraphs]
-    assert any("签字" in p for p in paragraphs)
-    await world.say("zhangsan", "导出申请表 @某某发布")  # filed before the system: no application
-    assert "无法导出申请表" in world.last_text("zhangsan")
+    rows = form_rows(opened(world, "zhangsan"))
+    assert value_of(rows, "所在部门主要负责人意见").split("\n") == [
+        "意见：同意", "负责人：李四", "日期：2026年11月26日", texts.FORM_SIGN_AND_STAMP]
+    assert value_of(rows, "信息中心审批意见").startswith("意见：________________\n审批人：____________")
+    world.clock.advance(days=1)
+    await world.tap("wangwu", world.channel.last_card("wangwu", "app-"), "批准")
+    world.clock.advance(days=5)
+    await world.say("zhangsan", "导出申请表 @某某微博")  # now an account: found through it
+    rows = form_rows(opened(world, "zhangsan"))
+    assert value_of(rows, "信息中心审批意见").split("\n") == [
+        "意见：同意开通", "审批人：王五", "日期：2026年11月27日", texts.FORM_SIGN_AND_STAMP]
+    assert value_of(rows, "申请时间") == "2026年11月26日"  # the application's day, not the export's
+    await world.say("zhangsan", "导出申请表 @某某发布")  # on file before the bot: no application
+    assert world.last_text("zhangsan") == texts.NO_APPLICATION
     assert await AccountApplication.all().count() == 1
 
 
-async def test_form2_docx_carries_the_filing_and_the_qr_code(world: World) -> None:
-    from tests.handlers.test_registry import approved_account
+async def test_form1_of_a_rejected_application_prints_the_reason(world: World) -> None:
+    """Art. 4: a decision against is printed with its reason, by whom and when."""
+    await submit_application(world)
+    await world.tap("lisi", world.channel.last_card("lisi", "app-"), "同意")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "app-"), "驳回")
+    await world.say("wangwu", "同类账号已有，请合并运营")
+    await world.say("wangwu", "导出申请表 S1")
+    rows = form_rows(opened(world, "wangwu"))
+    assert value_of(rows, "信息中心审批意见").split("\n")[:2] == [
+        "意见：不同意。同类账号已有，请合并运营", "审批人：王五"]
 
-    await approved_account(world)
-    png = tiny_png()
+
+async def file_account(world: World, png: bytes) -> None:
+    await submit_application(world)
+    await world.tap("lisi", world.channel.last_card("lisi", "app-"), "同意")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "app-"), "批准")
+    world.clock.advance(days=2)  # filed on 28 Nov
     await world.say("zhangsan", "备案 @某某微博")
-    for answer in ("mouweibo", "2026-11-20", "1200"):
+    for answer in ("mouweibo", "2026-11-27", "1200"):
         await world.say("zhangsan", answer)
     await world.image("zhangsan", png)
     await world.tap("zhangsan", world.channel.last_card("zhangsan", "form-filing-"), "提交")
+
+
+async def test_form2_is_the_filing_with_its_date_every_answer_and_the_qr_in_the_table(world: World) -> None:
+    """Art. 4 (附件2): 填写时间 is the day the filing was handed in, not the export's; the
+    administrator's office phone and QQ given in the answers are printed; the QR code is a
+    picture in its own row of the table, after 关注人数; the wording is 备案, never 审批."""
+    await file_account(world, tiny_png())
+    await world.say("lisi", "导出备案表 @某某微博")  # handed in, not yet filed: blank filing lines
+    rows = form_rows(opened(world, "lisi"))
+    assert value_of(rows, "信息中心备案").split("\n")[:3] == [
+        "意见：________________", "备案人：____________", "日期：____年__月__日"]
+    world.clock.advance(days=1)
     await world.tap("wangwu", world.channel.last_card("wangwu", "filing-"), "已备案")
     assert (await Account.get(name="某某微博")).status == AccountStatus.OPERATING
+    world.clock.advance(days=10)
     await world.say("lisi", "导出备案表 @某某微博")
-    docx = DocxDocument(io.BytesIO(sent_document(world, "lisi").data))
-    cells = dict((r.cells[0].text, r.cells[1].text) for r in docx.tables[0].rows)
-    assert (cells["账号ID"], cells["创建时间"], cells["关注人数"]) == ("mouweibo", "2026-11-20", "1200")
-    assert len(docx.inline_shapes) == 1  # the QR code
+    doc = opened(world, "lisi")
+    assert_a4(doc)
+    assert [p.text for p in doc.paragraphs[:3]] == [
+        "附件2", "新媒体平台备案登记表", "填写时间：2026年11月28日"]
+    rows = form_rows(doc)
+    assert [lab for _, lab, _ in rows[:7]] == ["名称", texts.FORM_PLATFORM, "账号ID", "主办单位",
+                                               "创建时间", "关注人数", "二维码"]
+    assert [v for _, _, v in rows[:6]] == ["某某微博", "微博", "mouweibo", "宣传科", "2026-11-27", "1200"]
+    qr_cell = doc.tables[0].rows[6].cells[2]
+    assert qr_cell._tc.xpath(".//pic:pic")  # the picture is inside the table, in the QR row
+    assert len(doc.inline_shapes) == 1
+    assert block(rows, "主管领导") == [("负责人姓名", "李四"), ("职务", "宣传科科长"),
+                                       ("办公电话", "010-80000003"), ("手机号码", "13800000003")]
+    assert block(rows, "后台管理人员") == [
+        ("管理员姓名", "张三"), ("职务", "科员"), ("办公电话", ""), ("手机号码", "13800000004"),
+        ("QQ号码", "123456"), ("微信号", "zhangsan_wx")]  # the QQ answered in form 1
+    assert value_of(rows, "新媒体平台简介") == "发布本单位动态和服务信息，回应群众关切。"
+    assert value_of(rows, "主办单位报送").split("\n") == ["报送人：张三", texts.FORM_SIGN_AND_STAMP]
+    assert value_of(rows, "信息中心备案").split("\n") == [
+        "意见：已备案", "备案人：王五", "日期：2026年11月29日", texts.FORM_SIGN_AND_STAMP]
+    every_text = "\n".join([p.text for p in doc.paragraphs] + ["\n".join(r) for r in rows])
+    assert "审批" not in every_text
+
+
+async def test_form2_keeps_answers_about_the_same_person_only(world: World) -> None:
+    """Art. 4: after a change of administrator the new one's details come from the registry, not
+    the old administrator's answers; an account never filed prints a blank 填写时间."""
+    from tests.handlers.test_registry import approved_account
+
+    await approved_account(world)
+    await world.say("lisi", "导出备案表 @某某微博")
+    doc = opened(world, "lisi")
+    assert doc.paragraphs[2].text == "填写时间：____年__月__日"
+    rows = form_rows(doc)
+    assert value_of(rows, "二维码") == "" and not doc.inline_shapes
+    assert block(rows, "后台管理人员")[4] == ("QQ号码", "")
+    account = await Account.get(name="某某微博")
+    wujiu = await Person.get(code="wujiu")
+    await Account.filter(id=account.id).update(admin_id=wujiu.id)
+    await world.say("lisi", "导出备案表 @某某微博")
+    rows = form_rows(opened(world, "lisi"))
+    assert block(rows, "后台管理人员")[0] == ("管理员姓名", "吴九")
+    assert block(rows, "后台管理人员")[4] == ("QQ号码", "100000007")
 
 
 def test_cli_exports_registry_and_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,4 +259,5 @@ def test_cli_exports_registry_and_review(tmp_path: Path, monkeypatch: pytest.Mon
     ws = load_workbook(tmp_path / "v.xlsx").active
     assert ws is not None and [c.value for c in ws[2]][4] == "未提交"
     assert main(["export", "form2", "--account", "某某发布", "--out", str(tmp_path / "f.docx")]) == 0
-    assert DocxDocument(str(tmp_path / "f.docx")).tables[0].rows[1].cells[1].text == "某某发布"
+    rows = form_rows(DocxDocument(str(tmp_path / "f.docx")))
+    assert value_of(rows, "名称") == "某某发布" and value_of(rows, "负责人姓名") == "李四"
