@@ -659,7 +659,8 @@ def ambiguous_person(name: str, codes: list[str]) -> str:
 
 
 def application_submitted(ref: str, head: str) -> str:
-    return f"申请 {ref} 已提交，等待 {head} 签署意见，之后由信息中心审批。结果会通知你。"
+    return (f"申请 {ref} 已提交，等待 {head} 签署意见，之后由信息中心审批。结果会通知你。\n"
+            + form1_export_hint(ref))
 
 
 def application_no_head(department: str) -> str:

@@ -103,6 +103,7 @@ async def test_form1_exists_once_submitted_with_the_attachments_labels_and_block
     exported from submission; 预申请名称, and 主管领导 / 后台管理人员 as two blocks, each with
     its own 职务/办公电话/手机号码; signatures blank with lines for signature and stamp."""
     await submit_application(world)
+    assert "导出申请表 S1" in world.last_text("zhangsan")  # the applicant is told how
     await world.say("zhangsan", "导出申请表 S1")
     doc = opened(world, "zhangsan")
     assert_a4(doc)
