@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from docx.table import _Cell
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+from tortoise.functions import Count
 
 from bot import texts
 from models import (
@@ -32,12 +33,28 @@ from models import (
     AccountFiling,
     ApplicationStatus,
     Department,
+    Inquiry,
     Person,
+    Publication,
+    Reminder,
     ReviewReport,
 )
 
+CADENCE_KIND = "cadence"  # schedules.cadence.KIND (not imported: exports stay free of the scheduler)
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What an account did in the year, counted from the records the bot keeps anyway."""
+
+    posts: int = 0  # publications recorded (已发布)
+    late: int = 0  # cadence episodes that reached "late" (the head was told)
+    zombie: int = 0  # … and "zombie" (the Information Center was told)
+    inquiries: int = 0  # received
+    answered: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,16 +63,58 @@ class Registry:
     departments: dict[int, Department]
     people: dict[int, Person]
     reviews: dict[int, ReviewReport]  # account id → this year's latest report
+    history: dict[int, list[ReviewReport]] = field(default_factory=dict)  # every report, in order
+    officers: dict[int, list[Person]] = field(default_factory=dict)  # department id → its officers
+    activity: dict[int, Activity] = field(default_factory=dict)  # account id → the year's counts
 
 
-async def load_registry(year: int) -> Registry:
+def year_bounds(year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """1 January to 1 January, local time: a post at 00:30 on 1 January counts in the new year."""
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+async def load_registry(year: int, tz: ZoneInfo | None = None) -> Registry:
+    """Everything both spreadsheets show, in a fixed number of queries whatever the number of
+    accounts (counts are grouped in the database or read as bare columns, never per account)."""
     accounts = await Account.all().order_by("department_id", "id")
     departments = {d.id: d for d in await Department.all()}
     people = {p.id: p for p in await Person.all()}
+    officers: dict[int, list[Person]] = {}
+    for p in sorted(people.values(), key=lambda p: p.id):
+        if p.is_officer and p.active and p.department_id is not None:
+            officers.setdefault(p.department_id, []).append(p)
     reviews: dict[int, ReviewReport] = {}
-    for r in await ReviewReport.filter(year=year).order_by("id"):
+    history: dict[int, list[ReviewReport]] = {}
+    for r in await ReviewReport.filter(year=year).order_by("id").only(*REVIEW_COLUMNS):
         reviews[r.account_id] = r
-    return Registry(accounts, departments, people, reviews)
+        history.setdefault(r.account_id, []).append(r)
+    start, end = year_bounds(year, tz or ZoneInfo("UTC"))
+    posts = {int(c["account_id"]): int(c["n"]) for c in await Publication.filter(
+        published_at__gte=start, published_at__lt=end).annotate(n=Count("id")).group_by(
+        "account_id").values("account_id", "n")}
+    episodes: dict[tuple[int, str], int] = {}
+    for sent in await Reminder.filter(kind=CADENCE_KIND, step__in=["late", "zombie"],
+                                      created_at__gte=start, created_at__lt=end).values("subject", "step"):
+        if str(sent["subject"]).isdigit():
+            key = (int(sent["subject"]), str(sent["step"]))
+            episodes[key] = episodes.get(key, 0) + 1
+    received: dict[int, int] = {}
+    answered: dict[int, int] = {}
+    for q in await Inquiry.filter(received_at__gte=start, received_at__lt=end).values(
+            "account_id", "answered_at"):
+        received[q["account_id"]] = received.get(q["account_id"], 0) + 1
+        if q["answered_at"] is not None:
+            answered[q["account_id"]] = answered.get(q["account_id"], 0) + 1
+    activity = {a.id: Activity(posts.get(a.id, 0), episodes.get((a.id, "late"), 0),
+                               episodes.get((a.id, "zombie"), 0), received.get(a.id, 0),
+                               answered.get(a.id, 0)) for a in accounts}
+    return Registry(accounts, departments, people, reviews, history, officers, activity)
+
+
+# The report's text and file stay in the database: a year of reports with their files would not fit
+# in memory for a large organisation, and the spreadsheet shows the file's name only.
+REVIEW_COLUMNS = ("id", "account_id", "year", "file_name", "submitted_by_id", "submitted_at", "status",
+                  "decided_by_id", "decided_at", "reason")
 
 
 def _sheet(ws: Worksheet, headers: list[str], rows: list[list[object]]) -> None:
@@ -74,6 +133,11 @@ def _date(at: datetime | None, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d") if at else ""
 
 
+def _name(reg: Registry, person_id: int | None) -> str:
+    person = reg.people.get(person_id or 0)
+    return person.name if person else ""
+
+
 def registry_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -82,16 +146,20 @@ def registry_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
     rows: list[list[object]] = []
     for n, a in enumerate(reg.accounts, start=1):
         leader, admin = reg.people.get(a.leader_id or 0), reg.people.get(a.admin_id or 0)
+        dept = reg.departments[a.department_id]
         review = reg.reviews.get(a.id)
+        done = reg.activity.get(a.id, Activity())
         rows.append([
-            n, a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""),
-            reg.departments[a.department_id].name,
+            n, a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""), dept.name,
             texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value),
+            _name(reg, dept.head_id), "、".join(p.name for p in reg.officers.get(dept.id, [])),
             leader.name if leader else "", leader.mobile if leader else "",
             admin.name if admin else "", admin.mobile if admin else "",
-            a.platform_account_id, a.followers if a.followers is not None else "",
+            a.platform_account_id, a.opened_on, a.followers if a.followers is not None else "",
             _date(a.filed_at, tz), _date(a.verified_at, tz), _date(a.last_published_at, tz),
-            a.post_every_days, texts.review_status_name(review.status.value if review else None),
+            a.post_every_days, done.posts, done.late, done.zombie, done.inquiries, done.answered,
+            _date(a.closed_at, tz), a.closure_evidence,
+            texts.review_status_name(review.status.value if review else None),
         ])
     _sheet(ws, texts.EXPORT_REGISTRY_HEADERS(year), rows)
     out = io.BytesIO()
@@ -100,23 +168,26 @@ def registry_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
 
 
 def review_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
+    """One row per report handed in (a 不合格 then a new report: both rows, in order), one row
+    "未提交" for an account without any."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = texts.export_review_sheet(year)
     rows: list[list[object]] = []
-    for n, a in enumerate(reg.accounts, start=1):
-        review = reg.reviews.get(a.id)
-        by = reg.people.get(review.submitted_by_id) if review else None
-        judge = reg.people.get(review.decided_by_id or 0) if review else None
-        rows.append([
-            n, a.name, reg.departments[a.department_id].name,
-            texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value),
-            texts.review_status_name(review.status.value if review else None),
-            _date(review.submitted_at, tz) if review else "", by.name if by else "",
-            judge.name if judge else "", _date(review.decided_at, tz) if review else "",
-            review.reason if review else "",
-        ])
+    n = 0
+    for a in reg.accounts:
+        head = [a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""), reg.departments[a.department_id].name,
+                texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value)]
+        reports = reg.history.get(a.id) or ([reg.reviews[a.id]] if a.id in reg.reviews else [])
+        if not reports:
+            n += 1
+            rows.append([n, *head, texts.review_status_name(None), "", "", "", "", "", "", ""])
+        for r in reports:
+            n += 1
+            rows.append([n, *head, texts.review_status_name(r.status.value), r.ref,
+                         _date(r.submitted_at, tz), _name(reg, r.submitted_by_id), r.file_name,
+                         _name(reg, r.decided_by_id), _date(r.decided_at, tz), r.reason])
     _sheet(ws, texts.EXPORT_REVIEW_HEADERS, rows)
     out = io.BytesIO()
     wb.save(out)

@@ -951,8 +951,8 @@ CMD_EXPORT_REGISTRY = ("导出台账", "export-registry")
 CMD_EXPORT_FORM1 = ("导出申请表", "export-form1")
 CMD_EXPORT_FORM2 = ("导出备案表", "export-form2")
 EXPORT_REGISTRY_SHEET = "新媒体账号台账"
-EXPORT_REVIEW_HEADERS = ["序号", "名称", "主办单位", "账号状态", "年审结果", "提交时间", "提交人",
-                         "审核人", "审核时间", "不合格理由"]
+EXPORT_REVIEW_HEADERS = ["序号", "名称", "平台类型", "主办单位", "账号状态", "年审结果", "报告编号",
+                         "提交时间", "提交人", "报告文件", "审核人", "审核时间", "不合格理由"]
 FORM1_DOC_TITLE = "新媒体平台申请表"
 FORM2_DOC_TITLE = "新媒体平台备案登记表"
 FORM_SIGNATURE_LINES = ["", "部门主要负责人（签字）：______________　　（公章）",
@@ -962,8 +962,10 @@ NO_APPLICATION = "这个账号没有在本系统中的开通申请记录（早�
 
 
 def EXPORT_REGISTRY_HEADERS(year: int) -> list[str]:
-    return ["序号", "名称", "平台类型", "主办单位", "状态", "负责人", "负责人手机", "管理员", "管理员手机",
-            "账号ID", "关注人数", "备案日期", "认证日期", "最近发布", "发布频率(天)", f"{year}年审"]
+    return ["序号", "名称", "平台类型", "主办单位", "状态", "部门负责人", "信息员",
+            "负责人", "负责人手机", "管理员", "管理员手机", "账号ID", "创建时间", "关注人数", "备案日期",
+            "认证日期", "最近发布", "发布频率(天)", f"{year}年发布数", "逾期更新(次)", "僵尸预警(次)",
+            "咨询受理", "咨询已答复", "注销日期", "注销证明", f"{year}年审"]
 
 
 def export_review_sheet(year: int) -> str:
@@ -1176,6 +1178,8 @@ FORM2_DEPARTMENT_SEAL = "主办单位报送"
 FORM2_IC_FILING = "信息中心备案"
 FORM2_FILED = "已备案"
 FORM1_USAGE = "请写上账号名称或申请编号，例如：导出申请表 @某某微博，或 导出申请表 S3"
+CMD_EXPORT_REVIEW = ("导出年审", "export-review")
+ONLY_INFO_CENTER_REVIEW_EXPORT = "年审表只对信息中心管理员开放。"
 
 
 def form1_ic_rejected(reason: str) -> str:

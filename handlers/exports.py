@@ -1,6 +1,7 @@
-"""Exports in chat (Art. 2, 4): ``导出台账`` for the Information Center, ``导出申请表 @x`` (or
-``导出申请表 S3``) and ``导出备案表 @x`` for the people responsible for an account. The file
-arrives as a file message (through the simulator, a download link). Imports no channel.
+"""Exports in chat (Art. 2, 4, 5): ``导出台账`` and ``导出年审`` for the Information Center,
+``导出申请表 @x`` (or ``导出申请表 S3``) and ``导出备案表 @x`` for the people responsible for an
+account. The file arrives as a file message (through the simulator, a download link). Imports no
+channel.
 
 Form 1 exists from the moment the application is submitted, not only once approved: Art. 4 has
 the department head sign and stamp it *before* it goes to the Information Center, so the
@@ -37,9 +38,22 @@ async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
-    registry = await exports.load_registry(year)
+    registry = await exports.load_registry(year, deps.settings.tz)
     data = await asyncio.to_thread(exports.registry_xlsx, registry, deps.settings.tz, year)
     name = texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx"
+    await ctx.reply(Document(name, data, exports.XLSX))
+
+
+@router.command(*texts.CMD_EXPORT_REVIEW)
+async def on_export_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    """The annual review (Art. 5) of the review year under way: every report handed in."""
+    if not await is_ic_admin(ctx.person):
+        await ctx.reply(texts.ONLY_INFO_CENTER_REVIEW_EXPORT)
+        return
+    year, _ = review_window(ctx.local_now.date(), deps.settings)
+    registry = await exports.load_registry(year, deps.settings.tz)
+    data = await asyncio.to_thread(exports.review_xlsx, registry, deps.settings.tz, year)
+    name = texts.export_file_name(texts.export_review_sheet(year), "", ctx.local_now) + ".xlsx"
     await ctx.reply(Document(name, data, exports.XLSX))
 
 

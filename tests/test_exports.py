@@ -1,10 +1,12 @@
 """Exports opened again with openpyxl / python-docx and checked field by field: the registry and
-the annual review (Art. 2, 5), and forms 1 and 2 as the policy's attachments read (Art. 4 第四条,
-附件1 新媒体平台申请表, 附件2 新媒体平台备案登记表): labels, blocks, order, signatures, A4."""
+the annual review (Art. 2, 5, 11, 12: people, activity, every report), and forms 1 and 2 as the
+policy's attachments read (Art. 4 第四条, 附件1 新媒体平台申请表, 附件2 新媒体平台备案登记表):
+labels, blocks, order, signatures, A4."""
 
 from __future__ import annotations
 
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,17 @@ from openpyxl import load_workbook
 
 from bot import texts
 from bot.cards import Document
-from models import Account, AccountApplication, AccountStatus, Person, ReviewReport
+from models import (
+    Account,
+    AccountApplication,
+    AccountStatus,
+    Draft,
+    Inquiry,
+    Person,
+    Publication,
+    Reminder,
+    ReviewReport,
+)
 from tests.conftest import World
 from tests.handlers.test_governance import fill_form
 
@@ -39,6 +51,7 @@ def sent_document(world: World, who: str) -> Document:
 
 
 async def test_registry_xlsx_lists_every_account_with_its_state(world: World) -> None:
+    """Art. 2: the registry (台账) the Information Center keeps, one row per account."""
     account = await Account.get(name="某某发布")
     # filed and running, whatever the organisation file's import makes of it (Art. 3, 4)
     await Account.filter(id=account.id).update(status=AccountStatus.OPERATING, filed_at=world.clock.now)
@@ -59,6 +72,75 @@ async def test_registry_xlsx_lists_every_account_with_its_state(world: World) ->
     assert (first["负责人"], first["负责人手机"], first["管理员"], first["2026年审"]) == (
         "李四", "13800000003", "张三", "合格")
     assert len(rows) == 4
+
+
+async def test_registry_xlsx_adds_people_activity_and_closure(world: World) -> None:
+    """Art. 2, 5, 6, 11, 12: beside each account, the department's head and officers, the
+    creation date as filed, the year's posts, late and zombie episodes (the reminders sent),
+    inquiries received and answered, and the closure with its evidence."""
+    now = world.clock.now  # 26 Nov 2026
+    account = await Account.get(name="某某发布")
+    other = await Account.get(name="某某头条")
+    await Account.filter(id=account.id).update(opened_on="2020-03-01", closed_at=now,
+                                               closure_evidence="https://example.cn/closed/123")
+    zhangsan = await Person.get(code="zhangsan")
+    for n, at in enumerate((now - timedelta(days=3), now - timedelta(days=40),
+                            datetime(2025, 12, 31, 23, 0, tzinfo=world.clock.now.tzinfo)), start=1):
+        draft = await Draft.create(account_id=account.id, author_id=zhangsan.id, created_at=at, updated_at=at)
+        await Publication.create(draft_id=draft.id, account_id=account.id, version=1, content_hash=f"{n}",
+                                 url=f"https://mp.weixin.qq.com/s/{n}", recorded_by_id=zhangsan.id,
+                                 published_at=at)
+    for step, period in (("late", "a"), ("late", "b"), ("zombie", "b"), ("due", "c")):
+        await Reminder.create(key=Reminder.make_key("cadence", str(account.id), step, period),
+                              kind="cadence", subject=str(account.id), step=step, period=period,
+                              created_at=now)
+    dept_id = account.department_id
+    for answered in (now, None):
+        await Inquiry.create(account_id=account.id, department_id=dept_id, source="chat", text="何时供暖？",
+                             received_at=now - timedelta(days=1), answered_at=answered)
+    await Inquiry.create(account_id=other.id, department_id=dept_id, source="chat", text="？",
+                         received_at=now - timedelta(days=400))  # another year
+    await world.say("wangwu", "导出台账")
+    ws = load_workbook(io.BytesIO(sent_document(world, "wangwu").data)).active
+    assert ws is not None
+    rows = list(ws.iter_rows(values_only=True))
+    first, second = (dict(zip(rows[0], r, strict=True)) for r in rows[1:3])
+    assert (first["部门负责人"], first["信息员"], first["创建时间"]) == ("李四", "张三、陈七", "2020-03-01")
+    assert (first["2026年发布数"], first["逾期更新(次)"], first["僵尸预警(次)"]) == (2, 2, 1)
+    assert (first["咨询受理"], first["咨询已答复"]) == (2, 1)
+    assert (first["注销日期"], first["注销证明"]) == ("2026-11-26", "https://example.cn/closed/123")
+    assert (second["名称"], second["2026年发布数"], second["咨询受理"], second["注销日期"]) == (
+        "某某头条", 0, 0, None)
+
+
+async def test_review_xlsx_in_chat_lists_every_report_with_platform_and_file(world: World) -> None:
+    """Art. 5: the annual review export, in chat for the Information Center: every report of the
+    year (a 不合格 then a new one: both), its file's name, the platform; 未提交 for the rest."""
+    account = await Account.get(name="某某发布")
+    zhangsan, wangwu = await Person.get(code="zhangsan"), await Person.get(code="wangwu")
+    now = world.clock.now
+    await ReviewReport.create(account_id=account.id, year=2026, text="", file_name="年审报告.docx",
+                              file_data=b"PK", submitted_by_id=zhangsan.id, submitted_at=now,
+                              status="failed", decided_by_id=wangwu.id, decided_at=now, reason="数据不全")
+    await ReviewReport.create(account_id=account.id, year=2026, text="补充报告", submitted_by_id=zhangsan.id,
+                              submitted_at=now + timedelta(days=1))
+    await world.say("lisi", "导出年审")
+    assert world.last_text("lisi") == texts.ONLY_INFO_CENTER_REVIEW_EXPORT
+    assert not [m for m in world.channel.to("lisi") if isinstance(m, Document)]
+    await world.say("wangwu", "导出年审")
+    doc = sent_document(world, "wangwu")
+    assert doc.name.endswith(".xlsx") and "2026年度年审" in doc.name
+    ws = load_workbook(io.BytesIO(doc.data)).active
+    assert ws is not None
+    rows = [dict(zip(texts.EXPORT_REVIEW_HEADERS, r, strict=True))
+            for r in list(ws.iter_rows(values_only=True))[1:]]
+    assert [(r["名称"], r["年审结果"], r["报告编号"]) for r in rows] == [
+        ("某某发布", "不合格", "N1"), ("某某发布", "待审核", "N2"), ("某某头条", "未提交", None),
+        ("某某服务", "未提交", None)]
+    assert (rows[0]["平台类型"], rows[0]["报告文件"], rows[0]["审核人"], rows[0]["不合格理由"]) == (
+        "微信公众号", "年审报告.docx", "王五", "数据不全")
+    assert (rows[1]["提交人"], rows[1]["提交时间"]) == ("张三", "2026-11-27")
+    assert [r["序号"] for r in rows] == [1, 2, 3, 4]
 
 
 Triple = tuple[str, str, str]
@@ -258,7 +340,9 @@ def test_cli_exports_registry_and_review(tmp_path: Path, monkeypatch: pytest.Mon
     assert ws is not None and ws.max_row == 4
     assert main(["export", "review", "--out", str(tmp_path / "v.xlsx"), "--year", "2026"]) == 0
     ws = load_workbook(tmp_path / "v.xlsx").active
-    assert ws is not None and [c.value for c in ws[2]][4] == "未提交"
+    assert ws is not None
+    first = dict(zip(texts.EXPORT_REVIEW_HEADERS, [c.value for c in ws[2]], strict=True))
+    assert first["年审结果"] == "未提交"
     assert main(["export", "form2", "--account", "某某发布", "--out", str(tmp_path / "f.docx")]) == 0
     rows = form_rows(DocxDocument(str(tmp_path / "f.docx")))
     assert value_of(rows, "名称") == "某某发布" and value_of(rows, "负责人姓名") == "李四"
