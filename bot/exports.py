@@ -300,6 +300,8 @@ def _form_table(doc: DocxDocument, rows: list[Row]) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
+        column.width = width  # the grid: a fixed-layout table is drawn from it (Word, LibreOffice)
     for row in table.rows:
         for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=True):
             cell.width = width

@@ -167,6 +167,9 @@ def assert_a4(doc: Docx) -> None:
     s = doc.sections[0]
     sizes = (s.page_width, s.page_height, s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)
     assert [round(x.cm, 2) if x is not None else None for x in sizes] == [21.0, 29.7, 2.54, 2.54, 2.8, 2.6]
+    # the table's grid (what a fixed-layout table is drawn from) fills the 15.6 cm between margins
+    widths = [c.width for c in doc.tables[0].columns]
+    assert [round(w.cm, 1) if w is not None else None for w in widths] == [2.6, 3.6, 9.4]
 
 
 def opened(world: World, who: str) -> Docx:
