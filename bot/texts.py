@@ -1019,8 +1019,23 @@ def inquiry_not_yours(ref: str) -> str:
     return f"咨询 {ref} 由所属部门的信息员和负责人办理。"
 
 
-def inquiry_answered_already(ref: str) -> str:
-    return f"咨询 {ref} 已经答复过了。"
+def md_hm(at: datetime) -> str:
+    """11月27日 14:05 (local time, no leading zero on month and day)."""
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
+def inquiry_answered_already(ref: str, name: str, at: datetime) -> str:
+    return f"咨询 {ref} 已由 {name} 于 {md_hm(at)} 答复，无需再答。"
+
+
+def inquiry_owned_by(ref: str, owner: str) -> str:
+    return (f"咨询 {ref} 由 {owner} 认领承办，只有承办人或部门负责人可以答复。"
+            f"如需协助，请联系 {owner}。")
+
+
+def inquiry_answered_by_head(ref: str, account: str, head: str, at: datetime, answer: str) -> str:
+    short = answer if len(answer) <= 200 else answer[:200] + "…"
+    return f"你承办的咨询 {ref}（「{account}」）已由部门负责人 {head} 于 {md_hm(at)} 答复：{short}"
 
 
 def inquiry_claimed(ref: str) -> str:
@@ -1057,6 +1072,30 @@ def inquiry_answered(ref: str) -> str:
 
 def inquiry_unclaimed(ref: str, account: str) -> str:
     return f"【咨询待认领】「{account}」的群众咨询 {ref} 已超过 2 个工作小时无人认领，请尽快认领并答复。"
+
+
+def inquiry_unclaimed_head(ref: str, account: str, received: datetime, officers: list[str]) -> str:
+    who = "、".join(officers) or "无"
+    return (f"【咨询无人认领】「{account}」的群众咨询 {ref}（{md_hm(received)} 收到）"
+            f"已超过 1 个工作日无人认领。信息员：{who}。"
+            f"请安排认领并答复（《管理办法》第十二条：应及时回复）。")
+
+
+def inquiry_unclaimed_ic(ref: str, account: str, department: str, received: datetime, head: str) -> str:
+    return (f"【咨询无人认领】{department}「{account}」的群众咨询 {ref}（{md_hm(received)} 收到）"
+            f"已超过 2 个工作日无人认领，部门负责人：{head or '未设'}。")
+
+
+def inquiry_uncommitted(ref: str, account: str, claimed: datetime) -> str:
+    return (f"【答复提醒】你 {md_hm(claimed)} 认领的咨询 {ref}（「{account}」）还没有答复，"
+            f"也没有承诺答复期限。能答复请发送“回复 {ref} 答复内容”；"
+            f"不能即时答复的，请点【承诺时限】（《管理办法》第十二条）。"
+            f"今天下班前仍未办理的，将告知部门负责人。")
+
+
+def inquiry_uncommitted_head(ref: str, account: str, owner: str, claimed: datetime) -> str:
+    return (f"【答复逾期】「{account}」的咨询 {ref} 由 {owner or '未知'} 于 {md_hm(claimed)} 认领，"
+            f"至今既未答复，也未承诺答复期限。请督促办理。")
 
 
 def inquiry_due_soon(ref: str, account: str, due: datetime) -> str:

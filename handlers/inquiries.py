@@ -2,6 +2,17 @@
 account's department as a card [认领][承诺时限][已回复], claimed by one officer (a conditional
 update: of two taps one wins, the card shows who), given a committed reply deadline in working
 days, and answered (``回复 Q7 …``). Imports no channel.
+
+Who answers: an unclaimed inquiry, any officer or the head of its department (or the Information
+Center), who then owns it. A claimed one, only its owner or the department head (谁主办、谁负责:
+one person answers for it, and the head answers for the department); anyone else is told who owns
+it and nothing changes. When the head answers an inquiry someone else owns, the owner is told, so
+the two never answer the follower twice. A refusal because it was answered already names who
+answered and when. The rules hold in the conditional UPDATE itself, so two answers at once cannot
+both win.
+
+咨询统计 counts as overdue what the reminder ladder escalates to the head (``schedules.inquiries.
+is_overdue``): the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -16,9 +27,10 @@ from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
 from handlers.registry import account_from_args, is_ic_admin
-from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
+from models import Account, AccountStatus, AuditEvent, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from schedules.calendar import WorkCalendar
+from schedules.inquiries import Times, is_overdue
 
 router = Router(name=__name__)
 DEADLINE_CHOICES = (1, 3, 7)  # working days
@@ -86,12 +98,24 @@ async def route_inquiry(outbox: Outbox, q: Inquiry, account: Account, *, now: da
         await outbox.send(officer, card, key=f"inq:{q.id}:{officer.id}", now=now)
 
 
+async def is_head_of(person: Person, q: Inquiry) -> bool:
+    return await Department.filter(id=q.department_id, head_id=person.id).exists()
+
+
 async def may_handle(person: Person, q: Inquiry) -> bool:
-    if person.department_id == q.department_id:
-        dept = await Department.get(id=q.department_id)
-        if person.is_officer or dept.head_id == person.id:
-            return True
-    return await is_ic_admin(person)
+    if person.department_id == q.department_id and person.is_officer:
+        return True
+    return await is_head_of(person, q) or await is_ic_admin(person)
+
+
+async def answered_already(ctx: Ctx[Any], q: Inquiry) -> str:
+    who = await Person.get_or_none(id=q.answered_by_id or 0)
+    return texts.inquiry_answered_already(q.ref, who.name if who else "", ctx.local(q.answered_at or ctx.now))
+
+
+async def owned_by(q: Inquiry) -> str:
+    owner = await Person.get_or_none(id=q.owner_id or 0)
+    return texts.inquiry_owned_by(q.ref, owner.name if owner else "")
 
 
 # -- 咨询 ------------------------------------------------------------------------------------------
@@ -134,7 +158,8 @@ async def on_public_inquiry(event: PublicInquiry, deps: Deps, now: datetime) -> 
 
 
 # -- 认领 / 承诺时限 / 回复 --------------------------------------------------------------------------
-async def _load(ctx: Ctx[Any], inquiry_id: int) -> Inquiry | None:
+async def _load(ctx: Ctx[Any], inquiry_id: int, *, answering: bool = False) -> Inquiry | None:
+    """The inquiry if the sender may act on it now (``answering``: and may answer it)."""
     q = await Inquiry.get_or_none(id=inquiry_id)
     if q is None:
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -143,7 +168,10 @@ async def _load(ctx: Ctx[Any], inquiry_id: int) -> Inquiry | None:
         await ctx.reply(texts.inquiry_not_yours(q.ref))
         return None
     if q.status == InquiryStatus.ANSWERED:
-        await ctx.reply(texts.inquiry_answered_already(q.ref))
+        await ctx.reply(await answered_already(ctx, q))
+        return None
+    if answering and q.owner_id not in (None, ctx.person.id) and not await is_head_of(ctx.person, q):
+        await ctx.reply(await owned_by(q))
         return None
     return q
 
@@ -241,24 +269,40 @@ async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
 @router.action(Answer)
 async def on_answer_button(ctx: Ctx[Any], deps: Deps) -> None:
     p: Answer = ctx.payload
-    q = await _load(ctx, p.inquiry)
+    q = await _load(ctx, p.inquiry, answering=True)
     if q is None:
         return
     await ctx.ask("inquiry_answer", {"inquiry": q.id}, texts.ask_answer(q.ref))
 
 
 async def _answer(ctx: Ctx[Any], q: Inquiry, answer: str) -> None:
-    if not await Inquiry.filter(id=q.id, answered_at__isnull=True).update(
-            status=InquiryStatus.ANSWERED, answered_at=ctx.now, answered_by_id=ctx.person.id,
-            answer=answer[:5000], owner_id=q.owner_id or ctx.person.id):
-        await ctx.reply(texts.inquiry_answered_already(q.ref))
-        return
+    """Answer as the owner, or as the head; an unclaimed inquiry becomes the answerer's. Each step
+    is a conditional UPDATE: a claim or an answer that got in first wins, and the loser is told."""
+    me = ctx.person.id
+    head = await is_head_of(ctx.person, q)
+    await Inquiry.filter(id=q.id, owner_id__isnull=True, answered_at__isnull=True).update(
+        owner_id=me, claimed_at=ctx.now, status=InquiryStatus.CLAIMED)
+    query = Inquiry.filter(id=q.id, answered_at__isnull=True)
+    if not head:
+        query = query.filter(owner_id=me)
+    won = await query.update(status=InquiryStatus.ANSWERED, answered_at=ctx.now, answered_by_id=me,
+                             answer=answer[:5000])
     await q.refresh_from_db()
+    if not won:
+        await ctx.reply(await answered_already(ctx, q) if q.answered_at else await owned_by(q))
+        return
     await refresh_card(ctx, q, f"inq:{q.id}:answered",
                        status=texts.card_answered(ctx.person.name, ctx.local_now))
     await audit.record(ctx.person.code, "inquiry_answered", q.ref,
                        {"on_time": q.due_at is None or ctx.now <= q.due_at}, now=ctx.now)
     await ctx.reply(texts.inquiry_answered(q.ref))
+    if q.owner_id != me:  # the head answered for the owner: the owner must not answer again
+        owner = await Person.get_or_none(id=q.owner_id or 0, active=True)
+        if owner is not None:
+            account = await Account.get(id=q.account_id)
+            await ctx.outbox.send(owner, Text(texts.inquiry_answered_by_head(
+                q.ref, account.name, ctx.person.name, ctx.local_now, answer)),
+                key=f"inq:{q.id}:answered-for-owner", now=ctx.now)
     await relay(ctx, q, answer, f"inq:{q.id}:relay:answer")
 
 
@@ -284,7 +328,7 @@ async def relay(ctx: Ctx[Any], q: Inquiry, text: str, key: str) -> None:
 async def on_answer_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
     assert ctx.prompt is not None
     await Prompt.filter(id=ctx.prompt.id).delete()
-    q = await _load(ctx, int(ctx.prompt.data["inquiry"]))
+    q = await _load(ctx, int(ctx.prompt.data["inquiry"]), answering=True)
     if q is not None:
         await _answer(ctx, q, ctx.event.text.strip())
 
@@ -296,7 +340,7 @@ async def on_reply(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if not number.isdigit() or not answer.strip():
         await ctx.reply(texts.REPLY_USAGE)
         return
-    q = await _load(ctx, int(number))
+    q = await _load(ctx, int(number), answering=True)
     if q is not None:
         await _answer(ctx, q, answer.strip())
 
@@ -307,8 +351,9 @@ STATS_DAYS = 30
 
 @router.command(*texts.CMD_INQUIRY_STATS)
 async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    """Per department over the last 30 days: received, answered in time, overdue, median time to
-    answer. Heads see their department, the Information Center every department."""
+    """Per department over the last 30 days: received, answered in time, overdue (as the reminder
+    ladder defines it: ``schedules.inquiries.is_overdue``), median time to answer. Heads see their
+    department, the Information Center every department."""
     ic = await is_ic_admin(ctx.person)
     headed = await Department.filter(head_id=ctx.person.id).values_list("id", flat=True)
     if not ic and not headed:
@@ -318,7 +363,9 @@ async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
     query = Inquiry.filter(received_at__gte=since)
     if not ic:
         query = query.filter(department_id__in=list(headed))
-    rows = await query.values("department_id", "received_at", "due_at", "answered_at")
+    rows = await query.values("id", "department_id", "received_at", "owner_id", "claimed_at", "due_at",
+                              "answered_at")
+    committed = await first_commitments(since)
     names = {d.id: d.name for d in await Department.all()}
     cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
     by_dept: dict[int, list[dict[str, Any]]] = {}
@@ -329,15 +376,31 @@ async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
         in_time = overdue = 0
         hours: list[float] = []
         for r in items:
-            limit = r["due_at"] or add_working_days(cal, r["received_at"], 1)
+            late = is_overdue(times_of(r, committed), ctx.now, cal)
             if r["answered_at"] is not None:
                 hours.append(cal.working_seconds(r["received_at"], r["answered_at"]) / 3600)
-                if r["answered_at"] <= limit:
-                    in_time += 1
-                else:
-                    overdue += 1
-            elif ctx.now > limit:
-                overdue += 1
+                in_time += not late
+            overdue += late
         median = sorted(hours)[len(hours) // 2] if hours else None
         lines.append(texts.stats_line(names.get(dept_id, ""), len(items), in_time, overdue, median))
     await ctx.reply(texts.stats(STATS_DAYS, lines))
+
+
+async def first_commitments(since: datetime) -> dict[str, datetime]:
+    """When each inquiry's reply deadline was first committed (the audit trail keeps it; one query)."""
+    rows = await AuditEvent.filter(action="inquiry_deadline", at__gte=since).order_by("id").values(
+        "subject", "at")
+    first: dict[str, datetime] = {}
+    for row in rows:
+        first.setdefault(row["subject"], row["at"])
+    return first
+
+
+def times_of(row: dict[str, Any], committed: dict[str, datetime]) -> Times:
+    """An inquiry row as the ladder reads it (an answer without a claim made the answerer the owner
+    then; a deadline with no trail was committed at the claim at the latest)."""
+    claimed = row["claimed_at"] or (row["answered_at"] or row["received_at"] if row["owner_id"] else None)
+    commit = committed.get(f"Q{row['id']}") if row["due_at"] else None
+    if row["due_at"] and commit is None:
+        commit = claimed or row["received_at"]
+    return Times(row["received_at"], claimed, commit, row["due_at"], row["answered_at"])

@@ -1,13 +1,18 @@
-"""Inquiries (Art. 12) registered in chat or from the public (a WeChat follower with a real
-28-character openid is kept): routing, claiming (one owner), deadlines, answers."""
+"""Inquiries (Art. 12, 第十二条) registered in chat or from the public (a WeChat follower with a real
+28-character openid is kept): routing, claiming (one owner), deadlines, answers. Who answers: only
+the owner or the department head answers a claimed inquiry (the 回复 command, the card's 已回复
+button, and an answer typed after the button); anyone else is told who owns it and nothing changes;
+the owner is told when the head answered; "already answered" names who and when (local time)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.events import CardAction, PublicInquiry
-from models import InboundEvent, InboundStatus, Inquiry, InquiryStatus
+from bot.events import CardAction, PublicInquiry, TextMessage
+from models import AuditEvent, InboundEvent, InboundStatus, Inquiry, InquiryStatus, Person
 from tests.conftest import World
 
 QUESTION = "咨询 @某某发布 今年供暖什么时候开始？来自 微博网友小王"
@@ -64,7 +69,7 @@ async def test_deadline_in_working_days_then_answer(world: World) -> None:
     assert q.status == InquiryStatus.ANSWERED and q.answer.startswith("今年供暖")
     assert world.channel.card_state("zhangsan", "inq-1").status.startswith("已回复 · 陈七")
     await world.say("zhangsan", "回复 Q1 再答一次")
-    assert world.last_text("zhangsan") == texts.inquiry_answered_already("Q1")
+    assert world.last_text("zhangsan") == "咨询 Q1 已由 陈七 于 11月26日 10:00 答复，无需再答。"
 
 
 async def test_reply_command_answers_directly(world: World) -> None:
@@ -144,3 +149,103 @@ async def test_an_inquiry_from_a_source_with_a_very_long_name_is_kept_bounded(wo
     assert len(sources) == 2 and sources[0] != sources[1]
     assert all(s.startswith("api:") and len(s) <= 128 for s in sources)
     assert await InboundEvent.filter(status=InboundStatus.DONE).count() == 2
+
+
+# -- who answers (Art. 12 with Art. 6: 谁主办、谁负责) -----------------------------------------------
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+async def claimed_by_chenqi(world: World) -> None:
+    await world.say("zhangsan", QUESTION)  # Thursday 2026-11-26 10:00
+    await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "认领")
+    assert (await Inquiry.get()).owner_id == (await Person.get(code="chenqi")).id
+
+
+async def unchanged(before: Inquiry, audit_rows: int) -> None:
+    after = await Inquiry.get(id=before.id)
+    assert (after.status, after.owner_id, after.answer, after.answered_at, after.answered_by_id) == (
+        before.status, before.owner_id, before.answer, before.answered_at, before.answered_by_id)
+    assert await AuditEvent.all().count() == audit_rows
+
+
+async def test_another_officer_cannot_answer_a_claimed_inquiry_and_is_told_who_owns_it(world: World) -> None:
+    await claimed_by_chenqi(world)
+    before, rows = await Inquiry.get(), await AuditEvent.all().count()
+    refusal = texts.inquiry_owned_by("Q1", "陈七")
+    assert "陈七" in refusal
+    await world.say("zhangsan", "回复 Q1 我来答：11月15日开始。")
+    assert world.last_text("zhangsan") == refusal
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "inq-"), "已回复")
+    assert world.last_text("zhangsan") == refusal  # no prompt: what they type next is no answer
+    await world.say("zhangsan", "帮助")
+    assert world.last_text("zhangsan") == texts.HELP
+    await world.say("wangwu", "回复 Q1 信息中心代答")  # the Information Center neither
+    assert world.last_text("wangwu") == refusal
+    await unchanged(before, rows)
+    assert not any("代答" in t or "我来答" in t for t in world.texts("chenqi"))
+
+
+async def test_the_owner_answers_and_nobody_else_is_told(world: World) -> None:
+    await claimed_by_chenqi(world)
+    told = len(world.texts("chenqi"))
+    await world.say("chenqi", "回复 Q1 11月15日开始。")
+    q = await Inquiry.get()
+    assert (q.status, q.answered_by_id, q.owner_id) == (InquiryStatus.ANSWERED, q.owner_id, q.owner_id)
+    assert world.texts("chenqi")[told:] == [texts.inquiry_answered("Q1")]
+    assert not any(t.startswith("你承办的咨询") for t in world.texts("lisi"))
+
+
+async def test_the_head_answers_for_the_owner_who_is_told_and_then_refused_by_name(world: World) -> None:
+    await claimed_by_chenqi(world)
+    world.clock.now = datetime(2026, 11, 27, 14, 5, tzinfo=TZ)
+    await world.tap("lisi", world.channel.last_card("chenqi", "inq-"), "已回复")  # the head's button
+    assert world.last_text("lisi") == texts.ask_answer("Q1")
+    await world.say("lisi", "今年供暖自11月15日开始。")
+    q = await Inquiry.get()
+    chenqi, lisi = await Person.get(code="chenqi"), await Person.get(code="lisi")
+    assert (q.status, q.owner_id, q.answered_by_id) == (InquiryStatus.ANSWERED, chenqi.id, lisi.id)
+    assert world.last_text("chenqi") == texts.inquiry_answered_by_head(
+        "Q1", "某某发布", "李四", world.clock.now, "今年供暖自11月15日开始。")
+    assert "已由部门负责人 李四 于 11月27日 14:05 答复：今年供暖自11月15日开始。" in world.last_text("chenqi")
+    world.clock.advance(minutes=10)
+    await world.say("chenqi", "回复 Q1 我也答一下")
+    assert world.last_text("chenqi") == "咨询 Q1 已由 李四 于 11月27日 14:05 答复，无需再答。"
+    await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "已回复")
+    assert world.last_text("chenqi") == "咨询 Q1 已由 李四 于 11月27日 14:05 答复，无需再答。"
+    assert (await Inquiry.get()).answer == "今年供暖自11月15日开始。"
+
+
+async def test_a_claim_between_the_button_and_the_typed_answer_wins(world: World) -> None:
+    """张三 opens the answer prompt on an unclaimed inquiry; 陈七 claims it before 张三 types: the
+    conditional update refuses 张三's answer, naming 陈七."""
+    await world.say("zhangsan", QUESTION)
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "inq-"), "已回复")
+    assert world.last_text("zhangsan") == texts.ask_answer("Q1")
+    await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "认领")
+    before, rows = await Inquiry.get(), await AuditEvent.all().count()
+    await world.say("zhangsan", "11月15日开始。")
+    assert world.last_text("zhangsan") == texts.inquiry_owned_by("Q1", "陈七")
+    await unchanged(before, rows)
+
+
+async def test_an_unclaimed_inquiry_answered_makes_the_answerer_its_owner(world: World) -> None:
+    await world.say("zhangsan", QUESTION)
+    world.clock.advance(minutes=20)
+    await world.say("chenqi", "回复 Q1 11月15日开始。")
+    q = await Inquiry.get()
+    chenqi = await Person.get(code="chenqi")
+    assert (q.owner_id, q.answered_by_id, q.claimed_at) == (chenqi.id, chenqi.id, world.clock.now)
+
+
+async def test_the_owner_and_the_head_answer_at_once_one_answer_wins(world: World) -> None:
+    await claimed_by_chenqi(world)
+    answers = [TextMessage(channel="local", sender=who, key=f"ans-{who}", received_at=world.clock.now,
+                           text=f"回复 Q1 {who} 的答复") for who in ("chenqi", "lisi")]
+    await asyncio.gather(*(world.bot.inbox.accept(a) for a in answers))
+    await world.settle()
+    q = await Inquiry.get()
+    winner = await Person.get(id=q.answered_by_id or 0)
+    assert q.answer == f"{winner.code} 的答复"
+    loser = "lisi" if winner.code == "chenqi" else "chenqi"
+    assert f"咨询 Q1 已由 {winner.name} 于 11月26日 10:00 答复，无需再答。" in world.texts(loser)
+    assert await AuditEvent.filter(action="inquiry_answered").count() == 1
