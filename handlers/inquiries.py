@@ -27,10 +27,10 @@ from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
 from handlers.registry import account_from_args, is_ic_admin
-from models import Account, AccountStatus, AuditEvent, Department, Inquiry, InquiryStatus, Person, Prompt
+from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from schedules.calendar import WorkCalendar
-from schedules.inquiries import Times, is_overdue
+from schedules.inquiries import first_commitments, is_overdue, times_of
 
 router = Router(name=__name__)
 DEADLINE_CHOICES = (1, 3, 7)  # working days
@@ -385,22 +385,3 @@ async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
         lines.append(texts.stats_line(names.get(dept_id, ""), len(items), in_time, overdue, median))
     await ctx.reply(texts.stats(STATS_DAYS, lines))
 
-
-async def first_commitments(since: datetime) -> dict[str, datetime]:
-    """When each inquiry's reply deadline was first committed (the audit trail keeps it; one query)."""
-    rows = await AuditEvent.filter(action="inquiry_deadline", at__gte=since).order_by("id").values(
-        "subject", "at")
-    first: dict[str, datetime] = {}
-    for row in rows:
-        first.setdefault(row["subject"], row["at"])
-    return first
-
-
-def times_of(row: dict[str, Any], committed: dict[str, datetime]) -> Times:
-    """An inquiry row as the ladder reads it (an answer without a claim made the answerer the owner
-    then; a deadline with no trail was committed at the claim at the latest)."""
-    claimed = row["claimed_at"] or (row["answered_at"] or row["received_at"] if row["owner_id"] else None)
-    commit = committed.get(f"Q{row['id']}") if row["due_at"] else None
-    if row["due_at"] and commit is None:
-        commit = claimed or row["received_at"]
-    return Times(row["received_at"], claimed, commit, row["due_at"], row["answered_at"])

@@ -40,7 +40,7 @@ from tortoise.expressions import Q
 from bot import texts
 from bot.cards import Text
 from bot.router import Deps
-from models import Account, Department, Inquiry, InquiryStatus, Person, Reminder
+from models import Account, AuditEvent, Department, Inquiry, InquiryStatus, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
 from schedules.calendar import WorkCalendar
@@ -163,6 +163,27 @@ def times_now(q: dict[str, Any], now: datetime) -> Times:
     committed = (claimed or q["received_at"]) if q["due_at"] is not None else None
     return Times(q["received_at"], claimed, committed, q["due_at"], None)
 
+
+async def first_commitments(since: datetime) -> dict[str, datetime]:
+    """When each inquiry's reply deadline was first committed (the audit trail keeps it; one query).
+    With ``times_of`` and ``is_overdue``: what anything that counts inquiries (咨询统计, exports, the
+    annual report's figures) needs to count overdue as the ladder does."""
+    rows = await AuditEvent.filter(action="inquiry_deadline", at__gte=since).order_by("id").values(
+        "subject", "at")
+    first: dict[str, datetime] = {}
+    for row in rows:
+        first.setdefault(row["subject"], row["at"])
+    return first
+
+
+def times_of(row: dict[str, Any], committed: dict[str, datetime]) -> Times:
+    """An inquiry row as the ladder reads it (an answer without a claim made the answerer the owner
+    then; a deadline with no trail was committed at the claim at the latest)."""
+    claimed = row["claimed_at"] or (row["answered_at"] or row["received_at"] if row["owner_id"] else None)
+    commit = committed.get(f"Q{row['id']}") if row["due_at"] else None
+    if row["due_at"] and commit is None:
+        commit = claimed or row["received_at"]
+    return Times(row["received_at"], claimed, commit, row["due_at"], row["answered_at"])
 
 async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
     cal = calendar(deps)
