@@ -33,6 +33,7 @@ STATUS_NAMES = {
 ACCOUNT_STATUS_NAMES = {
     "applied": "申请中",
     "approved": "已批准未开通",
+    "unfiled": "已开通待备案",
     "operating": "运行中",
     "must_stop": "须停止运行",
     "suspended": "已暂停",
@@ -533,18 +534,18 @@ AUDIT_REASON_HASH = "内容与其哈希不符（被修改过）"
 
 # -- reminders (Art. 10, 11) ---------------------------------------------------------------------
 def cadence_due(account: str, days: int, every: int) -> str:
-    return (f"【发布提醒】「{account}」已 {days} 天没有发布新内容（要求至少每 {every} 天发布一次，"
+    return (f"【发布提醒】「{account}」已 {days} 个工作日没有发布新内容（要求至少每 {every} 个工作日发布一次，"
             f"《管理办法》第十一条）。请信息员尽快投稿：投稿 @{account} 类别 标题（换行）正文")
 
 
 def cadence_late(account: str, days: int, every: int, officers: list[str]) -> str:
     who = "、".join(officers) or "本部门信息员"
-    return (f"【更新逾期】「{account}」已 {days} 天没有更新，超出要求（每 {every} 天一次）"
-            f"{days - every} 天。请督促{who}投稿，并及时审核待审稿件。")
+    return (f"【更新逾期】「{account}」已 {days} 个工作日没有更新，超出要求（每 {every} 个工作日一次）"
+            f"{days - every} 个工作日。请督促{who}投稿，并及时审核待审稿件。")
 
 
 def cadence_zombie(account: str, department: str, days: int, head: str, officers: list[str]) -> str:
-    return (f"【僵尸账号预警】「{account}」（{department}）已 {days} 天没有更新。"
+    return (f"【僵尸账号预警】「{account}」（{department}）已 {days} 个工作日没有更新。"
             f"负责人：{head or '未登记'}；信息员：{'、'.join(officers) or '未登记'}。")
 
 
@@ -965,7 +966,7 @@ def EXPORT_REGISTRY_HEADERS(year: int) -> list[str]:
     return ["序号", "名称", "平台类型", "主办单位", "状态", "部门负责人", "信息员",
             "负责人", "负责人手机", "管理员", "管理员手机", "账号ID", "创建时间", "关注人数", "备案日期",
             "认证日期", "最近发布", "发布频率(天)", f"{year}年发布数", "逾期更新(次)", "僵尸预警(次)",
-            "咨询受理", "咨询已答复", "注销日期", "注销证明", f"{year}年审"]
+            "咨询受理", "咨询已答复", "咨询按时答复", "咨询逾期", "注销日期", "注销证明", f"{year}年审"]
 
 
 def export_review_sheet(year: int) -> str:
@@ -1009,6 +1010,11 @@ def source_name(source: str, asker: str) -> str:
     kind = "公众号留言" if source.startswith("wechat") else \
         {"chat": "登记"}.get(source, source.removeprefix("api:"))
     return f"{kind} · {asker}" if asker else kind
+
+
+def inquiry_account_not_live(name: str, status: str) -> str:
+    return (f"账号「{name}」当前状态为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，"
+            f"不在平台上运行，不能登记它的群众咨询。")
 
 
 def inquiry_registered(ref: str, account: str) -> str:
@@ -1180,6 +1186,25 @@ def words_list(level: str, words: list[str]) -> str:
     return f"{name}词库（{len(words)} 个）：" + ("、".join(words) if words else "空")
 
 
+# -- Issue 13 point 3 (cadence, Art. 11) and point 6 (existing accounts, Art. 3, 4) ----------------
+def org_cadence_needs_reason(account: str, every: int, basis: int) -> str:
+    return (f"账号「{account}」的发布频率为每 {every} 个工作日一次，超过《管理办法》第十一条的基础要求"
+            f"（1–{basis} 天一次）：请在 cadence_reason 中写明根据工作情况调整的原因（200 字以内）。")
+
+
+def org_filed_in_future(account: str, filed_on: str) -> str:
+    return f"账号「{account}」的备案日期 filed_on: {filed_on} 晚于今天，请填写信息中心实际备案的日期。"
+
+
+def registry_cadence(every: int, reason: str) -> str:
+    """The cadence part of a 台账 line (Art. 11): the reason shows when it is slower than the basis."""
+    return f"·每 {every} 个工作日发布" + (f"（原因：{reason}）" if reason else "")
+
+
+def account_cadence(every: int, reason: str) -> str:
+    return f"发布频率：每 {every} 个工作日至少一次" + (f"（调整原因：{reason}）" if reason else "")
+
+
 # -- forms 1 and 2 as the attachments read (issue 13, point 10: Art. 4, 附件1, 附件2) -----------------
 FORM1_ATTACHMENT = "附件1"
 FORM2_ATTACHMENT = "附件2"
@@ -1260,3 +1285,86 @@ def no_application_named(name: str) -> str:
 def form1_export_hint(ref: str) -> str:
     return (f"申请表可随时导出：发送“导出申请表 {ref}”，打印后请部门主要负责人签字、加盖公章"
             "（《管理办法》第四条）。")
+
+
+# -- issue 13 point 11: the annual-review campaign, one message per person (Art. 5) --------------
+REVIEW_LIST_MAX = 20  # accounts named in one message; the rest are counted
+REVIEW_LIST_BYTES = 1200  # and fewer if the names are long: WeCom takes 2,048 bytes of text
+REVIEW_ASK = {  # what each person is asked to do for an account, by their part in it
+    "admin": "请你提交（你是管理员）",
+    "head": "请督促提交（你是部门负责人）",
+}
+REVIEW_STOP_ASK = {
+    "admin": "你是管理员",
+    "head": "你是部门负责人",
+}
+
+
+def review_account_list(accounts: list[tuple[str, str]], headings: dict[str, str]) -> str:
+    """One line per part (``headings[part]``, or the part itself: a department), naming at most
+    ``REVIEW_LIST_MAX`` accounts in all (fewer if the names are long), then “等 N 个账号”."""
+    groups: dict[str, list[str]] = {}
+    for name, part in accounts:
+        groups.setdefault(part, []).append(name)
+    lines, shown, size = [], 0, 0
+    order = list(headings)
+    for part in sorted(groups, key=lambda p: order.index(p) if p in order else len(order)):
+        names = groups[part]
+        picked: list[str] = []
+        for name in names:
+            size += len(name.encode()) + 9
+            if shown >= REVIEW_LIST_MAX or (shown and size > REVIEW_LIST_BYTES):
+                break
+            picked.append(f"「{name}」")
+            shown += 1
+        listed = ("、".join(picked) + (f"等 {len(names)} 个账号" if len(picked) < len(names) else "")
+                  if picked else f"另有 {len(names)} 个账号")
+        heading = headings.get(part, part)
+        lines.append(f"· {heading}：{listed}" if heading else f"· {listed}")
+    return "\n".join(lines)
+
+
+def review_kickoff_many(accounts: list[tuple[str, str]], year: int, deadline: str) -> str:
+    """``accounts``: (name, "admin" | "head")."""
+    return (f"【{year}年度年审】你负责的 {len(accounts)} 个账号须于 {deadline}（含）前提交年审报告"
+            f"（《管理办法》第五条）：\n{review_account_list(accounts, REVIEW_ASK)}\n"
+            f"每个账号分别提交：发送“年审 @账号 报告正文”，或先发“年审 @账号”再发报告文件。"
+            f"报告应包括全年运营情况、发布数量、互动回复和存在的问题。未提交或不合格的账号须停止运行并注销。")
+
+
+def review_reminder_many(accounts: list[tuple[str, str]], year: int, deadline: str, last: bool) -> str:
+    head = "【年审最后提醒】" if last else "【年审提醒】"
+    return (f"{head}你负责的 {len(accounts)} 个账号还没有提交{year}年度年审报告，截止 {deadline}：\n"
+            f"{review_account_list(accounts, REVIEW_ASK)}\n发送“年审 @账号 报告正文”逐个提交。")
+
+
+def review_must_stop_many(accounts: list[tuple[str, str]], year: int) -> str:
+    listed = review_account_list(accounts, REVIEW_STOP_ASK)
+    return (f"【停止运行】你负责的 {len(accounts)} 个账号未提交{year}年度年审报告或年审不合格，"
+            f"已登记为“须停止运行”（《管理办法》第五条）：\n{listed}\n"
+            f"请立即停止发布，在平台上注销这些账号，每注销一个发送“已注销 @账号 证明链接”或截图。")
+
+
+def review_must_stop_center(accounts: list[tuple[str, str]], year: int) -> str:
+    """To the Information Center: (account, department) of every account that must stop."""
+    return (f"【停止运行】{len(accounts)} 个账号未提交{year}年度年审报告或年审不合格，"
+            f"已登记为“须停止运行”（《管理办法》第五条）：\n{review_account_list(accounts, {})}\n"
+            f"已通知各账号的管理员和部门负责人停止发布并注销，登记注销后会告诉你。")
+
+
+def review_close_reminder_many(accounts: list[str]) -> str:
+    listed = review_account_list([(name, "") for name in accounts], {"": ""})
+    return (f"【注销提醒】你负责的 {len(accounts)} 个账号须停止运行，但尚未登记注销：\n{listed}\n"
+            f"注销后请逐个发送“已注销 @账号”并附证明。")
+
+
+# -- verification escalation (Art. 4 第四条: 开通后应及时申请认证) ---------------------------------
+def verify_overdue_head(account: str, weeks: int, admin: str) -> str:
+    who = f"（管理员：{admin}）" if admin else ""
+    return (f"【认证逾期】「{account}」备案已 {weeks} 周仍未完成平台认证{who}。"
+            f"《管理办法》第四条要求开通后及时申请认证，请督促办理；完成后发送“已认证 @{account}”。")
+
+
+def verify_overdue_ic(account: str, department: str, weeks: int) -> str:
+    return (f"【认证逾期】{department}的「{account}」备案已 {weeks} 周仍未完成平台认证"
+            f"（《管理办法》第四条），已提醒管理员和部门负责人，请跟进。")

@@ -6,10 +6,28 @@ has not come in, and a last warning from ``review_last_warning`` (25 November). 
 ``review_closes`` on: every account without a passed report for the year is marked "must stop";
 its head, administrator and the Information Center are told; weekly reminders follow until
 ``已注销 @账号`` closes it. Each message once (the reminder key carries the year and week).
+
+The campaign reaches everyone on the day. Whatever is due is written in the run that finds it,
+with no cap per run: a kickoff for 10,000 accounts is one run, not 34 runs of 300 spread over a
+working day. And a person hears once per step, not once per account: an administrator of three
+accounts gets one kickoff listing the three, a head one listing the department's accounts with
+what is asked of them for each (the administrator submits, the head sees that it is done), the
+Information Center one list of every account that must stop, by department. Twenty accounts are
+named at most, then "等 N 个账号" (a WeCom text holds 2,048 bytes; a head of hundreds still gets
+one readable message).
+
+Idempotency stays per account: a reminder row per (account, step, period), as before, so an
+account that joins later (or becomes must-stop later) is told at the next run, in a message of
+its own to the same people. The outgoing message is one outbox row per (person, step, period),
+keyed by those and a digest of the accounts it lists: the reminder rows and these outbox rows go
+in one transaction of multi-row INSERTs (``remind_many``), so a rerun finds the reminder rows and
+sends nothing, and two writers racing cannot both commit (the unique reminder keys refuse the
+second, which writes nothing; its next run decides again).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -21,7 +39,7 @@ from bot.router import Deps
 from bot.settings import Settings
 from models import Account, AccountStatus, Department, Person, Reminder, ReviewReport, ReviewStatus
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, calendar, remind, sweep_lock
+from schedules.base import Send, calendar, remind_many, sweep_lock
 
 KIND = "review"
 
@@ -85,7 +103,9 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     # What this campaign already sent: one query, whatever the number of accounts.
     done = set(await Reminder.filter(kind=KIND, period__in=[str(year), week]).values_list(
         "subject", "step", "period"))
-    items = [i for i in items if (str(i[0]["id"]), i[1], i[2]) not in done][:MAX_PER_RUN]
+    closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
+    items = [i for i in items if (str(i[0]["id"]), i[1], i[2]) not in done
+             and not (i[1] == "close_weekly" and i[2] == closing_week)]
     if not items:
         return 0
     dept_ids = list({a["department_id"] for a, _, _ in items})
@@ -96,23 +116,64 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     admins = await info_center_admins() if any(s == "must_stop" for _, s, _ in items) else []
     last_day = closes - timedelta(days=1)
     deadline = f"{last_day.month}月{last_day.day}日"
-    sent = 0
+    # One message per person and step: (step, period) → person id → [(account name, part)].
+    asked: dict[tuple[str, str], dict[int, list[tuple[str, str]]]] = {}
+    recorded: list[tuple[str, str, str]] = []
+    center = {a.id for a in admins}
+    owners_of: dict[tuple[int, int], dict[int, str]] = {}  # (department, admin) → person → part
     for account, step, period in items:
-        head = people.get(depts[account["department_id"]].head_id or 0)
-        admin = people.get(account["admin_id"] or 0)
-        owners = [p for p in dict.fromkeys([admin, head]) if p is not None]
-        sends: list[Send] = []
-        if step == "kickoff":
-            sends = [Send(p, Text(texts.review_kickoff(account["name"], year, deadline))) for p in owners]
-        elif step in ("weekly", "last"):
-            sends = [Send(p, Text(texts.review_reminder(account["name"], year, deadline, step == "last")))
-                     for p in owners]
-        elif step == "must_stop":
-            text = texts.review_must_stop(account["name"], year)
-            sends = [Send(p, Text(text)) for p in [*owners, *admins]]
-        elif step == "close_weekly" and period != f"{closes.year}w{closes.isocalendar()[1]:02d}":
-            sends = [Send(p, Text(texts.review_close_reminder(account["name"]))) for p in owners]
-        if sends and await remind(KIND, str(account["id"]), step, period, sends, deps=deps, now=now):
-            sent += 1
-    return sent
+        dept = depts[account["department_id"]]
+        pair = (dept.id, account["admin_id"] or 0)
+        owners = owners_of.get(pair)
+        if owners is None:
+            parts = (("head", people.get(dept.head_id or 0)), ("admin", people.get(pair[1])))
+            owners = owners_of[pair] = {p.id: part for part, p in parts if p is not None}  # admin wins
+        told = asked.setdefault((step, period), {})
+        name = account["name"]
+        if step != "must_stop":
+            for pid, part in owners.items():
+                told.setdefault(pid, []).append((name, part))
+        else:
+            for pid, part in owners.items():
+                if pid not in center:  # the Information Center's list names it (below)
+                    told.setdefault(pid, []).append((name, part))
+            for pid in center:  # every account that must stop, by department (and their own part)
+                label = f"{dept.name}，{texts.REVIEW_STOP_ASK[owners[pid]]}" if pid in owners else dept.name
+                told.setdefault(-pid, []).append((name, label))
+        if owners or (step == "must_stop" and center):  # nobody to tell: the next run tries again
+            recorded.append((str(account["id"]), step, period))
+    everyone = {**people, **{-a.id: a for a in admins}}
+    sends: list[tuple[Send, str]] = []
+    for (step, period), told in asked.items():
+        for pid, listed in told.items():
+            text = _text(step, listed, year, deadline, center=pid < 0)
+            key = Reminder.make_key(KIND, f"p{abs(pid)}", step, period)
+            sends.append((Send(everyone[pid], Text(text)), f"rem:{key}:{_digest(listed)}"))
+    if not await remind_many(KIND, recorded, sends, deps=deps, now=now):
+        return 0
+    return len(recorded)
 
+
+def _digest(listed: list[tuple[str, str]]) -> str:
+    """Which accounts a message covers: a rerun of the same run makes the same key (and is
+    refused by the outbox's unique key); a later run, for accounts added since, another."""
+    names = "\n".join(sorted(name for name, _ in listed))
+    return hashlib.sha1(names.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _text(step: str, listed: list[tuple[str, str]], year: int, deadline: str, *, center: bool) -> str:
+    """The message for one person: the single-account wording for one account, else a list."""
+    one = listed[0][0] if len(listed) == 1 else None
+    if step == "kickoff":
+        return (texts.review_kickoff(one, year, deadline) if one
+                else texts.review_kickoff_many(listed, year, deadline))
+    if step in ("weekly", "last"):
+        return (texts.review_reminder(one, year, deadline, step == "last") if one
+                else texts.review_reminder_many(listed, year, deadline, step == "last"))
+    if step == "must_stop":
+        if one:
+            return texts.review_must_stop(one, year)
+        return (texts.review_must_stop_center(listed, year) if center
+                else texts.review_must_stop_many(listed, year))
+    return (texts.review_close_reminder(one) if one
+            else texts.review_close_reminder_many([name for name, _ in listed]))
