@@ -11,6 +11,11 @@ the two never answer the follower twice. A refusal because it was answered alrea
 answered and when. The rules hold in the conditional UPDATE itself, so two answers at once cannot
 both win.
 
+Which accounts take inquiries: every account that exists on its platform (operating, stopped,
+suspended, awaiting filing), since its followers can write to it and Art. 12 asks for an answer
+whatever the account's standing; not one only applied for or approved (not opened yet), nor a
+closed one.
+
 咨询统计 counts as overdue what the reminder ladder escalates to the head (``schedules.inquiries.
 is_overdue``): the two cannot drift apart.
 """
@@ -34,6 +39,14 @@ from schedules.inquiries import first_commitments, is_overdue, times_of
 
 router = Router(name=__name__)
 DEADLINE_CHOICES = (1, 3, 7)  # working days
+
+
+# Not on the platform (yet, or any more): nobody can write to it.
+NOT_LIVE = frozenset({AccountStatus.APPLIED, AccountStatus.APPROVED, AccountStatus.CLOSED})
+
+
+def takes_inquiries(account: Account) -> bool:
+    return account.status not in NOT_LIVE
 
 
 @dataclass(frozen=True)
@@ -125,8 +138,8 @@ async def on_register(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if found is None:
         return
     account, rest = found
-    if account.status != AccountStatus.OPERATING:
-        await ctx.reply(texts.account_not_operating(account.name, account.status.value))
+    if not takes_inquiries(account):
+        await ctx.reply(texts.inquiry_account_not_live(account.name, account.status.value))
         return
     text, _, asker = rest.rpartition(texts.FROM_WORD) if texts.FROM_WORD in rest else (rest, "", "")
     text = text.strip()
@@ -143,9 +156,9 @@ async def on_register(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 
 async def on_public_inquiry(event: PublicInquiry, deps: Deps, now: datetime) -> None:
-    """An inquiry from an intake source (checked at the door: the account exists and operates)."""
-    account = await Account.get_or_none(name=event.account, status=AccountStatus.OPERATING)
-    if account is None:
+    """An inquiry from an intake source (checked at the door: the account exists)."""
+    account = await Account.get_or_none(name=event.account)
+    if account is None or not takes_inquiries(account):
         return
     # ``wechat:<openid>`` is 35 characters for a real openid (28): the column is sized for real
     # ids (a WeCom userid is up to 64), and a longer source is bounded, never refused.

@@ -12,7 +12,16 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.events import CardAction, PublicInquiry, TextMessage
-from models import AuditEvent, InboundEvent, InboundStatus, Inquiry, InquiryStatus, Person
+from models import (
+    Account,
+    AccountStatus,
+    AuditEvent,
+    InboundEvent,
+    InboundStatus,
+    Inquiry,
+    InquiryStatus,
+    Person,
+)
 from tests.conftest import World
 
 QUESTION = "咨询 @某某发布 今年供暖什么时候开始？来自 微博网友小王"
@@ -249,3 +258,27 @@ async def test_the_owner_and_the_head_answer_at_once_one_answer_wins(world: Worl
     loser = "lisi" if winner.code == "chenqi" else "chenqi"
     assert f"咨询 Q1 已由 {winner.name} 于 11月26日 10:00 答复，无需再答。" in world.texts(loser)
     assert await AuditEvent.filter(action="inquiry_answered").count() == 1
+
+
+async def test_an_account_that_is_live_on_its_platform_takes_inquiries_whatever_its_standing(
+    world: World,
+) -> None:
+    """A stopped or suspended account still has followers who write: Art. 12 asks for an answer.
+    One not opened yet, or closed, has none."""
+    for n, status in enumerate((AccountStatus.MUST_STOP, AccountStatus.SUSPENDED), start=1):
+        await Account.filter(name="某某发布").update(status=status)
+        await world.say("zhangsan", QUESTION)
+        assert world.last_text("zhangsan") == texts.inquiry_registered(f"Q{n}", "某某发布")
+        assert world.channel.last_card("chenqi", "inq-").card_id == f"inq-{n}"
+    await world.deliver(PublicInquiry(channel="wechat", sender=OPENID, key="1:24000000000000009",
+                                      received_at=world.clock.now, account="某某发布", text="还在吗？",
+                                      asker=OPENID))
+    assert await Inquiry.filter(text="还在吗？").exists()
+    for status in (AccountStatus.APPROVED, AccountStatus.CLOSED):
+        await Account.filter(name="某某发布").update(status=status)
+        await world.say("zhangsan", QUESTION)
+        assert world.last_text("zhangsan") == texts.inquiry_account_not_live("某某发布", status.value)
+    await world.deliver(PublicInquiry(channel="wechat", sender=OPENID, key="1:24000000000000010",
+                                      received_at=world.clock.now, account="某某发布", text="关了吗？",
+                                      asker=OPENID))
+    assert await Inquiry.all().count() == 3
