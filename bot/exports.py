@@ -39,6 +39,8 @@ from models import (
     Reminder,
     ReviewReport,
 )
+from schedules.calendar import WorkCalendar
+from schedules.inquiries import first_commitments, is_overdue, times_of
 
 CADENCE_KIND = "cadence"  # schedules.cadence.KIND (not imported: exports stay free of the scheduler)
 
@@ -55,6 +57,8 @@ class Activity:
     zombie: int = 0  # … and "zombie" (the Information Center was told)
     inquiries: int = 0  # received
     answered: int = 0
+    in_time: int | None = None  # answered before the ladder reached the head (None: not counted)
+    overdue: int | None = None  # the ladder reached the head (咨询统计's definition)
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,14 @@ def year_bounds(year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
 
 
-async def load_registry(year: int, tz: ZoneInfo | None = None) -> Registry:
+async def load_registry(year: int, tz: ZoneInfo | None = None, *, now: datetime | None = None,
+                        cal: WorkCalendar | None = None) -> Registry:
     """Everything both spreadsheets show, in a fixed number of queries whatever the number of
-    accounts (counts are grouped in the database or read as bare columns, never per account)."""
+    accounts (counts are grouped in the database or read as bare columns, never per account).
+
+    With ``now`` and the working calendar, inquiries answered in time and overdue are counted as
+    咨询统计 counts them (``schedules.inquiries.is_overdue``, the reminder ladder's own rule), so
+    the spreadsheet and the chat never disagree; without them those two columns stay empty."""
     accounts = await Account.all().order_by("department_id", "id")
     departments = {d.id: d for d in await Department.all()}
     people = {p.id: p for p in await Person.all()}
@@ -100,14 +109,24 @@ async def load_registry(year: int, tz: ZoneInfo | None = None) -> Registry:
             episodes[key] = episodes.get(key, 0) + 1
     received: dict[int, int] = {}
     answered: dict[int, int] = {}
+    in_time: dict[int, int] = {}
+    overdue: dict[int, int] = {}
+    judge = now is not None and cal is not None
+    committed = await first_commitments(start) if judge else {}
     for q in await Inquiry.filter(received_at__gte=start, received_at__lt=end).values(
-            "account_id", "answered_at"):
-        received[q["account_id"]] = received.get(q["account_id"], 0) + 1
+            "id", "account_id", "received_at", "owner_id", "claimed_at", "due_at", "answered_at"):
+        account_id = q["account_id"]
+        received[account_id] = received.get(account_id, 0) + 1
         if q["answered_at"] is not None:
-            answered[q["account_id"]] = answered.get(q["account_id"], 0) + 1
+            answered[account_id] = answered.get(account_id, 0) + 1
+        if now is not None and cal is not None:
+            late = is_overdue(times_of(q, committed), now, cal)
+            overdue[account_id] = overdue.get(account_id, 0) + late
+            in_time[account_id] = in_time.get(account_id, 0) + (q["answered_at"] is not None and not late)
     activity = {a.id: Activity(posts.get(a.id, 0), episodes.get((a.id, "late"), 0),
                                episodes.get((a.id, "zombie"), 0), received.get(a.id, 0),
-                               answered.get(a.id, 0)) for a in accounts}
+                               answered.get(a.id, 0), in_time.get(a.id, 0) if judge else None,
+                               overdue.get(a.id, 0) if judge else None) for a in accounts}
     return Registry(accounts, departments, people, reviews, history, officers, activity)
 
 
@@ -131,6 +150,10 @@ def _sheet(ws: Worksheet, headers: list[str], rows: list[list[object]]) -> None:
 
 def _date(at: datetime | None, tz: ZoneInfo) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d") if at else ""
+
+
+def _count(n: int | None) -> int | str:
+    return "" if n is None else n
 
 
 def _name(reg: Registry, person_id: int | None) -> str:
@@ -158,6 +181,7 @@ def registry_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
             a.platform_account_id, a.opened_on, a.followers if a.followers is not None else "",
             _date(a.filed_at, tz), _date(a.verified_at, tz), _date(a.last_published_at, tz),
             a.post_every_days, done.posts, done.late, done.zombie, done.inquiries, done.answered,
+            _count(done.in_time), _count(done.overdue),
             _date(a.closed_at, tz), a.closure_evidence,
             texts.review_status_name(review.status.value if review else None),
         ])

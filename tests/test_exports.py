@@ -77,7 +77,8 @@ async def test_registry_xlsx_lists_every_account_with_its_state(world: World) ->
 async def test_registry_xlsx_adds_people_activity_and_closure(world: World) -> None:
     """Art. 2, 5, 6, 11, 12: beside each account, the department's head and officers, the
     creation date as filed, the year's posts, late and zombie episodes (the reminders sent),
-    inquiries received and answered, and the closure with its evidence."""
+    inquiries received, answered, answered in time and overdue (as 咨询统计 counts them), and the
+    closure with its evidence."""
     now = world.clock.now  # 26 Nov 2026
     account = await Account.get(name="某某发布")
     other = await Account.get(name="某某头条")
@@ -95,9 +96,11 @@ async def test_registry_xlsx_adds_people_activity_and_closure(world: World) -> N
                               kind="cadence", subject=str(account.id), step=step, period=period,
                               created_at=now)
     dept_id = account.department_id
-    for answered in (now, None):
+    # one answered two hours after it came in; one unclaimed for three days (the ladder reached the head)
+    for received, answered in ((now - timedelta(days=1), now - timedelta(hours=22)),
+                               (now - timedelta(days=3), None)):
         await Inquiry.create(account_id=account.id, department_id=dept_id, source="chat", text="何时供暖？",
-                             received_at=now - timedelta(days=1), answered_at=answered)
+                             received_at=received, answered_at=answered)
     await Inquiry.create(account_id=other.id, department_id=dept_id, source="chat", text="？",
                          received_at=now - timedelta(days=400))  # another year
     await world.say("wangwu", "导出台账")
@@ -107,7 +110,7 @@ async def test_registry_xlsx_adds_people_activity_and_closure(world: World) -> N
     first, second = (dict(zip(rows[0], r, strict=True)) for r in rows[1:3])
     assert (first["部门负责人"], first["信息员"], first["创建时间"]) == ("李四", "张三、陈七", "2020-03-01")
     assert (first["2026年发布数"], first["逾期更新(次)"], first["僵尸预警(次)"]) == (2, 2, 1)
-    assert (first["咨询受理"], first["咨询已答复"]) == (2, 1)
+    assert (first["咨询受理"], first["咨询已答复"], first["咨询按时答复"], first["咨询逾期"]) == (2, 1, 1, 1)
     assert (first["注销日期"], first["注销证明"]) == ("2026-11-26", "https://example.cn/closed/123")
     assert (second["名称"], second["2026年发布数"], second["咨询受理"], second["注销日期"]) == (
         "某某头条", 0, 0, None)
