@@ -1084,7 +1084,7 @@ def inquiry_unclaimed_head(ref: str, account: str, received: datetime, officers:
     who = "、".join(officers) or "无"
     return (f"【咨询无人认领】「{account}」的群众咨询 {ref}（{md_hm(received)} 收到）"
             f"已超过 1 个工作日无人认领。信息员：{who}。"
-            f"请安排认领并答复（《管理办法》第十二条：应及时回复）。")
+            f"请安排认领并答复（《管理办法》第十二条：应及时回复），也可以直接发送“回复 {ref} 答复内容”。")
 
 
 def inquiry_unclaimed_ic(ref: str, account: str, department: str, received: datetime, head: str) -> str:
@@ -1101,7 +1101,7 @@ def inquiry_uncommitted(ref: str, account: str, claimed: datetime) -> str:
 
 def inquiry_uncommitted_head(ref: str, account: str, owner: str, claimed: datetime) -> str:
     return (f"【答复逾期】「{account}」的咨询 {ref} 由 {owner or '未知'} 于 {md_hm(claimed)} 认领，"
-            f"至今既未答复，也未承诺答复期限。请督促办理。")
+            f"至今既未答复，也未承诺答复期限。请督促办理，也可以直接发送“回复 {ref} 答复内容”。")
 
 
 def inquiry_due_soon(ref: str, account: str, due: datetime) -> str:
