@@ -214,7 +214,7 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     heads = [d.head_id for d in depts.values() if d.head_id is not None]
     people = {p.id: p for p in await Person.filter(
         Q(department_id__in=list(depts)) | Q(id__in=heads) | Q(id__in=[q["owner_id"] or 0 for q, _ in due]),
-        active=True)}
+        active=True).order_by("id")}  # officers named in a stable order
     needs_ic = any(r.to == "ic" or (r.to == "head" and not depts[q["department_id"]].head_id)
                    for q, r in due)
     admins = await info_center_admins() if needs_ic else []
