@@ -10,6 +10,8 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot import texts
 from bot.events import CardAction, PublicInquiry, TextMessage
 from models import (
@@ -282,3 +284,26 @@ async def test_an_account_that_is_live_on_its_platform_takes_inquiries_whatever_
                                       received_at=world.clock.now, account="某某发布", text="关了吗？",
                                       asker=OPENID))
     assert await Inquiry.all().count() == 3
+
+
+async def test_a_claim_that_lands_between_the_check_and_the_update_still_wins(
+    world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ownership rule holds in the UPDATE itself: 陈七's claim is written after 张三's answer
+    was checked (as another worker would), and 张三's answer changes nothing."""
+    from handlers import inquiries
+
+    await world.say("zhangsan", QUESTION)
+    chenqi = await Person.get(code="chenqi")
+    real = inquiries.is_head_of
+
+    async def claim_first(person: Person, q: Inquiry) -> bool:
+        await Inquiry.filter(id=q.id).update(owner_id=chenqi.id, claimed_at=world.clock.now,
+                                             status=InquiryStatus.CLAIMED)
+        return await real(person, q)
+
+    monkeypatch.setattr(inquiries, "is_head_of", claim_first)
+    await world.say("zhangsan", "回复 Q1 11月15日开始。")
+    assert world.last_text("zhangsan") == texts.inquiry_owned_by("Q1", "陈七")
+    q = await Inquiry.get()
+    assert (q.status, q.owner_id, q.answer, q.answered_at) == (InquiryStatus.CLAIMED, chenqi.id, "", None)
