@@ -19,15 +19,14 @@ one readable message).
 Idempotency stays per account: a reminder row per (account, step, period), as before, so an
 account that joins later (or becomes must-stop later) is told at the next run, in a message of
 its own to the same people. The outgoing message is one outbox row per (person, step, period),
-keyed by those and a digest of the accounts it lists: the reminder rows and these outbox rows go
-in one transaction of multi-row INSERTs (``remind_many``), so a rerun finds the reminder rows and
+keyed by those and the first account it lists: the reminder rows and these outbox rows go
+in one transaction (``remind_many``, two statements), so a rerun finds the reminder rows and
 sends nothing, and two writers racing cannot both commit (the unique reminder keys refuse the
 second, which writes nothing; its next run decides again).
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -143,22 +142,19 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         if owners or (step == "must_stop" and center):  # nobody to tell: the next run tries again
             recorded.append((str(account["id"]), step, period))
     everyone = {**people, **{-a.id: a for a in admins}}
+    ids = {a["name"]: a["id"] for a, _, _ in items}
     sends: list[tuple[Send, str]] = []
     for (step, period), told in asked.items():
         for pid, listed in told.items():
             text = _text(step, listed, year, deadline, center=pid < 0)
+            # An account is in one message per person, step and period, ever (its reminder row
+            # says so): the first account listed tells this message from any other to the person,
+            # and a rerun of the same run makes the same key.
             key = Reminder.make_key(KIND, f"p{abs(pid)}", step, period)
-            sends.append((Send(everyone[pid], Text(text)), f"rem:{key}:{_digest(listed)}"))
+            sends.append((Send(everyone[pid], Text(text)), f"rem:{key}:a{ids[listed[0][0]]}"))
     if not await remind_many(KIND, recorded, sends, deps=deps, now=now):
         return 0
     return len(recorded)
-
-
-def _digest(listed: list[tuple[str, str]]) -> str:
-    """Which accounts a message covers: a rerun of the same run makes the same key (and is
-    refused by the outbox's unique key); a later run, for accounts added since, another."""
-    names = "\n".join(sorted(name for name, _ in listed))
-    return hashlib.sha1(names.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def _text(step: str, listed: list[tuple[str, str]], year: int, deadline: str, *, center: bool) -> str:
