@@ -186,34 +186,37 @@ def cmd_dingtalk_register(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot import exports
-    from models import Account, AccountApplication, ApplicationStatus, Department, Person
+    from models import Account, AccountApplication
     from schedules.review import review_window
 
     async def work() -> int:
         now = utc_now()
         year = args.year or review_window(now.astimezone(settings.tz).date(), settings)[0]
+        data: bytes
         if args.what in ("registry", "review"):
-            registry = await exports.load_registry(year)
+            # The same figures as 导出台账 in chat (咨询统计's rule for in time / overdue).
+            registry = await exports.load_registry(
+                year, settings.tz, now=now, cal=WorkCalendar.parse(settings.tz, settings.work_hours))
             render = exports.registry_xlsx if args.what == "registry" else exports.review_xlsx
-            data = render(registry, settings.tz, year)
+            data = await asyncio.to_thread(render, registry, settings.tz, year)
         else:
-            account = await Account.get_or_none(name=(args.account or "").lstrip("@"))
-            if account is None:
-                print(texts.unknown_account(args.account or "", []), file=sys.stderr)
-                return 2
-            dept = await Department.get(id=account.department_id)
-            if args.what == "form1":
-                app = await AccountApplication.filter(account_id=account.id,
-                                                      status=ApplicationStatus.APPROVED).first()
+            name = (args.account or "").lstrip("@")
+            account = await Account.get_or_none(name=name)
+            if args.what == "form1":  # from submission on: by the account, or the name applied for
+                app = (await AccountApplication.filter(account_id=account.id).order_by("-id").first()
+                       if account is not None else None) \
+                    or await AccountApplication.filter(name=name).order_by("-id").first()
                 if app is None:
                     print(texts.NO_APPLICATION, file=sys.stderr)
                     return 1
-                data = exports.form1_docx(app, dept.name, settings.tz)
+                data = await asyncio.to_thread(exports.form1_document, await exports.load_form1(app),
+                                               settings.tz)
+            elif account is None:
+                print(texts.unknown_account(args.account or "", []), file=sys.stderr)
+                return 2
             else:
-                data = exports.form2_docx(account, dept.name,
-                                          await Person.get_or_none(id=account.leader_id or 0),
-                                          await Person.get_or_none(id=account.admin_id or 0),
-                                          now, settings.tz)
+                data = await asyncio.to_thread(exports.form2_document,
+                                               await exports.load_form2(account), settings.tz)
         await asyncio.to_thread(Path(args.out).write_bytes, data)
         print(texts.exported(args.out))
         return 0

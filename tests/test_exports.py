@@ -352,3 +352,8 @@ def test_cli_exports_registry_and_review(tmp_path: Path, monkeypatch: pytest.Mon
     assert main(["export", "form2", "--account", "某某发布", "--out", str(tmp_path / "f.docx")]) == 0
     rows = form_rows(DocxDocument(str(tmp_path / "f.docx")))
     assert value_of(rows, "名称") == "某某发布" and value_of(rows, "负责人姓名") == "李四"
+    # Form 1 exists only for an application (an imported account has none); an unknown account
+    # for form 2 is refused with its own exit status.
+    assert main(["export", "form1", "--account", "某某发布", "--out", str(tmp_path / "a.docx")]) == 1
+    assert main(["export", "form2", "--account", "没有这个号", "--out", str(tmp_path / "b.docx")]) == 2
+    assert not (tmp_path / "a.docx").exists() and not (tmp_path / "b.docx").exists()
