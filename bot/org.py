@@ -4,26 +4,42 @@ Import is idempotent (keyed by department code, person id, account name) and all
 the whole file is checked first — Art. 7 (each department has 1–2 information officers), every
 reference names someone in ``people``, platforms are known — and a refusal names the department,
 person or account at fault.
+
+Art. 11: ``post_every_days`` 1–3 is the policy's basis; up to ``MAX_EVERY_DAYS`` is accepted
+only with a ``cadence_reason`` (the department's situation), which the registry shows.
+
+Art. 3, 4 — accounts that existed before the bot: ``filed_on`` is the date the Information
+Center filed the account. With it, the account is operating and filed on that date; without it,
+it is UNFILED (awaiting filing: no drafts, no cadence) until the Information Center acknowledges
+its 备案. The import date is never a filing date. Re-importing the same file changes nothing, and
+a filing the bot recorded (an acknowledged 备案) is never moved by the file; nor does the file
+bring back an account that must stop or was closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tortoise.transactions import in_transaction
 
 from bot import audit, texts
-from models import Account, Department, Person, Platform, Role
+from models import Account, AccountFiling, AccountStatus, Department, Person, Platform, Role
 from models.org import MAX_OFFICERS, MIN_OFFICERS
 
 
 class OrgError(Exception):
     pass
+
+
+BASIS_EVERY_DAYS = 3  # Art. 11: 1–3 days is the basis
+MAX_EVERY_DAYS = 20  # about a working month: beyond that an account is not kept up at all
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")  # the settings' default; callers pass settings.tz
 
 
 class _Strict(BaseModel):
@@ -66,7 +82,9 @@ class AccountIn(_Strict):
     department: str
     leader: str | None = None
     admin: str | None = None
-    post_every_days: int = Field(default=3, ge=1, le=3)  # Art. 11: every 1–3 days
+    post_every_days: int = Field(default=3, ge=1, le=MAX_EVERY_DAYS)  # working days, Art. 11
+    cadence_reason: str = Field(default="", max_length=200)
+    filed_on: date | None = None  # Art. 4: the real filing date of an existing account
     wechat: WechatIn | None = None
 
 
@@ -120,14 +138,22 @@ def check_org(org: OrgIn) -> None:
         for role, ref in (("leader", a.leader), ("admin", a.admin)):
             if ref is not None and ref not in people:
                 raise OrgError(texts.org_unknown_role_person(a.name, role, ref))
+        a.cadence_reason = a.cadence_reason.strip()
+        if a.post_every_days > BASIS_EVERY_DAYS and not a.cadence_reason:
+            raise OrgError(texts.org_cadence_needs_reason(a.name, a.post_every_days, BASIS_EVERY_DAYS))
     for ident in ("wecom_userid", "dingtalk_userid"):
         ids = [getattr(p, ident) for p in org.people if getattr(p, ident)]
         if len(set(ids)) != len(ids):
             raise OrgError(texts.org_duplicate("people", ident))
 
 
-async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[str, int]:
+async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli",
+                     tz: tzinfo = DEFAULT_TZ) -> dict[str, int]:
     """Create or update everything in ``org`` in one transaction."""
+    today = now.astimezone(tz).date()
+    for a in org.accounts:
+        if a.filed_on is not None and a.filed_on > today:
+            raise OrgError(texts.org_filed_in_future(a.name, a.filed_on.isoformat()))
     async with in_transaction():
         persons: dict[str, Person] = {}
         for p in org.people:
@@ -159,22 +185,43 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli") -> dict[s
                 "leader_id": persons[a.leader].id if a.leader else None,
                 "admin_id": persons[a.admin].id if a.admin else None,
                 "post_every_days": a.post_every_days,
+                "cadence_reason": a.cadence_reason,
                 "wechat": a.wechat.model_dump(exclude_none=True) if a.wechat else {},
             }
-            if await Account.filter(name=a.name).update(**fields) == 0:
-                await Account.create(name=a.name, created_at=now, filed_at=now, **fields)
+            filed_at = datetime.combine(a.filed_on, time(0), tz) if a.filed_on else None
+            existing = await Account.get_or_none(name=a.name)
+            if existing is None:
+                await Account.create(
+                    name=a.name, created_at=now, filed_at=filed_at,
+                    status=AccountStatus.OPERATING if filed_at else AccountStatus.UNFILED, **fields)
+                continue
+            if filed_at is not None and await _file_may_set_filing(existing):
+                fields["filed_at"] = filed_at
+                if existing.status == AccountStatus.UNFILED:
+                    fields["status"] = AccountStatus.OPERATING
+            await Account.filter(id=existing.id).update(**fields)
         counts = {"departments": len(org.departments), "people": len(org.people),
                   "accounts": len(org.accounts)}
         await audit.record(actor, "org_imported", "", counts, now=now)
     return counts
 
 
-async def import_file(path: Path, *, now: datetime) -> dict[str, int]:
+async def _file_may_set_filing(account: Account) -> bool:
+    """The file's ``filed_on`` applies to an account awaiting filing, or to one whose filing date
+    came from the file itself; never over a 备案 the bot recorded, nor to an account approved in
+    the bot (it is filed with 备案 once opened), stopped or closed."""
+    if account.status not in (AccountStatus.UNFILED, AccountStatus.OPERATING):
+        return False
+    return not await AccountFiling.filter(account_id=account.id, acknowledged_at__isnull=False,
+                                          returned=False).exists()
+
+
+async def import_file(path: Path, *, now: datetime, tz: tzinfo = DEFAULT_TZ) -> dict[str, int]:
     text = await asyncio.to_thread(path.read_text, "utf-8")
-    return await import_org(parse_org(text), now=now)
+    return await import_org(parse_org(text), now=now, tz=tz)
 
 
-async def export_org() -> dict[str, Any]:
+async def export_org(tz: tzinfo = DEFAULT_TZ) -> dict[str, Any]:
     people = await Person.all().order_by("id")
     by_id = {p.id: p for p in people}
     depts = await Department.all().order_by("id")
@@ -208,6 +255,10 @@ async def export_org() -> dict[str, Any]:
     for a in await Account.all().order_by("id"):
         row = {"name": a.name, "platform": a.platform.value,
                "department": codes[a.department_id], "post_every_days": a.post_every_days}
+        if a.cadence_reason:
+            row["cadence_reason"] = a.cadence_reason
+        if a.filed_at is not None:  # a real filing (from the file or a 备案), never the import
+            row["filed_on"] = a.filed_at.astimezone(tz).date().isoformat()
         if a.leader_id:
             row["leader"] = by_id[a.leader_id].code
         if a.admin_id:

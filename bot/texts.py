@@ -535,8 +535,9 @@ AUDIT_REASON_HASH = "内容与其哈希不符（被修改过）"
 
 # -- reminders (Art. 10, 11) ---------------------------------------------------------------------
 def cadence_due(account: str, days: int, every: int) -> str:
-    return (f"【发布提醒】「{account}」已 {days} 个工作日没有发布新内容（要求至少每 {every} 个工作日发布一次，"
-            f"《管理办法》第十一条）。请信息员尽快投稿：投稿 @{account} 类别 标题（换行）正文")
+    return (f"【发布提醒】「{account}」已 {days} 个工作日没有发布新内容"
+            f"（要求至少每 {every} 个工作日发布一次，《管理办法》第十一条）。"
+            f"请信息员尽快投稿：投稿 @{account} 类别 标题（换行）正文")
 
 
 def cadence_late(account: str, days: int, every: int, officers: list[str]) -> str:

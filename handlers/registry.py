@@ -138,7 +138,7 @@ async def on_file(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if found is None:
         return
     account, _ = found
-    if account.status not in (AccountStatus.APPROVED, AccountStatus.OPERATING):
+    if account.status not in (AccountStatus.APPROVED, AccountStatus.UNFILED, AccountStatus.OPERATING):
         await ctx.reply(texts.cannot_file(account.name, account.status.value))
         return
     people = {p.id: p for p in await Person.filter(
@@ -220,7 +220,7 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
                                        requested_at=filing.submitted_at, filed_by_id=ctx.person.id,
                                        filed_at=ctx.now)
             changes[f"{role}_id"] = new_id
-    if account.status == AccountStatus.APPROVED:
+    if account.status in (AccountStatus.APPROVED, AccountStatus.UNFILED):  # Art. 4: filed → running
         changes["status"] = AccountStatus.OPERATING
     await Account.filter(id=account.id).update(**changes)
     await audit.record(ctx.person.code, "filing_acknowledged", account.name,
@@ -339,7 +339,8 @@ async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
         people.get(a.leader_id or 0, ""), people.get(a.admin_id or 0, ""),
         ctx.local(a.last_published_at).strftime("%m-%d") if a.last_published_at else "",
         a.filed_at is not None, a.verified_at is not None,
-        texts.review_status_name(reviews.get(a.id))) for a in accounts]
+        texts.review_status_name(reviews.get(a.id)))
+        + texts.registry_cadence(a.post_every_days, a.cadence_reason) for a in accounts]
     await ctx.reply(texts.registry(lines))
 
 
@@ -366,4 +367,5 @@ async def on_account(ctx: Ctx[TextMessage], deps: Deps) -> None:
         account.platform_account_id, account.followers,
         ctx.local(account.filed_at) if account.filed_at else None,
         ctx.local(account.verified_at) if account.verified_at else None,
-        ctx.local(account.last_published_at) if account.last_published_at else None, history))
+        ctx.local(account.last_published_at) if account.last_published_at else None, history)
+        + "\n" + texts.account_cadence(account.post_every_days, account.cadence_reason))

@@ -18,10 +18,15 @@ class Platform(str, Enum):
 
 
 class AccountStatus(str, Enum):
-    """Art. 3–5 lifecycle; only OPERATING accounts take drafts."""
+    """Art. 3–5 lifecycle; only OPERATING accounts take drafts.
+
+    UNFILED: an account that existed before the bot, listed in the organisation file without a
+    filing date — open on its platform but not on file with the Information Center (Art. 4) until
+    it is filed with 备案, as an APPROVED one is once opened."""
 
     APPLIED = "applied"
     APPROVED = "approved"
+    UNFILED = "unfiled"
     OPERATING = "operating"
     MUST_STOP = "must_stop"
     SUSPENDED = "suspended"
@@ -95,10 +100,13 @@ class Account(Model):
         "models.Person", related_name="administered_accounts", null=True, on_delete=fields.SET_NULL
     )
     admin_id: int | None
-    # Art. 11: one post every 1–3 days.
+    # Art. 11: one post every 1–3 working days as the basis, adjusted to the department's work:
+    # more than 3 only with the reason recorded here (shown in the registry).
     post_every_days = fields.SmallIntField(default=3)
+    cadence_reason = fields.CharField(max_length=200, default="", db_default="")
     status = fields.CharEnumField(AccountStatus, max_length=16, default=AccountStatus.OPERATING)
-    # When the account was filed: the posting cadence counts from here until the first post.
+    # When the bot first knew the account: its approval, or its import from the organisation
+    # file. Never a filing date; the posting cadence counts from filing (see schedules.cadence).
     created_at = fields.DatetimeField()
     # The latest Publication's time, kept with each publication (same transaction) so that the
     # cadence sweep reads 10,000 accounts instead of aggregating a million publications.

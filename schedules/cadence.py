@@ -1,20 +1,36 @@
-"""Posting cadence (Art. 11): one post every ``post_every_days`` (1–3) per operating account.
+"""Posting cadence (Art. 11): one post every ``post_every_days`` working days per operating account.
 
-Days count from the account's last recorded publication, or from its filing. The ladder, one
-reminder per step and per cycle (the cycle is the last publication, so a publication starts a
-new ladder):
-- ``due``    — on the day a post is due and none came: the department's officers, @-mentioned in
-  its group chat (each officer personally when the department has no group chat);
+Art. 11 reads 1–3 days as the *basis*, adjusted to the department's work: 1–3 is the norm, a
+larger value (the organisation file allows up to 20) only with a recorded ``cadence_reason``.
+
+What counts:
+- only a *filed* account has a cadence: an account approved, awaiting filing or imported without
+  a filing date has none (it cannot publish through the bot either);
+- the count starts at the later of the filing and the last publication — never at the approval
+  (an account filed three weeks after approval is not a zombie an hour after filing). For an
+  account imported from the organisation file the bot knows no publication before the import, so
+  the import (``created_at``) is a start too: an account filed in 2024 is not a zombie the day it
+  is imported;
+- days are *working* days of the working calendar (official holidays and 调休 make-up days, see
+  ``schedules.calendar``): a daily account that posted on Friday is due on Monday, not late.
+
+The ladder, one reminder per step and per cycle (the cycle is the start above, so a publication
+starts a new ladder), all in working days:
+- ``due``    — ``post_every_days`` without a post: the department's officers, @-mentioned in its
+  group chat (each officer personally when the department has no group chat);
 - ``late``   — ``late_days`` (2) past due: the department head, personally;
-- ``zombie`` — ``zombie_days`` (14) without a post: the Information Center, with the account, its
-  head and officers.
+- ``zombie`` — ``zombie_days`` (14) without a post, and never before ``late`` (an account with a
+  slower, reasoned cadence is late before it is a zombie): the Information Center, with the
+  account, its head and officers.
 Reads: a fixed number of queries whatever the number of accounts and publications.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from tortoise.expressions import F, Q
 
 from bot import texts
 from bot.cards import Text
@@ -22,6 +38,7 @@ from bot.router import Deps
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
+from schedules.calendar import is_workday
 
 KIND = "cadence"
 
@@ -35,31 +52,60 @@ async def remind_posting_cadence(now: datetime, deps: Deps) -> int:
         return await _sweep(now, deps)
 
 
+def working_days_since(days: list[date], today: date) -> dict[date, int]:
+    """For each start day, the workdays after it up to and including ``today`` (Friday → Monday
+    is 1; a start on a holiday counts from the next workday). One walk over the calendar from the
+    earliest start, whatever the number of accounts."""
+    if not days:
+        return {}
+    first = min(days)
+    counts: dict[date, int] = {}
+    n = 0
+    day = today
+    while day >= first:  # walking back: n = workdays in (day, today]
+        counts[day] = n
+        if is_workday(day):
+            n += 1
+        day -= timedelta(days=1)
+    return {d: counts.get(d, 0) for d in days}
+
+
+def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[tuple[str, int], ...]:
+    """The ladder's steps in working days since the start."""
+    late = every + late_days
+    return (("due", every), ("late", late), ("zombie", max(zombie_days, late + 1)))
+
+
 async def _sweep(now: datetime, deps: Deps) -> int:
     cal = calendar(deps)
     settings = deps.settings
     today = cal.local(now).date()
-    # Each account's base time is one datetime column: converting a datetime is most of this
-    # sweep's cost (tortoise parses SQLite's ISO text in Python), so the two kinds of account
-    # are read apart rather than both columns for all.
-    operating = Account.filter(status=AccountStatus.OPERATING)
+    # Filed operating accounts only (Art. 4: an account not on file has no cadence). The start is
+    # the latest of three columns. Tortoise parses each datetime in Python, which is most of this
+    # sweep's cost, so the usual case — the last publication after the filing and the import —
+    # reads that one column; the few others read all three.
+    filed = Account.filter(status=AccountStatus.OPERATING, filed_at__isnull=False)
     fields = ("id", "name", "department_id", "post_every_days")
-    accounts = [
-        *[{**a, "base": a["last_published_at"]} for a in await operating.filter(
-            last_published_at__isnull=False).values(*fields, "last_published_at")],
-        *[{**a, "base": a["created_at"]} for a in await operating.filter(
-            last_published_at__isnull=True).values(*fields, "created_at")],
-    ]
-    due: list[tuple[dict[str, Any], str, int]] = []  # (account, step, days since)
+    posted = filed.filter(last_published_at__gte=F("filed_at")).filter(
+        last_published_at__gte=F("created_at"))
+    others = filed.filter(Q(last_published_at__isnull=True) | Q(last_published_at__lt=F("filed_at"))
+                          | Q(last_published_at__lt=F("created_at")))
+    rows = [{**a, "base": a["last_published_at"]}
+            for a in await posted.values(*fields, "last_published_at")]
+    rows += [{**a, "base": max(t for t in (a["filed_at"], a["created_at"], a["last_published_at"]) if t)}
+             for a in await others.values(*fields, "filed_at", "created_at", "last_published_at")]
+    accounts: list[dict[str, Any]] = []
+    for row in rows:
+        local = cal.local(row["base"])
+        accounts.append({**row, "start": local.date(), "period": local.strftime("%Y%m%d%H%M%S")})
+    since = working_days_since(sorted({a["start"] for a in accounts}), today)
+    due: list[tuple[dict[str, Any], str, int]] = []  # (account, step, working days since)
     for acc in accounts:
-        local = cal.local(acc["base"])
-        days = (today - local.date()).days
-        period = local.strftime("%Y%m%d%H%M%S")
-        for step, threshold in (("due", acc["post_every_days"]),
-                                ("late", acc["post_every_days"] + settings.late_days),
-                                ("zombie", settings.zombie_days)):
+        days = since[acc["start"]]
+        for step, threshold in thresholds(acc["post_every_days"], settings.late_days,
+                                          settings.zombie_days):
             if days >= threshold:
-                due.append(({**acc, "period": period}, step, days))
+                due.append((acc, step, days))
     if not due:
         return 0
     done = await sent_keys(Reminder.make_key(KIND, str(a["id"]), step, a["period"])

@@ -75,18 +75,21 @@ async def test_inquiry_source_is_widened_keeping_rows_and_indexes(tmp_path: Path
 
     from tortoise.migrations.api import migrate
 
-    from models import Account, Department, Inquiry
+    from models import Inquiry
 
     path = tmp_path / "old.sqlite3"
     await migrate(config=tortoise_config(f"sqlite://{path}"), target="models.0005_screening")
     await Tortoise.close_connections()
-    await Tortoise.init(config=tortoise_config(f"sqlite://{path}"))  # the models fit 0005's tables
-    dept = await Department.create(code="xc", name="宣传科")
-    account = await Account.create(name="某某发布", platform="wechat", department=dept,
-                                   created_at=datetime(2026, 11, 26, tzinfo=UTC))
-    await Inquiry.create(account=account, department_id=dept.id, source="chat", asker="小王",
-                         text="问题", received_at=datetime(2026, 11, 26, tzinfo=UTC))
-    await Tortoise.close_connections()
+    with sqlite3.connect(path) as conn:  # rows as 0005 stored them (the models are newer)
+        conn.execute("INSERT INTO department (id, code, name, info_center, groups) "
+                     "VALUES (1, 'xc', '宣传科', 0, '{}')")
+        conn.execute("INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
+                     "created_at, description, platform_account_id, opened_on, closure_evidence, "
+                     "wechat) VALUES (1, '某某发布', 'wechat', 1, 3, 'operating', "
+                     "'2026-11-26 00:00:00+00:00', '', '', '', '', '{}')")
+        conn.execute("INSERT INTO inquiry (account_id, department_id, source, asker, text, received_at, "
+                     "status, answer, relay) VALUES (1, 1, 'chat', '小王', '问题', "
+                     "'2026-11-26 00:00:00+00:00', 'open', '', '')")
     await init_db(f"sqlite://{path}")
     openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
     assert [q.source for q in await Inquiry.all()] == ["chat"]
@@ -114,3 +117,48 @@ async def test_the_test_database_has_the_wide_source_column(db: str) -> None:
     else:
         _, rows = await conn.execute_query('PRAGMA table_info("inquiry")')
         assert {r[1]: r[2] for r in rows}["source"] == "VARCHAR(128)"
+
+
+async def test_0007_unstamps_import_dates_and_adds_the_cadence_reason(tmp_path: Path) -> None:
+    """Art. 4 (第四条), Art. 11 (第十一条). Before 0007 the organisation file stamped each new
+    account filed at the moment of import: that was never a filing. 0007 makes such accounts
+    "unfiled" with no filing date; an account filed through the bot (acknowledged 备案) or
+    approved through it keeps its date. The status column is rebuilt on SQLite: rows and the
+    unique name survive, and every account gets an empty ``cadence_reason``. The new status is
+    a change of the migration state only: the account table is not rebuilt, so the rows that
+    reference it (a filing, ON DELETE CASCADE) are still there."""
+    import sqlite3
+
+    from tortoise.migrations.api import migrate
+
+    from models import Account, AccountFiling, AccountStatus
+
+    path = tmp_path / "old.sqlite3"
+    await migrate(config=tortoise_config(f"sqlite://{path}"), target="models.0006_inquiry_source")
+    await Tortoise.close_connections()
+    imported = "2026-11-20 02:00:00+00:00"
+    filed = "2026-11-22 03:00:00+00:00"
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO department (id, code, name, info_center, groups) "
+                     "VALUES (1, 'xc', '宣传科', 0, '{}')")
+        conn.execute("INSERT INTO person (id, code, name, title, office_phone, mobile, qq, wechat_id, "
+                     "is_officer, roles, active) VALUES (1, 'a', '甲', '', '', '', '', '', 0, '[]', 1)")
+        rows = [(1, "导入号", imported, imported), (2, "备案号", imported, filed)]
+        conn.executemany(
+            "INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
+            "created_at, filed_at, description, platform_account_id, opened_on, closure_evidence, "
+            "wechat) VALUES (?, ?, 'wechat', 1, 3, 'operating', ?, ?, '', '', '', '', '{}')", rows)
+        conn.execute("INSERT INTO account_filing (account_id, form, submitted_by_id, submitted_at, "
+                     "acknowledged_by_id, acknowledged_at, returned) VALUES (2, '{}', 1, ?, 1, ?, 0)",
+                     (filed, filed))
+    await init_db(f"sqlite://{path}")
+    accounts = {a.name: a for a in await Account.all()}
+    assert (accounts["导入号"].status, accounts["导入号"].filed_at) == (AccountStatus.UNFILED, None)
+    assert accounts["备案号"].status == AccountStatus.OPERATING
+    assert accounts["备案号"].filed_at == datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    assert {a.cadence_reason for a in accounts.values()} == {""}
+    assert [f.account_id for f in await AccountFiling.all()] == [2]
+    await close_db()
+    with sqlite3.connect(path) as conn:
+        indexes = {r[1]: r[2] for r in conn.execute('PRAGMA index_list("account")')}
+    assert list(indexes.values()) == [1]  # the unique name

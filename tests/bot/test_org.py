@@ -1,14 +1,27 @@
-"""``xmt org import``: idempotent, and refuses files that break Art. 7 naming the department."""
+"""``xmt org import``: idempotent, and refuses files that break Art. 7 naming the department.
+
+Art. 3, 4 (第三条、第四条), existing accounts: an account listed with ``filed_on`` is operating and
+filed on that date; without it, it awaits filing (no drafts, no cadence) until the Information
+Center files it with 备案; the import date is never a filing date; re-importing changes nothing
+and never moves a filing the bot recorded. Art. 11 (第十一条): ``post_every_days`` above 3 only
+with a ``cadence_reason``, which the registry shows.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 
+from bot import texts
 from bot.org import OrgError, export_org, import_org, parse_org
-from models import Account, Department, Person
-from tests.conftest import DEMO_ORG
+from models import Account, AccountStatus, Department, Person
+from tests.conftest import DEMO_ORG, World
 from tests.fakes import FakeClock
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def demo() -> dict:  # type: ignore[type-arg]
@@ -74,3 +87,115 @@ async def test_information_center_admins_are_its_head_officers_and_ic_admin_role
     org["people"][4]["roles"] = ["superuser"]
     with pytest.raises(OrgError, match="roles"):
         parse_org(yaml.safe_dump(org, allow_unicode=True))
+
+
+def dumped(org: dict) -> str:  # type: ignore[type-arg]
+    return yaml.safe_dump(org, allow_unicode=True)
+
+
+def with_weibo(**extra: object) -> dict:  # type: ignore[type-arg]
+    """The demo organisation plus 某某微博, an account that existed before the bot."""
+    org = demo()
+    org["accounts"].append({"name": "某某微博", "platform": "weibo", "department": "publicity",
+                            "leader": "lisi", "admin": "zhangsan", **extra})
+    return org
+
+
+async def test_an_account_with_its_filing_date_is_operating_and_filed_on_that_date(db: str) -> None:
+    now = FakeClock().now
+    await import_org(parse_org(dumped(with_weibo(filed_on="2024-03-01"))), now=now, tz=TZ)
+    account = await Account.get(name="某某微博")
+    assert account.status == AccountStatus.OPERATING
+    assert account.filed_at is not None and account.filed_at.astimezone(TZ).date() == date(2024, 3, 1)
+    assert account.created_at == now  # when the bot learned of it: never shown as a filing
+
+
+async def test_an_account_without_a_filing_date_awaits_filing(world: World) -> None:
+    await import_org(parse_org(dumped(with_weibo())), now=world.clock.now, tz=TZ)
+    account = await Account.get(name="某某微博")
+    assert (account.status, account.filed_at) == (AccountStatus.UNFILED, None)
+    await world.say("zhangsan", "投稿 @某某微博 1 标题\n正文")  # Art. 3: not on file, no drafts
+    assert world.last_text("zhangsan") == texts.account_not_operating("某某微博", "unfiled")
+    await world.say("wangwu", "账号 @某某微博")
+    record = world.last_text("wangwu")
+    assert "已开通待备案" in record and "备案：未备案" in record
+    # the Information Center files it with 备案 (form 2): operating, filed on that day
+    world.clock.now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    await world.say("zhangsan", "备案 @某某微博")
+    for answer in ("mouweibo", "2019-06-01", "3000"):
+        await world.say("zhangsan", answer)
+    await world.image("zhangsan", b"\x89PNG qr")
+    await world.say("zhangsan", "发布本单位动态")
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "form-filing-"), "提交")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "filing-"), "已备案")
+    account = await Account.get(name="某某微博")
+    assert (account.status, account.filed_at) == (AccountStatus.OPERATING, world.clock.now)
+    # re-importing the file (without filed_on) leaves the filing as the bot recorded it
+    await import_org(parse_org(dumped(with_weibo())), now=world.clock.now, tz=TZ)
+    again = await Account.get(name="某某微博")
+    assert (again.status, again.filed_at) == (AccountStatus.OPERATING, world.clock.now)
+
+
+async def test_reimport_is_idempotent_and_never_moves_a_filing_the_bot_recorded(world: World) -> None:
+    org = parse_org(dumped(with_weibo(filed_on="2024-03-01")))
+    await import_org(org, now=world.clock.now, tz=TZ)
+    first = await Account.get(name="某某微博")
+    world.clock.now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    await import_org(org, now=world.clock.now, tz=TZ)
+    second = await Account.get(name="某某微博")
+    assert (second.status, second.filed_at, second.created_at) == (
+        first.status, first.filed_at, first.created_at)
+    # a corrected date in the file applies while the file is the only record of the filing
+    await import_org(parse_org(dumped(with_weibo(filed_on="2024-02-28"))), now=world.clock.now, tz=TZ)
+    corrected = await Account.get(name="某某微博")
+    assert corrected.filed_at is not None and corrected.filed_at.astimezone(TZ).date() == date(2024, 2, 28)
+    # once the bot records a 备案 (an update of the form), the file no longer moves it
+    await world.say("zhangsan", "备案 @某某微博")
+    for answer in ("mouweibo", "2019-06-01", "3000"):
+        await world.say("zhangsan", answer)
+    await world.image("zhangsan", b"\x89PNG qr")
+    await world.say("zhangsan", "发布本单位动态")
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "form-filing-"), "提交")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "filing-"), "已备案")
+    await import_org(parse_org(dumped(with_weibo(filed_on="2024-03-01"))), now=world.clock.now, tz=TZ)
+    assert (await Account.get(name="某某微博")).filed_at == world.clock.now
+    # nor does it bring back an account that must stop
+    await Account.filter(name="某某微博").update(status=AccountStatus.MUST_STOP)
+    await import_org(org, now=world.clock.now, tz=TZ)
+    assert (await Account.get(name="某某微博")).status == AccountStatus.MUST_STOP
+
+
+async def test_a_filing_date_in_the_future_is_refused_and_changes_nothing(db: str) -> None:
+    now = FakeClock().now
+    with pytest.raises(OrgError, match=r"某某微博.*2099-01-01"):
+        await import_org(parse_org(dumped(with_weibo(filed_on="2099-01-01"))), now=now, tz=TZ)
+    assert await Account.all().count() == 0
+
+
+def test_a_cadence_above_three_days_needs_a_reason() -> None:
+    """Art. 11: 1–3 days is the basis; 7 is allowed when the reason is given."""
+    with pytest.raises(OrgError, match=r"某某微博.*7.*cadence_reason"):
+        parse_org(dumped(with_weibo(post_every_days=7)))
+    with pytest.raises(OrgError, match=r"某某微博.*cadence_reason"):
+        parse_org(dumped(with_weibo(post_every_days=7, cadence_reason="  ")))
+    org = parse_org(dumped(with_weibo(post_every_days=7, cadence_reason="科普专栏，每周一期")))
+    assert org.accounts[-1].post_every_days == 7
+    with pytest.raises(OrgError, match="post_every_days"):
+        parse_org(dumped(with_weibo(post_every_days=21, cadence_reason="很少更新")))
+    with pytest.raises(OrgError, match="cadence_reason"):
+        parse_org(dumped(with_weibo(post_every_days=7, cadence_reason="长" * 201)))
+
+
+async def test_the_reason_is_kept_shown_in_the_registry_and_exported(world: World) -> None:
+    org = with_weibo(post_every_days=7, cadence_reason="科普专栏，每周一期", filed_on="2024-03-01")
+    await import_org(parse_org(dumped(org)), now=world.clock.now, tz=TZ)
+    await world.say("wangwu", "台账")
+    line = next(t for t in world.last_text("wangwu").splitlines() if "某某微博" in t)
+    assert line.endswith("每 7 个工作日发布（原因：科普专栏，每周一期）")
+    await world.say("wangwu", "账号 @某某微博")
+    assert "发布频率：每 7 个工作日至少一次（调整原因：科普专栏，每周一期）" in world.last_text("wangwu")
+    assert "备案：2024-03-01" in world.last_text("wangwu")
+    exported = (await export_org(TZ))["accounts"]
+    row = next(a for a in exported if a["name"] == "某某微博")
+    assert (row["post_every_days"], row["cadence_reason"], row["filed_on"]) == (
+        7, "科普专栏，每周一期", "2024-03-01")

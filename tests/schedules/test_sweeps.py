@@ -1,6 +1,9 @@
 """The reminder ladders, each sweep called with explicit times across days (the demo
-organisation is filed on Thursday 2026-11-26 at 10:00; 某某发布 posts every 2 days, the others
-every 3)."""
+organisation is imported on Thursday 2026-11-26 at 10:00, its accounts filed long before;
+某某发布 posts every 2 working days, the others every 3). Art. 11 (第十一条): cadence days are
+working days of the working calendar — weekends, holidays and 调休 make-up days — counted from
+the later of filing, import and the last publication; more in tests/schedules/test_cadence_policy.py.
+"""
 
 from __future__ import annotations
 
@@ -35,38 +38,47 @@ async def sweep_at(world: World, when: datetime, sweep=remind_posting_cadence) -
 
 
 async def test_cadence_ladder_due_late_zombie_each_once(world: World) -> None:
-    assert await sweep_at(world, at(2026, 11, 27, 10, 0)) == 0  # day 1: nothing due
-    # Saturday: 某某发布 is due (2 days), but reminders wait for working hours
-    assert await sweep_at(world, at(2026, 11, 28, 10, 0)) == 0
-    # Monday 09:00: 某某发布 4 days (due, and late → head), the others 4 days (due)
-    assert await sweep_at(world, at(2026, 11, 30, 9, 0)) == 4
+    assert await sweep_at(world, at(2026, 11, 27, 10, 0)) == 0  # 1 working day: nothing due
+    assert await sweep_at(world, at(2026, 11, 28, 10, 0)) == 0  # Saturday: not a working day
+    # Monday 09:00: two working days (Fri, Mon): 某某发布 is due; the others (3) are not
+    assert await sweep_at(world, at(2026, 11, 30, 9, 0)) == 1
     assert await sweep_at(world, at(2026, 11, 30, 9, 10)) == 0  # never twice
+    assert await sweep_at(world, at(2026, 12, 1, 9, 0)) == 2  # 3 working days: the others are due
     group = world.channel.texts_to("group:publicity")
-    assert [t.split("（")[0] for t in group] == ["【发布提醒】「某某发布」已 4 天没有发布新内容",
-                                                "【发布提醒】「某某头条」已 4 天没有发布新内容"]
+    assert [t.split("（")[0] for t in group] == ["【发布提醒】「某某发布」已 2 个工作日没有发布新内容",
+                                                "【发布提醒】「某某头条」已 3 个工作日没有发布新内容"]
     mentions = [m.mentions for m in world.channel.to("group:publicity")]  # type: ignore[union-attr]
     assert all(set(m) == {"zhangsan", "chenqi"} for m in mentions)
-    assert [t.split("，")[0] for t in world.texts("lisi")] == ["【更新逾期】「某某发布」已 4 天没有更新"]
+    assert world.texts("lisi") == []
+    assert await sweep_at(world, at(2026, 12, 2, 9, 0)) == 1  # 4 = 2 + late_days: the head
+    assert [t.split("，")[0] for t in world.texts("lisi")] == [
+        "【更新逾期】「某某发布」已 4 个工作日没有更新"]
     assert len(world.channel.texts_to("group:service")) == 1
-    # day 14 (Thu 12-10): zombie alerts to the Information Center, once
+    # Thu 12-10 is 14 calendar but 10 working days: no zombie yet; Wed 12-16 is the 14th
     await sweep_at(world, at(2026, 12, 10, 10, 0))
-    await sweep_at(world, at(2026, 12, 10, 15, 0))
+    assert not [t for t in world.texts("wangwu") if t.startswith("【僵尸账号预警】")]
+    await sweep_at(world, at(2026, 12, 16, 10, 0))
+    await sweep_at(world, at(2026, 12, 16, 15, 0))
     zombie = [t for t in world.texts("wangwu") if t.startswith("【僵尸账号预警】")]
     assert sorted(t.split("」")[0] for t in zombie) == [
         "【僵尸账号预警】「某某发布", "【僵尸账号预警】「某某头条", "【僵尸账号预警】「某某服务"]
+    assert "已 14 个工作日没有更新" in zombie[0]
     assert "负责人：李四；信息员：张三、陈七" in next(t for t in zombie if "某某发布" in t)
     assert await Reminder.filter(kind="cadence").count() == 9  # 3 accounts × 3 steps
 
 
 async def test_a_holiday_moves_reminders_to_the_next_opening(world: World) -> None:
+    """National Day 2026 (10-01 to 10-07) counts no day; Saturday 10-10 is a 调休 working day."""
     from models import Account
 
     await Account.filter(name="某某发布").update(created_at=at(2026, 9, 28, 10, 0))
     await Account.filter(name__in=["某某头条", "某某服务"]).update(created_at=at(2026, 10, 7, 10, 0))
     assert await sweep_at(world, at(2026, 9, 30, 17, 0)) == 1  # due on the last day before
     assert await sweep_at(world, at(2026, 10, 2, 10, 0)) == 0  # National Day: nothing goes out
-    assert await sweep_at(world, at(2026, 10, 8, 9, 0)) == 1  # late (10 days) the first morning
-    assert world.texts("lisi") == [texts.cadence_late("某某发布", 10, 2, ["张三", "陈七"])]
+    assert await sweep_at(world, at(2026, 10, 8, 9, 0)) == 0  # 3 working days: not late yet
+    assert await sweep_at(world, at(2026, 10, 9, 9, 0)) == 1  # 4: late
+    assert world.texts("lisi") == [texts.cadence_late("某某发布", 4, 2, ["张三", "陈七"])]
+    assert await sweep_at(world, at(2026, 10, 10, 9, 0)) == 2  # the make-up Saturday counts
 
 
 async def test_a_publication_resets_the_ladder(world: World) -> None:
@@ -74,11 +86,10 @@ async def test_a_publication_resets_the_ladder(world: World) -> None:
     await submitted(world)
     await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "通过")
     await world.say("zhangsan", "已发布 D1 https://mp.example.org/s/1")
-    assert await sweep_at(world, at(2026, 11, 30, 10, 0)) == 2  # the two others are due; 发布 is fresh
-    assert not await Reminder.filter(subject="1", step="late").exists()
-    assert await sweep_at(world, at(2026, 12, 1, 10, 0)) == 2  # the others are late; 发布: 1 day
-    assert not await Reminder.filter(subject="1", created_at__gte=at(2026, 11, 30, 9, 31)).exists()
-    assert await sweep_at(world, at(2026, 12, 2, 10, 0)) == 1  # due again, a new cycle
+    assert await sweep_at(world, at(2026, 11, 30, 10, 0)) == 0  # the others: 2 working days
+    assert await sweep_at(world, at(2026, 12, 1, 10, 0)) == 2  # the others are due; 发布: 1 day
+    assert not await Reminder.filter(subject="1").exists()
+    assert await sweep_at(world, at(2026, 12, 2, 10, 0)) == 1  # 发布 due again, a new cycle
     due = await Reminder.filter(subject="1", step="due").order_by("id")
     assert len(due) == 1 and due[0].period.startswith("20261130")
 
@@ -125,7 +136,7 @@ async def test_digest_once_per_working_morning_and_nothing_when_empty(world: Wor
 
 
 async def test_two_runs_at_once_write_each_reminder_once(world: World) -> None:
-    when = at(2026, 11, 30, 10, 0)
+    when = at(2026, 12, 2, 10, 0)
     world.clock.now = when
     results = await asyncio.gather(*(remind_posting_cadence(when, world.bot.deps) for _ in range(3)))
     assert sum(results) == 4
@@ -143,7 +154,7 @@ async def test_restart_across_a_due_time_sends_once(world: World) -> None:
 
     channel2 = RecordingChannel()
     bot2 = build_bot(make_settings(), [channel2], clock=world.clock)
-    world.clock.now = at(2026, 11, 30, 9, 10)
+    world.clock.now = at(2026, 12, 2, 9, 10)
     counts = await run_sweeps(bot2.deps, ["cadence"], now=world.clock.now)
     assert counts["cadence"] == 4
     await bot2.outbox.drain(world.clock.now)
@@ -174,7 +185,7 @@ async def test_a_scheduled_run_logs_what_it_wrote_and_is_quiet_otherwise(
 
     scheduler = build_scheduler(world.bot.deps)
     job = scheduler.get_job("cadence")
-    world.clock.now = at(2026, 11, 30, 9, 0)
+    world.clock.now = at(2026, 12, 2, 9, 0)
     with caplog.at_level(logging.INFO, logger=world.bot.deps.log.name):
         await job.func()
         await job.func()  # nothing more is due
@@ -183,7 +194,7 @@ async def test_a_scheduled_run_logs_what_it_wrote_and_is_quiet_otherwise(
 
 
 async def test_a_run_writes_its_reminders_in_batches(world: World, queries: QueryCounter) -> None:
-    world.clock.now = at(2026, 11, 30, 9, 0)
+    world.clock.now = at(2026, 12, 2, 9, 0)
     queries.statements.clear()
     assert await remind_posting_cadence(world.clock.now, world.bot.deps) == 4
     inserts = [s.split("(")[0] for s in queries.statements if s.startswith("INSERT")]
