@@ -421,12 +421,6 @@ def form1_document(form: Form1, tz: ZoneInfo) -> bytes:
     return _save(doc)
 
 
-def form1_docx(app: AccountApplication, department: str, tz: ZoneInfo) -> bytes:
-    """Form 1 without the deciders' names (callers that have not loaded them: use ``load_form1``)."""
-    return form1_document(Form1(app, department, Decision(at=app.head_decided_at),
-                                Decision(at=app.ic_decided_at)), tz)
-
-
 def _answers_for(person: Person | None, prefix: str, sources: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """What the forms answered about ``person`` (only answers given for this same person: a later
     change of administrator must not inherit the old one's phone), over the registry's record."""
@@ -511,13 +505,3 @@ def form2_document(form: Form2, tz: ZoneInfo) -> bytes:
     ]
     _form_table(doc, rows)
     return _save(doc)
-
-
-def form2_docx(account: Account, department: str, leader: Person | None, admin: Person | None,
-               now: datetime, tz: ZoneInfo) -> bytes:
-    """Form 2 from the registry alone (callers that have not loaded the filing: use ``load_form2``).
-    ``now`` is not printed: 填写时间 is the account's filing date, or left blank."""
-    return form2_document(Form2(account, department, account.filed_at, _registry_answers(account),
-                                bytes(account.qr_code) if account.qr_code else None,
-                                _answers_for(leader, "leader", []), _answers_for(admin, "admin", []),
-                                "", Decision()), tz)
