@@ -18,6 +18,7 @@ from bot.db import close_db, init_db
 from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
 from bot.settings import Settings, SettingsError, load_settings
+from schedules import SWEEPS
 from schedules.calendar import WorkCalendar
 
 # The demo organisation beside the package (a checkout or an editable install), whatever the cwd.
@@ -81,7 +82,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
-    from schedules import SWEEPS, run_sweeps
+    from schedules import run_sweeps
 
     names = [args.kind] if args.kind else list(SWEEPS)
     if any(n not in SWEEPS for n in names):
@@ -264,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     rem = sub.add_parser("reminders", help=texts.CLI_HELP["reminders"])
     rem_sub = rem.add_subparsers(dest="reminders_command", metavar="ACTION")
     run = rem_sub.add_parser("run-now", help=texts.CLI_HELP["run-now"])
-    run.add_argument("kind", nargs="?", default=None, help="cadence | approvals | digest")
+    run.add_argument("kind", nargs="?", default=None, help=" | ".join(SWEEPS))
     run.add_argument("--at", default=None, help=texts.CLI_HELP["at"])
     run.set_defaults(func=cmd_reminders_run)
 
