@@ -24,7 +24,7 @@ from aiohttp import web
 from bot.channels import verify
 from bot.channels.common import read_capped
 from bot.events import Event, PublicInquiry
-from models import Account, AccountStatus
+from models import Account
 
 MAX_BODY = 64 * 1024
 LIMITS = {"account": 128, "text": 5000, "from": 128, "id": 128}
@@ -64,7 +64,7 @@ def setup(app: web.Application, *, sources: dict[str, str],
         account = await Account.get_or_none(name=body["account"].strip())
         if account is None:
             return _error(404, "unknown_account", "no account with that name")
-        if account.status != AccountStatus.OPERATING:
+        if not account.status.live:  # not opened yet, or closed: nobody can write to it
             return _error(409, "account_not_operating", f"the account is {account.status.value}")
         key = verify.event_key(source, str(body.get("id") or uuid.uuid4().hex))
         event = PublicInquiry(channel="api", sender=source, key=key,

@@ -32,7 +32,7 @@ from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
 from handlers.registry import account_from_args, is_ic_admin
-from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
+from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from schedules.calendar import WorkCalendar
 from schedules.inquiries import first_commitments, is_overdue, times_of
@@ -41,12 +41,8 @@ router = Router(name=__name__)
 DEADLINE_CHOICES = (1, 3, 7)  # working days
 
 
-# Not on the platform (yet, or any more): nobody can write to it.
-NOT_LIVE = frozenset({AccountStatus.APPLIED, AccountStatus.APPROVED, AccountStatus.CLOSED})
-
-
 def takes_inquiries(account: Account) -> bool:
-    return account.status not in NOT_LIVE
+    return account.status.live
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,13 @@ class AccountStatus(str, Enum):
     SUSPENDED = "suspended"
     CLOSED = "closed"
 
+    @property
+    def live(self) -> bool:
+        """Open on its platform, whatever its standing here (awaiting filing, must stop,
+        suspended): its followers can write to it, and Art. 12 asks for an answer. Not yet
+        opened (applied, approved) or closed: nobody can."""
+        return self not in (AccountStatus.APPLIED, AccountStatus.APPROVED, AccountStatus.CLOSED)
+
 
 class Role(str, Enum):
     """Roles given explicitly in the organisation file (head and officer follow from the

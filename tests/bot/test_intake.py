@@ -140,3 +140,23 @@ async def test_a_body_that_does_not_decompress_is_400_and_a_gzip_bomb_413(db: st
                 b"Content-Encoding: " + encoding + b"\r\nAuthorization: Bearer " + WEIBO.encode() + b"\r\n")
         assert await raw_request(client, head, body) == status, encoding
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_an_account_live_on_its_platform_takes_inquiries_whatever_its_standing(
+        db: str, aiohttp_client: Any) -> None:
+    """Art. 12 (第十二条): an account awaiting filing, one that must stop, or a suspended one is
+    still open on its platform; its public writes and is answered. A closed one, or one not
+    opened yet, is refused with 409 and nothing stored."""
+    from models import Account, AccountStatus
+
+    client = await _client(aiohttp_client)
+    auth = {"Authorization": f"Bearer {WEIBO}"}
+    expected = {AccountStatus.UNFILED: 202, AccountStatus.MUST_STOP: 202,
+                AccountStatus.SUSPENDED: 202, AccountStatus.CLOSED: 409, AccountStatus.APPROVED: 409}
+    for n, (status, answer) in enumerate(expected.items()):
+        await Account.filter(name="某某发布").update(status=status)
+        resp = await client.post("/api/inquiries", headers=auth,
+                                 json={"account": "某某发布", "text": "问题", "id": f"s-{n}"})
+        assert resp.status == answer, status
+    await client.app[BOT].tasks.join()
+    assert await Inquiry.all().count() == 3

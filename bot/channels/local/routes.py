@@ -176,11 +176,11 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         account = None
         if text[0] in "@＠":
             name, _, text = text[1:].partition(" ")
-            account = await Account.get_or_none(name=name, status=AccountStatus.OPERATING)
+            account = await Account.get_or_none(name=name)
         else:
             account = await Account.filter(platform=Platform.WECHAT,
                                            status=AccountStatus.OPERATING).order_by("id").first()
-        if account is None or not text.strip():
+        if account is None or not account.status.live or not text.strip():
             return _bad("no such operating account, or no question")
         openid = code.removeprefix("follower:")
         event = PublicInquiry(channel="wechat", sender=openid, key=f"sim:{_event_id(body)}",

@@ -38,7 +38,7 @@ from bot.channels.common import read_capped
 from bot.channels.wecom.crypto import aes_key, open_frame
 from bot.channels.wecom.parse import parse_envelope
 from bot.events import Event, PublicInquiry
-from models import Account, AccountStatus
+from models import Account
 
 log = logging.getLogger("xmt.wechat")
 MAX_BODY = 64 * 1024
@@ -124,7 +124,7 @@ def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
                 raise verify.Malformed("empty message")
             data = message._data if isinstance(message._data, dict) else {}
             inquiry = None
-            if isinstance(message, WechatText) and account.status == AccountStatus.OPERATING:
+            if isinstance(message, WechatText) and account.status.live:
                 openid = verify.ident(data.get("FromUserName"), name="FromUserName", max_len=64,
                                       pattern=OPENID)
                 msg_id = _scalar(data, "MsgId") or f"{openid}:{_scalar(data, 'CreateTime')}"
