@@ -64,7 +64,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def load() -> int:
-        counts = await import_file(org_file, now=utc_now())
+        counts = await import_file(org_file, now=utc_now(), tz=settings.tz)
         print(texts.cli_org_counts("已载入演示组织：", counts))
         return 0
 
@@ -118,7 +118,7 @@ def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         try:
-            counts = await import_file(Path(args.file), now=utc_now())
+            counts = await import_file(Path(args.file), now=utc_now(), tz=settings.tz)
         except OrgError as exc:
             print(texts.cli_import_refused(exc), file=sys.stderr)
             return 1
@@ -135,7 +135,7 @@ def cmd_org_export(settings: Settings, args: argparse.Namespace) -> int:
     exported: dict[str, Any] = {}
 
     async def work() -> int:
-        exported.update(await export_org())
+        exported.update(await export_org(settings.tz))
         return 0
 
     _with_db(settings, work)

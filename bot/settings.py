@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     # Reminders (Art. 11, 12; the Information Center may tune them, Art. 15).
     work_hours: str = "09:00-18:00"  # reminders to people go out only then, on workdays
     sweep_every_minutes: int = Field(default=10, ge=1, le=240)
-    late_days: int = Field(default=2, ge=1, le=30)  # days past due before the head is told
-    zombie_days: int = Field(default=14, ge=2, le=90)  # days without a post: a "zombie" account
+    late_days: int = Field(default=2, ge=1, le=30)  # working days past due before the head is told
+    zombie_days: int = Field(default=14, ge=2, le=90)  # working days without a post: a "zombie" account
     approval_urge_hours: float = Field(default=4, gt=0, le=72)  # working hours before 催办
     # Art. 5, the annual review: reports from review_opens (MM-DD) to the day before
     # review_closes; a last warning on review_last_warning; on review_closes, whoever has not

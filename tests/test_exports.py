@@ -84,6 +84,7 @@ async def test_registry_xlsx_adds_people_activity_and_closure(world: World) -> N
     other = await Account.get(name="某某头条")
     await Account.filter(id=account.id).update(opened_on="2020-03-01", closed_at=now,
                                                closure_evidence="https://example.cn/closed/123")
+    await Account.filter(id=other.id).update(post_every_days=5, cadence_reason="专题号，按周更新")
     zhangsan = await Person.get(code="zhangsan")
     for n, at in enumerate((now - timedelta(days=3), now - timedelta(days=40),
                             datetime(2025, 12, 31, 23, 0, tzinfo=world.clock.now.tzinfo)), start=1):
@@ -114,6 +115,7 @@ async def test_registry_xlsx_adds_people_activity_and_closure(world: World) -> N
     assert (first["注销日期"], first["注销证明"]) == ("2026-11-26", "https://example.cn/closed/123")
     assert (second["名称"], second["2026年发布数"], second["咨询受理"], second["注销日期"]) == (
         "某某头条", 0, 0, None)
+    assert (second["发布频率(工作日)"], second["频率调整原因"]) == (5, "专题号，按周更新")  # Art. 11
 
 
 async def test_review_xlsx_in_chat_lists_every_report_with_platform_and_file(world: World) -> None:
