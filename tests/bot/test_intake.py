@@ -158,5 +158,5 @@ async def test_an_account_live_on_its_platform_takes_inquiries_whatever_its_stan
         resp = await client.post("/api/inquiries", headers=auth,
                                  json={"account": "某某发布", "text": "问题", "id": f"s-{n}"})
         assert resp.status == answer, status
-    await client.app[BOT].tasks.join()
+        await client.app[BOT].tasks.join()  # processed under this standing, not the next one
     assert await Inquiry.all().count() == 3
