@@ -30,7 +30,7 @@ A department without a head: its head's rungs go to the Information Center.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -123,14 +123,19 @@ def _window(rung: Rung, t: Times, cal: WorkCalendar
         lambda x: cal.working_seconds(due, x, stop_after=limit) >= limit
 
 
+def _windows(t: Times, cal: WorkCalendar
+             ) -> Iterator[tuple[Rung, datetime, datetime | None, Callable[[datetime], bool]]]:
+    """Every rung that applies to ``t``, with its window (see ``_window``)."""
+    for rung in RUNGS:
+        window = _window(rung, t, cal)
+        if window is not None:
+            yield (rung, *window)
+
+
 def reached(t: Times, at: datetime, cal: WorkCalendar) -> list[Rung]:
     """The rungs whose condition held at some moment up to ``at`` (before it ended)."""
     out = []
-    for rung in RUNGS:
-        window = _window(rung, t, cal)
-        if window is None:
-            continue
-        start, end, is_reached = window
+    for rung, start, end, is_reached in _windows(t, cal):
         last = at if end is None or end > at else end - _EPSILON  # ended by the claim/commit/answer
         if start <= last and is_reached(last):
             out.append(rung)
@@ -139,15 +144,8 @@ def reached(t: Times, at: datetime, cal: WorkCalendar) -> list[Rung]:
 
 def pending(t: Times, now: datetime, cal: WorkCalendar) -> list[Rung]:
     """The rungs that hold now: reached and not ended (what the sweep sends, once each)."""
-    out = []
-    for rung in RUNGS:
-        window = _window(rung, t, cal)
-        if window is None:
-            continue
-        start, end, is_reached = window
-        if start <= now and (end is None or end > now) and is_reached(now):
-            out.append(rung)
-    return out
+    return [rung for rung, start, end, is_reached in _windows(t, cal)
+            if start <= now and (end is None or end > now) and is_reached(now)]
 
 
 def is_overdue(t: Times, at: datetime, cal: WorkCalendar) -> bool:
