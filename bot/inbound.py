@@ -116,8 +116,7 @@ class Inbox:
         """At start-up: process every event acknowledged but not processed (after a crash or a
         stop). Returns how many were taken up (processed again or failed as unloadable)."""
         rows = await InboundEvent.filter(status=InboundStatus.RECEIVED).order_by("id")
-        return await self._take_up([r for r in rows if r.id not in self._in_flight],
-                                   self.deps.clock().astimezone(UTC))
+        return await self._take_up(rows, self.deps.clock().astimezone(UTC))
 
     async def sweep_stuck(self, now: datetime, older_than: timedelta = STUCK_AFTER) -> int:
         """Periodically: events still ``received`` that arrived more than ``older_than`` before
@@ -129,13 +128,14 @@ class Inbox:
         rows = await InboundEvent.filter(
             status=InboundStatus.RECEIVED, received_at__lt=cutoff,
         ).order_by("id").limit(SWEEP_LIMIT)
-        taken = await self._take_up([r for r in rows if r.id not in self._in_flight],
-                                    now.astimezone(UTC))
+        taken = await self._take_up(rows, now.astimezone(UTC))
         if taken:
             log.warning("took up %d inbound events left unprocessed", taken)
         return taken
 
     async def _take_up(self, rows: list[InboundEvent], now: datetime) -> int:
+        """Process again, or fail as unloadable, the rows not already queued in this process."""
+        rows = [r for r in rows if r.id not in self._in_flight]
         for row in rows:
             try:
                 event = Event.from_json(row.kind, row.payload)
