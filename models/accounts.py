@@ -137,6 +137,10 @@ class ReviewReport(Model):
     decided_by_id = fields.IntField(null=True)
     decided_at = fields.DatetimeField(null=True)
     reason = fields.TextField(default="")
+    # Art. 5: what the bot itself knows of the account's year (posts per month, cadence kept,
+    # late/zombie episodes, inquiries, screening blocks, changes), frozen at submission so the
+    # report the Information Center judged keeps the figures it was judged on.
+    figures: dict[str, Any] | None = fields.JSONField(null=True)
 
     class Meta:
         table = "review_report"

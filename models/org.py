@@ -125,9 +125,23 @@ class Account(Model):
     followers = fields.IntField(null=True)  # 关注人数 at filing
     qr_code = fields.BinaryField(null=True)
     filed_at = fields.DatetimeField(null=True)
+    # Art. 4 (认证): when, by whom, and the evidence (a link to the platform's verified page, or
+    # a screenshot) — 已认证 is not taken on one word.
     verified_at = fields.DatetimeField(null=True)
-    # Art. 5: an account that failed or missed its annual review must stop and be closed.
+    verified_by_id = fields.IntField(null=True)
+    verify_evidence = fields.CharField(max_length=2048, default="", db_default="")
+    verify_image = fields.BinaryField(null=True)
+    # Art. 5: why and since when an account must stop (no report by the deadline, or 不合格 with
+    # the Information Center's reason). Cleared when a 合格 restores it.
+    stopped_at = fields.DatetimeField(null=True)
+    stop_reason = fields.CharField(max_length=500, default="", db_default="")
+    # Art. 5 (注销): a closure asked for by the head or the Information Center with evidence of
+    # deletion on the platform, then confirmed by the Information Center (closed_at, closed_by_id).
+    closure_requested_at = fields.DatetimeField(null=True)
+    closure_requested_by_id = fields.IntField(null=True)
+    closure_reason = fields.CharField(max_length=500, default="", db_default="")
     closed_at = fields.DatetimeField(null=True)
+    closed_by_id = fields.IntField(null=True)
     closure_evidence = fields.CharField(max_length=2048, default="")  # a link, or "截图"
     closure_image = fields.BinaryField(null=True)
     # A WeChat official account's callback settings: app_id, token, aes_key (safe mode), and
