@@ -1371,3 +1371,9 @@ def verify_overdue_head(account: str, weeks: int, admin: str) -> str:
 def verify_overdue_ic(account: str, department: str, weeks: int) -> str:
     return (f"【认证逾期】{department}的「{account}」备案已 {weeks} 周仍未完成平台认证"
             f"（《管理办法》第四条），已提醒管理员和部门负责人，请跟进。")
+
+
+# -- accountability (Art. 6 第六条: 谁审批、谁监管) ------------------------------------------------
+def decides_own(subject: str) -> str:
+    return (f"{subject}与你本人有关，按“谁审批、谁监管”（《管理办法》第六条）不能由你自己决定，"
+            f"已交由信息中心其他管理员处理。")

@@ -8,14 +8,18 @@ from __future__ import annotations
 from bot.router import Router
 from handlers import (
     approvals,
+    closing,
     drafts,
     exports,
     forms,
     governance,
     help,
     inquiries,
+    judgement,
+    ledger,
     registry,
     reviews,
+    verification,
     wordlists,
 )
 
@@ -23,6 +27,7 @@ from handlers import (
 def build_router() -> Router:
     root = Router(name="root")
     root.include(drafts.router, approvals.router, governance.router, registry.router,
-                 reviews.router, exports.router, inquiries.router, wordlists.router, forms.router,
+                 verification.router, ledger.router, reviews.router, judgement.router, closing.router,
+                 exports.router, inquiries.router, wordlists.router, forms.router,
                  help.router)
     return root

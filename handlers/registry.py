@@ -1,13 +1,14 @@
-"""The registry of accounts (Art. 2, 4): filing an opened account (form 2), verification (认证),
-changes of leader or administrator re-filed with the Information Center, and the Information
-Center's views 台账 and 账号 @x. The registry is the truth: an account takes drafts only once its
-filing is acknowledged. Imports no channel.
+"""The registry of accounts (Art. 2, 4): filing an opened account (form 2) and changes of leader
+or administrator re-filed with the Information Center. The registry is the truth: an account takes
+drafts only once its filing is acknowledged. 已认证 is ``handlers.verification``; the views 台账
+and 账号 @x are ``handlers.ledger``. Imports no channel.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,16 +22,13 @@ from handlers.forms import Checked, Field, Form, Invalid
 from handlers.governance import person_check
 from models import (
     Account,
-    AccountApplication,
     AccountChange,
     AccountFiling,
     AccountStatus,
     Department,
     Person,
-    ReviewReport,
 )
 from models.org import info_center_admins
-from schedules.review import review_window
 
 router = Router(name=__name__)
 
@@ -41,6 +39,16 @@ ROLE_WORDS = {"管理员": "admin", "admin": "admin", "负责人": "leader", "�
 # -- who may act for an account -------------------------------------------------------------------
 async def is_ic_admin(person: Person) -> bool:
     return person.id in {a.id for a in await info_center_admins()}
+
+
+async def decides_own(ctx: Ctx[Any], involved: Collection[int | None], subject: str) -> bool:
+    """Art. 6 (谁审批、谁监管): True, after telling the person so, when the decision at hand
+    concerns them (they applied, submitted, or run the account): another Information Center
+    admin decides. Call it after the is_ic_admin check, before any change."""
+    if ctx.person.id not in {i for i in involved if i is not None}:
+        return False
+    await ctx.reply(texts.decides_own(subject))
+    return True
 
 
 async def may_act_for(person: Person, account: Account) -> bool:
@@ -230,21 +238,6 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
                           key=f"filing:{filing.id}:filed", now=ctx.now)
 
 
-# -- 已认证 ---------------------------------------------------------------------------------------
-@router.command(*texts.CMD_VERIFIED)
-async def on_verified(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await own_account_from_args(ctx, texts.VERIFIED_USAGE)
-    if found is None:
-        return
-    account, _ = found
-    if account.verified_at is not None:
-        await ctx.reply(texts.already_verified(account.name))
-        return
-    await Account.filter(id=account.id, verified_at__isnull=True).update(verified_at=ctx.now)
-    await audit.record(ctx.person.code, "account_verified", account.name, now=ctx.now)
-    await ctx.reply(texts.verified(account.name))
-
-
 # -- 变更 (Art. 4) --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChangeAck(Payload, prefix="chg"):
@@ -320,52 +313,3 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     if old is not None:
         await ctx.outbox.send(old, Text(texts.change_to_old(account.name, role, new.name)),
                               key=f"change:{change.id}:old", now=ctx.now)
-
-
-# -- 台账 / 账号 @x (Information Center) -----------------------------------------------------------
-@router.command(*texts.CMD_REGISTRY)
-async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    if not await is_ic_admin(ctx.person):
-        await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
-        return
-    accounts = await Account.all().order_by("department_id", "id")
-    depts = {d.id: d.name for d in await Department.all()}
-    people = {p.id: p.name for p in await Person.all()}
-    year, _ = review_window(ctx.local_now.date(), deps.settings)
-    reviews = {r.account_id: r.status.value for r in await ReviewReport.filter(year=year).order_by("id")}
-    lines = [texts.registry_line(
-        a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""), depts.get(a.department_id, ""),
-        texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value),
-        people.get(a.leader_id or 0, ""), people.get(a.admin_id or 0, ""),
-        ctx.local(a.last_published_at).strftime("%m-%d") if a.last_published_at else "",
-        a.filed_at is not None, a.verified_at is not None,
-        texts.review_status_name(reviews.get(a.id)))
-        + texts.registry_cadence(a.post_every_days, a.cadence_reason) for a in accounts]
-    await ctx.reply(texts.registry(lines))
-
-
-@router.command(*texts.CMD_ACCOUNT)
-async def on_account(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    found = await own_account_from_args(ctx, texts.ACCOUNT_USAGE)
-    if found is None:
-        return
-    account, _ = found
-    dept = await Department.get(id=account.department_id)
-    people = {p.id: p for p in await Person.all()}
-    changes = await AccountChange.filter(account_id=account.id).order_by("id")
-    apps = await AccountApplication.filter(account_id=account.id)
-    history = [texts.history_application(a.ref, ctx.local(a.created_at)) for a in apps]
-    history += [texts.history_change(
-        texts.ROLE_NAMES[c.role], people[c.old_person_id].name if c.old_person_id in people else "",
-        people[c.new_person_id].name, ctx.local(c.filed_at) if c.filed_at else None) for c in changes]
-    leader, admin = people.get(account.leader_id or 0), people.get(account.admin_id or 0)
-    await ctx.reply(texts.account_record(
-        account.name, texts.PLATFORM_NAMES.get(account.platform.value, ""), dept.name,
-        texts.ACCOUNT_STATUS_NAMES.get(account.status.value, account.status.value),
-        f"{leader.name} {leader.title} {leader.mobile}".strip() if leader else "",
-        f"{admin.name} {admin.title} {admin.mobile}".strip() if admin else "",
-        account.platform_account_id, account.followers,
-        ctx.local(account.filed_at) if account.filed_at else None,
-        ctx.local(account.verified_at) if account.verified_at else None,
-        ctx.local(account.last_published_at) if account.last_published_at else None, history)
-        + "\n" + texts.account_cadence(account.post_every_days, account.cadence_reason))

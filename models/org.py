@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import Enum
 
 from tortoise import fields
@@ -153,8 +154,12 @@ class Account(Model):
 
 
 
-async def info_center_admins() -> list[Person]:
-    """Heads and officers of Information Center departments, and anyone with the ic_admin role."""
+async def info_center_admins(exclude: Collection[int] = ()) -> list[Person]:
+    """Heads and officers of Information Center departments, and anyone with the ic_admin role.
+
+    ``exclude``: the people a decision concerns. Art. 6 (谁审批、谁监管): nobody decides their own
+    application, filing, change or review, so its card goes to the other admins — the head of
+    the Information Center when one of its officers applies, another admin when the head does."""
     depts = await Department.filter(info_center=True)
     ids: set[int] = {d.head_id for d in depts if d.head_id is not None}
     people = await Person.filter(active=True).only("id", "roles", "department_id", "is_officer")
@@ -162,4 +167,5 @@ async def info_center_admins() -> list[Person]:
     for p in people:
         if Role.IC_ADMIN.value in (p.roles or []) or (p.is_officer and p.department_id in dept_ids):
             ids.add(p.id)
+    ids.difference_update(exclude)
     return await Person.filter(id__in=list(ids), active=True).order_by("id")
