@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 from bot.app import Bot, build_bot
@@ -47,6 +48,10 @@ async def _reset_postgres() -> None:
 @pytest.fixture
 async def db() -> AsyncIterator[str]:
     global _pg_migrated
+    # Tortoise caches each model's INSERT/UPDATE statements per (connection name, table), not per
+    # dialect: after a test that opened SQLite under the name "default" (tests/test_migrations.py),
+    # PostgreSQL would be sent SQLite's "?" placeholders. Each test starts with an empty cache.
+    EXECUTOR_CACHE.clear()
     if PG_URL:
         config = tortoise_config(PG_URL)
         if not _pg_migrated:
