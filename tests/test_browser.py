@@ -136,3 +136,39 @@ async def test_officer_submits_head_approves_officer_is_told(base_url: str,
         assert errors == [], f"JavaScript errors on the page: {errors}"
     finally:
         await context.close()
+
+
+async def test_at_phone_width_the_people_are_a_drawer_and_the_chat_keeps_the_width(
+        base_url: str, browser: Browser) -> None:
+    """At 414 px (and 375) the list of people is a drawer behind ☰: the chat and the composer
+    use the whole width, the drawer switches person and closes itself."""
+    for width, code in ((414, "lisi"), (375, "zhouba")):
+        context = await browser.new_context(viewport={"width": width, "height": 800},
+                                            locale="zh-CN")
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, seen=errors: seen.append(str(exc)))
+        page.set_default_timeout(TIMEOUT)
+        try:
+            await page.goto(f"{base_url}/?as=zhangsan")
+            composer = page.get_by_test_id("composer")
+            await expect(composer).to_be_visible(timeout=TIMEOUT)
+            box = await composer.bounding_box()
+            assert box is not None and box["width"] > width * 0.85, box
+            people = page.get_by_test_id(f"person-{code}")
+            await expect(people).not_to_be_in_viewport()
+            await page.get_by_test_id("menu").click()
+            await expect(people).to_be_in_viewport(timeout=TIMEOUT)
+            await people.click()
+            await expect(people).to_have_class(ACTIVE, timeout=TIMEOUT)
+            await expect(people).not_to_be_in_viewport(timeout=TIMEOUT)
+            await composer.click()
+            await composer.fill("帮助")
+            await page.get_by_test_id("send").click()
+            answer = page.locator('[data-testid="message"][data-sender="bot"]', has_text="可用命令")
+            await expect(answer).to_have_count(1, timeout=TIMEOUT)
+            bubble = await answer.bounding_box()
+            assert bubble is not None and bubble["x"] + bubble["width"] <= width, bubble
+            assert errors == [], f"JavaScript errors on the page: {errors}"
+        finally:
+            await context.close()
