@@ -59,9 +59,10 @@ HELP = """可用命令（中英文均可）：
 待审 — 查看等待我审核的稿件（pending）
 申请开通 — 填写《新媒体平台申请表》，经部门负责人签署、信息中心批准后开通（apply）
 备案 @账号 — 开通后填写《备案登记表》（账号ID、创建时间、关注人数、二维码）（file）
-已认证 @账号 — 登记平台认证已完成（verified）
+已认证 @账号 链接 — 登记平台认证，附认证页链接，或先发命令再发截图（verified）
 变更 @账号 管理员|负责人 姓名 — 报信息中心备案（change）
-年审 @账号 报告 — 11月提交年度年审报告；已注销 @账号 证明 — 登记注销（review / closed）
+年审 @账号 报告 — 11月提交年度年审报告（review）
+注销 @账号 原因 [链接] — 部门负责人或信息中心申请注销，附平台注销证明，信息中心确认（closed）
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
 导出台账 / 导出年审 — 以文件发送（信息中心）
 导出申请表 @账号或S编号（提交即可导出）/ 导出备案表 @账号 — 以文件发送
@@ -741,7 +742,8 @@ CMD_REGISTRY = ("台账", "registry")
 CMD_ACCOUNT = ("账号", "account")
 FORM2_TITLE = "新媒体平台备案登记表"
 FILE_USAGE = "请写上账号名称，例如：备案 @某某发布"
-VERIFIED_USAGE = "请写上账号名称，例如：已认证 @某某发布"
+VERIFIED_USAGE = ("请写上账号名称和认证证明，例如：已认证 @某某发布 https://…（平台上显示已认证的页面）；"
+                  "也可以先发“已认证 @某某发布”，再发认证页面的截图。")
 CHANGE_USAGE = "变更格式：变更 @账号 管理员|负责人 姓名，例如：变更 @某某发布 管理员 陈七"
 ACCOUNT_USAGE = "请写上账号名称，例如：账号 @某某发布"
 Q_ACCOUNT_ID = "账号ID（平台上的账号名或原始ID）？"
@@ -805,12 +807,15 @@ def verify_reminder(account: str) -> str:
             f"认证完成后请发送“已认证 @{account}”。")
 
 
-def already_verified(account: str) -> str:
-    return f"「{account}」已登记为已认证。"
+def already_verified(account: str, at: datetime | None = None, by: str = "") -> str:
+    when = f"{at:%Y-%m-%d %H:%M} " if at else ""
+    who = f"由 {by} " if by else ""
+    return f"「{account}」已于 {when}{who}登记为已认证，无需重复登记。" if when or who \
+        else f"「{account}」已登记为已认证。"
 
 
 def verified(account: str) -> str:
-    return f"已登记：「{account}」已完成平台认证。"
+    return f"已登记：「{account}」已完成平台认证，证明已转信息中心。"
 
 
 def change_same(account: str, role: str, name: str) -> str:
@@ -870,11 +875,14 @@ def account_record(name: str, platform: str, dept: str, status: str, leader: str
 
 # -- the annual review and closing (Art. 5) --------------------------------------------------------
 CMD_REVIEW = ("年审", "review")
-CMD_CLOSED = ("已注销", "closed")
+CMD_CLOSED = ("注销", "已注销", "closed")
 REVIEW_USAGE = "年审格式：年审 @账号 报告正文（也可以先发“年审 @账号”，再发文字或文件）"
-CLOSED_USAGE = "注销格式：已注销 @账号 注销证明链接（或先发“已注销 @账号”，再发截图）"
-ASK_REVIEW_REPORT = "请发送年审报告：直接回复文字，或发送报告文件。"
-ASK_CLOSURE_EVIDENCE = "请发送注销证明：平台注销成功页面的截图，或公告链接。"
+CLOSED_USAGE = ("注销格式：注销 @账号 原因 证明链接，例如：注销 @某某发布 业务调整不再运营 https://…\n"
+                "也可以先发“注销 @账号 原因”，再发平台注销（或关闭）成功页面的截图。")
+ASK_REVIEW_REPORT = ("上面是本助手记录的本年度数据，提交时会随报告一并交给信息中心。"
+                     "请发送年审报告：直接回复文字，或发送报告文件。")
+ASK_CLOSURE_EVIDENCE = ("请发送账号已在平台上注销或关闭的证明：注销（关闭）成功页面的截图，"
+                        "或能看到账号已注销的链接（http:// 或 https:// 开头）。")
 REVIEW_CARD_TITLE = "年审报告"
 BUTTON_PASS = "合格"  # noqa: S105 - a button label, not a password
 BUTTON_FAIL = "不合格"
@@ -938,15 +946,25 @@ def review_close_reminder(account: str) -> str:
 
 
 def cannot_close(account: str, status: str) -> str:
-    return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，不能登记注销。"
+    """Who may ask to close an account in this status (Art. 5): the head or the Information
+    Center; a must-stop one also its administrator and the department's officers."""
+    name = ACCOUNT_STATUS_NAMES.get(status, status)
+    if status in ("applied", "approved"):
+        return f"「{account}」当前为「{name}」，还没有在平台上开通，无需注销。"
+    if status == "must_stop":
+        return (f"「{account}」须停止运行，可由账号管理员、所属部门的负责人和信息员，或信息中心"
+                f"申请注销（《管理办法》第五条）。")
+    return (f"「{account}」当前为「{name}」，只有所属部门的主要负责人或信息中心可以申请注销"
+            f"（《管理办法》第五条）。")
 
 
 def closed(account: str) -> str:
-    return f"已登记：「{account}」已注销。感谢配合。"
+    """To the Information Center admin who confirmed a closure."""
+    return f"已确认：「{account}」已注销，相关人员已收到通知。"
 
 
 def closed_to_ic(account: str, by: str, evidence: str) -> str:
-    return f"「{account}」已由 {by} 登记注销。证明：{evidence}"
+    return f"「{account}」的注销申请已由 {by} 确认，账号已注销。证明：{evidence}"
 
 
 # -- exports ---------------------------------------------------------------------------------------
@@ -1377,3 +1395,339 @@ def verify_overdue_ic(account: str, department: str, weeks: int) -> str:
 def decides_own(subject: str) -> str:
     return (f"{subject}与你本人有关，按“谁审批、谁监管”（《管理办法》第六条）不能由你自己决定，"
             f"已交由信息中心其他管理员处理。")
+
+
+# -- points 7, 8: closing (Art. 5 第五条) and verification evidence (Art. 4 第四条) ---------------
+EVIDENCE_SCREENSHOT = "截图"
+CLOSURE_CARD_TITLE = "账号注销确认"
+BUTTON_CONFIRM_CLOSURE = "确认注销"
+FIELD_REASON = "注销原因"
+FIELD_EVIDENCE = "注销证明"
+FIELD_REQUESTER = "申请人"
+FIELD_STATUS = "当前状态"
+ONLY_IC_CONFIRMS_CLOSURE = "只有信息中心管理员可以确认或退回注销申请（《管理办法》第五条）。"
+ASK_CLOSURE_RETURN_REASON = "请回复退回理由（将转告申请人），或回复“跳过”。"
+CLOSURE_RETURN_SENT = "已退回，理由已转告申请人。"
+CLOSURE_RETURN_SENT_NO_REASON = "已退回并通知申请人。"
+ASK_CLOSURE_EVIDENCE_AGAIN = ("还缺注销证明：请发送注销（关闭）成功页面的截图，"
+                              "或以 http:// 或 https:// 开头的链接；回复“取消”放弃申请。")
+
+
+def close_reason_needed(account: str) -> str:
+    return (f"请写明注销原因，例如：注销 @{account} 业务调整不再运营 https://…"
+            f"（链接也可以不写，之后再发截图）。")
+
+
+def closure_reason_must_stop(stop_reason: str) -> str:
+    return f"须停止运行：{stop_reason}" if stop_reason else "须停止运行（未按期提交年审报告或年审不合格）"
+
+
+def closure_waiting(account: str, by: str, at: datetime) -> str:
+    return (f"「{account}」已有一份注销申请：{by} 于 {at:%Y-%m-%d %H:%M} 提出，正等待信息中心确认，"
+            f"无需重复申请。")
+
+
+def closure_already_closed(account: str, at: datetime | None, by: str) -> str:
+    when = f"{at:%Y-%m-%d %H:%M}" if at else "此前"
+    return f"「{account}」已于 {when} 注销" + (f"（{by} 确认）" if by else "") + "，无需再次申请。"
+
+
+def closure_requested(account: str, admins: list[str]) -> str:
+    return (f"「{account}」的注销申请和证明已报信息中心（{'、'.join(admins)}）确认（《管理办法》第五条）。"
+            f"确认后账号登记为已注销，提醒随之停止。")
+
+
+def closure_no_other_ic(account: str) -> str:
+    return (f"「{account}」的注销须由信息中心的另一位管理员确认（“谁审批、谁监管”，《管理办法》第六条），"
+            f"但信息中心目前只有你一人。请由账号所属部门的负责人提出申请，或在组织名单中增设信息中心管理员后再提出。"
+            f"这次申请没有登记。")
+
+
+def closure_card_subtitle(account: str, platform: str, department: str) -> str:
+    return f"「{account}」· {platform} · {department}"
+
+
+def closure_evidence_label(evidence: str) -> str:
+    return "截图（见随后发送的图片）" if evidence == EVIDENCE_SCREENSHOT else evidence
+
+
+def closure_screenshot_name(account: str) -> str:
+    return f"{account}-注销证明截图.png"
+
+
+def card_closure_confirmed(name: str, at: datetime) -> str:
+    return f"已确认注销 · {name} · {hm(at)}"
+
+
+def card_closure_returned(name: str, at: datetime) -> str:
+    return f"已退回 · {name} · {hm(at)}"
+
+
+def closure_confirmed(account: str, by: str, at: datetime, reason: str) -> str:
+    return (f"「{account}」的注销已由信息中心 {by} 于 {at:%Y-%m-%d %H:%M} 确认，账号登记为“已注销”"
+            f"（原因：{reason}）。该账号不再接收投稿，相关提醒已停止，待审核的稿件已作废。")
+
+
+def closure_returned(account: str, by: str, reason: str) -> str:
+    text = f"「{account}」的注销申请被信息中心 {by} 退回，账号状态不变。"
+    if reason:
+        text += f"理由：{reason}。"
+    return text + f"如仍需注销，请补充后重新发送“注销 @{account} 原因 证明链接”。"
+
+
+def closure_already_decided(account: str) -> str:
+    return f"「{account}」的这份注销申请已经处理过（已确认或已退回），无需重复操作。"
+
+
+def closure_subject(account: str) -> str:
+    """For ``texts.decides_own``: "…与你本人有关" (the requester cannot confirm it)."""
+    return f"「{account}」的注销申请由你提出，"
+
+
+def ask_verify_evidence(account: str) -> str:
+    return (f"登记「{account}」已认证需要证明（《管理办法》第四条）：请发送平台上显示已认证的页面截图，"
+            f"或该页面的链接（http:// 或 https:// 开头）。")
+
+
+def bad_verify_link(text: str, account: str, prompted: bool = False) -> str:
+    if prompted:
+        return (f"「{text}」不是有效的链接。请发送能看到「{account}」已认证的页面截图，或以 http:// 或 "
+                f"https:// 开头的页面地址；回复“取消”放弃登记。")
+    return (f"「{text}」不是有效的链接。请发送以 http:// 或 https:// 开头、"
+            f"能看到「{account}」已认证的页面地址，或先发“已认证 @{account}”再发截图。")
+
+
+EVIDENCE_CANCELLED = "已取消，没有登记。"
+
+
+def cannot_verify(account: str, status: str) -> str:
+    return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，不能登记认证。"
+
+
+def verified_to_ic(account: str, department: str, by: str, evidence: str) -> str:
+    shown = "截图（见随后发送的图片）" if evidence == EVIDENCE_SCREENSHOT else evidence
+    return (f"【认证登记】{department}的「{account}」已由 {by} 登记完成平台认证（《管理办法》第四条）。"
+            f"证明：{shown}")
+
+
+def verify_screenshot_name(account: str) -> str:
+    return f"{account}-认证证明截图.png"
+
+
+# -- issue 13 point 2: the bot's own figures in the annual review report, report history (Art. 5) --
+CMD_REVIEW_HISTORY = ("年审记录", "review-history")
+REVIEW_HISTORY_USAGE = "年审记录格式：年审记录 @账号"
+FIGURES_NONE = "—"
+REVIEW_CARD_FIGURES = "本助手记录"
+REVIEW_CARD_REPORT = "报告"
+
+
+def review_figures(*, year: int, month: int, day: int, posts: int, by_month: list[int], every: int,
+                   periods: int, kept: int, kept_pct: int | None, late: int, zombie: int, inquiries: int,
+                   in_time: int, overdue: int, median_hours: float | None, blocked: int,
+                   changes: int) -> str:
+    """The bot's figures of the year, a few lines (a chat message, the review card)."""
+    months = "、".join(f"{m}月 {n}" for m, n in enumerate(by_month[:month], start=1))
+    if periods:
+        cadence = f"每 {every} 个工作日一次，{kept}/{periods} 个周期按期更新（{kept_pct}%）"
+    else:
+        cadence = f"每 {every} 个工作日一次，尚无完整周期（未备案或备案不久）"
+    median = f"{median_hours} 个工作小时" if median_hours is not None else FIGURES_NONE
+    return "\n".join([
+        f"【本助手记录的{year}年度数据】截至{month}月{day}日：",
+        f"· 发布 {posts} 篇" + (f"（{months}）" if posts else ""),
+        f"· 更新频率（第十一条）：{cadence}",
+        f"· 逾期更新 {late} 次，长期未更新（僵尸）预警 {zombie} 次",
+        f"· 群众咨询（第十二条）：收到 {inquiries}，按时答复 {in_time}，逾期 {overdue}，"
+        f"答复用时中位数 {median}",
+        f"· 敏感词拦截稿件 {blocked} 篇；负责人/管理员变更备案 {changes} 次",
+    ])
+
+
+def review_figures_line(*, posts: int, kept_pct: int | None, late: int, zombie: int, inquiries: int,
+                        in_time: int, overdue: int, blocked: int, changes: int) -> str:
+    kept = f"{kept_pct}%" if kept_pct is not None else FIGURES_NONE
+    return (f"发布 {posts} 篇·按期 {kept}·逾期更新 {late}·僵尸 {zombie}·咨询 {inquiries}"
+            f"（按时 {in_time}，逾期 {overdue}）·拦截 {blocked}·变更 {changes}")
+
+
+def review_card_fields(*, posts: int, kept_pct: int | None, kept: int, periods: int, late: int, zombie: int,
+                       inquiries: int, in_time: int, overdue: int, median_hours: float | None, blocked: int,
+                       changes: int) -> list[tuple[str, str]]:
+    """The figures as card fields (WeCom shows six fields with names of five characters at most)."""
+    median = f"，中位 {median_hours} 小时" if median_hours is not None else ""
+    return [("发布", f"{posts} 篇"),
+            ("按期更新", f"{kept_pct}%（{kept}/{periods}）" if kept_pct is not None else FIGURES_NONE),
+            ("逾期/僵尸", f"{late} / {zombie} 次"),
+            ("咨询", f"{inquiries}，按时 {in_time}，逾期 {overdue}{median}"),
+            ("拦截/变更", f"{blocked} 篇 / {changes} 次")]
+
+
+def review_figures_attached(account: str, figures: str) -> str:
+    return f"「{account}」的年审报告附上了本助手记录的数据：\n{figures}"
+
+
+def review_waiting(account: str, ref: str, at: datetime) -> str:
+    return (f"「{account}」的年审报告 {ref}（{at.month}月{at.day}日提交）还在等信息中心审核，"
+            f"审核后如有需要再提交新的报告。")
+
+
+def review_no_report_stopped(account: str) -> str:
+    return (f"「{account}」未在截止日前提交年审报告，已登记为“须停止运行”。按《管理办法》第五条，"
+            f"未提交年审报告的账号不得继续运行，须注销，不能再补交报告。请在平台上注销账号后发送"
+            f"“注销 @{account} 原因”并附注销证明。")
+
+
+def review_already_passed(account: str, year: int, ref: str) -> str:
+    return f"「{account}」{year}年度年审已合格（{ref}），无需再提交。"
+
+
+def review_not_reviewable(account: str, status: str) -> str:
+    return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，不需要提交年审报告。"
+
+
+def review_no_judge(account: str) -> str:
+    return (f"「{account}」的年审报告已登记，但信息中心没有与该账号无关的管理员可以审核"
+            f"（《管理办法》第六条：谁审批、谁监管），请联系信息中心安排。")
+
+
+def review_history(account: str, lines: list[str]) -> str:
+    if not lines:
+        return f"「{account}」还没有提交过年审报告。"
+    return f"「{account}」的年审记录（共 {len(lines)} 份）：\n" + "\n".join(lines)
+
+
+def review_history_line(ref: str, year: int, submitted: datetime, by: str, status: str, judge: str,
+                        decided: datetime | None, reason: str, file_name: str, figures: str) -> str:
+    line = f"· {ref} {year}年度，{submitted:%Y-%m-%d} {by}提交"
+    if file_name:
+        line += f"（文件：{file_name}）"
+    line += f"：{review_status_name(status)}"
+    if judge and decided is not None:
+        line += f"（{judge} {decided:%Y-%m-%d}）"
+    if reason:
+        line += f"，理由：{reason}"
+    if figures:
+        line += f"\n  数据：{figures}"
+    return line
+
+
+EXPORT_REVIEW_FIGURE_HEADERS = ["数据截至", "发布数", *[f"{m}月发布" for m in range(1, 13)],
+                                "发布频率(工作日)", "更新周期", "按期周期", "按期率(%)", "逾期更新(次)",
+                                "僵尸预警(次)", "咨询受理", "咨询按时答复", "咨询逾期",
+                                "答复用时中位数(工作小时)", "敏感词拦截(篇)", "变更备案(次)"]
+
+
+# -- point 5: accountability (Art. 6 第六条 谁审批、谁监管; Art. 14 第十四条 主管领导责任) --------------
+FIELD_ATTESTED_BY = "部门负责人签字"
+
+
+def attested_by(head: str, own: bool) -> str:
+    """The head's attestation on the Information Center's card; ``own``: the head applied."""
+    return f"{head}（即申请人本人，部门内无他人审核）" if own else f"{head} 已同意"
+
+
+def decision_application(ref: str, name: str) -> str:
+    return f"申请 {ref}「{name}」"
+
+
+def decision_filing(ref: str, account: str) -> str:
+    return f"「{account}」的备案登记 {ref}"
+
+
+def decision_change(account: str, role: str) -> str:
+    return f"「{account}」的{role}变更"
+
+
+def nobody_else_decides(subject: str) -> str:
+    return (f"{subject}与信息中心现有的每一位管理员本人都有关（申请人、报送人、管理员或负责人），"
+            f"按“谁审批、谁监管”（《管理办法》第六条）不能由他们自己决定，目前没有其他人可以处理。"
+            f"请单位为信息中心增加一名管理员（组织文件中信息中心的信息员，或 ic_admin 角色）；"
+            f"增加后，信息中心管理员再点一次卡片上的按钮，卡片即转给新管理员。")
+
+
+def cadence_zombie_leader(account: str, department: str, days: int, head: str, officers: list[str]) -> str:
+    """To the account's 主管领导 (Art. 14: the leader answers for the account)."""
+    return (f"【僵尸账号预警】你是「{account}」（{department}）的主管领导，该账号已 {days} 个工作日没有更新。"
+            f"部门负责人：{head or '未登记'}；信息员：{'、'.join(officers) or '未登记'}。"
+            "请督促恢复更新；如不再运营，请部门负责人按规定在平台上注销。")
+
+
+# -- WeChat followers: the passive reply to a question (Art. 12; issue 14) -------------------------
+FOLLOWER_ACK = "您好，留言已收到。工作人员会在工作时间尽快答复，答复将通过本公众号发给您。"
+
+
+def closure_reason_for_drafts(account: str) -> str:
+    return f"「{account}」已注销（《管理办法》第五条）"
+
+
+# -- point 1: the annual review stops and restores an account (Art. 5 第五条) -----------------------
+def stop_reason_no_report(year: int, deadline: str) -> str:
+    """Account.stop_reason when no report came in by the deadline."""
+    return f"未在{deadline}（含）前提交{year}年度年审报告"
+
+
+def stop_reason_failed(year: int, reason: str = "") -> str:
+    """Account.stop_reason after 不合格 (the Information Center's reason once given)."""
+    return f"{year}年度年审不合格" + (f"，理由：{reason}" if reason else "")
+
+
+def account_stopped_why(account: str, status: str, reason: str) -> str:
+    """Why a stopped account takes no drafts: the ``why`` of ``void_pending_drafts``."""
+    if status == "must_stop":
+        return f"「{account}」须停止运行（{reason or '未按期提交年审报告或年审不合格'}，《管理办法》第五条）"
+    return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」"
+
+
+def account_stopped(account: str, status: str, reason: str, doing: str) -> str:
+    """A refusal on a stopped account, saying why: ``doing`` is 投稿, 提交审核, 审核稿件, 登记发布."""
+    if status == "must_stop":
+        return f"{account_stopped_why(account, status, reason)}，不能{doing}。"
+    return (f"账号「{account}」当前状态为「{ACCOUNT_STATUS_NAMES.get(status, status)}」，"
+            f"不能{doing}（《管理办法》第三条：只有已登记并运行中的账号才能发布）。")
+
+
+def draft_voided_status(why: str) -> str:
+    return f"已作废 · {why}"
+
+
+def draft_voided_to_author(ref: str, title: str, why: str) -> str:
+    return (f"你的稿件 {ref}《{title}》还没有审核，已作废：{why}。"
+            f"账号恢复运行后可重新投稿；发送“查看 {ref}”可取回正文。")
+
+
+def blocked_to_leader(ref: str, account: str, author: str, words: list[str]) -> str:
+    """To the account's 主管领导 (Art. 13, 14): classified content stopped before approval."""
+    return (f"【拦截】你是「{account}」的主管领导：{author} 提交的稿件 {ref} 含有不得发布的内容："
+            f"{'、'.join(words)}（《管理办法》第十三条：涉密信息不得发布），已拦截，未送审。"
+            f"信息中心已知悉；请关注账号的内容审核（第十四条）。")
+SIM_FOLLOWER_NO_ACCOUNT = "没有可以留言的微信公众号。"
+SIM_FOLLOWER_EMPTY = "请写下要留言的内容。"
+
+
+def sim_follower_unknown(name: str) -> str:
+    return f"没有名为「{name}」的账号。"
+
+
+def sim_follower_not_wechat(name: str) -> str:
+    return f"「{name}」不是微信公众号，粉丝不能在这里给它留言。"
+DOING_DRAFT = "投稿"
+DOING_SUBMIT = "提交审核"
+DOING_APPROVE = "审核稿件"
+DOING_PUBLISH = "登记发布"
+# The simulator's refusals (shown to the person as a notice on the page).
+SIM_PICK_PERSON = "请先选择以谁的身份聊天。"
+SIM_BAD_NUMBERS = "after 和 wait 须为数字。"
+SIM_FILE_REQUIRED = "请选择要发送的文件。"
+SIM_NOT_JSON = "请求格式不对（须为 JSON）。"
+SIM_FOLLOWER_REQUIRED = "请以公众号粉丝的身份写下留言。"
+SIM_TAP_REQUIRED = "按钮数据缺失，请刷新页面后再试。"
+
+
+def sim_text_length(limit: int) -> str:
+    return f"消息须为 1 到 {limit} 个字符。"
+
+
+def bad_closure_link(text: str) -> str:
+    return (f"「{text}」不是有效的链接。注销证明请发送以 http:// 或 https:// 开头、能看到账号已注销（关闭）"
+            f"的地址，或注销成功页面的截图。")

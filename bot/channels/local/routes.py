@@ -21,6 +21,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot import texts
+from bot.cards import Text
 from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
 from bot.events import (
     CardAction,
@@ -89,7 +90,12 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
             })
         groups = [{"address": GROUP_PREFIX + d.code, "name": texts.group_chat_name(d.name),
                    "department": d.code} for d in depts.values()]
-        return web.json_response({"people": [*rows, STRANGER, FOLLOWER], "groups": groups})
+        # The follower writes to an official account: the page shows it as that account's chat.
+        official = await Account.filter(platform=Platform.WECHAT).order_by("id").values_list(
+            "name", "status")
+        follows = [str(name) for name, status in official if AccountStatus(status).live]
+        return web.json_response({"people": [*rows, STRANGER, {**FOLLOWER, "follows": follows}],
+                                  "groups": groups})
 
     async def addresses_of(code: str) -> set[str]:
         person = await Person.get_or_none(code=code).prefetch_related("department")
@@ -101,12 +107,12 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
     async def messages(request: web.Request) -> web.Response:
         code = _sender(request.query)
         if code is None:
-            return _bad("as: pick a person")
+            return _bad(texts.SIM_PICK_PERSON)
         try:
             after = int(request.query.get("after", "0"))
             wait = min(MAX_WAIT, max(0.0, float(request.query.get("wait", "0"))))
         except ValueError:
-            return _bad("after/wait must be numbers")
+            return _bad(texts.SIM_BAD_NUMBERS)
         addresses = await addresses_of(code)
         found = await channel.wait(addresses, after, wait)
         return web.json_response({
@@ -122,7 +128,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
             code = _sender(form)
             upload = form.get("file")
             if code is None or not isinstance(upload, web.FileField):
-                return _bad("as and file are required")
+                return _bad(texts.SIM_FILE_REQUIRED)
             data = upload.file.read()
             mime = upload.content_type or "application/octet-stream"
             common: dict[str, Any] = {"channel": "local", "sender": code, "key": _event_id(form),
@@ -138,10 +144,10 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
             try:
                 body = await request.json()
             except ValueError:
-                return _bad("body must be JSON")
+                return _bad(texts.SIM_NOT_JSON)
             code = _sender(body)
             if code is None:
-                return _bad("as: pick a person")
+                return _bad(texts.SIM_PICK_PERSON)
             common = {"channel": "local", "sender": code, "key": _event_id(body),
                       "received_at": now}
             link = body.get("link")
@@ -154,7 +160,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
                 event = TextMessage(**common, text=text)
                 shown = {"type": "text", "text": text}
             else:
-                return _bad(f"text: 1 to {MAX_TEXT} characters required")
+                return _bad(texts.sim_text_length(MAX_TEXT))
         fresh = await accept(event)
         if fresh:
             await channel.record_inbound(code, code, shown)
@@ -166,40 +172,47 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         try:
             body = await request.json()
         except ValueError:
-            return _bad("body must be JSON")
+            return _bad(texts.SIM_NOT_JSON)
         code = _sender(body)
         text = body.get("text") if isinstance(body, dict) else None
         if code is None or not code.startswith("follower:") or not isinstance(text, str) \
                 or not text.strip() or len(text) > MAX_TEXT:
-            return _bad("as (follower:…) and text are required")
-        text = text.strip()
+            return _bad(texts.SIM_FOLLOWER_REQUIRED)
+        text = typed = text.strip()
         account = None
         if text[0] in "@＠":
             name, _, text = text[1:].partition(" ")
             account = await Account.get_or_none(name=name)
+            if account is None:
+                return _bad(texts.sim_follower_unknown(name))
+            if account.platform != Platform.WECHAT:  # only an official account takes 留言
+                return _bad(texts.sim_follower_not_wechat(account.name))
         else:
             account = await Account.filter(platform=Platform.WECHAT,
                                            status=AccountStatus.OPERATING).order_by("id").first()
-        if account is None or not account.status.live or not text.strip():
-            return _bad("no such operating account, or no question")
+        if account is None or not account.status.live:
+            return _bad(texts.SIM_FOLLOWER_NO_ACCOUNT)
+        if not text.strip():
+            return _bad(texts.SIM_FOLLOWER_EMPTY)
         openid = code.removeprefix("follower:")
         event = PublicInquiry(channel="wechat", sender=openid, key=f"sim:{_event_id(body)}",
                               received_at=channel.clock(), account=account.name, text=text.strip(),
                               asker=openid)
         fresh = await accept(event)
-        if fresh:
-            await channel.record_inbound(code, code, {"type": "text", "text": f"@{account.name} {text}"})
+        if fresh:  # what the follower wrote, then the account's passive reply (as on WeChat)
+            await channel.record_inbound(code, code, {"type": "text", "text": typed})
+            await channel.send(code, Text(texts.FOLLOWER_ACK), key=f"ack:{event.key}")
         return web.json_response({"accepted": fresh, "duplicate": not fresh})
 
     async def tap(request: web.Request) -> web.Response:
         try:
             body = await request.json()
         except ValueError:
-            return _bad("body must be JSON")
+            return _bad(texts.SIM_NOT_JSON)
         code = _sender(body)
         payload = body.get("payload") if isinstance(body, dict) else None
         if code is None or not isinstance(payload, str) or not payload or len(payload) > 1024:
-            return _bad("as and payload are required")
+            return _bad(texts.SIM_TAP_REQUIRED)
         event = CardAction(channel="local", sender=code, key=_event_id(body),
                            received_at=channel.clock(), payload=payload,
                            card_id=str(body.get("card_id", ""))[:128])

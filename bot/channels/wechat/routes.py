@@ -18,7 +18,14 @@ the window (the dedupe by MsgId and the window limit it; see docs/security.md).
 Followers' text messages become ``PublicInquiry`` events, deduped by account + MsgId (a long
 MsgId is hashed into the key); the sender must look like an openid (1-64 of ``[A-Za-z0-9_-]``,
 28 in practice). Other messages and events are acknowledged and noted. WeChat waits 5 seconds
-and retries three times: the answer is ``success`` right after ``accept``.
+and retries three times: the answer comes right after ``accept``.
+
+A follower's question is answered at once with a passive reply (被动回复, a text message in the
+response body, encrypted in safe mode): "留言已收到，会尽快答复". Once an account's server
+callback is on (developer mode), WeChat's own auto-reply settings no longer run, so without it a
+follower would hear nothing until an officer answers, maybe a working day later. A retry of the
+same message gets the same reply (WeChat shows only one). Everything else is answered
+``success`` (WeChat's "no reply").
 """
 
 from __future__ import annotations
@@ -31,8 +38,11 @@ from datetime import datetime
 
 from aiohttp import web
 from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
 from wechatpy.messages import TextMessage as WechatText
+from wechatpy.replies import TextReply
 
+from bot import texts
 from bot.channels import verify
 from bot.channels.common import read_capped
 from bot.channels.wecom.crypto import aes_key, open_frame
@@ -135,11 +145,15 @@ def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
         except verify.Refused as exc:
             log.warning("wechat callback refused (%d): %s", exc.status, exc)
             raise verify.http_error(exc) from None
-        if inquiry is not None:
-            await accept(inquiry)
-        else:
+        if inquiry is None or not inquiry.text:
             log.info("wechat %s message acknowledged and noted", message.type)
-        return web.Response(text="success")
+            return web.Response(text="success")
+        await accept(inquiry)
+        reply = TextReply(message=message, content=texts.FOLLOWER_ACK).render()
+        if request.query.get("encrypt_type") == "aes":
+            crypto = WeChatCrypto(settings["token"], settings["aes_key"], settings["app_id"])
+            reply = crypto.encrypt_message(reply, nonce, ts)
+        return web.Response(text=reply, content_type="application/xml")
 
     app.router.add_get(PATH, verify_url)
     app.router.add_post(PATH, callback)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from bot import texts
 from bot.app import BOT, create_app
 from bot.org import import_file
 from tests.conftest import DEMO_ORG, make_settings
@@ -158,14 +159,25 @@ async def test_a_demo_follower_question_is_answered_back_in_the_simulator(
     client = await _client(aiohttp_client)
     await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
     people = await (await client.get("/sim/api/people")).json()
-    assert "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR" in {p["code"] for p in people["people"]}
+    fan = next(p for p in people["people"] if p["code"] == "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR")
+    assert fan["follows"] == ["某某发布"]  # the page shows the chat as this official account's
     question = {"as": "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR", "text": "供暖什么时候开始？"}
     resp = await client.post("/sim/api/follower", json=question)
     assert (await resp.json())["accepted"]
+    # At once, as WeChat's passive reply would: what they wrote, then the acknowledgement.
+    shown = (await (await client.get("/sim/api/messages", params={"as": fan["code"]})).json())["messages"]
+    assert [(m["sender"], m["text"]) for m in shown] == [
+        (fan["code"], "供暖什么时候开始？"), ("bot", texts.FOLLOWER_ACK)]
+    # Only a WeChat official account takes followers' messages; refusals are Chinese.
+    for text, said in (("@某某头条 你好", "不是微信公众号"),
+                       ("@没有这个号 你好", "没有名为「没有这个号」的账号")):
+        refused = await client.post("/sim/api/follower", json={**question, "text": text})
+        assert refused.status == 400 and said in (await refused.json())["error"]
     routed = await wait_for(client, "zhangsan", card("inq-"))
     assert {"label": "来源", "value": "公众号留言 · oXmtDemoFan_8fK2pQ7wLz3vN5aR"} in routed["fields"]
     await send(client, "zhangsan", "回复 Q1 11月15日已开始供暖。")
-    answer = await wait_for(client, "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR", lambda m: m["sender"] == "bot")
+    answer = await wait_for(client, "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR",
+                            lambda m: m["sender"] == "bot" and m["text"] != texts.FOLLOWER_ACK)
     assert answer["text"] == "11月15日已开始供暖。"
     bad = await client.post("/sim/api/follower", json={"as": "zhangsan", "text": "x"})
     assert bad.status == 400

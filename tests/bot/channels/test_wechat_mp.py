@@ -3,11 +3,13 @@ wechatpy's own vectors through the real endpoint (safe mode), plain mode, and re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from bot import texts
 from bot.app import BOT, create_app
 from bot.channels.wechat.routes import sign
 from bot.org import import_file
@@ -32,6 +34,15 @@ def signed(ts: str = "1411525903", nonce: str = "461056294") -> dict[str, str]:
     return {"timestamp": ts, "nonce": nonce, "signature": sign(TOKEN, ts, nonce)}
 
 
+def acknowledged(xml: str, to: str) -> bool:
+    """The passive reply to a follower's question: a text to them, from the account, saying
+    the message was received (Art. 12: the follower is not left without a word)."""
+    from wechatpy import parse_message
+
+    reply = parse_message(xml)._data
+    return (reply["MsgType"], reply["ToUserName"], reply["Content"]) == ("text", to, texts.FOLLOWER_ACK)
+
+
 async def test_url_verification(db: str, aiohttp_client: Any) -> None:
     client = await _client(aiohttp_client)
     resp = await client.get(f"/wechat/{APP_ID}/callback", params={**signed(), "echostr": "42424242"})
@@ -46,9 +57,19 @@ async def test_safe_mode_vector_becomes_one_inquiry(db: str, aiohttp_client: Any
     body = (f"<xml><ToUserName><![CDATA[{APP_ID}]]></ToUserName>"
             f"<Encrypt><![CDATA[{WECHATPY_POST}]]></Encrypt></xml>")
     params = {**signed(), "encrypt_type": "aes", "msg_signature": "74d92dfeb87ba7c714f89d98870ae5eb62dff26d"}
-    for _ in range(3):  # WeChat retries an unanswered callback
+    from wechatpy.crypto import WeChatCrypto
+
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    for _ in range(3):  # WeChat retries an unanswered callback: each gets the same reply
         resp = await client.post(f"/wechat/{APP_ID}/callback", params=params, data=body.encode())
-        assert (resp.status, await resp.text()) == (200, "success")
+        assert resp.status == 200
+        # Safe mode: the reply is encrypted and signed for the account, like the callback.
+        sealed = await resp.text()
+        assert "<Encrypt>" in sealed and texts.FOLLOWER_ACK not in sealed
+        ts, nonce = params["timestamp"], params["nonce"]
+        sig = re.search(r"<MsgSignature><!\[CDATA\[(\w+)\]\]>", sealed)
+        assert sig is not None
+        assert acknowledged(crypto.decrypt_message(sealed, sig.group(1), ts, nonce), "messense")
     await client.app[BOT].tasks.join()
     q = await Inquiry.get()
     assert (q.text, q.asker, q.source) == ("test", "messense", "wechat:messense")
@@ -63,9 +84,10 @@ async def test_plain_mode_and_non_text_messages(db: str, aiohttp_client: Any) ->
             "<MsgId>900001</MsgId></xml>")
     event = ("<xml><ToUserName>gh_1</ToUserName><FromUserName>oFollower2</FromUserName>"
              "<CreateTime>1700000001</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>")
-    for xml in (text, event):
-        resp = await client.post("/wechat/某某发布/callback", params=signed(), data=xml.encode())
-        assert (resp.status, await resp.text()) == (200, "success")
+    resp = await client.post("/wechat/某某发布/callback", params=signed(), data=text.encode())
+    assert resp.status == 200 and acknowledged(await resp.text(), "oFollower1")
+    resp = await client.post("/wechat/某某发布/callback", params=signed(), data=event.encode())
+    assert (resp.status, await resp.text()) == (200, "success")  # an event: nothing to say
     assert (await client.post("/wechat/某某发布/callback", params=signed(), data=b"<xml")).status == 400
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml><Content>&a;</Content></xml>'
     assert (await client.post("/wechat/某某发布/callback", params=signed(), data=bomb)).status == 400
@@ -203,7 +225,7 @@ async def test_a_real_length_openid_and_a_10000_character_msg_id_are_accepted_on
     for _ in range(2):  # WeChat retries: the repeat finds the same key
         resp = await client.post("/wechat/某某发布/callback", params=signed(),
                                  data=_text(msg_id="7" * 10_000))
-        assert (resp.status, await resp.text()) == (200, "success")
+        assert resp.status == 200 and acknowledged(await resp.text(), OPENID)
     await client.app[BOT].tasks.join()
     (row,) = await InboundEvent.all()
     assert len(row.key) <= len("wechat:") + verify.KEY_MAX and len(row.key.rsplit(":", 1)[1]) == 64
