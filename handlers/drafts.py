@@ -3,13 +3,25 @@
 
 Every state change here is a guarded transition (``Draft.transition``) and every message goes
 through the outbox in the same transaction. Imports no channel.
+
+A stopped account (Art. 5: must stop after no report or 不合格; also suspended or closed) takes
+no new draft, no submission and no 已发布, and every refusal says why (the stop reason). Its
+drafts waiting for the head are voided (``void_pending_drafts``): moved to 已撤回 — the only
+state the draft model lets a pending draft leave for that is final and is not a decision (a
+rejection would read as the head's verdict, and back to "composing" would let a stray attachment
+join it) — their approval cards closed with the reason, and their authors told. Once the account
+is restored the officer drafts anew (``查看 D12`` gives the text back). Approved drafts are left
+as they are: their 已发布 is refused while the account is stopped, and allowed again after.
+
+Art. 13, 14: a draft blocked by screening for classified content is told to the Information
+Center and to the account's 主管领导, who answers for the account.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,6 +31,7 @@ from tortoise.expressions import Q
 from bot import audit, texts
 from bot.cards import Text
 from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage, bounded_key
+from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
 from bot.screening import Level
 from handlers.common import (
@@ -32,6 +45,7 @@ from handlers.common import (
     close_card,
     draft_from_args,
     load_view,
+    load_views,
     parse_category,
     preview_card,
     preview_card_id,
@@ -62,6 +76,45 @@ DRAFT_TEXT_PROMPT_TTL = timedelta(minutes=30)
 MINE_LIMIT = 10
 
 
+# -- stopped accounts (Art. 5) -------------------------------------------------------------------
+def stopped_text(account: Account, doing: str) -> str:
+    """The refusal for ``doing`` on an account that is not operating, saying why."""
+    return texts.account_stopped(account.name, account.status.value, account.stop_reason, doing)
+
+
+def stopped_why(account: Account) -> str:
+    """Why the account takes no drafts, as ``void_pending_drafts`` wants it."""
+    return texts.account_stopped_why(account.name, account.status.value, account.stop_reason)
+
+
+async def void_pending_drafts(ctx: Ctx[Any], account: Account, why: str) -> int:
+    """Void every draft of ``account`` waiting for approval: each moves to 已撤回, its approval
+    card is closed with ``why`` on it, and its author is told why. Returns how many."""
+    return await void_drafts(ctx.outbox, ctx.person.code, account.id, why, ctx.now)
+
+
+async def void_drafts(outbox: Outbox, actor: str, account_id: int, why: str, now: datetime) -> int:
+    """``void_pending_drafts`` for a caller without an event (a sweep): ``actor`` goes into the
+    audit log. Each draft moves with a conditional UPDATE, so a head's tap or a second caller at
+    the same moment voids or decides it once."""
+    drafts = await Draft.filter(account_id=account_id, status=DraftStatus.PENDING).order_by("id")
+    views = await load_views(drafts)
+    voided = 0
+    for draft in drafts:
+        if not await Draft.transition(draft.id, DraftStatus.WITHDRAWN, now, at_version=draft.version):
+            continue  # decided or withdrawn meanwhile
+        view = views[draft.id]
+        await outbox.update_card(approval_card(view).closed(texts.draft_voided_status(why)),
+                                 key=f"voided:ap:{draft.id}", now=now)
+        await outbox.send(view.author, Text(texts.draft_voided_to_author(draft.ref, view.title, why)),
+                          key=f"voided:author:{draft.id}", now=now)
+        await audit.record(actor, "draft_voided", draft.ref,
+                           {"version": draft.version, "account": view.account.name, "why": why},
+                           now=now)
+        voided += 1
+    return voided
+
+
 # -- 投稿 ---------------------------------------------------------------------------------------
 async def _officer_accounts(person: Person) -> list[Account]:
     if person.department_id is None:
@@ -83,6 +136,9 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
         # One account in the department: "投稿 正文" needs no @.
         account = next(a for a in own if a.status == AccountStatus.OPERATING)
         name, tail = account.name, first_line
+    elif len(own) == 1 and own[0].status != AccountStatus.OPERATING and ctx.args.strip():
+        await ctx.reply(stopped_text(own[0], texts.DOING_DRAFT))  # its only account: say why
+        return
     else:
         await ctx.reply(texts.DRAFT_USAGE.format(example=example))
         return
@@ -90,7 +146,7 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.unknown_account(name, [a.name for a in own]))
         return
     if account.status != AccountStatus.OPERATING:
-        await ctx.reply(texts.account_not_operating(account.name, account.status.value))
+        await ctx.reply(stopped_text(account, texts.DOING_DRAFT))
         return
     department = await Department.get(id=account.department_id)
     if not (ctx.person.is_officer and ctx.person.department_id == department.id):
@@ -131,8 +187,7 @@ async def on_draft_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await Prompt.filter(id=ctx.prompt.id).delete()
     account = await Account.get_or_none(id=int(ctx.prompt.data["account"]))
     if account is None or account.status != AccountStatus.OPERATING:
-        await ctx.reply(texts.account_not_operating(account.name, account.status.value)
-                        if account else texts.EXPIRED_BUTTON)
+        await ctx.reply(stopped_text(account, texts.DOING_DRAFT) if account else texts.EXPIRED_BUTTON)
         return
     code = ctx.prompt.data.get("category")
     await _create_draft(ctx, account, Category(code) if code else None, ctx.event.text.strip())
@@ -253,7 +308,7 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
         return
     view = await load_view(draft)
     if view.account.status != AccountStatus.OPERATING:
-        await ctx.reply(texts.account_not_operating(view.account.name, view.account.status.value))
+        await ctx.reply(stopped_text(view.account, texts.DOING_SUBMIT))
         return
     if view.version.category is None:
         await _ask_category(ctx, draft, draft.version)
@@ -274,10 +329,16 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
         await audit.record(ctx.person.code, "draft_blocked", draft.ref,
                            {"version": p.version, "words": words}, now=ctx.now)
         await ctx.reply(texts.draft_blocked(draft.ref, words))
-        for admin in await info_center_admins():
+        admins = await info_center_admins()
+        for admin in admins:
             await ctx.outbox.send(admin, Text(texts.blocked_to_ic(
                 draft.ref, view.account.name, ctx.person.name, words)),
                 key=f"blocked:{draft.id}:{p.version}:{admin.id}", now=ctx.now)
+        leader = await Person.get_or_none(id=view.account.leader_id or 0, active=True)
+        if leader is not None and leader.id != ctx.person.id and leader.id not in {a.id for a in admins}:
+            await ctx.outbox.send(leader, Text(texts.blocked_to_leader(
+                draft.ref, view.account.name, ctx.person.name, words)),
+                key=f"blocked:{draft.id}:{p.version}:leader:{leader.id}", now=ctx.now)
         return
     if not await Draft.transition(draft.id, DraftStatus.PENDING, ctx.now, at_version=p.version):
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -437,6 +498,9 @@ async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if not may_record:
         await ctx.reply(texts.only_author(draft.ref))
         return
+    if view.account.status != AccountStatus.OPERATING:  # Art. 5: a stopped account publishes nothing
+        await ctx.reply(stopped_text(view.account, texts.DOING_PUBLISH))
+        return
     if draft.status != DraftStatus.APPROVED:
         await ctx.reply(texts.cannot_publish(draft.ref, draft.status.value))
         return
@@ -518,7 +582,7 @@ async def pending_for_head(person: Person) -> list[Draft] | None:
     dept_ids = await Department.filter(head_id=person.id).values_list("id", flat=True)
     if not dept_ids:
         return None
-    return await Draft.filter(status=DraftStatus.PENDING,
+    return await Draft.filter(status=DraftStatus.PENDING, account__status=AccountStatus.OPERATING,
                               account__department_id__in=list(dept_ids)).order_by("id")
 
 
@@ -538,4 +602,4 @@ async def on_pending(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(approval_card(view))
 
 
-__all__ = ["approval_card_id", "preview_card_id", "router"]
+__all__ = ["approval_card_id", "preview_card_id", "router", "void_pending_drafts"]
