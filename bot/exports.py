@@ -133,7 +133,7 @@ async def load_registry(year: int, tz: ZoneInfo | None = None, *, now: datetime 
 # The report's text and file stay in the database: a year of reports with their files would not fit
 # in memory for a large organisation, and the spreadsheet shows the file's name only.
 REVIEW_COLUMNS = ("id", "account_id", "year", "file_name", "submitted_by_id", "submitted_at", "status",
-                  "decided_by_id", "decided_at", "reason")
+                  "decided_by_id", "decided_at", "reason", "figures")
 
 
 def _sheet(ws: Worksheet, headers: list[str], rows: list[list[object]]) -> None:
@@ -192,9 +192,30 @@ def registry_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
     return out.getvalue()
 
 
+# The review sheet: the report's columns, then a column per figure the bot froze on the report
+# (``bot.figures``): what the Information Center judged, not what the records say today.
+REVIEW_HEADERS = [*texts.EXPORT_REVIEW_HEADERS, *texts.EXPORT_REVIEW_FIGURE_HEADERS]
+_FIGURE_KEYS = ("post_every_days", "periods", "periods_kept", "kept_percent", "late", "zombie", "inquiries",
+                "in_time", "overdue", "median_reply_hours", "blocked_drafts", "changes_filed")
+
+
+def _figure_cells(figures: Mapping[str, Any] | None) -> list[object]:
+    """The figures' cells, blank for a report without figures (or a figure it does not have)."""
+    if not figures:
+        return [""] * len(texts.EXPORT_REVIEW_FIGURE_HEADERS)
+    months = list(figures.get("posts_by_month") or [])
+    months = (months + [""] * 12)[:12]
+
+    def cell(key: str) -> object:
+        value = figures.get(key)
+        return "" if value is None else value
+
+    return [cell("as_of"), cell("posts"), *months, *(cell(k) for k in _FIGURE_KEYS)]
+
+
 def review_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
-    """One row per report handed in (a 不合格 then a new report: both rows, in order), one row
-    "未提交" for an account without any."""
+    """One row per report handed in (a 不合格 then a new report: both rows, in order) with the
+    figures frozen on it, one row "未提交" for an account without any."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -207,13 +228,15 @@ def review_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
         reports = reg.history.get(a.id) or ([reg.reviews[a.id]] if a.id in reg.reviews else [])
         if not reports:
             n += 1
-            rows.append([n, *head, texts.review_status_name(None), "", "", "", "", "", "", ""])
+            rows.append([n, *head, texts.review_status_name(None), "", "", "", "", "", "", "",
+                         *_figure_cells(None)])
         for r in reports:
             n += 1
             rows.append([n, *head, texts.review_status_name(r.status.value), r.ref,
                          _date(r.submitted_at, tz), _name(reg, r.submitted_by_id), r.file_name,
-                         _name(reg, r.decided_by_id), _date(r.decided_at, tz), r.reason])
-    _sheet(ws, texts.EXPORT_REVIEW_HEADERS, rows)
+                         _name(reg, r.decided_by_id), _date(r.decided_at, tz), r.reason,
+                         *_figure_cells(r.figures)])
+    _sheet(ws, REVIEW_HEADERS, rows)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -110,6 +110,7 @@ async def year_figures(account: Account, year: int, now: datetime, cal: WorkCale
         "post_every_days": account.post_every_days,
         "periods": periods,
         "periods_kept": kept,
+        "kept_percent": round(100 * kept / periods) if periods else None,
         "late": steps.count("late"),
         "zombie": steps.count("zombie"),
         "inquiries": len(rows),

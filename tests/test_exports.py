@@ -14,7 +14,7 @@ from docx import Document as DocxDocument
 from docx.document import Document as Docx
 from openpyxl import load_workbook
 
-from bot import texts
+from bot import exports, texts
 from bot.cards import Document
 from models import (
     Account,
@@ -137,7 +137,7 @@ async def test_review_xlsx_in_chat_lists_every_report_with_platform_and_file(wor
     assert doc.name.endswith(".xlsx") and "2026年度年审" in doc.name
     ws = load_workbook(io.BytesIO(doc.data)).active
     assert ws is not None
-    rows = [dict(zip(texts.EXPORT_REVIEW_HEADERS, r, strict=True))
+    rows = [dict(zip(exports.REVIEW_HEADERS, r, strict=True))
             for r in list(ws.iter_rows(values_only=True))[1:]]
     assert [(r["名称"], r["年审结果"], r["报告编号"]) for r in rows] == [
         ("某某发布", "不合格", "N1"), ("某某发布", "待审核", "N2"), ("某某头条", "未提交", None),
@@ -146,6 +146,40 @@ async def test_review_xlsx_in_chat_lists_every_report_with_platform_and_file(wor
         "微信公众号", "年审报告.docx", "王五", "数据不全")
     assert (rows[1]["提交人"], rows[1]["提交时间"]) == ("张三", "2026-11-27")
     assert [r["序号"] for r in rows] == [1, 2, 3, 4]
+
+
+async def test_review_xlsx_has_a_column_per_figure_frozen_on_each_report(world: World) -> None:
+    """Art. 5 (with Art. 11, 12 figures): each report's row carries the bot's figures as they were
+    frozen when it was handed in (a report without figures, and an account without a report, leave
+    them blank)."""
+    account = await Account.get(name="某某发布")
+    zhangsan = await Person.get(code="zhangsan")
+    await Account.filter(id=account.id).update(status=AccountStatus.OPERATING)
+    await world.say("zhangsan", "年审 @某某发布 全年运行正常")
+    report = await ReviewReport.get(account_id=account.id)
+    assert report.figures is not None
+    frozen = {**report.figures, "posts": 41, "posts_by_month": [3] * 11 + [0], "periods": 120,
+              "periods_kept": 100, "kept_percent": 83, "late": 2, "zombie": 1, "inquiries": 9, "in_time": 7,
+              "overdue": 2, "median_reply_hours": 3.5, "blocked_drafts": 1, "changes_filed": 1}
+    await ReviewReport.filter(id=report.id).update(figures=frozen)
+    await ReviewReport.create(account_id=account.id, year=2026, text="无数据的旧报告",
+                              submitted_by_id=zhangsan.id, submitted_at=world.clock.now)
+    await world.say("wangwu", "导出年审")
+    ws = load_workbook(io.BytesIO(sent_document(world, "wangwu").data)).active
+    assert ws is not None
+    header, *body = list(ws.iter_rows(values_only=True))
+    assert list(header) == exports.REVIEW_HEADERS
+    assert header[-len(texts.EXPORT_REVIEW_FIGURE_HEADERS):] == tuple(texts.EXPORT_REVIEW_FIGURE_HEADERS)
+    first, second, none = (dict(zip(header, r, strict=True)) for r in body[:3])
+    assert (first["报告编号"], first["数据截至"], first["发布数"], first["1月发布"], first["12月发布"]) == (
+        "N1", "2026-11-26", 41, 3, 0)
+    assert (first["发布频率(工作日)"], first["更新周期"], first["按期周期"], first["按期率(%)"]
+            ) == (2, 120, 100, 83)
+    assert (first["逾期更新(次)"], first["僵尸预警(次)"], first["咨询受理"], first["咨询按时答复"],
+            first["咨询逾期"], first["答复用时中位数(工作小时)"], first["敏感词拦截(篇)"],
+            first["变更备案(次)"]) == (2, 1, 9, 7, 2, 3.5, 1, 1)
+    assert second["报告编号"] == "N2" and second["发布数"] is None and second["按期率(%)"] is None
+    assert none["年审结果"] == "未提交" and none["发布数"] is None
 
 
 Triple = tuple[str, str, str]
@@ -349,7 +383,7 @@ def test_cli_exports_registry_and_review(tmp_path: Path, monkeypatch: pytest.Mon
     assert main(["export", "review", "--out", str(tmp_path / "v.xlsx"), "--year", "2026"]) == 0
     ws = load_workbook(tmp_path / "v.xlsx").active
     assert ws is not None
-    first = dict(zip(texts.EXPORT_REVIEW_HEADERS, [c.value for c in ws[2]], strict=True))
+    first = dict(zip(exports.REVIEW_HEADERS, [c.value for c in ws[2]], strict=True))
     assert first["年审结果"] == "未提交"
     assert main(["export", "form2", "--account", "某某发布", "--out", str(tmp_path / "f.docx")]) == 0
     rows = form_rows(DocxDocument(str(tmp_path / "f.docx")))

@@ -46,7 +46,8 @@ async def constructed_year(world: World) -> Account:
     (a change of administrator re-filed): the cadence counts from that filing."""
     account = await Account.get(name="某某发布")
     await Account.filter(id=account.id).update(status=AccountStatus.OPERATING, post_every_days=2,
-                                               created_at=at(2025, 1, 6, 9, 0), filed_at=at(2026, 11, 2, 9, 0))
+                                               created_at=at(2025, 1, 6, 9, 0),
+                                               filed_at=at(2026, 11, 2, 9, 0))
     account = await Account.get(id=account.id)
     other = await Account.get(name="某某头条")
     zhangsan, chenqi = await Person.get(code="zhangsan"), await Person.get(code="chenqi")
@@ -84,8 +85,8 @@ async def constructed_year(world: World) -> Account:
                          received_at=at(2025, 11, 25, 10, 0))
     # Screening blocked one of its drafts (twice: one draft); another account's block is not its own.
     for acc, times in ((account, 2), (other, 1)):
-        draft = await Draft.create(account_id=acc.id, author_id=zhangsan.id, created_at=at(2026, 11, 20, 9, 0),
-                                   updated_at=at(2026, 11, 20, 9, 0))
+        draft = await Draft.create(account_id=acc.id, author_id=zhangsan.id,
+                                   created_at=at(2026, 11, 20, 9, 0), updated_at=at(2026, 11, 20, 9, 0))
         for n in range(times):
             await audit.record("zhangsan", "draft_blocked", draft.ref, {"version": n + 1, "words": ["机密"]},
                                now=at(2026, 11, 20, 9, n))
@@ -108,7 +109,7 @@ async def test_figures_of_a_constructed_year(world: World) -> None:
     assert figures == {
         "version": 1, "year": 2026, "as_of": "2026-11-27",
         "posts": 9, "posts_by_month": [0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 6, 0],
-        "post_every_days": 2, "periods": 9, "periods_kept": 4,
+        "post_every_days": 2, "periods": 9, "periods_kept": 4, "kept_percent": 44,
         "late": 1, "zombie": 1,
         "inquiries": 3, "answered": 2, "in_time": 1, "overdue": 2, "median_reply_hours": 19.0,
         "blocked_drafts": 1, "changes_filed": 1,
@@ -159,8 +160,10 @@ async def test_rendered_for_chat_card_and_history(world: World) -> None:
         "· 敏感词拦截稿件 1 篇；负责人/管理员变更备案 1 次",
     ]
     assert card_fields(figures) == [("发布", "9 篇"), ("按期更新", "44%（4/9）"), ("逾期/僵尸", "1 / 1 次"),
-                                    ("咨询", "3，按时 1，逾期 2，中位 19.0 小时"), ("拦截/变更", "1 篇 / 1 次")]
+                                    ("咨询", "3，按时 1，逾期 2，中位 19.0 小时"),
+                                    ("拦截/变更", "1 篇 / 1 次")]
     assert all(len(name) <= 5 for name, _ in card_fields(figures))  # WeCom's field names
-    assert figures_summary(figures) == "发布 9 篇·按期 44%·逾期更新 1·僵尸 1·咨询 3（按时 1，逾期 2）·拦截 1·变更 1"
+    assert figures_summary(figures) == ("发布 9 篇·按期 44%·逾期更新 1·僵尸 1·咨询 3（按时 1，逾期 2）"
+                                        "·拦截 1·变更 1")
     assert render_figures(None) == figures_summary(None) == "" and card_fields(None) == []
     assert texts.FIGURES_NONE in figures_summary({"posts": 0})
