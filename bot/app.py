@@ -260,6 +260,8 @@ def create_app(
             await asyncio.sleep(STUCK_SWEEP_EVERY)
 
     async def workers(_: web.Application) -> AsyncIterator[None]:
+        if local is not None:
+            await local.load()  # the simulator's chats from before a restart
         resumed = await bot.inbox.resume()
         if resumed:
             log.info("resumed %d events acknowledged before the last stop", resumed)

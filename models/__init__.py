@@ -33,6 +33,7 @@ from models.infra import (
     OutboxMessage,
     OutboxStatus,
     Prompt,
+    SimMessage,
 )
 from models.inquiries import Inquiry, InquiryStatus
 from models.org import Account, AccountStatus, Department, Person, Platform, Role
@@ -75,4 +76,5 @@ __all__ = [
     "ReviewReport",
     "ReviewStatus",
     "Role",
+    "SimMessage",
 ]

@@ -109,3 +109,20 @@ class Prompt(Model):
 
     class Meta:
         table = "prompt"
+
+
+class SimMessage(Model):
+    """A message shown in the local chat simulator, kept so a restarted demo keeps its chats.
+
+    ``id`` is the message's number on the page, ``seq`` its latest change (a card update moves
+    it on). Only the simulator writes here; a bot on WeCom or DingTalk leaves it empty."""
+
+    id = fields.BigIntField(primary_key=True)  # given by the channel, never generated
+    seq = fields.BigIntField(db_index=True)
+    address = fields.CharField(max_length=128)
+    sender = fields.CharField(max_length=128)
+    body: dict[str, Any] = fields.JSONField()
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "sim_message"

@@ -1,8 +1,14 @@
-"""LocalChannel: keeps each conversation's messages in memory and wakes long-polling pages.
+"""LocalChannel: keeps each conversation's messages and wakes long-polling pages.
 
 Addresses: a person's code for their one-to-one chat with the bot, ``group:<department code>``
 for a department group chat. Every stored message gets a sequence number; a card update gives
 the message a new number so pages polling with ``after=`` see it change in place.
+
+The messages are served from memory and written through to the database (``sim_message``), and
+``load`` reads the latest ``MAX_MESSAGES`` back at start: a restarted demo keeps its chats, and
+the numbering goes on from where it was, so an open page sees nothing go backwards. Exported
+files stay in memory only (they can be large): after a restart their message says the file is
+no longer here, and the export is one command away.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from bot.cards import Card, Document, Message
 from bot.channels.base import CardGone
 from bot.channels.local.render import render
 from models import Department, Person
+from models import SimMessage as SimRow
 
 MAX_MESSAGES = 5000
 GROUP_PREFIX = "group:"
@@ -78,7 +85,29 @@ class LocalChannel:
             raise CardGone("card no longer in the simulator's memory")
         msg.body = render(card)
         msg.seq = next(self._seq)
+        await SimRow.filter(id=msg.id).update(body=msg.body, seq=msg.seq)
         await self._notify()
+
+    async def load(self) -> int:
+        """Read the latest messages back from the database (at start); returns how many."""
+        rows = await SimRow.all().order_by("-seq").limit(MAX_MESSAGES)
+        rows.reverse()
+        for row in sorted(rows, key=lambda r: r.id):
+            body = dict(row.body)
+            if body.get("url", "").startswith("/sim/files/"):  # the file itself was in memory
+                body.pop("url")
+                body["gone"] = True
+            msg = SimMessage(id=row.id, seq=row.seq, address=row.address, sender=row.sender,
+                             body=body, at=row.at.astimezone(self.tz))
+            self._messages.append(msg)
+            self._by_id[msg.id] = msg
+        if rows:
+            newest = await SimRow.all().order_by("-id").only("id").first()
+            self._ids = itertools.count(max(newest.id if newest else 0, *(r.id for r in rows)) + 1)
+            self._seq = itertools.count(max(r.seq for r in rows) + 1)
+            if len(rows) == MAX_MESSAGES:  # what memory would have dropped, the table drops too
+                await SimRow.filter(seq__lt=min(r.seq for r in rows)).delete()
+        return len(rows)
 
     # -- simulator side -------------------------------------------------------------------
     async def record_inbound(self, address: str, sender: str, body: dict[str, Any]) -> SimMessage:
@@ -113,6 +142,8 @@ class LocalChannel:
             self._by_id.pop(self._messages[0].id, None)
         self._messages.append(msg)
         self._by_id[msg.id] = msg
+        await SimRow.create(id=msg.id, seq=msg.seq, address=address, sender=sender, body=body,
+                            at=msg.at)
         await self._notify()
         return msg
 

@@ -181,3 +181,32 @@ async def test_a_demo_follower_question_is_answered_back_in_the_simulator(
     assert answer["text"] == "11月15日已开始供暖。"
     bad = await client.post("/sim/api/follower", json={"as": "zhangsan", "text": "x"})
     assert bad.status == 400
+
+
+async def test_a_restarted_simulator_keeps_its_chats_and_numbers_on(
+    db: str, aiohttp_client: Any,
+) -> None:
+    """The demo's chats are in the database: a restart shows them again (an updated card in its
+    last state), numbering goes on after them, and an exported file's message says it is gone."""
+    first = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=first.app[BOT].deps.clock())
+    await send(first, "zhangsan", "投稿 @某某发布 1 标题\n正文")
+    preview = await wait_for(first, "zhangsan", card("pv-"))
+    await tap(first, "zhangsan", preview, "提交审核")
+    await wait_for(first, "zhangsan", card("pv-", "已提交审核"))
+    await send(first, "wangwu", "导出台账")
+    await wait_for(first, "wangwu", lambda m: m["type"] == "file")
+    before = (await (await first.get("/sim/api/messages", params={"as": "zhangsan"})).json())
+    await first.close()
+
+    again = await _client(aiohttp_client)
+    after = (await (await again.get("/sim/api/messages", params={"as": "zhangsan"})).json())
+    assert [(m["id"], m["seq"], m.get("status")) for m in after["messages"]] == [
+        (m["id"], m["seq"], m.get("status")) for m in before["messages"]]
+    assert any((m.get("status") or "").startswith("已提交审核") for m in after["messages"])
+    (export,) = [m for m in (await (await again.get("/sim/api/messages", params={"as": "wangwu"})).json())[
+        "messages"] if m["type"] == "file"]
+    assert export["gone"] is True and "url" not in export
+    await send(again, "zhangsan", "我的")
+    newest = await wait_for(again, "zhangsan", lambda m: m["sender"] == "bot" and m["seq"] > before["seq"])
+    assert newest["id"] > max(m["id"] for m in before["messages"])
