@@ -65,7 +65,7 @@ HELP = """可用命令（中英文均可）：
 年审记录 @账号 — 历次年审报告、结果、审核人和数据（review-history）
 注销 @账号 原因 [链接] — 部门负责人或信息中心申请注销，附平台注销证明，信息中心确认（closed）
 账号 @账号 — 查看账号档案；台账 — 全部账号（信息中心）
-导出台账 / 导出年审 — 以文件发送（信息中心）
+导出台账 / 导出年审 [年份] — 以文件发送（信息中心）
 导出申请表 @账号或S编号（提交即可导出）/ 导出备案表 @账号 — 以文件发送
 咨询 @账号 内容 来自 渠道 — 登记群众咨询；回复 Q7 内容 — 答复；咨询统计（inquiry / reply）
 词库 添加|删除|列出 级别 词 — 维护敏感词库（信息中心）
@@ -1732,3 +1732,8 @@ def sim_text_length(limit: int) -> str:
 def bad_closure_link(text: str) -> str:
     return (f"「{text}」不是有效的链接。注销证明请发送以 http:// 或 https:// 开头、能看到账号已注销（关闭）"
             f"的地址，或注销成功页面的截图。")
+
+
+# -- issue 13 point 12 (review export, H2): an earlier year's review -------------------------------
+def export_review_usage(year: int) -> str:
+    return f"导出年审格式：导出年审（本年度 {year}），或 导出年审 年份，例如 导出年审 {year - 1}"

@@ -47,11 +47,19 @@ async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 @router.command(*texts.CMD_EXPORT_REVIEW)
 async def on_export_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    """The annual review (Art. 5) of the review year under way: every report handed in."""
+    """The annual review (Art. 5) of the review year under way, or of the year given (``导出年审
+    2025``: reports are kept, so an earlier year's can be exported again): every report handed in,
+    with the figures frozen on it."""
     if not await is_ic_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER_REVIEW_EXPORT)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
+    asked = ctx.args.strip().removesuffix("年").removesuffix("年度")
+    if asked:
+        if not (asked.isdigit() and 2000 <= int(asked) <= year):
+            await ctx.reply(texts.export_review_usage(year))
+            return
+        year = int(asked)
     registry = await exports.load_registry(year, deps.settings.tz)
     data = await asyncio.to_thread(exports.review_xlsx, registry, deps.settings.tz, year)
     name = texts.export_file_name(texts.export_review_sheet(year), "", ctx.local_now) + ".xlsx"

@@ -393,3 +393,27 @@ def test_cli_exports_registry_and_review(tmp_path: Path, monkeypatch: pytest.Mon
     assert main(["export", "form1", "--account", "某某发布", "--out", str(tmp_path / "a.docx")]) == 1
     assert main(["export", "form2", "--account", "没有这个号", "--out", str(tmp_path / "b.docx")]) == 2
     assert not (tmp_path / "a.docx").exists() and not (tmp_path / "b.docx").exists()
+
+
+async def test_review_xlsx_of_an_earlier_year(world: World) -> None:
+    """Art. 5: every report is kept, so the Information Center exports an earlier year's review
+    again (导出年审 2025); a year that is not one is refused with the usage."""
+    account = await Account.get(name="某某发布")
+    zhangsan = await Person.get(code="zhangsan")
+    for year in (2025, 2026):
+        await ReviewReport.create(account_id=account.id, year=year, text=f"{year}报告",
+                                  submitted_by_id=zhangsan.id,
+                                  submitted_at=datetime(year, 11, 20, 10, 0, tzinfo=world.clock.now.tzinfo))
+    await world.say("wangwu", "导出年审 2025")
+    doc = sent_document(world, "wangwu")
+    assert "2025年度年审" in doc.name
+    ws = load_workbook(io.BytesIO(doc.data)).active
+    assert ws is not None and ws.title == "2025年度年审"
+    rows = [dict(zip(exports.REVIEW_HEADERS, r, strict=True))
+            for r in list(ws.iter_rows(values_only=True))[1:]]
+    assert [(r["名称"], r["报告编号"], r["提交时间"]) for r in rows if r["报告编号"]] == [
+        ("某某发布", "N1", "2025-11-20")]
+    for wrong in ("去年", "2027", "1999"):
+        await world.say("wangwu", f"导出年审 {wrong}")
+        assert world.last_text("wangwu") == texts.export_review_usage(2026)
+    assert len([m for m in world.channel.to("wangwu") if isinstance(m, Document)]) == 1
