@@ -1,16 +1,84 @@
-"""Verification (Art. 4, 认证): ``已认证 @账号`` records that the platform verified the account.
+"""Verification (Art. 4 第四条, 认证: "开通新媒体后，应及时申请认证"): ``已认证 @账号 链接`` records that
+the platform verified the account, with evidence — a link to the page that shows it verified, or a
+screenshot sent after a bare ``已认证 @账号`` (the bot asks for it). It is not taken on one word:
+the Information Center supervises (Art. 2) and gets the evidence, one message per admin, the
+screenshot as an image file it can open.
+
+Who may: the people who may act for the account (``handlers.registry.may_act_for``). The record
+(verified_at, verified_by_id, verify_evidence = the link or "截图", verify_image) is one conditional
+UPDATE, so two people sending it at once record it once; the weekly reminders and the 4/8-week
+escalation in ``schedules.verification`` end as soon as verified_at is set.
+
+``link_attempt`` / ``valid_link`` are shared with ``handlers.closing`` (evidence of closure).
 Imports no channel.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+from urllib.parse import urlparse
+
 from bot import audit, texts
-from bot.events import TextMessage
+from bot.cards import Document, Text
+from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers.registry import own_account_from_args
-from models import Account
+from models import Account, AccountStatus, Department, Person, Prompt
+from models.org import info_center_admins
 
 router = Router(name=__name__)
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+MAX_LINK = 2048  # the evidence columns' size
+
+
+def link_attempt(token: str) -> bool:
+    """Whether a word was meant as a link (so a malformed one is refused, not taken as text)."""
+    lowered = token.casefold()
+    return bool(_SCHEME.match(token)) or lowered.startswith(("http", "www."))
+
+
+def valid_link(token: str) -> bool:
+    """An http(s) address with a host: what a person can open to see the evidence."""
+    if len(token) > MAX_LINK or any(c.isspace() for c in token):
+        return False
+    try:
+        parsed = urlparse(token)
+        host = parsed.hostname
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
+    return parsed.scheme in ("http", "https") and bool(host)
+
+
+async def _record(ctx: Ctx[Any], account: Account, evidence: str, image: bytes | None) -> None:
+    if account.status == AccountStatus.CLOSED:
+        await ctx.reply(texts.cannot_verify(account.name, account.status.value))
+        return
+    if not await Account.filter(id=account.id, verified_at__isnull=True).update(
+            verified_at=ctx.now, verified_by_id=ctx.person.id, verify_evidence=evidence[:MAX_LINK],
+            verify_image=image):
+        await _already(ctx, account)
+        return
+    await audit.record(ctx.person.code, "account_verified", account.name, {"evidence": evidence},
+                       now=ctx.now)
+    dept = await Department.get(id=account.department_id)
+    for admin in await info_center_admins(exclude={ctx.person.id}):
+        await ctx.outbox.send(admin, Text(texts.verified_to_ic(account.name, dept.name, ctx.person.name,
+                                                               evidence)),
+                              key=f"verified:{account.id}:{admin.id}", now=ctx.now)
+        if image is not None:
+            await ctx.outbox.send(admin, Document(texts.verify_screenshot_name(account.name), image,
+                                                  "image/png"),
+                                  key=f"verified:{account.id}:{admin.id}:image", now=ctx.now)
+    await ctx.reply(texts.verified(account.name))
+
+
+async def _already(ctx: Ctx[Any], account: Account) -> None:
+    fresh = await Account.get(id=account.id)
+    by = await Person.get_or_none(id=fresh.verified_by_id) if fresh.verified_by_id else None
+    at = ctx.local(fresh.verified_at) if fresh.verified_at else None
+    await ctx.reply(texts.already_verified(account.name, at, by.name if by else ""))
 
 
 @router.command(*texts.CMD_VERIFIED)
@@ -18,10 +86,60 @@ async def on_verified(ctx: Ctx[TextMessage], deps: Deps) -> None:
     found = await own_account_from_args(ctx, texts.VERIFIED_USAGE)
     if found is None:
         return
-    account, _ = found
+    account, rest = found
     if account.verified_at is not None:
-        await ctx.reply(texts.already_verified(account.name))
+        await _already(ctx, account)
         return
-    await Account.filter(id=account.id, verified_at__isnull=True).update(verified_at=ctx.now)
-    await audit.record(ctx.person.code, "account_verified", account.name, now=ctx.now)
-    await ctx.reply(texts.verified(account.name))
+    if account.status == AccountStatus.CLOSED:
+        await ctx.reply(texts.cannot_verify(account.name, account.status.value))
+        return
+    words = rest.split()
+    if not words:  # Art. 4: not on one word — ask for the evidence
+        await ctx.ask("verify_evidence", {"account": account.id}, texts.ask_verify_evidence(account.name))
+        return
+    if not valid_link(words[0]):
+        await ctx.reply(texts.bad_verify_link(words[0][:200], account.name))
+        return
+    await _record(ctx, account, words[0], None)
+
+
+async def _prompted(ctx: Ctx[Any]) -> Account | None:
+    assert ctx.prompt is not None
+    return await Account.get_or_none(id=int(ctx.prompt.data["account"]))
+
+
+@router.on(ImageMessage, prompt="verify_evidence")
+async def on_verify_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
+    account = await _prompted(ctx)
+    assert ctx.prompt is not None
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    if account is not None:
+        await _record(ctx, account, texts.EVIDENCE_SCREENSHOT, ctx.event.data)
+
+
+@router.on(LinkMessage, prompt="verify_evidence")
+async def on_verify_link_card(ctx: Ctx[LinkMessage], deps: Deps) -> None:
+    await _answer_link(ctx, ctx.event.url.strip())
+
+
+@router.on(TextMessage, prompt="verify_evidence")
+async def on_verify_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+    await _answer_link(ctx, ctx.event.text.strip())
+
+
+async def _answer_link(ctx: Ctx[Any], said: str) -> None:
+    account = await _prompted(ctx)
+    assert ctx.prompt is not None
+    if account is None:
+        await Prompt.filter(id=ctx.prompt.id).delete()
+        return
+    if said.casefold() in texts.CANCEL_WORDS:
+        await Prompt.filter(id=ctx.prompt.id).delete()
+        await ctx.reply(texts.EVIDENCE_CANCELLED)
+        return
+    word = said.split()[0] if said.split() else ""
+    if not valid_link(word):  # the question stays open: a screenshot or a good link answers it
+        await ctx.reply(texts.bad_verify_link(word[:200], account.name, prompted=True))
+        return
+    await Prompt.filter(id=ctx.prompt.id).delete()
+    await _record(ctx, account, word, None)

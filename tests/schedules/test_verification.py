@@ -1,6 +1,7 @@
 """Verification after filing (Art. 4 第四条: "开通新媒体后，应及时申请认证"): the administrator is
 reminded weekly from one week after filing; at four weeks the department head is told, at eight
-weeks the Information Center, once each per filing; a verified account hears nothing more."""
+weeks the Information Center, once each per filing; an account verified with its evidence (a
+link, or a screenshot sent after 已认证) hears nothing more."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ async def test_the_head_at_four_weeks_and_the_information_center_at_eight(world:
 
 async def test_verification_ends_every_reminder(world: World) -> None:
     await only_one_unverified(world)
-    await world.say("zhangsan", "已认证 @某某发布")
+    await world.say("zhangsan", "已认证 @某某发布")  # one word is not evidence: still due
+    await world.image("zhangsan", b"\x89PNG verified")  # the screenshot asked for: recorded
     assert await run(world, at(2026, 10, 27, 10, 0)) == 0
     assert overdue_to_head(world) == [] and overdue_to_ic(world, "wangwu") == []
 
