@@ -39,7 +39,7 @@ from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import drafts
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
-from handlers.verification import MAX_LINK, link_attempt, valid_link
+from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Person, Prompt
 from models.org import info_center_admins
 
@@ -110,7 +110,7 @@ async def _refused(ctx: Ctx[Any], account: Account) -> bool:
 
 
 async def _request(ctx: Ctx[Any], account: Account, reason: str, evidence: str,
-                   image: bytes | None) -> None:
+                   image: bytes | None, mime: str = "image/png") -> None:
     admins = await info_center_admins(exclude={ctx.person.id})
     if not admins:  # the requester is the Information Center's only admin: nobody could confirm
         await ctx.reply(texts.closure_no_other_ic(account.name))
@@ -130,8 +130,8 @@ async def _request(ctx: Ctx[Any], account: Account, reason: str, evidence: str,
         await ctx.outbox.send(admin, card, key=f"closure:{account.id}:{_stamp(account)}:{admin.id}",
                               now=ctx.now)
         if image is not None:
-            await ctx.outbox.send(admin, Document(texts.closure_screenshot_name(account.name), image,
-                                                  "image/png"),
+            await ctx.outbox.send(admin, Document(screenshot_name(texts.closure_screenshot_name(
+                account.name), mime), image, mime),
                                   key=f"closure:{account.id}:{_stamp(account)}:{admin.id}:image",
                                   now=ctx.now)
     await ctx.reply(texts.closure_requested(account.name, [a.name for a in admins]))
@@ -181,7 +181,7 @@ async def on_closure_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
     account, reason = await _prompted(ctx)
     await Prompt.filter(id=ctx.prompt.id).delete()
     if account is not None:
-        await _request(ctx, account, reason, texts.EVIDENCE_SCREENSHOT, ctx.event.data)
+        await _request(ctx, account, reason, texts.EVIDENCE_SCREENSHOT, ctx.event.data, ctx.event.mime)
 
 
 @router.on(LinkMessage, prompt="closure_evidence")

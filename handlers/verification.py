@@ -15,6 +15,7 @@ Imports no channel.
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -51,7 +52,14 @@ def valid_link(token: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(host)
 
 
-async def _record(ctx: Ctx[Any], account: Account, evidence: str, image: bytes | None) -> None:
+def screenshot_name(name: str, mime: str) -> str:
+    """``name`` (ending .png) with the extension of the image's own type, so it opens as what it is."""
+    ext = mimetypes.guess_extension(mime) if mime.startswith("image/") else None
+    return name.removesuffix(".png") + ext if ext else name
+
+
+async def _record(ctx: Ctx[Any], account: Account, evidence: str, image: bytes | None,
+                  mime: str = "image/png") -> None:
     if account.status == AccountStatus.CLOSED:
         await ctx.reply(texts.cannot_verify(account.name, account.status.value))
         return
@@ -68,8 +76,8 @@ async def _record(ctx: Ctx[Any], account: Account, evidence: str, image: bytes |
                                                                evidence)),
                               key=f"verified:{account.id}:{admin.id}", now=ctx.now)
         if image is not None:
-            await ctx.outbox.send(admin, Document(texts.verify_screenshot_name(account.name), image,
-                                                  "image/png"),
+            await ctx.outbox.send(admin, Document(screenshot_name(texts.verify_screenshot_name(
+                account.name), mime), image, mime),
                                   key=f"verified:{account.id}:{admin.id}:image", now=ctx.now)
     await ctx.reply(texts.verified(account.name))
 
@@ -114,7 +122,7 @@ async def on_verify_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
     assert ctx.prompt is not None
     await Prompt.filter(id=ctx.prompt.id).delete()
     if account is not None:
-        await _record(ctx, account, texts.EVIDENCE_SCREENSHOT, ctx.event.data)
+        await _record(ctx, account, texts.EVIDENCE_SCREENSHOT, ctx.event.data, ctx.event.mime)
 
 
 @router.on(LinkMessage, prompt="verify_evidence")
