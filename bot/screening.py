@@ -10,6 +10,12 @@ Markings: 绝密, 机密, 涉密, 内部资料, 不得外传 and a ★ marking (
 always; 秘密 or 内部 alone do not (they are ordinary words: 小秘密, 内部管理).
 Word lists: one file per level in ``XMT_WORDLIST_DIR`` (``block.txt``, ``review.txt``,
 ``hint.txt``, one word a line, ``#`` for comments), reloaded when a file changes.
+
+Exceptions (``allow.txt``, same format): phrases that contain a marking or a listed word and are
+allowed, e.g. 不得传播涉密信息 in an article about 保密宣传. A hit that lies wholly inside an
+occurrence of an exception (both normalised the same way) is not a hit; the same marking
+elsewhere in the text still is. The built-in markings cannot be removed — a false positive gets
+an exception, kept and audited like the lists, instead of a hole in the rule.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class Level(str, Enum):
 
 
 LEVEL_ORDER = {Level.BLOCK: 0, Level.REVIEW: 1, Level.HINT: 2}
+ALLOW = "allow"  # the exceptions' file (allow.txt), beside the levels' files
 MARKINGS = ("绝密", "机密", "涉密", "内部资料", "不得外传", "秘密★", "内部★", "绝密★", "机密★")
 # One character for one character, so positions survive: full-width ASCII to ASCII, the
 # ideographic space, the traditional forms of the markings' characters, ☆ to ★.
@@ -69,7 +76,15 @@ def _original(segments: list[tuple[int, int]], index: int) -> int:
 
 
 class Screener:
-    def __init__(self, lists: dict[Level, list[str]] | None = None) -> None:
+    def __init__(self, lists: dict[Level, list[str]] | None = None,
+                 allowed: list[str] | None = None) -> None:
+        self.allowed: ahocorasick.Automaton | None = None
+        phrases = {key for key in (normalise(p)[0] for p in allowed or []) if key}
+        if phrases:
+            self.allowed = ahocorasick.Automaton()
+            for key in phrases:
+                self.allowed.add_word(key, len(key))
+            self.allowed.make_automaton()
         self.automaton = ahocorasick.Automaton()
         words: dict[str, Level] = {normalise(m)[0]: Level.BLOCK for m in MARKINGS}
         for level in (Level.HINT, Level.REVIEW, Level.BLOCK):  # the strictest level wins
@@ -83,9 +98,13 @@ class Screener:
 
     def screen(self, text: str) -> list[Hit]:
         flat, segments = normalise(text)
+        # Spans (first, last) of the normalised text that an exception covers.
+        spans = sorted((end - n + 1, end) for end, n in self.allowed.iter(flat)) if self.allowed else []
         seen: dict[str, int] = {}
         hits: list[Hit] = []
         for end, (word, level) in self.automaton.iter(flat):
+            if spans and _covered(spans, end - len(word) + 1, end):
+                continue
             count = seen.get(word, 0)
             if count >= CONTEXTS_PER_WORD:  # the approver needs a few places, not every one
                 continue
@@ -99,6 +118,12 @@ class Screener:
         return hits
 
 
+def _covered(spans: list[tuple[int, int]], first: int, last: int) -> bool:
+    """Whether one of the sorted ``spans`` contains [first, last]."""
+    k = bisect.bisect_right(spans, (first, 1 << 62))
+    return any(a <= first and last <= b for a, b in spans[:k])
+
+
 class WordLists:
     """The Information Center's lists on disk, reloaded when a file changes."""
 
@@ -107,10 +132,10 @@ class WordLists:
         self._stamp: tuple[float, ...] | None = None
         self._screener = Screener()
 
-    def path(self, level: Level) -> Path:
-        return self.folder / f"{level.value}.txt"
+    def path(self, level: Level | str) -> Path:
+        return self.folder / f"{level.value if isinstance(level, Level) else level}.txt"
 
-    def _read(self, level: Level) -> list[str]:
+    def _read(self, level: Level | str) -> list[str]:
         p = self.path(level)
         if not p.exists():
             return []
@@ -119,16 +144,16 @@ class WordLists:
 
     def screener(self) -> Screener:
         stamp = tuple(self.path(lv).stat().st_mtime_ns if self.path(lv).exists() else 0.0
-                      for lv in Level)
+                      for lv in (*Level, ALLOW))
         if stamp != self._stamp:
-            self._screener = Screener({lv: self._read(lv) for lv in Level})
+            self._screener = Screener({lv: self._read(lv) for lv in Level}, self._read(ALLOW))
             self._stamp = stamp
         return self._screener
 
-    def words(self, level: Level) -> list[str]:
+    def words(self, level: Level | str) -> list[str]:
         return self._read(level)
 
-    def add(self, level: Level, word: str) -> bool:
+    def add(self, level: Level | str, word: str) -> bool:
         words = self._read(level)
         if word in words:
             return False
@@ -136,7 +161,7 @@ class WordLists:
         self.path(level).write_text("\n".join([*words, word]) + "\n", "utf-8")
         return True
 
-    def remove(self, level: Level, word: str) -> bool:
+    def remove(self, level: Level | str, word: str) -> bool:
         words = self._read(level)
         if word not in words:
             return False

@@ -68,7 +68,7 @@ HELP = """可用命令（中英文均可）：
 导出台账 / 导出年审 [年份] — 以文件发送（信息中心）
 导出申请表 @账号或S编号（提交即可导出）/ 导出备案表 @账号 — 以文件发送
 咨询 @账号 内容 来自 渠道 — 登记群众咨询；回复 Q7 内容 — 答复；咨询统计（inquiry / reply）
-词库 添加|删除|列出 级别 词 — 维护敏感词库（信息中心）
+词库 添加|删除|列出 拦截|复核|提示 词；词库 例外 添加 短语 — 维护敏感词库（信息中心）
 帮助 — 显示本说明（help）
 类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"""
 
@@ -850,28 +850,18 @@ def registry(lines: list[str]) -> str:
     return f"新媒体账号台账（{len(lines)} 个）：\n" + "\n".join(lines) if lines else "台账中还没有账号。"
 
 
-def history_application(ref: str, at: datetime) -> str:
-    return f"{at:%Y-%m-%d} 开通申请 {ref} 获批"
-
-
-def history_change(role: str, old: str, new: str, at: datetime | None) -> str:
-    when = f"{at:%Y-%m-%d}" if at else "待备案"
-    return f"{when} {role}：{old or '—'} → {new}"
-
-
 def account_record(name: str, platform: str, dept: str, status: str, leader: str, admin: str,
                    account_id: str, followers: int | None, filed: datetime | None,
-                   verified: datetime | None, last: datetime | None, history: list[str]) -> str:
-    lines = [f"「{name}」{platform} · {dept} · {status}",
-             f"负责人：{leader or '未登记'}", f"管理员：{admin or '未登记'}",
-             f"账号ID：{account_id or '未登记'}　"
-             f"关注人数：{followers if followers is not None else '未登记'}",
-             f"备案：{filed:%Y-%m-%d}" if filed else "备案：未备案",
-             f"认证：{verified:%Y-%m-%d}" if verified else "认证：未认证",
-             f"最近发布：{last:%Y-%m-%d}" if last else "最近发布：无"]
-    if history:
-        lines += ["变更记录：", *history]
-    return "\n".join(lines)
+                   verified: datetime | None, last: datetime | None, cadence: str) -> str:
+    """The head of 账号 @x: where the account stands (its life follows, see ``life_*``)."""
+    return "\n".join([f"「{name}」{platform} · {dept} · {status}",
+                      f"负责人：{leader or '未登记'}", f"管理员：{admin or '未登记'}",
+                      f"账号ID：{account_id or '未登记'}　"
+                      f"关注人数：{followers if followers is not None else '未登记'}",
+                      f"备案：{filed:%Y-%m-%d}" if filed else "备案：未备案",
+                      f"认证：{verified:%Y-%m-%d}" if verified else "认证：未认证",
+                      f"最近发布：{last:%Y-%m-%d}" if last else "最近发布：无",
+                      cadence])
 
 
 # -- the annual review and closing (Art. 5) --------------------------------------------------------
@@ -936,14 +926,19 @@ def review_failed(account: str, year: int, reason: str) -> str:
     return text + "年审截止后该账号须停止运行并注销（《管理办法》第五条）；如有异议请联系信息中心。"
 
 
-def review_must_stop(account: str, year: int) -> str:
-    return (f"【停止运行】「{account}」未提交{year}年度年审报告或年审不合格，已登记为“须停止运行”"
-            f"（《管理办法》第五条）。请立即停止发布，在平台上注销账号，完成后发送"
-            f"“已注销 @{account} 证明链接”或截图。")
+def review_must_stop(account: str, year: int, part: str = "") -> str:
+    """To the administrator, the head or (``part`` "leader") the 主管领导 of one account stopped for
+    no report: what follows is the closing flow (注销 with evidence, confirmed by the Information Center)."""
+    who = "你是该账号的主管领导。" if part == "leader" else ""
+    return (f"【停止运行】「{account}」未在截止日前提交{year}年度年审报告，已登记为“须停止运行”"
+            f"（《管理办法》第五条：未提交年审报告的，该平台不得继续运行）。{who}请立即停止发布，在平台上注销"
+            f"（关闭）账号，然后发送“注销 @{account} 未提交年审报告 证明链接”，或先发“注销 @{account} "
+            f"未提交年审报告”再发注销成功页面的截图，由信息中心确认。")
 
 
 def review_close_reminder(account: str) -> str:
-    return f"【注销提醒】「{account}」须停止运行，但尚未登记注销。注销后请发送“已注销 @{account}”并附证明。"
+    return (f"【注销提醒】「{account}」须停止运行，但尚未注销。请在平台上注销（关闭）账号后发送"
+            f"“注销 @{account} 原因 证明链接”（或先发命令再发截图），由信息中心确认。")
 
 
 def cannot_close(account: str, status: str) -> str:
@@ -1171,10 +1166,14 @@ HINT_LONG_PARAGRAPH = "提示：有的段落很长，内容应简洁、表达清
 BUTTON_CONFIRM = "确认通过"
 CONFIRM_BODY = "这篇稿件含有需要注意的词语（见下），请确认内容无误后再点【确认通过】。"
 CMD_WORDS = ("词库", "words")
-WORDS_USAGE = "词库命令：词库 添加|删除 block|review|hint 词语；词库 列出 block|review|hint"
-LEVEL_NAMES = {"block": "禁止", "review": "复核", "hint": "提示"}
-LEVEL_WORDS = {"block": "block", "禁止": "block", "review": "review", "复核": "review",
+WORDS_USAGE = ("词库命令（信息中心）：\n"
+               "词库 添加|删除 拦截|复核|提示 词语 — 拦截：不能送审；复核：负责人须再次确认；提示：仅提醒\n"
+               "词库 列出 [拦截|复核|提示] — 查看词库（含内置的涉密标志）\n"
+               "词库 例外 添加|删除 短语 — 含敏感词但可以使用的说法，如“不得传播涉密信息”；词库 例外 列出")
+LEVEL_NAMES = {"block": "拦截", "review": "复核", "hint": "提示"}
+LEVEL_WORDS = {"block": "block", "拦截": "block", "禁止": "block", "review": "review", "复核": "review",
                "hint": "hint", "提示": "hint"}
+WORDS_EXCEPTION = ("例外", "allow")
 ONLY_INFO_CENTER_WORDS = "词库只能由信息中心管理员维护。"
 
 
@@ -1203,9 +1202,33 @@ def words_changed(action: str, level: str, word: str, changed: bool) -> str:
     return f"已{'加入' if action == 'add' else '移出'}{name}词库：「{word}」，立即生效。"
 
 
-def words_list(level: str, words: list[str]) -> str:
+def words_list(level: str, words: list[str], builtin: tuple[str, ...] = ()) -> str:
     name = LEVEL_NAMES.get(level, level)
-    return f"{name}词库（{len(words)} 个）：" + ("、".join(words) if words else "空")
+    line = f"{name}词库（{len(words)} 个）：" + ("、".join(words) if words else "空")
+    if builtin:
+        line = (f"{name}·内置涉密标志（{len(builtin)} 个，始终拦截，不能删除；误拦可加例外）："
+                f"{'、'.join(builtin)}\n" + line)
+    return line
+
+
+def words_builtin(word: str) -> str:
+    return (f"「{word}」是内置的涉密标志，始终拦截，不能删除（《管理办法》第十三条）。"
+            f"如果某个含“{word}”的说法是正常用语，可以加为例外，例如：词库 例外 添加 不得传播{word}信息")
+
+
+def words_exceptions(phrases: list[str]) -> str:
+    return (f"例外（{len(phrases)} 个，其中的词不再拦截或提示）：" + ("、".join(phrases) if phrases else "空"))
+
+
+def words_exception_changed(action: str, phrase: str, changed: bool) -> str:
+    if not changed:
+        return f"「{phrase}」{'已是' if action == 'add' else '不是'}例外。"
+    return (f"已{'加为例外' if action == 'add' else '取消例外'}：「{phrase}」，立即生效"
+            f"{'；其中的词不再拦截或提示，同一个词出现在别处仍照常处理' if action == 'add' else ''}。")
+
+
+def words_exception_useless(phrase: str) -> str:
+    return f"「{phrase}」里没有会被拦截、复核或提示的词，无需加为例外。"
 
 
 # -- Issue 13 point 3 (cadence, Art. 11) and point 6 (existing accounts, Art. 3, 4) ----------------
@@ -1361,23 +1384,25 @@ def review_reminder_many(accounts: list[tuple[str, str]], year: int, deadline: s
 
 
 def review_must_stop_many(accounts: list[tuple[str, str]], year: int) -> str:
-    listed = review_account_list(accounts, REVIEW_STOP_ASK)
-    return (f"【停止运行】你负责的 {len(accounts)} 个账号未提交{year}年度年审报告或年审不合格，"
-            f"已登记为“须停止运行”（《管理办法》第五条）：\n{listed}\n"
-            f"请立即停止发布，在平台上注销这些账号，每注销一个发送“已注销 @账号 证明链接”或截图。")
+    listed = review_account_list(accounts, REVIEW_STOP_PARTS)
+    return (f"【停止运行】你负责的 {len(accounts)} 个账号未在截止日前提交{year}年度年审报告，"
+            f"已登记为“须停止运行”（《管理办法》第五条：未提交年审报告的，该平台不得继续运行）：\n{listed}\n"
+            f"请立即停止发布，在平台上注销（关闭）这些账号，"
+            f"每注销一个发送“注销 @账号 未提交年审报告 证明链接”（或先发命令再发截图），由信息中心确认。")
 
 
 def review_must_stop_center(accounts: list[tuple[str, str]], year: int) -> str:
-    """To the Information Center: (account, department) of every account that must stop."""
-    return (f"【停止运行】{len(accounts)} 个账号未提交{year}年度年审报告或年审不合格，"
+    """To the Information Center: (account, department) of every account stopped for no report."""
+    return (f"【停止运行】{len(accounts)} 个账号未在截止日前提交{year}年度年审报告，"
             f"已登记为“须停止运行”（《管理办法》第五条）：\n{review_account_list(accounts, {})}\n"
-            f"已通知各账号的管理员和部门负责人停止发布并注销，登记注销后会告诉你。")
+            f"已通知各账号的管理员、部门负责人和主管领导停止发布并注销；注销申请会送来由你确认。")
 
 
 def review_close_reminder_many(accounts: list[str]) -> str:
     listed = review_account_list([(name, "") for name in accounts], {"": ""})
-    return (f"【注销提醒】你负责的 {len(accounts)} 个账号须停止运行，但尚未登记注销：\n{listed}\n"
-            f"注销后请逐个发送“已注销 @账号”并附证明。")
+    return (f"【注销提醒】你负责的 {len(accounts)} 个账号须停止运行，但尚未注销：\n{listed}\n"
+            f"在平台上注销（关闭）后，请逐个发送“注销 @账号 原因 证明链接”（或先发命令再发截图），"
+            f"由信息中心确认。")
 
 
 # -- verification escalation (Art. 4 第四条: 开通后应及时申请认证) ---------------------------------
@@ -1663,9 +1688,9 @@ def closure_reason_for_drafts(account: str) -> str:
 
 
 # -- point 1: the annual review stops and restores an account (Art. 5 第五条) -----------------------
-def stop_reason_no_report(year: int, deadline: str) -> str:
-    """Account.stop_reason when no report came in by the deadline."""
-    return f"未在{deadline}（含）前提交{year}年度年审报告"
+NO_REPORT_STOP = "未按期提交年审报告"  # how an empty Account.stop_reason reads (no report by the deadline)
+FAIL_REASON_TOLD = "理由已转告账号管理员、部门负责人和主管领导。"
+FAIL_REASON_SKIPPED_TOLD = "好的，未填写理由；已通知账号管理员、部门负责人和主管领导。"
 
 
 def stop_reason_failed(year: int, reason: str = "") -> str:
@@ -1676,7 +1701,7 @@ def stop_reason_failed(year: int, reason: str = "") -> str:
 def account_stopped_why(account: str, status: str, reason: str) -> str:
     """Why a stopped account takes no drafts: the ``why`` of ``void_pending_drafts``."""
     if status == "must_stop":
-        return f"「{account}」须停止运行（{reason or '未按期提交年审报告或年审不合格'}，《管理办法》第五条）"
+        return f"「{account}」须停止运行（{reason or NO_REPORT_STOP}，《管理办法》第五条）"
     return f"「{account}」当前为「{ACCOUNT_STATUS_NAMES.get(status, status)}」"
 
 
@@ -1695,6 +1720,46 @@ def draft_voided_status(why: str) -> str:
 def draft_voided_to_author(ref: str, title: str, why: str) -> str:
     return (f"你的稿件 {ref}《{title}》还没有审核，已作废：{why}。"
             f"账号恢复运行后可重新投稿；发送“查看 {ref}”可取回正文。")
+
+
+REVIEW_STOP_PARTS = {  # one's part in an account that must stop
+    "admin": "你是管理员",
+    "head": "你是部门负责人",
+    "leader": "你是主管领导",
+}
+
+
+def review_waiting_center(accounts: list[tuple[str, str]]) -> str:
+    """To an Information Center admin, daily from 25 November: (account, department) of every
+    report waiting for their judgement (Art. 5: the judgement decides whether the account runs)."""
+    return (f"【年审待审核】{len(accounts)} 个账号的年审报告在等待审核"
+            f"（《管理办法》第五条：审核结果决定账号能否继续运行，未审核前账号照常运行）：\n"
+            f"{review_account_list(accounts, {})}\n"
+            f"请在各报告卡片上点“合格”或“不合格”；发送“年审记录 @账号”可查看报告。")
+
+
+def decision_review(ref: str, account: str) -> str:
+    """For ``texts.decides_own``: the report a judgement is about."""
+    return f"「{account}」的年审报告 {ref}"
+
+
+def review_stopped_failed(account: str, year: int, reason: str) -> str:
+    """To the administrator, the head and the 主管领导 after 不合格 (Art. 5, 14)."""
+    why = f"理由：{reason}。" if reason else "信息中心未填写理由。"
+    return (f"【年审不合格】「{account}」{year}年度年审不合格，{why}"
+            f"按《管理办法》第五条，账号即日起停止运行：待审稿件已作废，不能投稿、送审或登记发布。"
+            f"整改后可重新提交年审报告（发送“年审 @{account} 报告正文”），信息中心审核合格即恢复运行；"
+            f"不再运营的，请在平台上注销账号，再发送“注销 @{account} 原因”并附注销证明（链接或截图）。")
+
+
+def review_restored(account: str, year: int) -> str:
+    return f"「{account}」{year}年度年审合格，账号恢复运行，可以正常投稿和发布（《管理办法》第五条）。"
+
+
+def review_passed_not_running(account: str, year: int, status: str) -> str:
+    """合格 on a report of an account that is suspended or closed: nothing restarts."""
+    name = ACCOUNT_STATUS_NAMES.get(status, status)
+    return f"「{account}」{year}年度年审合格。账号当前为「{name}」，状态不变。"
 
 
 def blocked_to_leader(ref: str, account: str, author: str, words: list[str]) -> str:
@@ -1732,6 +1797,101 @@ def sim_text_length(limit: int) -> str:
 def bad_closure_link(text: str) -> str:
     return (f"「{text}」不是有效的链接。注销证明请发送以 http:// 或 https:// 开头、能看到账号已注销（关闭）"
             f"的地址，或注销成功页面的截图。")
+
+
+# -- point 9: 账号 @x, the account's whole life in order, who and when (Art. 4, 5, 6) ---------------
+ACCOUNT_RECORD_BYTES = 2000  # one message: WeCom takes 2,048 bytes of text; a little to spare
+LIFE_TITLE = "经历（按时间先后）："
+LIFE_TEXT_CHARS = 60  # a reason or opinion in one line of the life
+LIFE_LINK_CHARS = 120  # an evidence link
+LIFE_NOBODY = "（姓名未记录）"
+LIFE_UNTIMED = "（时间未记录）"
+LIFE_NO_REPORT = "未按期提交年审报告"
+LIFE_IMPORTED = "由组织文件导入台账（无开通申请记录）"
+LIFE_FILED_WITHOUT_FORM = "备案（组织文件所载备案日期，无备案登记表）"
+
+
+def life_cut(text: str, limit: int = LIFE_TEXT_CHARS) -> str:
+    """Free text on one line of the life: newlines folded, at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def life_when(at: datetime, date_only: bool = False) -> str:
+    return f"{at:%Y-%m-%d}" if date_only else f"{at:%Y-%m-%d %H:%M}"
+
+
+def life_omitted(n: int) -> str:
+    return f"（更早的 {n} 条记录从略；年审报告见“年审记录 @账号”）"
+
+
+def life_applied(ref: str, by: str) -> str:
+    return f"{by} 提交开通申请 {ref}"
+
+
+def life_attested(head: str, own: bool, refused: bool) -> str:
+    """The department head's signature on form 1 (Art. 4), or the refusal to sign."""
+    if refused:
+        return f"部门负责人 {head} 未同意，申请退回"
+    return f"部门负责人 {head} 签字同意" + ("（即申请人本人）" if own else "")
+
+
+def life_ic_decided(by: str, approved: bool, opinion: str) -> str:
+    return (f"信息中心 {by} " + ("批准开通" if approved else "不予批准")
+            + (f"，意见：{opinion}" if opinion else ""))
+
+
+def life_filing_submitted(ref: str, by: str, pending: bool) -> str:
+    return f"{by} 报送备案登记表 {ref}" + ("，待信息中心备案" if pending else "")
+
+
+def life_filing_decided(ref: str, by: str, returned: bool) -> str:
+    return f"信息中心 {by} " + (f"退回备案登记表 {ref}" if returned else f"已备案 {ref}")
+
+
+def life_verified(by: str, evidence: str) -> str:
+    """Art. 4 (认证); ``by`` or ``evidence`` empty on rows from before they were recorded."""
+    return ((f"{by} 登记已认证" if by else "已认证（登记人未记录）")
+            + (f"，证明：{evidence}" if evidence else "，证明未记录"))
+
+
+def life_change_requested(role: str, old: str, new: str, by: str, pending: bool) -> str:
+    return f"{by} 申请变更{role}：{old or '—'} → {new}" + ("，待信息中心备案" if pending else "")
+
+
+def life_change_filed(role: str, old: str, new: str, by: str) -> str:
+    return f"信息中心 {by} 备案{role}变更，{new} 接任" + (f"（原{role} {old}）" if old else "")
+
+
+def life_review_submitted(ref: str, year: int, by: str, pending: bool) -> str:
+    return f"{by} 提交{year}年度年审报告 {ref}" + ("，待信息中心评定" if pending else "")
+
+
+def life_review_judged(ref: str, by: str, passed: bool, reason: str) -> str:
+    """Art. 5: 不合格 stops the account at once; a 合格 lets it run again."""
+    if passed:
+        return f"信息中心 {by} 评定 {ref} 合格" + (f"，意见：{reason}" if reason else "")
+    return f"信息中心 {by} 评定 {ref} 不合格，账号须停止运行" + (f"；理由：{reason}" if reason else "")
+
+
+def life_stopped(reason: str) -> str:
+    return f"起须停止运行：{reason or LIFE_NO_REPORT}（《管理办法》第五条）"
+
+
+def life_closure_requested(by: str, reason: str, evidence: str, pending: bool) -> str:
+    return (f"{by} 申请注销" + (f"，原因：{reason}" if reason else "")
+            + (f"，证明：{evidence}" if evidence else "，未附证明")
+            + ("，待信息中心确认" if pending else ""))
+
+
+def life_closed(by: str) -> str:
+    return f"信息中心 {by} 确认注销" if by else "已注销（确认人未记录）"
+
+
+def registry_standing(must_stop: bool, reason: str, closing: bool) -> str:
+    """After the status on a 台账 line: why it must stop, and a closure waiting for confirmation."""
+    return ((f"（{life_cut(reason or LIFE_NO_REPORT, 40)}）" if must_stop else "")
+            + ("·注销待确认" if closing else ""))
 
 
 # -- issue 13 point 12 (review export, H2): an earlier year's review -------------------------------

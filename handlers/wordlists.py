@@ -1,16 +1,27 @@
-"""``词库 添加|删除|列出 <级别> <词>`` (Art. 13, 15): the Information Center keeps the screening
-word lists from chat; the same files can be edited on disk. Imports no channel."""
+"""``词库`` (Art. 13, 15): the Information Center keeps the screening word lists from chat; the
+same files can be edited on disk (``bot.screening``). Imports no channel.
+
+- ``词库 添加|删除 拦截|复核|提示 词`` (English level names too: block, review, hint);
+- ``词库 列出 [级别]`` — the lists, the built-in classified markings first (they always block and
+  cannot be removed: they are the rule of Art. 13, not the Information Center's choice);
+- ``词库 例外 添加|删除|列出 短语`` — a phrase that contains a marking or a listed word and is
+  allowed (不得传播涉密信息 in an article about 保密宣传). Refused when the phrase contains
+  nothing the screening would flag: an exception that does nothing is only noise.
+
+Every change is audited with who made it (Art. 14).
+"""
 
 from __future__ import annotations
 
 from bot import audit, texts
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from bot.screening import Level
+from bot.screening import ALLOW, MARKINGS, Level, Screener
 from handlers.registry import is_ic_admin
 
 router = Router(name=__name__)
 ACTIONS = {"添加": "add", "add": "add", "删除": "remove", "remove": "remove", "列出": "list", "list": "list"}
+MAX_WORD = 64
 
 
 @router.command(*texts.CMD_WORDS)
@@ -19,17 +30,52 @@ async def on_words(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.ONLY_INFO_CENTER_WORDS)
         return
     parts = ctx.args.split()
+    if parts and parts[0] in texts.WORDS_EXCEPTION:
+        await _exceptions(ctx, deps, parts[1:])
+        return
     action = ACTIONS.get(parts[0]) if parts else None
+    lists = deps.wordlists
+    if action == "list" and len(parts) == 1:  # every level, and the exceptions
+        await ctx.reply("\n".join([
+            *(texts.words_list(lv.value, lists.words(lv), MARKINGS if lv == Level.BLOCK else ())
+              for lv in Level), texts.words_exceptions(lists.words(ALLOW))]))
+        return
     level = texts.LEVEL_WORDS.get(parts[1]) if len(parts) > 1 else None
     if action is None or level is None or (action != "list" and len(parts) < 3):
         await ctx.reply(texts.WORDS_USAGE)
         return
-    lists = deps.wordlists
     if action == "list":
-        await ctx.reply(texts.words_list(level, lists.words(Level(level))))
+        await ctx.reply(texts.words_list(level, lists.words(Level(level)),
+                                         MARKINGS if level == Level.BLOCK.value else ()))
         return
-    word = " ".join(parts[2:])[:64]
+    word = " ".join(parts[2:])[:MAX_WORD]
+    if action == "remove" and word in MARKINGS and word not in lists.words(Level(level)):
+        await ctx.reply(texts.words_builtin(word))
+        return
     changed = lists.add(Level(level), word) if action == "add" else lists.remove(Level(level), word)
     if changed:
         await audit.record(ctx.person.code, f"words_{action}", level, {"word": word}, now=ctx.now)
     await ctx.reply(texts.words_changed(action, level, word, changed))
+
+
+async def _exceptions(ctx: Ctx[TextMessage], deps: Deps, parts: list[str]) -> None:
+    lists = deps.wordlists
+    action = ACTIONS.get(parts[0]) if parts else None
+    if action == "list":
+        await ctx.reply(texts.words_exceptions(lists.words(ALLOW)))
+        return
+    if action is None or len(parts) < 2:
+        await ctx.reply(texts.WORDS_USAGE)
+        return
+    phrase = " ".join(parts[1:])[:MAX_WORD]
+    if action == "add":
+        # Screened with today's lists and no exception: would anything in it be flagged?
+        flagged = Screener({lv: lists.words(lv) for lv in Level}).screen(phrase)
+        if not flagged:
+            await ctx.reply(texts.words_exception_useless(phrase))
+            return
+    changed = lists.add(ALLOW, phrase) if action == "add" else lists.remove(ALLOW, phrase)
+    if changed:
+        await audit.record(ctx.person.code, f"words_allow_{action}", ALLOW, {"phrase": phrase},
+                           now=ctx.now)
+    await ctx.reply(texts.words_exception_changed(action, phrase, changed))

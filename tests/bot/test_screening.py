@@ -1,12 +1,12 @@
 """Content screening (Art. 13): markings and their variants, near-misses, the three levels end to
-end, list edits by chat and on disk."""
+end, list edits by chat and on disk, the built-in markings shown, exceptions for false positives."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot import texts
-from bot.screening import Level, Screener, WordLists
+from bot.screening import ALLOW, MARKINGS, Level, Screener, WordLists
 from models import Decision, Draft, DraftStatus
 from tests.conftest import World
 
@@ -80,10 +80,12 @@ async def test_review_words_are_highlighted_and_need_a_second_tap(world: World) 
 async def test_word_lists_by_chat_for_the_information_center_only(world: World) -> None:
     await world.say("zhangsan", "词库 添加 block 暴恐")
     assert world.last_text("zhangsan") == texts.ONLY_INFO_CENTER_WORDS
-    await world.say("wangwu", "词库 添加 禁止 暴恐")
+    await world.say("wangwu", "词库 添加 拦截 暴恐")
     assert world.last_text("wangwu") == texts.words_changed("add", "block", "暴恐", True)
     await world.say("wangwu", "词库 列出 block")
-    assert world.last_text("wangwu") == texts.words_list("block", ["暴恐"])
+    listed = world.last_text("wangwu")
+    assert listed == texts.words_list("block", ["暴恐"], MARKINGS)
+    assert "内置" in listed and "涉密" in listed and listed.endswith("拦截词库（1 个）：暴恐")
     await world.say("wangwu", "词库 乱来")
     assert world.last_text("wangwu") == texts.WORDS_USAGE
     draft = await submit(world, "标题\n暴恐内容")
@@ -114,3 +116,40 @@ async def test_text_inside_a_docx_attachment_is_screened(world: World) -> None:
     await world.file("zhangsan", data.getvalue(), "附件.docx")
     await world.tap("zhangsan", world.channel.last_card("zhangsan", "pv-"), "提交审核")
     assert world.last_text("zhangsan") == texts.draft_blocked("D1", ["内部资料"])
+
+
+def test_an_exception_allows_its_phrase_and_nothing_else() -> None:
+    s = Screener({Level.REVIEW: ["拆迁"]}, ["不得传播涉密信息", "拆迁 政策解读"])
+    assert s.screen("各单位不得传播涉密信息。") == []
+    assert s.screen("各单位不 得 传 播 涉 密 信 息。") == []  # normalised like the words
+    # The same marking elsewhere in the text is still caught, once, in its own place.
+    hits = s.screen("不得传播涉密信息；附件为涉密文件。")
+    assert [(h.word, h.level) for h in hits] == [("涉密", Level.BLOCK)] and "【涉密】文件" in hits[0].context
+    assert s.screen("拆迁政策解读") == [] and [h.word for h in s.screen("拆迁补偿")] == ["拆迁"]
+    assert [h.word for h in Screener().screen("不得传播涉密信息")] == ["涉密"]  # without it
+
+
+async def test_a_false_positive_gets_an_exception_by_chat_and_the_markings_stay(world: World) -> None:
+    """Issue 14: a draft about 保密宣传 was blocked for 涉密 with no way out. The Information
+    Center sees the built-in markings, cannot remove one, and adds an exception instead."""
+    text = "保密宣传\n请大家牢记：不得在互联网上传播涉密信息。"
+    assert (await submit(world, text)).status == DraftStatus.COMPOSING  # blocked
+    await world.say("wangwu", "词库 删除 拦截 涉密")
+    assert world.last_text("wangwu") == texts.words_builtin("涉密")
+    await world.say("wangwu", "词库 例外 添加 普通说法")
+    assert world.last_text("wangwu") == texts.words_exception_useless("普通说法")
+    phrase = "不得在互联网上传播涉密信息"
+    await world.say("zhaoliu", f"词库 例外 添加 {phrase}")
+    assert world.last_text("zhaoliu") == texts.words_exception_changed("add", phrase, True)
+    assert world.bot.deps.wordlists.words(ALLOW) == [phrase]
+    await world.say("wangwu", "词库 列出")
+    assert "例外（1 个" in world.last_text("wangwu") and "内置涉密标志" in world.last_text("wangwu")
+    await world.say("zhangsan", "修改 D1 " + text)
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "pv-"), "提交审核")
+    assert (await Draft.get()).status == DraftStatus.PENDING
+    from models import AuditEvent
+
+    row = await AuditEvent.filter(action="words_allow_add").get()
+    assert (row.actor, row.detail) == ("zhaoliu", {"phrase": "不得在互联网上传播涉密信息"})
+    await world.say("zhangsan", "词库 例外 添加 机密文件")
+    assert world.last_text("zhangsan") == texts.ONLY_INFO_CENTER_WORDS
