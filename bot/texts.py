@@ -45,6 +45,16 @@ def hm(at: datetime) -> str:
     return at.strftime("%H:%M")
 
 
+def md(at: datetime) -> str:
+    """A date as people write it: 12月3日 (no leading zeros)."""
+    return f"{at.month}月{at.day}日"
+
+
+def md_hm(at: datetime) -> str:
+    """12月2日 17:59"""
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
 def category_label(code: str | None) -> str:
     return f"{code} {CATEGORY_NAMES[code]}" if code in CATEGORY_NAMES else "未选择"
 
@@ -1078,7 +1088,7 @@ def working_days(n: int) -> str:
 
 
 def deadline_committed(ref: str, due: datetime) -> str:
-    return f"已承诺：咨询 {ref} 将于 {due:%m月%d日 %H:%M} 前答复。到期前会提醒你。"
+    return f"已承诺：咨询 {ref} 将于 {md_hm(due)}前答复。到期前会提醒你。"
 
 
 def ask_answer(ref: str) -> str:
@@ -1122,17 +1132,17 @@ def inquiry_uncommitted_head(ref: str, account: str, owner: str, claimed: dateti
 
 
 def inquiry_due_soon(ref: str, account: str, due: datetime) -> str:
-    return f"【答复提醒】你承办的咨询 {ref}（「{account}」）承诺 {due:%m月%d日 %H:%M} 前答复，请抓紧。"
+    return f"【答复提醒】你承办的咨询 {ref}（「{account}」）承诺 {md_hm(due)}前答复，请抓紧。"
 
 
 def inquiry_overdue(ref: str, account: str, owner: str, due: datetime) -> str:
-    return (f"【答复逾期】「{account}」的咨询 {ref} 承诺 {due:%m月%d日 %H:%M} 前答复，现已逾期。"
+    return (f"【答复逾期】「{account}」的咨询 {ref} 承诺 {md_hm(due)}前答复，现已逾期。"
             f"承办人：{owner or '未认领'}。请督促答复。")
 
 
 def inquiry_overdue_ic(ref: str, account: str, department: str, owner: str, due: datetime) -> str:
     return (f"【答复严重逾期】{department}「{account}」的咨询 {ref} 已逾期超过 3 个工作日"
-            f"（承诺 {due:%m月%d日}），承办人：{owner or '未认领'}。")
+            f"（承诺 {md(due)}前），承办人：{owner or '未认领'}。")
 
 
 CMD_INQUIRY_STATS = ("咨询统计", "inquiry-stats")
@@ -1140,7 +1150,12 @@ STATS_NOT_ALLOWED = "咨询统计对部门负责人和信息中心开放。"
 
 
 def stats_line(department: str, received: int, in_time: int, overdue: int, median: float | None) -> str:
-    m = f"{median:.1f} 个工作小时" if median is not None else "—"
+    if median is None:
+        m = "暂无（还没有已答复的咨询）"
+    elif median < 1:
+        m = f"{max(1, round(median * 60))} 分钟（工作时间）"
+    else:
+        m = f"{median:.1f} 个工作小时"
     return f"{department}：收到 {received}，按时答复 {in_time}，逾期 {overdue}，答复用时中位数 {m}"
 
 
@@ -1156,7 +1171,7 @@ def relay_window_closed(ref: str) -> str:
 
 
 def deadline_notice(due: datetime) -> str:
-    return f"您好，您的咨询已收到，我们将于 {due:%m月%d日} 前答复。"
+    return f"您好，您的咨询已收到，我们将于 {md(due)}前答复。"
 
 
 # -- content screening (Art. 9, 13) ------------------------------------------------------------------
@@ -1897,3 +1912,7 @@ def registry_standing(must_stop: bool, reason: str, closing: bool) -> str:
 # -- issue 13 point 12 (review export, H2): an earlier year's review -------------------------------
 def export_review_usage(year: int) -> str:
     return f"导出年审格式：导出年审（本年度 {year}），或 导出年审 年份，例如 导出年审 {year - 1}"
+
+
+def closure_open_inquiries(n: int) -> str:
+    return f"注意：该账号还有 {n} 条群众咨询未答复（《管理办法》第十二条），注销前请督促答复。"

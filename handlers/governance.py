@@ -5,11 +5,40 @@ creates the account in state "approved, not opened"; it takes drafts only once f
 Decisions are conditional updates of the application's status, so two taps decide once; who may
 decide is checked on our side (the department's head; an Information Center admin). Imports no
 channel.
+
+Art. 6 (谁审批、谁监管): nobody decides a case that concerns them. ``send_decision`` sends a
+decision card to the Information Center admins *not* concerned (the IC head when one of its
+officers applies, another admin when the head does); ``decides_own`` refuses a concerned person
+who presses the button anyway (an old card) and changes nothing. Both serve every decision of the
+bot (application here; filing and change in ``handlers.registry``, which re-exports
+``decides_own``; reviews elsewhere). Who is concerned, per decision, as a real organisation sees it:
+- application → the applicant, the proposed 主管领导 (leader) and the proposed administrator: each
+  has a stake in the account being opened. The department head who attested is not: attesting is
+  the 主办 side's signature (谁主办、谁负责), the approval is the Information Center's (谁审批), and
+  when the head of the Information Center attests an application of his own department as its
+  head he may still approve it — unless he is also the applicant, leader or administrator;
+- filing (备案) → the submitter and the account's administrator (and, when the filing names a new
+  leader or administrator, the old and the new person, as for a change);
+- change (变更) → the requester, the old and the new person.
+When every Information Center admin is concerned, nobody can decide: the card is not dropped.
+It goes to the concerned admins with a notice that they may not decide it, and the submitter is
+told, both saying the organisation must add another Information Center admin (org file: an
+officer of the Information Center or the ``ic_admin`` role); once there is one, pressing the card
+again hands it to them (``send_decision`` again: the admins who already have it are skipped).
+
+The department head's attestation when the head is the applicant: Art. 4 asks the department's
+主要负责人 to sign, and nobody in the department stands above him, so the application counts as
+attested by him on submission (as before). That is not a decision on his own case in Art. 6's
+sense (the approval is the Information Center's, and he never takes it: he is the applicant);
+but the Information Center must know no second person in the department looked at it, so its
+card says the attestation is the applicant's own ("李四（即申请人本人）") and the audit row of the
+attestation says ``"self": true``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +54,7 @@ from models import (
     AccountStatus,
     ApplicationStatus,
     Department,
+    OutboxMessage,
     Person,
     Platform,
     Prompt,
@@ -32,6 +62,60 @@ from models import (
 from models.org import info_center_admins
 
 router = Router(name=__name__)
+
+
+# -- Art. 6: nobody decides their own case --------------------------------------------------------
+def concerned(ids: Iterable[int | None]) -> set[int]:
+    return {i for i in ids if i is not None}
+
+
+async def decides_own(ctx: Ctx[Any], involved: Collection[int | None], subject: str) -> bool:
+    """Art. 6 (谁审批、谁监管): True, after telling the person so, when the decision at hand
+    concerns them (they applied, submitted, or run the account): another Information Center
+    admin decides — or, when there is none, the person is told the organisation must add one.
+    Call it after the is_ic_admin check, before any change."""
+    ids = concerned(involved)
+    if ctx.person.id not in ids:
+        return False
+    others = await info_center_admins(exclude=ids)
+    await ctx.reply(texts.decides_own(subject) if others else texts.nobody_else_decides(subject))
+    return True
+
+
+async def _queued(keys: Iterable[str]) -> set[str]:
+    """The outbox keys among ``keys`` already queued (sent once, never twice)."""
+    return {str(k) for k in await OutboxMessage.filter(key__in=list(keys)).values_list("key", flat=True)}
+
+
+async def send_decision(ctx: Ctx[Any], card: Card, key: str, involved: Collection[int | None],
+                        subject: str, tell: Iterable[Person] = ()) -> list[Person]:
+    """Send the decision ``card`` to the Information Center admins not concerned (outbox keys
+    ``{key}:{admin id}``) and return them. None: the card goes to the concerned admins instead,
+    and they and ``tell`` (the submitter) hear that nobody else can decide (see the module's
+    notes). Admins who were sent the card before are skipped, so calling it again after a
+    concerned person pressed the card hands it to an admin added since."""
+    ids = concerned(involved)
+    deciders = await info_center_admins(exclude=ids)
+    to = deciders or [a for a in await info_center_admins() if a.id in ids]
+    keys = {a.id: f"{key}:{a.id}" for a in to}
+    done = await _queued(keys.values())
+    for admin in to:
+        if keys[admin.id] not in done:
+            await ctx.outbox.send(admin, card, key=keys[admin.id], now=ctx.now)
+    if not deciders:
+        told = {p.id: p for p in [*tell, *to]}
+        stuck = {pid: f"{key}:stuck:{pid}" for pid in told}
+        done = await _queued(stuck.values())
+        for pid, person in told.items():
+            if stuck[pid] not in done:
+                await ctx.outbox.send(person, Text(texts.nobody_else_decides(subject)), key=stuck[pid],
+                                      now=ctx.now)
+    return deciders
+
+
+def application_concerned(app: AccountApplication) -> set[int]:
+    """Art. 6: who may not decide this application (see the module's notes)."""
+    return concerned((app.applicant_id, app.leader_id, app.admin_id))
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PHONE = re.compile(r"^[\d\-]{5,20}$")
@@ -174,8 +258,13 @@ class Grant(Payload, prefix="agr"):
     grant: int  # 1 批准, 0 驳回
 
 
-def application_card(app: AccountApplication, applicant: str, stage: str) -> Card:
+def application_card(app: AccountApplication, applicant: str, stage: str, attested_by: str = "") -> Card:
+    """``attested_by``: at the Information Center's stage, the head who attested (Art. 4)."""
     form = app.form
+    attestation: tuple[tuple[str, str], ...] = ()
+    if stage != "head" and attested_by:
+        own = app.head_id is not None and app.head_id == app.applicant_id
+        attestation = ((texts.FIELD_ATTESTED_BY, texts.attested_by(attested_by, own)),)
     if stage == "head":
         buttons = (Button(texts.BUTTON_ATTEST, Attest(app.id, 1).pack(), "primary"),
                    Button(texts.BUTTON_REFUSE, Attest(app.id, 0).pack(), "danger"))
@@ -191,6 +280,7 @@ def application_card(app: AccountApplication, applicant: str, stage: str) -> Car
             (texts.FIELD_APPLICANT, applicant),
             (texts.FIELD_LEADER, f"{form.get('leader', '')} {form.get('leader_title', '')}".strip()),
             (texts.FIELD_ADMIN, f"{form.get('admin', '')} {form.get('admin_title', '')}".strip()),
+            *attestation,
         ),
         body=f"{texts.FIELD_PURPOSE}：{form.get('description', '')}",
         buttons=buttons,
@@ -203,15 +293,18 @@ async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> None:
         fresh = await AccountApplication.get(id=app.id)
         await ctx.reply(texts.application_already(app.ref, fresh.status.value))
         return
+    app.head_id = head.id
     applicant = await Person.get(id=app.applicant_id)
+    own = head.id == applicant.id
     await ctx.outbox.update_card(application_card(app, applicant.name, "head").closed(
         texts.card_attested(head.name, ctx.local_now)), key=f"app:{app.id}:attested", now=ctx.now)
-    await audit.record(head.code, "application_attested", app.ref, {"name": app.name}, now=ctx.now)
-    for admin in await info_center_admins():
-        await ctx.outbox.send(admin, application_card(app, applicant.name, "ic"),
-                              key=f"app:{app.id}:ic:{admin.id}", now=ctx.now)
+    await audit.record(head.code, "application_attested", app.ref,
+                       {"name": app.name, **({"self": True} if own else {})}, now=ctx.now)
     await ctx.outbox.send(applicant, Text(texts.attested_to_applicant(app.ref, app.name, head.name)),
                           key=f"app:{app.id}:attested:applicant", now=ctx.now)
+    await send_decision(ctx, application_card(app, applicant.name, "ic", head.name), f"app:{app.id}:ic",
+                        application_concerned(app), texts.decision_application(app.ref, app.name),
+                        tell=[applicant])
 
 
 @router.action(Attest)
@@ -251,15 +344,22 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
     if ctx.person.id not in {a.id for a in await info_center_admins()}:
         await ctx.reply(texts.ONLY_INFO_CENTER)
         return
+    applicant = await Person.get(id=app.applicant_id)
+    head = await Person.get_or_none(id=app.head_id or 0)
+    card = application_card(app, applicant.name, "ic", head.name if head else "")
+    subject = texts.decision_application(app.ref, app.name)
+    if await decides_own(ctx, application_concerned(app), subject):
+        if app.status == ApplicationStatus.ATTESTED:  # hand it to an admin added since, if any
+            await send_decision(ctx, card, f"app:{app.id}:ic", application_concerned(app), subject)
+        return
     to = ApplicationStatus.APPROVED if p.grant else ApplicationStatus.REJECTED
     if not await AccountApplication.transition(app.id, to, ic_admin_id=ctx.person.id,
                                                ic_decided_at=ctx.now):
         fresh = await AccountApplication.get(id=app.id)
         await ctx.reply(texts.application_already(app.ref, fresh.status.value))
         return
-    applicant = await Person.get(id=app.applicant_id)
     status = (texts.card_granted if p.grant else texts.card_denied)(ctx.person.name, ctx.local_now)
-    await ctx.outbox.update_card(application_card(app, applicant.name, "ic").closed(status),
+    await ctx.outbox.update_card(card.closed(status),
                                  key=f"app:{app.id}:decided", now=ctx.now)
     if p.grant:
         account = await Account.create(

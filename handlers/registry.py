@@ -2,13 +2,19 @@
 or administrator re-filed with the Information Center. The registry is the truth: an account takes
 drafts only once its filing is acknowledged. 已认证 is ``handlers.verification``; the views 台账
 and 账号 @x are ``handlers.ledger``. Imports no channel.
+
+Art. 6 (谁审批、谁监管): a filing or a change is acknowledged by an Information Center admin it does
+not concern (``handlers.governance.send_decision`` routes the card, ``decides_own`` — re-exported
+here, where the other handlers import it — refuses the concerned): a filing concerns its
+submitter and the account's administrator (and the old and new person of any leader or
+administrator it changes), a change its requester and the old and new person. Every decision is
+audited with the admin who took it as the actor (filed, returned, change filed).
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +25,8 @@ from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
 from handlers.forms import Checked, Field, Form, Invalid
-from handlers.governance import person_check
+from handlers.governance import concerned, person_check, send_decision
+from handlers.governance import decides_own as decides_own
 from models import (
     Account,
     AccountChange,
@@ -39,16 +46,6 @@ ROLE_WORDS = {"管理员": "admin", "admin": "admin", "负责人": "leader", "�
 # -- who may act for an account -------------------------------------------------------------------
 async def is_ic_admin(person: Person) -> bool:
     return person.id in {a.id for a in await info_center_admins()}
-
-
-async def decides_own(ctx: Ctx[Any], involved: Collection[int | None], subject: str) -> bool:
-    """Art. 6 (谁审批、谁监管): True, after telling the person so, when the decision at hand
-    concerns them (they applied, submitted, or run the account): another Information Center
-    admin decides. Call it after the is_ic_admin check, before any change."""
-    if ctx.person.id not in {i for i in involved if i is not None}:
-        return False
-    await ctx.reply(texts.decides_own(subject))
-    return True
 
 
 async def may_act_for(person: Person, account: Account) -> bool:
@@ -118,10 +115,10 @@ async def submit_filing(ctx: Ctx[Any], deps: Deps, values: dict[str, Any],
         submitted_by_id=ctx.person.id, submitted_at=ctx.now)
     await audit.record(ctx.person.code, "filing_submitted", account.name, {"filing": filing.ref},
                        now=ctx.now)
-    card = filing_card(filing, account, ctx.person.name)
-    for admin in await info_center_admins():
-        await ctx.outbox.send(admin, card, key=f"filing:{filing.id}:{admin.id}", now=ctx.now)
     await ctx.reply(texts.filing_submitted(filing.ref, account.name))
+    await send_decision(ctx, filing_card(filing, account, ctx.person.name), f"filing:{filing.id}",
+                        await filing_concerned(filing, account),
+                        texts.decision_filing(filing.ref, account.name), tell=[ctx.person])
 
 
 FORM2 = forms.register(Form(
@@ -162,6 +159,20 @@ async def on_file(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await forms.start(ctx, FORM2, values=values, context={"account": account.id})
 
 
+async def filing_concerned(filing: AccountFiling, account: Account) -> set[int]:
+    """Art. 6: the submitter and the account's administrator; for a leader or administrator the
+    filing changes, the old and the new person too."""
+    ids = {filing.submitted_by_id, account.admin_id}
+    f = filing.form
+    named = {p.code: p.id for p in await Person.filter(
+        code__in=[c for c in (f.get("leader_code"), f.get("admin_code")) if c])}
+    for role in ("leader", "admin"):
+        new_id = named.get(f.get(f"{role}_code", ""))
+        if new_id is not None and new_id != getattr(account, f"{role}_id"):
+            ids.update((new_id, getattr(account, f"{role}_id")))
+    return concerned(ids)
+
+
 @dataclass(frozen=True)
 class FilingAck(Payload, prefix="fil"):
     filing: int
@@ -196,17 +207,25 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
     if not await is_ic_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER)
         return
-    decided = await AccountFiling.filter(id=filing.id, acknowledged_at__isnull=True).update(
-        acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now, returned=not p.ok)
     account = await Account.get(id=filing.account_id)
     submitter = await Person.get(id=filing.submitted_by_id)
+    card = filing_card(filing, account, submitter.name)
+    involved = await filing_concerned(filing, account)
+    subject = texts.decision_filing(filing.ref, account.name)
+    if await decides_own(ctx, involved, subject):
+        if filing.acknowledged_at is None:  # hand it to an admin added since, if any
+            await send_decision(ctx, card, f"filing:{filing.id}", involved, subject)
+        return
+    decided = await AccountFiling.filter(id=filing.id, acknowledged_at__isnull=True).update(
+        acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now, returned=not p.ok)
     if not decided:
         await ctx.reply(texts.filing_already(filing.ref))
         return
     status = (texts.card_filed if p.ok else texts.card_returned)(ctx.person.name, ctx.local_now)
-    await ctx.outbox.update_card(filing_card(filing, account, submitter.name).closed(status),
-                                 key=f"filing:{filing.id}:decided", now=ctx.now)
+    await ctx.outbox.update_card(card.closed(status), key=f"filing:{filing.id}:decided", now=ctx.now)
     if not p.ok:
+        await audit.record(ctx.person.code, "filing_returned", account.name, {"filing": filing.ref},
+                           now=ctx.now)
         await ctx.outbox.send(submitter, Text(texts.filing_returned(filing.ref, account.name)),
                               key=f"filing:{filing.id}:returned", now=ctx.now)
         return
@@ -272,17 +291,27 @@ async def on_change(ctx: Ctx[TextMessage], deps: Deps) -> None:
                                         new_person_id=new.id, requested_by_id=ctx.person.id,
                                         requested_at=ctx.now)
     old = await Person.get_or_none(id=old_id or 0)
-    card = Card(card_id=f"change-{change.id}", title=f"{texts.CHANGE_CARD_TITLE}「{account.name}」",
-                fields=((texts.FIELD_ROLE, texts.ROLE_NAMES[role]),
-                        (texts.FIELD_OLD, old.name if old else texts.FORM_EMPTY),
-                        (texts.FIELD_NEW, f"{new.name} {new.title}".strip()),
-                        (texts.FIELD_SUBMITTER, ctx.person.name)),
-                buttons=(Button(texts.BUTTON_FILED, ChangeAck(change.id).pack(), "primary"),))
-    for admin in await info_center_admins():
-        await ctx.outbox.send(admin, card, key=f"change:{change.id}:{admin.id}", now=ctx.now)
     await audit.record(ctx.person.code, "change_requested", account.name,
                        {"role": role, "old": old.code if old else None, "new": new.code}, now=ctx.now)
     await ctx.reply(texts.change_requested(account.name, texts.ROLE_NAMES[role], new.name))
+    await send_decision(ctx, change_card(change, account, old, new, ctx.person), f"change:{change.id}",
+                        change_concerned(change), texts.decision_change(account.name, texts.ROLE_NAMES[role]),
+                        tell=[ctx.person])
+
+
+def change_concerned(change: AccountChange) -> set[int]:
+    """Art. 6: the requester, the old and the new person."""
+    return concerned((change.requested_by_id, change.old_person_id, change.new_person_id))
+
+
+def change_card(change: AccountChange, account: Account, old: Person | None, new: Person,
+                requester: Person) -> Card:
+    return Card(card_id=f"change-{change.id}", title=f"{texts.CHANGE_CARD_TITLE}「{account.name}」",
+                fields=((texts.FIELD_ROLE, texts.ROLE_NAMES[change.role]),
+                        (texts.FIELD_OLD, old.name if old else texts.FORM_EMPTY),
+                        (texts.FIELD_NEW, f"{new.name} {new.title}".strip()),
+                        (texts.FIELD_SUBMITTER, requester.name)),
+                buttons=(Button(texts.BUTTON_FILED, ChangeAck(change.id).pack(), "primary"),))
 
 
 @router.action(ChangeAck)
@@ -295,11 +324,19 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     if not await is_ic_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER)
         return
+    account = await Account.get(id=change.account_id)
+    subject = texts.decision_change(account.name, texts.ROLE_NAMES[change.role])
+    if await decides_own(ctx, change_concerned(change), subject):
+        if change.filed_at is None:  # hand it to an admin added since, if any
+            new, old = await Person.get(id=change.new_person_id), await Person.get_or_none(
+                id=change.old_person_id or 0)
+            card = change_card(change, account, old, new, await Person.get(id=change.requested_by_id))
+            await send_decision(ctx, card, f"change:{change.id}", change_concerned(change), subject)
+        return
     if not await AccountChange.filter(id=change.id, filed_at__isnull=True).update(
             filed_by_id=ctx.person.id, filed_at=ctx.now):
         await ctx.reply(texts.change_already(change.id))
         return
-    account = await Account.get(id=change.account_id)
     await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id})
     role = texts.ROLE_NAMES[change.role]
     new = await Person.get(id=change.new_person_id)
