@@ -21,7 +21,10 @@ starts a new ladder), all in working days:
 - ``late``   — ``late_days`` (2) past due: the department head, personally;
 - ``zombie`` — ``zombie_days`` (14) without a post, and never before ``late`` (an account with a
   slower, reasoned cadence is late before it is a zombie): the Information Center, with the
-  account, its head and officers.
+  account, its head and officers; and the account's 主管领导 (``leader_id``), who answers for it
+  (Art. 14: 追究直接责任人和主管领导责任 — the leader must hear of it before anything is pursued).
+  One message per person and step: a leader who is also an Information Center admin gets the
+  leader's message only.
 Reads: a fixed number of queries whatever the number of accounts and publications.
 """
 
@@ -85,7 +88,7 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     # sweep's cost, so the usual case — the last publication after the filing and the import —
     # reads that one column; the few others read all three.
     filed = Account.filter(status=AccountStatus.OPERATING, filed_at__isnull=False)
-    fields = ("id", "name", "department_id", "post_every_days")
+    fields = ("id", "name", "department_id", "post_every_days", "leader_id")
     posted = filed.filter(last_published_at__gte=F("filed_at")).filter(
         last_published_at__gte=F("created_at"))
     others = filed.filter(Q(last_published_at__isnull=True) | Q(last_published_at__lt=F("filed_at"))
@@ -120,7 +123,10 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     people = await Person.filter(department_id__in=list(dept_ids), active=True).order_by("id")
     heads = {p.id: p for p in await Person.filter(
         id__in=[d.head_id for d in departments.values() if d.head_id], active=True)}
-    admins = await info_center_admins() if any(s == "zombie" for _, s, _ in due) else []
+    zombies = [a for a, s, _ in due if s == "zombie"]
+    admins = await info_center_admins() if zombies else []
+    leaders = {p.id: p for p in await Person.filter(
+        id__in=list({a["leader_id"] for a in zombies if a["leader_id"]}), active=True)} if zombies else {}
     sent = 0
     for acc, step, days in due:
         dept = departments[acc["department_id"]]
@@ -139,7 +145,11 @@ async def _sweep(now: datetime, deps: Deps) -> int:
         elif step == "zombie":
             text = texts.cadence_zombie(acc["name"], dept.name, days, head.name if head else "",
                                         [p.name for p in officers])
-            sends += [Send(a, Text(text)) for a in admins]
+            leader = leaders.get(acc["leader_id"] or 0)
+            sends += [Send(a, Text(text)) for a in admins if leader is None or a.id != leader.id]
+            if leader is not None:
+                sends.append(Send(leader, Text(texts.cadence_zombie_leader(
+                    acc["name"], dept.name, days, head.name if head else "", [p.name for p in officers]))))
         if sends and await remind(KIND, str(acc["id"]), step, acc["period"], sends, deps=deps,
                                   now=now):
             sent += 1

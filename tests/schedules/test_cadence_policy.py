@@ -6,6 +6,7 @@ does); the count starts at the later of filing and the last publication, never a
 account filed three weeks after approval is not a zombie an hour after filing); a daily account
 that posted on Friday is due, not late, on Monday; an account not yet filed has no cadence; a
 slower cadence (with its recorded reason) keeps the ladder in order: due, late, then zombie.
+Art. 14 (第十四条): at zombie the account's 主管领导 is told too, once, with the account named.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from models import Account, AccountStatus, Reminder
+from bot import texts
+from models import Account, AccountStatus, Person, Reminder
 from schedules.cadence import remind_posting_cadence, thresholds, working_days_since
 from tests.conftest import World
 
@@ -110,3 +112,25 @@ async def test_a_reasoned_weekly_cadence_is_due_after_seven_working_days(world: 
     assert await sweep_at(world, at(2026, 12, 16, 10, 0)) == 1  # 14: zombie
     assert [r.step for r in await Reminder.filter(kind="cadence").order_by("id")] == [
         "due", "late", "zombie"]
+
+
+async def test_the_leader_is_told_at_zombie_once_with_the_account_named(world: World) -> None:
+    """Art. 14 (第十四条): the 主管领导 answers for the account, so hears at zombie what the
+    Information Center hears, once per person and step; a leader who is an Information Center
+    admin gets one message (the leader's), not two."""
+    await filed_long_after_approval(world)
+    zhouba, wangwu = await Person.get(code="zhouba"), await Person.get(code="wangwu")
+    await Account.filter(name="某某发布").update(leader_id=zhouba.id)  # a leader outside the department
+    await Account.filter(name="某某头条").update(status=AccountStatus.OPERATING, leader_id=wangwu.id,
+                                                filed_at=at(2026, 11, 26, 10, 0))
+    assert await sweep_at(world, at(2026, 12, 15, 10, 0)) == 4  # 13 working days: due, late each
+    assert world.texts("zhouba") == []
+    assert await sweep_at(world, at(2026, 12, 16, 10, 0)) == 2  # 14: zombie, both
+    lead = texts.cadence_zombie_leader("某某发布", "宣传科", 14, "李四", ["张三", "陈七"])
+    assert world.texts("zhouba") == [lead]
+    assert [t for t in world.texts("wangwu") if "某某头条" in t] == [
+        texts.cadence_zombie_leader("某某头条", "宣传科", 14, "李四", ["张三", "陈七"])]
+    assert [t for t in world.texts("zhaoliu") if "某某头条" in t] == [
+        texts.cadence_zombie("某某头条", "宣传科", 14, "李四", ["张三", "陈七"])]
+    assert await sweep_at(world, at(2026, 12, 17, 10, 0)) == 0  # once
+    assert world.texts("zhouba") == [lead]
