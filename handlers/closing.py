@@ -40,7 +40,7 @@ from bot.router import Ctx, Deps, Router
 from handlers import drafts
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
-from models import Account, AccountStatus, Department, Person, Prompt
+from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.org import info_center_admins
 
 router = Router(name=__name__)
@@ -71,7 +71,7 @@ async def may_request(person: Person, account: Account) -> bool:
     return account.status == AccountStatus.MUST_STOP and await may_act_for(person, account)
 
 
-def closure_card(account: Account, dept: Department, requester: str) -> Card:
+def closure_card(account: Account, dept: Department, requester: str, open_inquiries: int = 0) -> Card:
     evidence = account.closure_evidence
     request = _stamp(account)
     platform = texts.PLATFORM_NAMES.get(account.platform.value, account.platform.value)
@@ -87,6 +87,7 @@ def closure_card(account: Account, dept: Department, requester: str) -> Card:
         buttons=(Button(texts.BUTTON_CONFIRM_CLOSURE, ConfirmClosure(account.id, request, 1).pack(),
                         "danger"),
                  Button(texts.BUTTON_RETURN, ConfirmClosure(account.id, request, 0).pack(), "default")),
+        highlights=(texts.closure_open_inquiries(open_inquiries),) if open_inquiries else (),
     )
 
 
@@ -125,7 +126,11 @@ async def _request(ctx: Ctx[Any], account: Account, reason: str, evidence: str,
     dept = await Department.get(id=account.department_id)
     await audit.record(ctx.person.code, "closure_requested", account.name,
                        {"reason": account.closure_reason, "evidence": evidence}, now=ctx.now)
-    card = closure_card(account, dept, ctx.person.name)
+    # Art. 12: questions of its followers still unanswered — the Information Center should know
+    # before it confirms (the inquiry ladder goes on for them).
+    waiting = await Inquiry.filter(account_id=account.id,
+                                   status__in=[InquiryStatus.OPEN, InquiryStatus.CLAIMED]).count()
+    card = closure_card(account, dept, ctx.person.name, waiting)
     for admin in admins:
         await ctx.outbox.send(admin, card, key=f"closure:{account.id}:{_stamp(account)}:{admin.id}",
                               now=ctx.now)

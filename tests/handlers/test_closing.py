@@ -257,3 +257,13 @@ async def test_confirmed_closure_voids_the_pending_drafts(world: World) -> None:
     assert texts.draft_voided_to_author(draft.ref, "冬季防火提示", why) in world.texts("zhangsan")
     await world.say("zhangsan", "投稿 @某某发布 1 标题\n正文")
     assert "「某某发布」" in world.last_text("zhangsan") and "注销" in world.last_text("zhangsan")
+
+
+async def test_the_card_warns_of_inquiries_still_unanswered(world: World) -> None:
+    """Art. 12: the Information Center sees, before confirming, that followers still wait."""
+    await world.say("zhangsan", "咨询 @某某发布 请问社保卡补办需要带什么材料 来自 电话")
+    await world.say("lisi", f"注销 @某某发布 业务调整 {LINK}")
+    card = world.channel.last_card("wangwu", "closure-")
+    assert card.highlights == (texts.closure_open_inquiries(1),)
+    await world.say("lisi", f"注销 @某某头条 业务调整 {LINK}")  # nothing waits there
+    assert world.channel.last_card("wangwu", "closure-").highlights == ()
