@@ -74,10 +74,10 @@ def add_working_days(cal: WorkCalendar, start: datetime, days: int) -> datetime:
 
 def inquiry_card(q: Inquiry, account: str, owner: str, tz: Any) -> Card:
     fields = [(texts.FIELD_ACCOUNT, account), (texts.FIELD_SOURCE, texts.source_name(q.source, q.asker)),
-              (texts.FIELD_RECEIVED, q.received_at.astimezone(tz).strftime("%m-%d %H:%M")),
+              (texts.FIELD_RECEIVED, texts.md_hm(q.received_at.astimezone(tz))),
               (texts.FIELD_OWNER, owner or texts.UNCLAIMED)]
     if q.due_at:
-        fields.append((texts.FIELD_DUE, q.due_at.astimezone(tz).strftime("%m-%d %H:%M")))
+        fields.append((texts.FIELD_DUE, texts.md_hm(q.due_at.astimezone(tz))))
     buttons = [Button(texts.BUTTON_COMMIT, Commit(q.id, 0).pack(), "default"),
                Button(texts.BUTTON_ANSWERED, Answer(q.id).pack(), "primary")]
     if not owner:

@@ -72,7 +72,8 @@ async def test_deadline_in_working_days_then_answer(world: World) -> None:
     q = await Inquiry.get()
     assert q.owner_id is not None and q.due_at is not None
     assert q.due_at.astimezone(world.clock.now.tzinfo).strftime("%m-%d %H:%M") == "12-01 17:59"
-    assert "12月01日 17:59 前答复" in world.last_text("chenqi")
+    assert "12月1日 17:59前答复" in world.last_text("chenqi")  # as people write dates
+    assert dict(world.channel.card_state("chenqi", "inq-1").fields)[texts.FIELD_DUE] == "12月1日 17:59"
     await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "已回复")
     assert world.last_text("chenqi") == texts.ask_answer("Q1")
     await world.say("chenqi", "今年供暖自11月15日开始，详见公告。")
@@ -100,10 +101,13 @@ async def test_stats_for_heads_and_the_information_center(world: World) -> None:
     await world.say("zhangsan", "咨询统计")
     assert world.last_text("zhangsan") == texts.STATS_NOT_ALLOWED
     await world.say("lisi", "咨询统计")
-    assert world.last_text("lisi").splitlines()[1].startswith("宣传科：收到 1，按时答复 1，逾期 0")
+    # Answered within the minute: minutes, not "0.0 个工作小时".
+    assert world.last_text("lisi").splitlines()[1] == (
+        "宣传科：收到 1，按时答复 1，逾期 0，答复用时中位数 1 分钟（工作时间）")
     await world.say("wangwu", "咨询统计")
     lines = world.last_text("wangwu").splitlines()
-    assert len(lines) == 3 and lines[2].startswith("服务中心：收到 1，按时答复 0，逾期 1")
+    assert len(lines) == 3 and lines[2] == (  # nothing answered: nothing measured, no figure
+        "服务中心：收到 1，按时答复 0，逾期 1，答复用时中位数 暂无（还没有已答复的咨询）")
 
 
 async def test_a_typed_date_commits_the_deadline(world: World) -> None:
