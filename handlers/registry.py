@@ -3,12 +3,12 @@ or administrator re-filed with the Information Center. The registry is the truth
 drafts only once its filing is acknowledged. 已认证 is ``handlers.verification``; the views 台账
 and 账号 @x are ``handlers.ledger``. Imports no channel.
 
-Art. 6 (谁审批、谁监管): a filing or a change is acknowledged by an Information Center admin it does
-not concern (``handlers.governance.send_decision`` routes the card, ``decides_own`` — re-exported
-here, where the other handlers import it — refuses the concerned): a filing concerns its
-submitter and the account's administrator (and the old and new person of any leader or
-administrator it changes), a change its requester and the old and new person. Every decision is
-audited with the admin who took it as the actor (filed, returned, change filed).
+Art. 6 (谁审批、谁监管): a filing or a change is acknowledged by an Information Center admin it
+does not concern. ``send_decision`` routes the card, ``decides_own`` refuses the concerned: both
+live in ``handlers.governance`` and are re-exported here, where the other handlers import them.
+A filing concerns its submitter and the account's administrator (and the old and new person of
+any leader or administrator it changes), a change its requester and the old and new person.
+Every decision is audited with the admin who took it as the actor (filed, returned, change filed).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
 from handlers.forms import Checked, Field, Form, Invalid
-from handlers.governance import concerned, person_check, send_decision
+from handlers.governance import concerned, person_check
 from handlers.governance import decides_own as decides_own
+from handlers.governance import send_decision as send_decision
 from models import (
     Account,
     AccountChange,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bot import texts
 from handlers.governance import application_card
-from handlers.registry import filing_card
+from handlers.registry import filing_card, filing_concerned
 from models import (
     Account,
     AccountApplication,
@@ -171,6 +171,22 @@ async def test_a_filing_by_an_officer_of_the_information_center_is_acknowledged_
     assert (await AccountFiling.get(id=filing.id)).acknowledged_by_id == (await Person.get(code="wangwu")).id
     assert (await Account.get(name="信息中心发布")).status == AccountStatus.OPERATING
     assert (await AuditEvent.get(action="filing_acknowledged")).actor == "wangwu"
+
+
+async def test_a_filing_that_names_a_new_person_concerns_the_old_and_the_new(world: World) -> None:
+    """Art. 6: a filing that changes the leader is a change too: the old and the new leader may
+    not acknowledge it; the submitter and the administrator never may."""
+    account = await ic_account(world)
+    lisi, zhangsan = await Person.get(code="lisi"), await Person.get(code="zhangsan")
+    filing = await AccountFiling.create(account_id=account.id, form={"leader_code": "lisi",
+                                                                     "admin_code": "zhaoliu"},
+                                        submitted_by_id=zhangsan.id, submitted_at=world.clock.now)
+    ids = {p.id: p.code for p in await Person.all()}
+    assert {ids[i] for i in await filing_concerned(filing, account)} == {
+        "zhangsan", "zhaoliu", "wangwu", "lisi"}
+    filing.form = {"leader_code": "wangwu", "admin_code": "zhaoliu"}  # nobody changes
+    assert {ids[i] for i in await filing_concerned(filing, account)} == {"zhangsan", "zhaoliu"}
+    assert lisi.id not in await filing_concerned(filing, account)
 
 
 async def test_a_returned_filing_is_audited_with_who_returned_it(world: World) -> None:
