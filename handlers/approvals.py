@@ -3,6 +3,11 @@
 Only the department's head decides, never the author. The decision is a conditional UPDATE of
 the draft (``pending`` at this version → approved/rejected): two taps, or two heads at once, give
 one decision; the loser is told who decided and when. Imports no channel.
+
+Art. 5: nothing is decided for an account that is not operating (must stop after the annual
+review, suspended, closed). Its pending drafts were voided and their cards closed when it
+stopped (``handlers.drafts.void_pending_drafts``); a tap on a copy of a card still showing its
+buttons (a chat that missed the update) is refused saying why the account stopped.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from handlers.common import (
     needs_confirmation,
     screening_notes,
 )
-from models import Decision, Draft, DraftStatus, Outcome, Person, Prompt
+from handlers.drafts import stopped_text
+from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)
-
 
 
 async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, *,
@@ -36,6 +41,9 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
     view = await load_view(draft, version)
+    if view.account.status != AccountStatus.OPERATING:
+        await ctx.reply(stopped_text(view.account, texts.DOING_APPROVE))
+        return
     if draft.author_id == ctx.person.id:
         await audit.record(ctx.person.code, "decision_refused", draft.ref,
                            {"reason": "author", "version": version}, now=ctx.now)

@@ -1,5 +1,24 @@
 """The annual review (Art. 5), judging: the Information Center's [合格][不合格] on a report card,
 the reason asked after 不合格, and who is told. Imports no channel.
+
+Art. 5 (未提交年审报告或审查不合格的，该平台不得继续运行): the judgement decides, whenever it comes.
+- 不合格 stops the account at once, on the button — not on 1 December: an account judged on
+  3 November does not publish for four more weeks. The account becomes must-stop (``stopped_at``,
+  ``stop_reason`` = "YYYY年度年审不合格", with the Information Center's reason once given), its
+  drafts waiting for approval are voided (``handlers.drafts.void_pending_drafts``), and new drafts,
+  submissions and 已发布 are refused saying why. The administrator, the department head and the
+  account's 主管领导 (Art. 14: the leader answers for the account) are told, with the reason, what
+  follows: a new report (the Information Center judges it like any other, ``handlers.reviews``) or
+  the closing flow (``注销 @账号 原因`` with evidence, ``handlers.closing``). They are told when the
+  reason is given (or skipped), so the message carries it; the stop does not wait for it.
+- 合格 on a report of a must-stop account restores it (a new report after 不合格): back to
+  operating (to awaiting filing if it was never filed), ``stopped_at``/``stop_reason`` cleared,
+  and the same three people are told it runs again. 合格 otherwise says the account may continue
+  (an account suspended or closed meanwhile is told its status stays).
+
+Art. 6 (谁审批、谁监管): the Information Center admin who judges must not be concerned by the
+report: not its submitter, the account's administrator or 主管领导, nor the department head
+(``decides_own``; the card goes to the others in the first place, ``handlers.reviews``).
 """
 
 from __future__ import annotations
@@ -10,11 +29,16 @@ from bot import audit, texts
 from bot.cards import Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.registry import is_ic_admin
+from handlers.drafts import void_pending_drafts
+from handlers.registry import decides_own, is_ic_admin
 from handlers.reviews import Judge, review_card
-from models import Account, Department, Person, Prompt, ReviewReport, ReviewStatus
+from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 
 router = Router(name=__name__)
+
+# An account a 不合格 stops: open on its platform and not stopped otherwise (suspended is the
+# Information Center's own stop; closed is final).
+_STOPPABLE = (AccountStatus.OPERATING, AccountStatus.UNFILED, AccountStatus.MUST_STOP)
 
 
 @router.action(Judge)
@@ -27,13 +51,17 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     if not await is_ic_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER)
         return
+    account = await Account.get(id=report.account_id)
+    dept = await Department.get(id=account.department_id)
+    concerned = {report.submitted_by_id, account.admin_id, account.leader_id, dept.head_id}
+    if await decides_own(ctx, concerned, texts.decision_review(report.ref, account.name)):
+        return
     to = ReviewStatus.PASSED if p.ok else ReviewStatus.FAILED
     if not await ReviewReport.filter(id=report.id, status=ReviewStatus.SUBMITTED).update(
             status=to, decided_by_id=ctx.person.id, decided_at=ctx.now):
         fresh = await ReviewReport.get(id=report.id)
         await ctx.reply(texts.review_already(report.ref, fresh.status.value))
         return
-    account = await Account.get(id=report.account_id)
     by = await Person.get(id=report.submitted_by_id)
     status = (texts.card_passed if p.ok else texts.card_failed)(ctx.person.name, ctx.local_now)
     await ctx.outbox.update_card(review_card(report, account, by.name).closed(status),
@@ -41,11 +69,39 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     await audit.record(ctx.person.code, f"review_{to.value}", account.name,
                        {"report": report.ref, "year": report.year}, now=ctx.now)
     if p.ok:
-        for person in await _owners(account):
-            await ctx.outbox.send(person, Text(texts.review_passed(account.name, report.year)),
-                                  key=f"review:{report.id}:passed:{person.id}", now=ctx.now)
+        await _passed(ctx, report, account)
         return
+    # 不合格: the account stops now; the reason (asked next) completes stop_reason and the notice.
+    stop_reason = texts.stop_reason_failed(report.year)
+    if await Account.filter(id=account.id, status__in=_STOPPABLE).update(
+            status=AccountStatus.MUST_STOP, stopped_at=ctx.now, stop_reason=stop_reason):
+        await audit.record(ctx.person.code, "account_stopped", account.name,
+                           {"report": report.ref, "reason": stop_reason}, now=ctx.now)
+        await account.refresh_from_db()
+        await void_pending_drafts(ctx, account, texts.account_stopped_why(
+            account.name, account.status.value, stop_reason))
     await ctx.ask("review_reason", {"report": report.id}, texts.ASK_FAIL_REASON)
+
+
+async def _passed(ctx: Ctx[Any], report: ReviewReport, account: Account) -> None:
+    if account.status == AccountStatus.MUST_STOP:
+        # A new report after 不合格 passed: the account runs again (awaiting filing if never filed).
+        back = AccountStatus.OPERATING if account.filed_at is not None else AccountStatus.UNFILED
+        if await Account.filter(id=account.id, status=AccountStatus.MUST_STOP).update(
+                status=back, stopped_at=None, stop_reason=""):
+            await audit.record(ctx.person.code, "account_restored", account.name,
+                               {"report": report.ref, "status": back.value}, now=ctx.now)
+            for person in await _told(account, leader=True):
+                await ctx.outbox.send(person, Text(texts.review_restored(account.name, report.year)),
+                                      key=f"review:{report.id}:restored:{person.id}", now=ctx.now)
+            return
+    if account.status in (AccountStatus.OPERATING, AccountStatus.UNFILED):
+        text = texts.review_passed(account.name, report.year)
+    else:
+        text = texts.review_passed_not_running(account.name, report.year, account.status.value)
+    for person in await _told(account, leader=False):
+        await ctx.outbox.send(person, Text(text), key=f"review:{report.id}:passed:{person.id}",
+                              now=ctx.now)
 
 
 @router.on(TextMessage, prompt="review_reason")
@@ -57,13 +113,19 @@ async def on_fail_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
     reason = "" if said.casefold() in texts.SKIP_WORDS else said[:2000]
     await ReviewReport.filter(id=report.id).update(reason=reason)
     account = await Account.get(id=report.account_id)
-    for person in await _owners(account):
-        await ctx.outbox.send(person, Text(texts.review_failed(account.name, report.year, reason)),
+    if reason and account.status == AccountStatus.MUST_STOP:
+        # The stop this judgement made (no later one): its reason now names the Information Center's.
+        stop_reason = texts.stop_reason_failed(report.year, reason)[:500]
+        await Account.filter(id=account.id, status=AccountStatus.MUST_STOP,
+                             stop_reason=texts.stop_reason_failed(report.year)).update(stop_reason=stop_reason)
+    for person in await _told(account, leader=True):
+        await ctx.outbox.send(person, Text(texts.review_stopped_failed(account.name, report.year, reason)),
                               key=f"review:{report.id}:failed:{person.id}", now=ctx.now)
-    await ctx.reply(texts.FAIL_REASON_SENT if reason else texts.REJECT_REASON_SKIPPED)
+    await ctx.reply(texts.FAIL_REASON_TOLD if reason else texts.FAIL_REASON_SKIPPED_TOLD)
 
 
-async def _owners(account: Account) -> list[Person]:
+async def _told(account: Account, *, leader: bool) -> list[Person]:
+    """The administrator and the department head; with ``leader``, the 主管领导 too (Art. 14)."""
     dept = await Department.get(id=account.department_id)
-    ids = [i for i in (account.admin_id, dept.head_id) if i]
+    ids = [i for i in (account.admin_id, dept.head_id, account.leader_id if leader else None) if i]
     return await Person.filter(id__in=ids, active=True).order_by("id")

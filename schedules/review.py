@@ -31,16 +31,31 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.expressions import Subquery
+from tortoise.transactions import in_transaction
 
 from bot import texts
 from bot.cards import Text
 from bot.router import Deps
 from bot.settings import Settings
-from models import Account, AccountStatus, Department, Person, Reminder, ReviewReport, ReviewStatus
+from handlers.drafts import void_drafts
+from models import (
+    Account,
+    AccountStatus,
+    Department,
+    Draft,
+    DraftStatus,
+    Person,
+    Reminder,
+    ReviewReport,
+    ReviewStatus,
+)
 from models.org import info_center_admins
 from schedules.base import Send, calendar, remind_many, sweep_lock
 
 KIND = "review"
+# Art. 5 asks every official account open on its platform for a report: filed ones, and those
+# that existed before the bot and await filing (unfiled) — they run in their followers' eyes.
+TAKING_PART = (AccountStatus.OPERATING, AccountStatus.UNFILED)
 
 
 def _day(year: int, month_day: str) -> date:
@@ -75,10 +90,16 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     if closes <= opens:  # a campaign that runs over the new year
         closes = _day(year + 1, s.review_closes)
     week = f"{year}w{today.isocalendar()[1]:02d}"
-    fields = ("id", "name", "department_id", "admin_id")
+    day = today.isoformat()
+    fields = ("id", "name", "department_id", "admin_id", "leader_id")
     items: list[tuple[dict[str, Any], str, str]] = []  # (account, step, period)
+    waiting: dict[int, int] = {}  # account id → the submitter of its report waiting for judgement
+    if today >= last:  # the Information Center, daily, while reports wait (also after 1 December)
+        for r in await ReviewReport.filter(status=ReviewStatus.SUBMITTED).order_by("id").values(
+                "account_id", "submitted_by_id"):
+            waiting.setdefault(r["account_id"], r["submitted_by_id"])
     if opens <= today < closes:
-        accounts = await Account.filter(status=AccountStatus.OPERATING).order_by("id").values(*fields)
+        accounts = await Account.filter(status__in=TAKING_PART).order_by("id").values(*fields)
         reported = {r["account_id"] for r in await ReviewReport.filter(
             year=year, status__in=[ReviewStatus.SUBMITTED, ReviewStatus.PASSED]).values("account_id")}
         for a in accounts:
@@ -88,19 +109,35 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
             elif a["id"] not in reported and (today - opens).days >= 7:
                 items.append((a, "weekly", week))
     elif today >= closes:
-        # One conditional UPDATE: every operating account filed before the campaign and without a
-        # passed report for the year must stop.
-        passed = ReviewReport.filter(year=year, status=ReviewStatus.PASSED).values("account_id")
+        # Art. 5: an account stops only when no report was handed in for the year. A report
+        # waiting for judgement keeps it running (the judgement decides); a 不合格 stopped it
+        # when it was given (handlers.judgement). Two conditional UPDATEs, whatever the number
+        # of accounts: none handed in (stop_reason "" reads "no report by the deadline"), and a
+        # failed one with nothing after it that is still running (judged before this rule).
         opened = datetime.combine(opens, time(0, 0), now.tzinfo)
-        await Account.filter(status=AccountStatus.OPERATING, created_at__lt=opened).exclude(
-            id__in=Subquery(passed)).update(status=AccountStatus.MUST_STOP)
-        for a in await Account.filter(status=AccountStatus.MUST_STOP).order_by("id").values(*fields):
-            items.append((a, "must_stop", str(year)))
+        running = Account.filter(status__in=TAKING_PART, created_at__lt=opened)
+        any_report = ReviewReport.filter(year=year).values("account_id")
+        kept = ReviewReport.filter(year=year, status__in=[ReviewStatus.SUBMITTED, ReviewStatus.PASSED])
+        await running.exclude(id__in=Subquery(any_report)).update(
+            status=AccountStatus.MUST_STOP, stopped_at=now, stop_reason="")
+        await running.exclude(id__in=Subquery(kept.values("account_id"))).update(
+            status=AccountStatus.MUST_STOP, stopped_at=now, stop_reason=texts.stop_reason_failed(year))
+        stopped = await Account.filter(status=AccountStatus.MUST_STOP).order_by("id").values(
+            *fields, "stop_reason")
+        await _void_stopped(stopped, deps, now)
+        for a in stopped:
+            if a["id"] in waiting:  # a new report after 不合格 waits: the judgement decides
+                continue
+            if not a["stop_reason"]:  # told of a 不合格 with its reason when it was given
+                items.append((a, "must_stop", str(year)))
             items.append((a, "close_weekly", week))
+    if waiting:
+        for a in await Account.filter(id__in=list(waiting)).order_by("id").values(*fields):
+            items.append((a, "waiting", day))
     if not items:
         return 0
     # What this campaign already sent: one query, whatever the number of accounts.
-    done = set(await Reminder.filter(kind=KIND, period__in=[str(year), week]).values_list(
+    done = set(await Reminder.filter(kind=KIND, period__in=[str(year), week, day]).values_list(
         "subject", "step", "period"))
     closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
     items = [i for i in items if (str(i[0]["id"]), i[1], i[2]) not in done
@@ -109,10 +146,13 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         return 0
     dept_ids = list({a["department_id"] for a, _, _ in items})
     depts = {d.id: d for d in await Department.filter(id__in=dept_ids)}
+    stopping = any(s == "must_stop" for _, s, _ in items)
     people = {p.id: p for p in await Person.filter(id__in=list(
         {a["admin_id"] for a, _, _ in items if a["admin_id"]}
-        | {d.head_id for d in depts.values() if d.head_id}), active=True)}
-    admins = await info_center_admins() if any(s == "must_stop" for _, s, _ in items) else []
+        | {d.head_id for d in depts.values() if d.head_id}
+        | ({a["leader_id"] for a, s, _ in items if s == "must_stop" and a["leader_id"]} if stopping
+           else set())), active=True)}
+    admins = await info_center_admins() if stopping or waiting else []
     last_day = closes - timedelta(days=1)
     deadline = f"{last_day.month}月{last_day.day}日"
     # One message per person and step: (step, period) → person id → [(account name, part)].
@@ -122,22 +162,35 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     owners_of: dict[tuple[int, int], dict[int, str]] = {}  # (department, admin) → person → part
     for account, step, period in items:
         dept = depts[account["department_id"]]
+        told = asked.setdefault((step, period), {})
+        name = account["name"]
+        if step == "waiting":
+            # Art. 6: the admins who may judge it (not the submitter, administrator, 主管领导, head).
+            concerned = {waiting[account["id"]], account["admin_id"], account["leader_id"], dept.head_id}
+            judges = [pid for pid in center if pid not in concerned]
+            for pid in judges:
+                told.setdefault(-pid, []).append((name, dept.name))
+            if judges:
+                recorded.append((str(account["id"]), step, period))
+            continue
         pair = (dept.id, account["admin_id"] or 0)
         owners = owners_of.get(pair)
         if owners is None:
             parts = (("head", people.get(dept.head_id or 0)), ("admin", people.get(pair[1])))
             owners = owners_of[pair] = {p.id: part for part, p in parts if p is not None}  # admin wins
-        told = asked.setdefault((step, period), {})
-        name = account["name"]
         if step != "must_stop":
             for pid, part in owners.items():
                 told.setdefault(pid, []).append((name, part))
         else:
-            for pid, part in owners.items():
+            leader = people.get(account["leader_id"] or 0)  # Art. 14: the 主管领导 is told too
+            stop_owners = owners if leader is None or leader.id in owners else {
+                **owners, leader.id: "leader"}
+            for pid, part in stop_owners.items():
                 if pid not in center:  # the Information Center's list names it (below)
                     told.setdefault(pid, []).append((name, part))
             for pid in center:  # every account that must stop, by department (and their own part)
-                label = f"{dept.name}，{texts.REVIEW_STOP_ASK[owners[pid]]}" if pid in owners else dept.name
+                label = (f"{dept.name}，{texts.REVIEW_STOP_PARTS[stop_owners[pid]]}" if pid in stop_owners
+                         else dept.name)
                 told.setdefault(-pid, []).append((name, label))
         if owners or (step == "must_stop" and center):  # nobody to tell: the next run tries again
             recorded.append((str(account["id"]), step, period))
@@ -157,6 +210,18 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     return len(recorded)
 
 
+async def _void_stopped(stopped: list[dict[str, Any]], deps: Deps, now: datetime) -> None:
+    """Art. 5: a stopped account's drafts waiting for approval are voided, their cards closed
+    with the reason (one query finds them; usually none: a stop by judgement voids its own)."""
+    pending = set(await Draft.filter(status=DraftStatus.PENDING, account_id__in=[
+        a["id"] for a in stopped]).values_list("account_id", flat=True)) if stopped else set()
+    for a in stopped:
+        if a["id"] in pending:
+            async with in_transaction():
+                await void_drafts(deps.outbox, KIND, a["id"], texts.account_stopped_why(
+                    a["name"], AccountStatus.MUST_STOP.value, a["stop_reason"]), now)
+
+
 def _text(step: str, listed: list[tuple[str, str]], year: int, deadline: str, *, center: bool) -> str:
     """The message for one person: the single-account wording for one account, else a list."""
     one = listed[0][0] if len(listed) == 1 else None
@@ -166,10 +231,12 @@ def _text(step: str, listed: list[tuple[str, str]], year: int, deadline: str, *,
     if step in ("weekly", "last"):
         return (texts.review_reminder(one, year, deadline, step == "last") if one
                 else texts.review_reminder_many(listed, year, deadline, step == "last"))
+    if step == "waiting":
+        return texts.review_waiting_center(listed)
     if step == "must_stop":
-        if one:
-            return texts.review_must_stop(one, year)
-        return (texts.review_must_stop_center(listed, year) if center
+        if center:
+            return texts.review_must_stop_center(listed, year)
+        return (texts.review_must_stop(one, year, listed[0][1]) if one
                 else texts.review_must_stop_many(listed, year))
     return (texts.review_close_reminder(one) if one
             else texts.review_close_reminder_many([name for name, _ in listed]))

@@ -59,23 +59,24 @@ async def test_the_november_campaign(world: World) -> None:
     assert report.file_name == "某某头条2026年审报告.docx" and report.file_data == b"docx bytes"
     await world.tap("wangwu", world.channel.last_card("wangwu", "review-"), "不合格")
     await world.say("wangwu", "全年仅发布 8 篇，达不到要求")
-    assert world.last_text("lisi") == texts.review_failed("某某头条", 2026, "全年仅发布 8 篇，达不到要求")
+    reason = "全年仅发布 8 篇，达不到要求"
+    assert world.last_text("lisi") == texts.review_stopped_failed("某某头条", 2026, reason)
 
-    assert await sweep(world, at(2026, 11, 9, 10, 0)) == 2  # weekly: 头条 (failed) and 服务
+    assert (await Account.get(name="某某头条")).status == AccountStatus.MUST_STOP  # at once
+    assert await sweep(world, at(2026, 11, 9, 10, 0)) == 1  # weekly: 服务 (头条 stopped already)
     assert world.texts("wujiu")[-1].startswith("【年审提醒】「某某服务」")
-    assert await sweep(world, at(2026, 11, 25, 10, 0)) == 2  # the last warning
+    assert await sweep(world, at(2026, 11, 25, 10, 0)) == 1  # the last warning
     assert world.texts("wujiu")[-1].startswith("【年审最后提醒】「某某服务」")
 
-    assert await sweep(world, at(2026, 12, 1, 10, 0)) == 2  # must stop: 头条 and 服务
+    assert await sweep(world, at(2026, 12, 1, 10, 0)) == 1  # must stop: 服务 (no report)
     statuses = dict(await Account.all().values_list("name", "status"))
     assert statuses == {"某某发布": AccountStatus.OPERATING, "某某头条": AccountStatus.MUST_STOP,
                         "某某服务": AccountStatus.MUST_STOP}
-    assert world.texts("zhouba")[-1] == texts.review_must_stop("某某服务", 2026)
-    assert texts.review_must_stop_center([("某某头条", "宣传科"), ("某某服务", "服务中心")], 2026
-                                         ) in world.texts("wangwu")
-    await world.say("chenqi", "投稿 @某某头条 1 标题\n正文")  # Art. 3: no drafts any more
+    assert world.texts("zhouba")[-1] == texts.review_must_stop("某某服务", 2026, "head")
+    assert texts.review_must_stop_center([("某某服务", "服务中心")], 2026) in world.texts("wangwu")
+    await world.say("chenqi", "投稿 @某某头条 1 标题\n正文")  # Art. 5: no drafts any more
     assert world.last_text("chenqi") == texts.account_stopped(
-        "某某头条", "must_stop", "", texts.DOING_DRAFT)
+        "某某头条", "must_stop", texts.stop_reason_failed(2026, reason), texts.DOING_DRAFT)
 
     assert await sweep(world, at(2026, 12, 8, 10, 0)) == 2  # weekly until closed
     assert world.texts("wujiu")[-1] == texts.review_close_reminder("某某服务")
@@ -115,7 +116,7 @@ async def test_unverified_accounts_are_reminded_weekly_until_verified(world: Wor
     assert await run(at(2026, 12, 3, 10, 0)) == 3
     assert world.texts("zhangsan")[-1] == texts.verify_reminder("某某发布")
     assert await run(at(2026, 12, 4, 10, 0)) == 0  # once a week
-    await world.say("zhangsan", "已认证 @某某发布")
+    await world.say("zhangsan", "已认证 @某某发布 https://mp.weixin.qq.com/s/verified-page")
     assert await run(at(2026, 12, 7, 10, 0)) == 2  # the next week, the two still unverified
     assert sum(t == texts.verify_reminder("某某发布") for t in world.texts("zhangsan")) == 1
 
@@ -222,7 +223,7 @@ async def test_last_warning_and_must_stop_one_message_per_person(world: World) -
 
     assert await sweep(world, at(2026, 12, 1, 10, 0)) == 4
     [stop] = await review_texts(world, "zhangsan", "【停止运行】")
-    assert stop.startswith("【停止运行】你负责的 4 个账号未提交2026年度年审报告或年审不合格")
+    assert stop.startswith("【停止运行】你负责的 4 个账号未在截止日前提交2026年度年审报告")
     assert "· 你是管理员：「某某发布」、「某某头条」、「某某服务」、「某某视频」\n" in stop
     [center] = await review_texts(world, "wangwu", "【停止运行】")
     assert center.startswith("【停止运行】4 个账号") and "· 服务中心：「某某服务」\n" in center
@@ -233,16 +234,16 @@ async def test_last_warning_and_must_stop_one_message_per_person(world: World) -
     assert await sweep(world, at(2026, 12, 1, 15, 0)) == 0
     assert await outbox_rows() == sent
 
-    late = await add_account("某某直播", AccountStatus.MUST_STOP)  # e.g. judged 不合格 since
+    late = await add_account("某某直播", AccountStatus.MUST_STOP)  # e.g. stopped by hand since
     assert await sweep(world, at(2026, 12, 2, 10, 0)) == 1
     assert (await review_texts(world, "zhangsan", "【停止运行】"))[1:] == [
-        texts.review_must_stop(late.name, 2026)]
+        texts.review_must_stop(late.name, 2026, "admin")]
     assert (await review_texts(world, "wangwu", "【停止运行】"))[1:] == [
-        texts.review_must_stop(late.name, 2026)]
+        texts.review_must_stop_center([(late.name, "宣传科")], 2026)]
 
     assert await sweep(world, at(2026, 12, 8, 10, 0)) == 5  # the weekly closing reminder, one each
     [close] = await review_texts(world, "zhangsan", "【注销提醒】")
-    assert close.startswith("【注销提醒】你负责的 5 个账号须停止运行，但尚未登记注销")
+    assert close.startswith("【注销提醒】你负责的 5 个账号须停止运行，但尚未注销")
 
 
 async def test_a_head_of_hundreds_gets_one_readable_message(world: World) -> None:
