@@ -50,11 +50,6 @@ def md(at: datetime) -> str:
     return f"{at.month}月{at.day}日"
 
 
-def md_hm(at: datetime) -> str:
-    """12月2日 17:59"""
-    return f"{at.month}月{at.day}日 {at:%H:%M}"
-
-
 def category_label(code: str | None) -> str:
     return f"{code} {CATEGORY_NAMES[code]}" if code in CATEGORY_NAMES else "未选择"
 
@@ -575,7 +570,7 @@ def approval_overdue(ref: str, title: str, department: str, head: str, hours: fl
 
 
 def digest_line(ref: str, title: str, account: str, author: str, hours: float) -> str:
-    return f"{ref}《{title or NO_TITLE}》· {account} · {author} · 已等待 {hours:.0f} 小时"
+    return f"{ref}《{title or NO_TITLE}》· {account} · {author} · 已等待 {hours:.0f} 个工作小时"
 
 
 def digest(name: str, lines: list[str]) -> str:

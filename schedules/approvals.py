@@ -7,6 +7,12 @@ Working time counts only open hours of workdays. Steps, once per draft version:
 - ``escalate`` — after two working days: the Information Center is told.
 A decision, a withdrawal or a new version ends the ladder (the draft is no longer pending at that
 version).
+
+A catch-up (the bot was down, or a demo started days later) finds several steps due at once:
+the head gets only the highest (再次催办, not 催办 and then 再次催办 as two identical cards);
+the steps passed over are recorded without a message, so they never come later. Escalation goes
+to other people (the Information Center) and is sent as well. Every "waited" figure is in
+working hours, like the thresholds (the morning digest too).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
 
 KIND = "approval"
+HEAD_STEPS = ("urge1", "urge2")  # to the head, in order; "escalate" goes to the Information Center
 
 
 async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
@@ -55,6 +62,9 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     due = sorted(due, key=lambda item: -item[2])[:MAX_PER_RUN]
     if not due:
         return 0
+    # One urging per draft and run: the highest head step due; the lower ones are passed over.
+    top = {d["id"]: s for d, s, _ in sorted(due, key=lambda item: HEAD_STEPS.index(item[1])
+                                             if item[1] in HEAD_STEPS else -1) if s in HEAD_STEPS}
     views = await load_views(await Draft.filter(id__in=list({d["id"] for d, _, _ in due})))
     heads = {p.id: p for p in await Person.filter(
         id__in=list({v.department.head_id for v in views.values() if v.department.head_id}), active=True)}
@@ -68,7 +78,10 @@ async def _sweep(now: datetime, deps: Deps) -> int:
         ref, author = view.ref, view.author.name
         hours = waited / 3600
         sends: list[Send] = []
-        if step in ("urge1", "urge2") and head is not None:
+        if step in HEAD_STEPS and step != top[d["id"]]:
+            await remind(KIND, str(d["id"]), step, f"v{d['version']}", [], deps=deps, now=now)
+            continue
+        if step in HEAD_STEPS and head is not None:
             sends.append(Send(head, Text(texts.urge_head(ref, title, author, hours, again=step == "urge2"))))
             sends.append(Send(head, approval_card(view)))
         elif step == "escalate":

@@ -13,6 +13,7 @@ from bot.router import Deps
 from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
 from models.drafts import title_of
 from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
+from schedules.calendar import WorkCalendar
 
 KIND = "digest"
 
@@ -24,10 +25,10 @@ async def send_morning_digest(now: datetime, deps: Deps) -> int:
     async with sweep_lock(KIND) as mine:
         if not mine:
             return 0
-        return await _sweep(now, deps, cal.local(now).date().isoformat())
+        return await _sweep(now, deps, cal, cal.local(now).date().isoformat())
 
 
-async def _sweep(now: datetime, deps: Deps, day: str) -> int:
+async def _sweep(now: datetime, deps: Deps, cal: WorkCalendar, day: str) -> int:
     pending = await Draft.filter(status=DraftStatus.PENDING).order_by("id").values(
         "id", "version", "account_id", "author_id", "updated_at")
     if not pending:
@@ -58,7 +59,7 @@ async def _sweep(now: datetime, deps: Deps, day: str) -> int:
         lines = []
         for d in drafts:
             v = versions.get((d["id"], d["version"]))
-            hours = (now - d["updated_at"]).total_seconds() / 3600
+            hours = cal.working_seconds(d["updated_at"], now) / 3600  # as the urgings count
             lines.append(texts.digest_line(f"D{d['id']}", title_of(v.text) if v else "",
                                            accounts[d["account_id"]].name, authors.get(d["author_id"], ""),
                                            hours))

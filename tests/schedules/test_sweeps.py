@@ -116,6 +116,27 @@ async def test_approval_ladder_and_a_decision_ends_it(world: World) -> None:
     assert draft.id == 1
 
 
+async def test_a_catch_up_urges_once_with_the_highest_step_and_counts_working_hours(world: World) -> None:
+    """Issue 14: started days later, the head got 催办 and 再次催办 as two identical cards and a
+    digest in clock hours beside urgings in working hours. Now: one urging (the highest step due,
+    the lower recorded as passed over), the escalation to the Information Center, and every
+    "waited" in working hours."""
+    await submitted(world)  # Thursday 2026-11-26 10:00
+    assert await sweep_at(world, at(2026, 12, 3, 10, 0), urge_pending_approvals) == 2  # urge2, escalate
+    urgings = [t for t in world.texts("lisi") if t.startswith("【")]
+    assert len(urgings) == 1 and urgings[0].startswith("【再次催办】")
+    assert len(world.channel.cards_to("lisi")) == 2  # the original card and one copy, not two
+    assert any(t.startswith("【审核超时】宣传科的稿件 D1") for t in world.texts("wangwu"))
+    passed_over = await Reminder.get(kind="approval", step="urge1")
+    assert passed_over.subject == "1"
+    assert await sweep_at(world, at(2026, 12, 3, 11, 0), urge_pending_approvals) == 0
+    hours = urgings[0].split("已 ")[1].split(" 个工作小时")[0]
+    assert await sweep_at(world, at(2026, 12, 4, 9, 0), send_morning_digest) == 1
+    digest = next(t for t in world.texts("lisi") if t.startswith("早上好"))
+    waited = digest.split("已等待 ")[1].split(" 个工作小时")[0]
+    assert int(hours) < int(waited) < 72  # 6 working days of working hours; clock hours: 191
+
+
 async def test_night_submission_is_urged_in_working_hours_only(world: World) -> None:
     world.clock.now = at(2026, 11, 27, 16, 0)  # Friday 16:00
     await submitted(world)
