@@ -1567,7 +1567,7 @@ def review_figures(*, year: int, month: int, day: int, posts: int, by_month: lis
     if periods:
         cadence = f"每 {every} 个工作日一次，{kept}/{periods} 个周期按期更新（{kept_pct}%）"
     else:
-        cadence = f"每 {every} 个工作日一次，尚无完整周期（未备案或备案不久）"
+        cadence = f"每 {every} 个工作日一次，尚无完整周期（未备案，或备案、登记不久）"
     median = f"{median_hours} 个工作小时" if median_hours is not None else FIGURES_NONE
     return "\n".join([
         f"【本助手记录的{year}年度数据】截至{month}月{day}日：",
