@@ -1816,7 +1816,6 @@ LIFE_TEXT_CHARS = 60  # a reason or opinion in one line of the life
 LIFE_LINK_CHARS = 120  # an evidence link
 LIFE_NOBODY = "（姓名未记录）"
 LIFE_UNTIMED = "（时间未记录）"
-LIFE_NO_REPORT = "未按期提交年审报告"
 LIFE_IMPORTED = "由组织文件导入台账（无开通申请记录）"
 LIFE_FILED_WITHOUT_FORM = "备案（组织文件所载备案日期，无备案登记表）"
 
@@ -1831,8 +1830,8 @@ def life_when(at: datetime, date_only: bool = False) -> str:
     return f"{at:%Y-%m-%d}" if date_only else f"{at:%Y-%m-%d %H:%M}"
 
 
-def life_omitted(n: int) -> str:
-    return f"（更早的 {n} 条记录从略；年审报告见“年审记录 @账号”）"
+def life_omitted(n: int, account: str) -> str:
+    return f"（更早的 {n} 条记录从略；历年年审见“年审记录 @{account}”）"
 
 
 def life_applied(ref: str, by: str) -> str:
@@ -1885,7 +1884,7 @@ def life_review_judged(ref: str, by: str, passed: bool, reason: str) -> str:
 
 
 def life_stopped(reason: str) -> str:
-    return f"起须停止运行：{reason or LIFE_NO_REPORT}（《管理办法》第五条）"
+    return f"起须停止运行：{reason or NO_REPORT_STOP}（《管理办法》第五条）"
 
 
 def life_closure_requested(by: str, reason: str, evidence: str, pending: bool) -> str:
@@ -1900,7 +1899,7 @@ def life_closed(by: str) -> str:
 
 def registry_standing(must_stop: bool, reason: str, closing: bool) -> str:
     """After the status on a 台账 line: why it must stop, and a closure waiting for confirmation."""
-    return ((f"（{life_cut(reason or LIFE_NO_REPORT, 40)}）" if must_stop else "")
+    return ((f"（{life_cut(reason or NO_REPORT_STOP, 40)}）" if must_stop else "")
             + ("·注销待确认" if closing else ""))
 
 

@@ -6,9 +6,9 @@ order, each line saying when and who. Imports no channel.
 The life is read from the rows the other handlers write, never from the audit log (which is for
 tamper evidence, not display) and never guessed:
 - applications (form 1) linked to the account, and refused or rejected ones of the same name in
-  the same department (earlier attempts at this account): submitted by the applicant, the head's
-  attestation or refusal (Art. 4: the head signs before the Information Center decides), the
-  Information Center's approval or refusal with its opinion (Art. 6: who decided);
+  the same department made before it (earlier attempts at this account): submitted by the
+  applicant, the head's attestation or refusal (Art. 4: the head signs before the Information
+  Center decides), the Information Center's approval or refusal with its opinion (Art. 6: who);
 - an account with no application came from the organisation file: its import, and its filing date
   as the file gives it (a date, no form, nobody) — shown as that, never as a 备案 by someone;
 - filings (form 2): submitted by, acknowledged (已备案) or returned by;
@@ -185,21 +185,21 @@ def life_events(life: Life, names: dict[int, str], local: Callable[[datetime], d
     return sorted(events, key=lambda e: (e.at, e.rank))
 
 
-def fit(header: str, lines: list[str], limit: int) -> str:
+def fit(header: str, lines: list[str], limit: int, omitted: Callable[[int], str]) -> str:
     """The header and the latest ``lines`` that fit in ``limit`` UTF-8 bytes, oldest first, with
-    one line saying how many earlier ones are left out."""
+    one line, ``omitted(n)``, saying how many earlier ones are left out."""
     size = len(header.encode()) + len(texts.LIFE_TITLE.encode()) + 2
     kept: list[str] = []
     for i in range(len(lines) - 1, -1, -1):
         line = lines[i]
-        note = len(texts.life_omitted(i).encode()) + 1 if i else 0  # i lines would be left out
+        note = len(omitted(i).encode()) + 1 if i else 0  # i lines would be left out
         if size + len(line.encode()) + 1 + note > limit:
             break
         kept.append(line)
         size += len(line.encode()) + 1
     kept.reverse()
-    omitted = len(lines) - len(kept)
-    body = ([texts.life_omitted(omitted)] if omitted else []) + kept
+    left_out = len(lines) - len(kept)
+    body = ([omitted(left_out)] if left_out else []) + kept
     return "\n".join([header, texts.LIFE_TITLE, *body]) if lines else header
 
 
@@ -208,7 +208,8 @@ async def load_life(account: Account) -> tuple[Life, dict[int, Person]]:
     apps = await AccountApplication.filter(
         Q(account_id=account.id)
         | Q(account_id__isnull=True, name=account.name, department_id=account.department_id,
-            status__in=[ApplicationStatus.REFUSED, ApplicationStatus.REJECTED])
+            status__in=[ApplicationStatus.REFUSED, ApplicationStatus.REJECTED],
+            created_at__lte=account.created_at)
     ).order_by("id").only("id", "name", "applicant_id", "status", "head_id", "head_decided_at",
                           "ic_admin_id", "ic_decided_at", "reason", "created_at")
     filings = await AccountFiling.filter(account_id=account.id).order_by("id").only(
@@ -251,4 +252,5 @@ async def on_account(ctx: Ctx[TextMessage], deps: Deps) -> None:
         texts.account_cadence(account.post_every_days, account.cadence_reason))
     names = {i: p.name for i, p in people.items()}
     lines = [f"{e.when} {e.text}" for e in life_events(life, names, ctx.local)]
-    await ctx.reply(fit(header, lines, texts.ACCOUNT_RECORD_BYTES))
+    await ctx.reply(fit(header, lines, texts.ACCOUNT_RECORD_BYTES,
+                        lambda n: texts.life_omitted(n, account.name)))

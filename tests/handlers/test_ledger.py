@@ -156,6 +156,8 @@ async def test_an_imported_account_shows_what_is_known_and_nothing_more(world: W
     await AccountChange.create(account_id=account.id, role="admin", old_person_id=zhangsan,
                                new_person_id=chenqi, requested_by_id=zhangsan,
                                requested_at=at("2026-11-26 12:00"))
+    await ReviewReport.create(account_id=account.id, year=2025, submitted_by_id=zhangsan,
+                              submitted_at=at("2026-11-26 10:30"), status=ReviewStatus.PASSED)
     await ReviewReport.create(account_id=account.id, year=2026, submitted_by_id=zhangsan,
                               submitted_at=at("2026-11-26 13:00"))
     await world.say("zhangsan", "账号 @某某发布")
@@ -164,9 +166,11 @@ async def test_an_imported_account_shows_what_is_known_and_nothing_more(world: W
     assert life_of(record) == [
         "2024-03-01 备案（组织文件所载备案日期，无备案登记表）",
         "2026-11-26 10:00 由组织文件导入台账（无开通申请记录）",
+        "2026-11-26 10:30 张三 提交2025年度年审报告 N1",
+        "（时间未记录） 信息中心 （姓名未记录） 评定 N1 合格",  # an old row: judged, nothing more known
         "2026-11-26 11:00 已认证（登记人未记录），证明未记录",
         "2026-11-26 12:00 张三 申请变更管理员：张三 → 陈七，待信息中心备案",
-        "2026-11-26 13:00 张三 提交2026年度年审报告 N1，待信息中心评定",
+        "2026-11-26 13:00 张三 提交2026年度年审报告 N2，待信息中心评定",
     ]
     assert "开通申请 S" not in record and "王五" not in record
 
@@ -197,7 +201,7 @@ async def test_a_very_long_life_fits_one_message_with_the_latest_events(world: W
     assert len(record.encode()) <= 2048  # one WeCom text
     assert record.startswith("「某某发布」微信公众号 · 宣传科 · 运行中\n负责人：李四")
     life = life_of(record)
-    note = re.fullmatch(r"（更早的 (\d+) 条记录从略；年审报告见“年审记录 @账号”）", life[0])
+    note = re.fullmatch(r"（更早的 (\d+) 条记录从略；历年年审见“年审记录 @某某发布”）", life[0])
     assert note is not None
     shown = life[1:]
     assert int(note.group(1)) + len(shown) == total and len(shown) >= 8
