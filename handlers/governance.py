@@ -117,6 +117,7 @@ def application_concerned(app: AccountApplication) -> set[int]:
     """Art. 6: who may not decide this application (see the module's notes)."""
     return concerned((app.applicant_id, app.leader_id, app.admin_id))
 
+
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PHONE = re.compile(r"^[\d\-]{5,20}$")
 QQ = re.compile(r"^[1-9]\d{4,11}$")
