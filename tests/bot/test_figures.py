@@ -167,3 +167,24 @@ async def test_rendered_for_chat_card_and_history(world: World) -> None:
                                         "·拦截 1·变更 1")
     assert render_figures(None) == figures_summary(None) == "" and card_fields(None) == []
     assert texts.FIGURES_NONE in figures_summary({"posts": 0})
+
+
+async def test_the_cadence_count_ends_when_the_account_had_to_stop(world: World) -> None:
+    """Art. 5, 11: a must-stop account is not to post, so its periods end at the stop: filed Monday
+    2 Nov, stopped Friday 13 Nov: 9 working days, 4 periods of 2, posts in the first and third."""
+    account = await Account.get(name="某某发布")
+    await Account.filter(id=account.id).update(status=AccountStatus.MUST_STOP, post_every_days=2,
+                                               created_at=at(2025, 1, 6, 9, 0),
+                                               filed_at=at(2026, 11, 2, 9, 0),
+                                               stopped_at=at(2026, 11, 13, 11, 0), stop_reason="年审不合格")
+    account = await Account.get(id=account.id)
+    zhangsan = await Person.get(code="zhangsan")
+    for when in (at(2026, 11, 3, 10, 0), at(2026, 11, 10, 10, 0)):
+        await publish(account, zhangsan, when)
+    figures = await year_figures(account, 2026, NOW, calendar(world.bot.deps))
+    assert (figures["posts"], figures["periods"], figures["periods_kept"], figures["kept_percent"]) == (
+        2, 4, 2, 50)
+    await Account.filter(id=account.id).update(status=AccountStatus.OPERATING, stopped_at=None,
+                                               stop_reason="")
+    restored = await year_figures(await Account.get(id=account.id), 2026, NOW, calendar(world.bot.deps))
+    assert (restored["periods"], restored["periods_kept"]) == (9, 2)  # a 合格 restored it: the whole month
