@@ -579,8 +579,8 @@ def digest(name: str, lines: list[str]) -> str:
 
 # -- guided forms --------------------------------------------------------------------------------
 CANCEL_WORDS = frozenset({"取消", "cancel", "退出"})
-NONE_WORDS = frozenset({"无", "没有", "none", "-"})
-FORM_OPTIONAL_HINT = "（没有请回复“无”）"
+NONE_WORDS = frozenset({"无", "没有", "none", "-", "跳过", "skip", "稍后补", "稍后", "以后补", "暂无"})
+FORM_OPTIONAL_HINT = "（可选：没有或稍后再补，请回复“跳过”）"
 FORM_EMPTY = "—"
 FORM_SUMMARY_HINT = "请核对以上内容：无误点【提交】，需要改动点【修改】。"
 FORM_USE_BUTTONS = "表格已填完，请点卡片上的【提交】或【修改】；回复“取消”放弃。"
@@ -600,6 +600,19 @@ def form_started(title: str, n: int) -> str:
 
 def form_question(step: int, total: int, question: str) -> str:
     return f"（{step}/{total}）{question}"
+
+
+def form_filled(first: int, last: int, filled: list[tuple[str, str]]) -> str:
+    """Items the form took from the directory (or from an earlier answer), said before the
+    counter jumps over them."""
+    items = "、".join(f"{label}：{value}" for label, value in filled)
+    where = f"第 {first} 项" if first == last else f"第 {first}–{last} 项"
+    return f"{where}已按通讯录填好（{items}），不用再答；要改可在最后点【修改】。"
+
+
+def form_image_wanted(step: int, total: int, question: str, optional: bool) -> str:
+    later = "，或回复“跳过”以后再补" if optional else ""
+    return f"（{step}/{total}）这一项请直接发送图片{later}。{question}"
 
 
 def form_invalid(why: str, question: str) -> str:
@@ -1676,8 +1689,8 @@ def decision_change(account: str, role: str) -> str:
 
 
 def nobody_else_decides(subject: str) -> str:
-    return (f"{subject}与信息中心现有的每一位管理员本人都有关（申请人、报送人、管理员或负责人），"
-            f"按“谁审批、谁监管”（《管理办法》第六条）不能由他们自己决定，目前没有其他人可以处理。"
+    return (f"信息中心目前没有与{subject}无关的管理员：按“谁审批、谁监管”（《管理办法》第六条），"
+            f"与此事有关的人（申请人、报送人、账号的负责人或管理员）不能自己决定，所以暂时无人可以处理。"
             f"请单位为信息中心增加一名管理员（组织文件中信息中心的信息员，或 ic_admin 角色）；"
             f"增加后，信息中心管理员再点一次卡片上的按钮，卡片即转给新管理员。")
 
@@ -1760,6 +1773,10 @@ def review_stopped_failed(account: str, year: int, reason: str) -> str:
             f"按《管理办法》第五条，账号即日起停止运行：待审稿件已作废，不能投稿、送审或登记发布。"
             f"整改后可重新提交年审报告（发送“年审 @{account} 报告正文”），信息中心审核合格即恢复运行；"
             f"不再运营的，请在平台上注销账号，再发送“注销 @{account} 原因”并附注销证明（链接或截图）。")
+
+
+def review_fail_reason_late(account: str, year: int, reason: str) -> str:
+    return f"「{account}」{year}年度年审不合格的理由（信息中心补充）：{reason}"
 
 
 def review_restored(account: str, year: int) -> str:

@@ -88,9 +88,15 @@ async def start(ctx: Ctx[Any], form: Form, *, values: dict[str, Any] | None = No
 async def _ask_next(ctx: Ctx[Any], form: Form, prompt: Prompt) -> None:
     data = prompt.data
     step = int(data["step"])
+    skipped: list[int] = []
     while step < len(form.fields) and form.fields[step].key in data["values"] and not data["editing"]:
-        step += 1  # filled already (e.g. by an earlier answer)
+        skipped.append(step)  # filled already (from the directory, by an earlier answer)
+        step += 1
     data["step"] = step
+    if skipped and step < len(form.fields):  # say why the counter jumps
+        await ctx.reply(texts.form_filled(skipped[0] + 1, skipped[-1] + 1, [
+            (form.fields[i].label, str(data["values"][form.fields[i].key] or texts.FORM_EMPTY))
+            for i in skipped]))
     await Prompt.filter(id=prompt.id).update(data=data, expires_at=ctx.now + FORM_TTL)
     if step >= len(form.fields):
         await ctx.reply(summary_card(form, data["values"], prompt.id))
@@ -143,7 +149,8 @@ async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     field = form.fields[step]
     if field.image and not (field.optional and answer in texts.NONE_WORDS):
-        await ctx.reply(texts.form_question(step + 1, len(form.fields), field.question))
+        await ctx.reply(texts.form_image_wanted(step + 1, len(form.fields), field.question,
+                                                field.optional))
         return
     if field.optional and answer in texts.NONE_WORDS:
         checked = Checked("")

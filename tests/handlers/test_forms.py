@@ -1,0 +1,46 @@
+"""Guided forms (Art. 4: form 1 and form 2 are filled in chat): the form says which answers it
+took from the directory instead of jumping silently, optional questions take 跳过 / 稍后补, and
+an image question answered with text says that it wants an image."""
+
+from __future__ import annotations
+
+from bot import texts
+from tests.conftest import World
+
+
+async def test_the_counter_says_what_the_directory_filled(world: World) -> None:
+    await world.say("zhangsan", "申请开通")
+    for answer in ("某某微博", "微博", "本部门"):
+        await world.say("zhangsan", answer)
+    assert world.texts("zhangsan")[-1] == texts.form_question(4, 14, texts.Q_LEADER)
+    await world.say("zhangsan", "李四")
+    said = world.texts("zhangsan")[-2:]
+    assert said == [
+        texts.form_filled(5, 7, [("负责人职务", "宣传科科长"), ("负责人办公电话", "010-80000003"),
+                                 ("负责人手机号码", "13800000003")]),
+        texts.form_question(8, 14, texts.Q_ADMIN)]
+    assert said[0].startswith("第 5–7 项已按通讯录填好（负责人职务：宣传科科长、")
+    await world.say("zhangsan", "张三")  # 9 from the directory, 10 (office phone) unknown
+    said = world.texts("zhangsan")[-2:]
+    assert said[0] == texts.form_filled(9, 9, [("管理员职务", "科员")])
+    assert said[1].startswith("（10/14）")
+    await world.say("zhangsan", "稍后补")  # optional: accepted, left empty
+    assert world.texts("zhangsan")[-2] == texts.form_filled(11, 11, [("管理员手机号码", "13800000004")])
+    assert world.texts("zhangsan")[-1].startswith("（12/14）")
+    await world.say("zhangsan", "跳过")
+    await world.say("zhangsan", "发布本单位动态。")
+    card = world.channel.last_card("zhangsan", "form-apply-")
+    values = dict(card.fields)
+    assert values["10. 管理员办公电话"] == texts.FORM_EMPTY and values["12. QQ号码"] == texts.FORM_EMPTY
+
+
+async def test_an_image_question_answered_in_words_asks_for_the_image(world: World) -> None:
+    from tests.handlers.test_registry import approved_account
+
+    await approved_account(world)
+    await world.say("zhangsan", "备案 @某某微博")
+    for answer in ("mouweibo_official", "2026-11-20", "1200"):
+        await world.say("zhangsan", answer)
+    await world.say("zhangsan", "稍后补")  # the QR code is required: asked again, saying how
+    assert world.last_text("zhangsan") == texts.form_image_wanted(4, 7, texts.Q_QR, False)
+    assert "请直接发送图片" in world.last_text("zhangsan")
