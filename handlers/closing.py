@@ -20,9 +20,11 @@ could confirm, so the head has to ask instead; the bot says so and records nothi
 
 A confirmed closure sets status CLOSED, closed_at and closed_by_id in one conditional UPDATE (the
 request on the card must still be the one waiting: two admins tapping at once confirm once, and a
-card of a request that was returned confirms nothing). Every sweep reads accounts by status
-(review close reminders: must_stop; cadence and verification: operating), so its reminders end;
-the requester, the administrator, the head and the 主管领导 are told; pending drafts are voided.
+card of a request that was returned confirms nothing). The sweeps read accounts by status (review
+close reminders: must_stop; cadence and verification: operating), so their reminders end — but
+the inquiry ladder reads inquiries, not accounts, so the card warns of any still unanswered
+(Art. 12). The requester, the administrator, the head and the 主管领导 are told; pending drafts
+are voided (``handlers.drafts.void_pending_drafts``).
 A return (退回) takes a reason and clears the request so that a new one can be made.
 
 Imports no channel.
@@ -148,7 +150,7 @@ async def on_close(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if found is None:
         return
     account, rest = found
-    if account.status == AccountStatus.CLOSED or account.status not in CLOSABLE:
+    if account.status not in CLOSABLE:  # closed (saying when), or never opened
         await _refused(ctx, account)
         return
     if not await may_request(ctx.person, account):
