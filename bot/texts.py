@@ -823,7 +823,7 @@ def filed_to_submitter(ref: str, account: str, unverified: bool) -> str:
 
 def verify_reminder(account: str) -> str:
     return (f"【认证提醒】「{account}」已备案但尚未完成平台认证（《管理办法》第四条）。"
-            f"认证完成后请发送“已认证 @{account}”。")
+            f"认证完成后请发送“已认证 @{account} 认证页链接”，或先发“已认证 @{account}”再发认证页截图。")
 
 
 def already_verified(account: str, at: datetime | None = None, by: str = "") -> str:
@@ -1432,7 +1432,8 @@ def review_close_reminder_many(accounts: list[str]) -> str:
 def verify_overdue_head(account: str, weeks: int, admin: str) -> str:
     who = f"（管理员：{admin}）" if admin else ""
     return (f"【认证逾期】「{account}」备案已 {weeks} 周仍未完成平台认证{who}。"
-            f"《管理办法》第四条要求开通后及时申请认证，请督促办理；完成后发送“已认证 @{account}”。")
+            f"《管理办法》第四条要求开通后及时申请认证，请督促办理；"
+            f"完成后发送“已认证 @{account} 认证页链接”（或截图）。")
 
 
 def verify_overdue_ic(account: str, department: str, weeks: int) -> str:
