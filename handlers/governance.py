@@ -13,10 +13,12 @@ who presses the button anyway (an old card) and changes nothing. Both serve ever
 bot (application here; filing and change in ``handlers.registry``, which re-exports
 ``decides_own``; reviews elsewhere). Who is concerned, per decision, as a real organisation sees it:
 - application → the applicant, the proposed 主管领导 (leader) and the proposed administrator: each
-  has a stake in the account being opened. The department head who attested is not: attesting is
-  the 主办 side's signature (谁主办、谁负责), the approval is the Information Center's (谁审批), and
-  when the head of the Information Center attests an application of his own department as its
-  head he may still approve it — unless he is also the applicant, leader or administrator;
+  has a stake in the account being opened. So is the department head who attested, when he is
+  also an Information Center admin (an ``ic_admin`` role given to a department's head): he signed
+  for the 主办 side (谁主办、谁负责) and may not approve as well (谁审批) while the Information
+  Center has others. The one exception is the Information Center's own accounts: its head attests
+  as the department's head and approves when one of his officers applies (there is no one else
+  whose job it is) — unless he is himself the applicant, leader or administrator;
 - filing (备案) → the submitter and the account's administrator (and, when the filing names a new
   leader or administrator, the old and the new person, as for a change);
 - change (变更) → the requester, the old and the new person.
@@ -113,9 +115,12 @@ async def send_decision(ctx: Ctx[Any], card: Card, key: str, involved: Collectio
     return deciders
 
 
-def application_concerned(app: AccountApplication) -> set[int]:
+async def application_concerned(app: AccountApplication) -> set[int]:
     """Art. 6: who may not decide this application (see the module's notes)."""
-    return concerned((app.applicant_id, app.leader_id, app.admin_id))
+    ids = concerned((app.applicant_id, app.leader_id, app.admin_id))
+    if app.head_id is not None and not (await Department.get(id=app.department_id)).info_center:
+        ids.add(app.head_id)  # he signed for the 主办 side: another admin approves
+    return ids
 
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -304,7 +309,7 @@ async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> None:
     await ctx.outbox.send(applicant, Text(texts.attested_to_applicant(app.ref, app.name, head.name)),
                           key=f"app:{app.id}:attested:applicant", now=ctx.now)
     await send_decision(ctx, application_card(app, applicant.name, "ic", head.name), f"app:{app.id}:ic",
-                        application_concerned(app), texts.decision_application(app.ref, app.name),
+                        await application_concerned(app), texts.decision_application(app.ref, app.name),
                         tell=[applicant])
 
 
@@ -349,9 +354,10 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
     head = await Person.get_or_none(id=app.head_id or 0)
     card = application_card(app, applicant.name, "ic", head.name if head else "")
     subject = texts.decision_application(app.ref, app.name)
-    if await decides_own(ctx, application_concerned(app), subject):
+    involved = await application_concerned(app)
+    if await decides_own(ctx, involved, subject):
         if app.status == ApplicationStatus.ATTESTED:  # hand it to an admin added since, if any
-            await send_decision(ctx, card, f"app:{app.id}:ic", application_concerned(app), subject)
+            await send_decision(ctx, card, f"app:{app.id}:ic", involved, subject)
         return
     to = ApplicationStatus.APPROVED if p.grant else ApplicationStatus.REJECTED
     if not await AccountApplication.transition(app.id, to, ic_admin_id=ctx.person.id,

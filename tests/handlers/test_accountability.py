@@ -7,7 +7,8 @@ where a test says so, a deputy 孙十 with the ic_admin role:
   Center (not to him, nor to the account's proposed leader); pressing an old card anyway is
   refused and changes nothing; the head decides and the audit row names him;
 - the head of the Information Center applies: his own attestation is marked so on the card, and
-  another admin decides;
+  another admin decides; a department head with the ic_admin role who attested an application
+  does not approve it too;
 - every Information Center admin concerned: the applicant and the admins are told clearly that
   nobody can decide and the organisation must add an admin; once one is added, pressing the card
   hands it over, and the new admin decides;
@@ -110,6 +111,22 @@ async def test_the_head_of_the_information_center_applies_another_admin_decides(
     await world.tap("sunshi", ic_card, "批准")
     assert (await AccountApplication.get(id=app.id)).ic_admin_id == (await Person.get(code="sunshi")).id
     assert (await AuditEvent.get(action="application_approved", subject=app.ref)).actor == "sunshi"
+
+
+async def test_a_head_who_attested_does_not_approve_as_an_admin_too(world: World) -> None:
+    """Art. 6: 李四, head of 宣传科 and given the ic_admin role, attests 张三's application; the
+    approval is 王五's or 赵六's, not his (he signed for the 主办 side)."""
+    await Person.filter(code="lisi").update(roles=["ic_admin"])
+    app = await apply(world, "zhangsan", "宣传科视频号", "陈七", "张三")
+    await world.tap("lisi", world.channel.last_card("lisi", f"app-{app.id}-head"), "同意")
+    assert not [c for c in world.channel.cards_to("lisi") if c.card_id == f"app-{app.id}-ic"]
+    ic_card = world.channel.last_card("zhaoliu", f"app-{app.id}-ic")
+    assert world.channel.last_card("wangwu", f"app-{app.id}-ic").card_id == ic_card.card_id
+    await world.tap("lisi", ic_card, "批准")
+    assert world.last_text("lisi") == texts.decides_own(texts.decision_application(app.ref, app.name))
+    assert (await AccountApplication.get(id=app.id)).status == ApplicationStatus.ATTESTED
+    await world.tap("zhaoliu", ic_card, "批准")
+    assert (await AuditEvent.get(action="application_approved", subject=app.ref)).actor == "zhaoliu"
 
 
 async def test_when_every_admin_is_concerned_everyone_is_told_and_an_added_admin_decides(
