@@ -63,16 +63,31 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         print(texts.cli_missing_file(org_file), file=sys.stderr)
         return 2
 
+    clock = shifted_clock(args.at, settings)
+
     async def load() -> int:
-        counts = await import_file(org_file, now=utc_now(), tz=settings.tz)
-        print(texts.cli_org_counts("已载入演示组织：", counts))
+        from bot import demo
+        from bot.app import LOCAL
+        from models import Person
+
+        if await Person.exists():  # a demo started before: keep what happened since
+            counts = await import_file(org_file, now=clock(), tz=settings.tz)
+            print(texts.cli_org_counts("已载入演示组织：", counts))
+            return 0
+        # First start: a few weeks of the organisation's work, played through the bot itself
+        # (bot.demo), on an app without scheduler or worker; its chats stay in the database.
+        print(texts.CLI_DEMO_REPLAY, flush=True)
+        replay_clock = demo.DemoClock(clock)
+        app = create_app(settings, manage_database=False, run_worker=False, run_scheduler=False,
+                         clock=replay_clock)
+        await app[LOCAL].load()
+        await demo.play(app[BOT], app[LOCAL], replay_clock, org_file)
         return 0
 
     code = _with_db(settings, load)
     if code:
         return code
     print(texts.cli_simulator(f"http://{args.host}:{args.port}/"), flush=True)
-    clock = shifted_clock(args.at, settings)
     if args.at:
         print(texts.cli_clock(clock().astimezone(settings.tz)), flush=True)
     app = create_app(settings, clock=clock)

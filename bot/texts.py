@@ -1928,3 +1928,7 @@ def export_review_usage(year: int) -> str:
 
 def closure_open_inquiries(n: int) -> str:
     return f"注意：该账号还有 {n} 条群众咨询未答复（《管理办法》第十二条），注销前请督促答复。"
+
+
+# -- the demo's first start (bot/demo.py) ----------------------------------------------------------
+CLI_DEMO_REPLAY = "首次启动演示：正在回放几周来的工作（发稿、审核、咨询、年审），约需几秒……"

@@ -1,0 +1,156 @@
+"""The demo's history: on its first start ``xmt demo`` plays a few weeks of the organisation's work
+through the real bot, so that every ladder has something to show on the first page view.
+
+Why a replay and not rows written directly: every message, card, reminder row and audit line is
+then exactly what the bot would have made (the simulator shows the chats as they happened), and
+nothing here can drift from the handlers. The bot's clock is moved back for each step
+(``DemoClock``), the event goes through the inbox, and the outbox is drained at that time.
+
+What the script leaves, counted back from the demo's "now" in working days:
+- the organisation known to the bot since 60 working days ago (so no account is "new");
+- 某某发布 (every 2 working days) posted regularly, the last time 1 working day ago;
+- 某某头条 (every 3) last posted 12 working days ago: late, and a zombie two days on;
+- 某某服务 (every 3) posted 4 working days ago: due;
+- a draft by 陈七 for 某某发布 waiting for 李四 since the day before (urgings follow);
+- an inquiry to 某某发布 from this morning, not yet claimed (the officers' ladder);
+- during the annual review window (November): 某某服务's report judged 合格 by 王五, 某某发布's
+  handed in by 张三 and waiting for the Information Center, none for 某某头条 (it must stop on
+  1 December).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from bot.app import Bot
+from bot.channels.local.channel import LocalChannel
+from bot.events import CardAction, Event, TextMessage
+from bot.org import import_file
+from models import Person
+from schedules.calendar import WorkCalendar, is_workday
+from schedules.review import _day, review_window
+
+log = logging.getLogger("xmt.demo")
+
+
+@dataclass
+class DemoClock:
+    """The demo's clock (real, or shifted by ``--at``), which the replay moves back in time."""
+
+    base: Callable[[], datetime]
+    at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at if self.at is not None else self.base()
+
+
+def working_days_back(cal: WorkCalendar, now: datetime, days: int, hour: int = 10,
+                      minute: int = 0) -> datetime:
+    """``hour:minute`` local time on the working day ``days`` working days before ``now``."""
+    day = cal.local(now).date()
+    while days > 0:
+        day -= timedelta(days=1)
+        if is_workday(day):
+            days -= 1
+    return datetime.combine(day, time(hour, minute), cal.tz)
+
+
+class Replay:
+    def __init__(self, bot: Bot, local: LocalChannel, clock: DemoClock) -> None:
+        self.bot, self.local, self.clock = bot, local, clock
+        self._keys = itertools.count(1)
+
+    async def _run(self, event: Event) -> None:
+        await self.bot.inbox.accept(event)
+        await self.bot.tasks.join()
+        assert self.clock.at is not None
+        await self.bot.outbox.drain(self.clock.at)
+
+    async def say(self, at: datetime, who: str, text: str) -> None:
+        self.clock.at = at
+        await self._run(TextMessage(channel="local", sender=who, key=f"demo-{next(self._keys)}",
+                                    received_at=at, text=text))
+        await self.local.record_inbound(who, who, {"type": "text", "text": text})
+
+    async def tap(self, at: datetime, who: str, card_prefix: str, label: str) -> bool:
+        """Tap ``label`` on the newest card with that id prefix in ``who``'s chat."""
+        cards = [m for m in self.local.messages({who}) if m.body.get("type") == "card"
+                 and str(m.body.get("card_id", "")).startswith(card_prefix)]
+        for message in reversed(cards):
+            button = next((b for b in message.body.get("buttons", []) if b["label"] == label), None)
+            if button is not None:
+                self.clock.at = at
+                await self._run(CardAction(channel="local", sender=who, key=f"demo-{next(self._keys)}",
+                                           received_at=at, payload=button["payload"],
+                                           card_id=str(message.body["card_id"])))
+                return True
+        log.warning("demo replay: no %s button on a %s card for %s", label, card_prefix, who)
+        return False
+
+    def last_ref(self, who: str, prefix: str) -> str:
+        """The newest reference (D7, Q3, N2 …) the bot named in ``who``'s chat."""
+        import re
+
+        for message in reversed(self.local.messages({who})):
+            found = re.findall(rf"\b{prefix}\d+\b", str(message.body.get("text") or "")
+                               + str(message.body.get("title") or ""))
+            if found:
+                return str(found[-1])
+        return ""
+
+
+async def _publish(r: Replay, cal: WorkCalendar, now: datetime, days: int, author: str, head: str,
+                   account: str, title: str, body: str) -> None:
+    at = working_days_back(cal, now, days, 9, 30)
+    await r.say(at, author, f"投稿 @{account} 1 {title}\n{body}")
+    await r.tap(at + timedelta(minutes=2), author, "pv-", "提交审核")
+    await r.tap(at + timedelta(hours=1), head, "ap-", "通过")
+    ref = r.last_ref(author, "D")
+    await r.say(at + timedelta(hours=2), author, f"已发布 {ref} https://mp.weixin.qq.com/s/demo{days}")
+
+
+async def play(bot: Bot, local: LocalChannel, clock: DemoClock, org_file: Path) -> None:
+    """Import the organisation as known since 60 working days ago and play the script."""
+    settings = bot.settings
+    cal = WorkCalendar.parse(settings.tz, settings.work_hours)
+    now = clock.base()
+    await import_file(org_file, now=working_days_back(cal, now, 60, 9, 0), tz=settings.tz)
+    r = Replay(bot, local, clock)
+    try:
+        for days in (40, 30, 20, 10, 5, 1):
+            await _publish(r, cal, now, days, "zhangsan", "lisi", "某某发布", f"本周服务信息（{days}）",
+                           "办事大厅开放时间与近期服务事项。")
+        for days in (30, 12):
+            await _publish(r, cal, now, days, "chenqi", "lisi", "某某头条", f"工作动态（{days}）",
+                           "本单位近期工作动态。")
+        for days in (20, 4):
+            await _publish(r, cal, now, days, "wujiu", "zhouba", "某某服务", f"办事指南更新（{days}）",
+                           "办事指南已更新，请以最新版本为准。")
+        # The annual review of the campaign that ``now`` is in or after: each step only if its
+        # day has come (a demo started on 5 November shows the kickoff and no report yet).
+        year, _ = review_window(cal.local(now).date(), settings)
+        opens = datetime.combine(_day(year, settings.review_opens), time(10, 0), cal.tz)
+        passed_at = cal.next_opening(opens + timedelta(days=19))  # about 20 November
+        waiting_at = cal.next_opening(datetime.combine(
+            _day(year, settings.review_last_warning), time(15, 0), cal.tz) + timedelta(days=2))
+        if passed_at < now:
+            await r.say(passed_at, "wujiu", f"年审 @某某服务 {year}年度运行情况：按时发布，无逾期咨询。")
+            await r.tap(passed_at + timedelta(hours=2), "wangwu", "review-", "合格")
+        if waiting_at < now:
+            await r.say(waiting_at, "zhangsan",
+                        f"年审 @某某发布 {year}年度运行情况：坚持先审后发，群众留言均已答复。")
+        pending = working_days_back(cal, now, 1, 11, 0)
+        await r.say(pending, "chenqi", "投稿 @某某发布 1 冬季安全提示\n冬季用电用火安全提示。")
+        await r.tap(pending + timedelta(minutes=3), "chenqi", "pv-", "提交审核")
+        morning = cal.next_opening(datetime.combine(cal.local(now).date(), time(0, 0), cal.tz))
+        if morning < now:
+            await r.say(morning + timedelta(minutes=10), "zhangsan",
+                        "咨询 @某某发布 办事大厅周六开门吗？ 来自 电话")
+    finally:
+        clock.at = None
+    log.info("demo replay done: %d people, history up to %s", await Person.all().count(), now)

@@ -1,0 +1,48 @@
+"""The demo's first start (issue 14; Art. 5, 10, 11, 12 as the demo shows them): a few weeks of
+work replayed through the real bot, so that on the first page view every ladder has something
+to show — and the demo started with ``--at "2026-12-03 10:00"`` shows the annual review."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot import demo
+from bot.app import BOT, LOCAL, create_app
+from models import Account, AccountStatus, Draft, DraftStatus, Inquiry, ReviewReport, ReviewStatus
+from schedules import run_sweeps
+from tests.conftest import DEMO_ORG, make_settings
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+async def test_the_replay_leaves_every_ladder_something_to_show(db: str, tmp_path: Path) -> None:
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=TZ)  # a Thursday, two days after the review closed
+    clock = demo.DemoClock(lambda: now)
+    app = create_app(make_settings(simulator=True, wordlist_dir=str(tmp_path)), manage_database=False,
+                     run_worker=False, run_scheduler=False, clock=clock)
+    bot, local = app[BOT], app[LOCAL]
+    await demo.play(bot, local, clock, DEMO_ORG)
+    assert clock.at is None  # the clock is the demo's own again
+
+    published = await Draft.filter(status=DraftStatus.PUBLISHED).count()
+    assert published == 10
+    (waiting,) = await Draft.filter(status=DraftStatus.PENDING)
+    assert waiting.updated_at.astimezone(TZ) == datetime(2026, 12, 2, 11, 3, tzinfo=TZ)
+    accounts = {a.name: a for a in await Account.all()}
+    assert accounts["某某头条"].last_published_at is not None
+    assert accounts["某某头条"].last_published_at.astimezone(TZ).date().isoformat() == "2026-11-17"
+    reports = {(r.account_id, r.status) for r in await ReviewReport.all()}
+    assert reports == {(accounts["某某服务"].id, ReviewStatus.PASSED),
+                       (accounts["某某发布"].id, ReviewStatus.SUBMITTED)}
+    (question,) = await Inquiry.all()
+    assert question.owner_id is None  # this morning's, not yet claimed
+    # The chats are there for the page: 张三 sees his drafts and their outcomes.
+    assert any(m.body.get("type") == "card" for m in local.messages({"zhangsan"}))
+
+    counts = await run_sweeps(bot.deps, ["review", "cadence", "approvals"], now=now)
+    await bot.outbox.drain(now)
+    stopped = await Account.filter(status=AccountStatus.MUST_STOP).values_list("name", flat=True)
+    assert stopped == ["某某头条"]  # no report by 30 November; the waiting one keeps running
+    assert counts["cadence"] >= 1 and counts["approvals"] >= 1
