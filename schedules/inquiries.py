@@ -40,7 +40,7 @@ from tortoise.expressions import Q
 from bot import texts
 from bot.cards import Text
 from bot.router import Deps
-from models import Account, AuditEvent, Department, Inquiry, InquiryStatus, Person, Reminder
+from models import Account, AccountStatus, AuditEvent, Department, Inquiry, InquiryStatus, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
 from schedules.calendar import WorkCalendar
@@ -195,9 +195,12 @@ async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
 
 async def _sweep(now: datetime, deps: Deps) -> int:
     cal = calendar(deps)
-    open_ones = await Inquiry.filter(status__in=[InquiryStatus.OPEN, InquiryStatus.CLAIMED]).order_by(
-        "received_at", "id").values("id", "account_id", "department_id", "owner_id", "due_at",
-                                    "received_at", "claimed_at")
+    # A closed account's open inquiries leave the ladder: the Information Center saw them on the
+    # closure card before it confirmed (handlers.closing), and nobody can answer through the
+    # account any more.
+    open_ones = await Inquiry.filter(status__in=[InquiryStatus.OPEN, InquiryStatus.CLAIMED]).exclude(
+        account__status=AccountStatus.CLOSED).order_by("received_at", "id").values(
+        "id", "account_id", "department_id", "owner_id", "due_at", "received_at", "claimed_at")
     due: list[tuple[dict[str, Any], Rung]] = [
         (q, rung) for q in open_ones for rung in pending(times_now(q, now), now, cal)]
     if not due:

@@ -267,3 +267,14 @@ async def test_the_card_warns_of_inquiries_still_unanswered(world: World) -> Non
     assert card.highlights == (texts.closure_open_inquiries(1),)
     await world.say("lisi", f"注销 @某某头条 业务调整 {LINK}")  # nothing waits there
     assert world.channel.last_card("wangwu", "closure-").highlights == ()
+    # Confirmed anyway: the question leaves the reminder ladder (nobody answers through a closed
+    # account); an open account's question is still chased.
+    await world.tap("wangwu", card, texts.BUTTON_CONFIRM_CLOSURE)
+    await world.say("wujiu", "咨询 @某某服务 办事大厅周六开门吗 来自 电话")
+    mark = {who: len(world.texts(who)) for who in ("zhangsan", "chenqi", "wujiu")}
+    when = at(2026, 12, 8, 10, 0)
+    world.clock.now = when
+    await run_sweeps(world.bot.deps, ["inquiries"], now=when)
+    await world.settle()
+    assert [t for who in ("zhangsan", "chenqi") for t in world.texts(who)[mark[who]:] if "Q1" in t] == []
+    assert any("Q2" in t for t in world.texts("wujiu")[mark["wujiu"]:])
