@@ -87,7 +87,10 @@ async def _sweep(now: datetime, deps: Deps) -> int:
     # the latest of three columns. Tortoise parses each datetime in Python, which is most of this
     # sweep's cost, so the usual case — the last publication after the filing and the import —
     # reads that one column; the few others read all three.
-    filed = Account.filter(status=AccountStatus.OPERATING, filed_at__isnull=False)
+    # An account whose closure was asked for (its deletion on the platform shown) is not chased
+    # to post while the Information Center confirms.
+    filed = Account.filter(status=AccountStatus.OPERATING, filed_at__isnull=False,
+                           closure_requested_at__isnull=True)
     fields = ("id", "name", "department_id", "post_every_days", "leader_id")
     posted = filed.filter(last_published_at__gte=F("filed_at")).filter(
         last_published_at__gte=F("created_at"))

@@ -47,7 +47,7 @@ async def remind_unverified(now: datetime, deps: Deps) -> int:
         # Bare columns, not models: at 10,000 accounts building models costs most of a run.
         rows = await Account.filter(
             status=AccountStatus.OPERATING, filed_at__isnull=False, verified_at__isnull=True,
-            filed_at__lte=now - FIRST_AFTER,
+            filed_at__lte=now - FIRST_AFTER, closure_requested_at__isnull=True,  # being closed
         ).order_by("id").values("id", "name", "department_id", "admin_id", "filed_at")
         wanted = [(a, step, period) for a in rows for step, period in _due(a, local)
                   if step != "weekly" or a["admin_id"] is not None]

@@ -97,6 +97,25 @@ async def test_every_sweep_falls_silent_about_a_closed_account(world: World) -> 
     assert (await Account.get(name="某某发布")).status == AccountStatus.CLOSED
 
 
+async def test_while_the_information_center_confirms_nobody_is_chased_to_post_or_verify(
+        world: World) -> None:
+    """The head has shown the account deleted on the platform: until the Information Center
+    confirms, the cadence and verification reminders leave it alone (the other account not)."""
+    await Account.filter(name__in=["某某发布", "某某头条"]).update(
+        verified_at=None, last_published_at=at(2026, 9, 1, 10, 0), filed_at=at(2026, 9, 1, 10, 0),
+        created_at=at(2026, 9, 1, 10, 0))
+    await world.say("lisi", f"注销 @某某发布 部门职能调整 {LINK}")
+    assert (await Account.get(name="某某发布")).closure_requested_at is not None
+    marks = {who: len(world.texts(who)) for who in ("lisi", "zhangsan", "chenqi", "wangwu")}
+    for when in (at(2026, 11, 30, 10, 0), at(2026, 12, 8, 10, 0)):
+        world.clock.now = when
+        await run_sweeps(world.bot.deps, ["cadence", "verify"], now=when)
+        await world.settle()
+    for who, mark in marks.items():
+        assert mentions(world, who, "某某发布", mark) == [], who
+    assert mentions(world, "chenqi", "某某头条", marks["chenqi"])
+
+
 async def test_a_screenshot_sent_next_is_the_evidence(world: World) -> None:
     await world.say("zhouba", "已注销 @某某服务 部门撤并")  # the old word still works
     assert world.last_text("zhouba") == texts.ASK_CLOSURE_EVIDENCE
