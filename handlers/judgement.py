@@ -10,7 +10,9 @@ Art. 5 (未提交年审报告或审查不合格的，该平台不得继续运行
   account's 主管领导 (Art. 14: the leader answers for the account) are told, with the reason, what
   follows: a new report (the Information Center judges it like any other, ``handlers.reviews``) or
   the closing flow (``注销 @账号 原因`` with evidence, ``handlers.closing``). They are told when the
-  reason is given (or skipped), so the message carries it; the stop does not wait for it.
+  reason is given (or skipped), so the message carries it; the stop does not wait for it. If no
+  reason comes within the hour (the question was replaced by the next card's, or forgotten), the
+  review sweep tells them without it (``schedules.review``), and a reason given later follows.
 - 合格 on a report of a must-stop account restores it (a new report after 不合格): back to
   operating (to awaiting filing if it was never filed), ``stopped_at``/``stop_reason`` cleared,
   and the same three people are told it runs again. 合格 otherwise says the account may continue
@@ -33,6 +35,8 @@ from handlers.drafts import void_pending_drafts
 from handlers.registry import decides_own, is_ic_admin
 from handlers.reviews import Judge, review_card
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
+from schedules.base import Send, remind_many
+from schedules.review import KIND, failure_notice, review_people
 
 router = Router(name=__name__)
 
@@ -91,7 +95,7 @@ async def _passed(ctx: Ctx[Any], report: ReviewReport, account: Account) -> None
                 status=back, stopped_at=None, stop_reason=""):
             await audit.record(ctx.person.code, "account_restored", account.name,
                                {"report": report.ref, "status": back.value}, now=ctx.now)
-            for person in await _told(account, leader=True):
+            for person in await review_people(account, leader=True):
                 await ctx.outbox.send(person, Text(texts.review_restored(account.name, report.year)),
                                       key=f"review:{report.id}:restored:{person.id}", now=ctx.now)
             return
@@ -99,7 +103,7 @@ async def _passed(ctx: Ctx[Any], report: ReviewReport, account: Account) -> None
         text = texts.review_passed(account.name, report.year)
     else:
         text = texts.review_passed_not_running(account.name, report.year, account.status.value)
-    for person in await _told(account, leader=False):
+    for person in await review_people(account, leader=False):
         await ctx.outbox.send(person, Text(text), key=f"review:{report.id}:passed:{person.id}",
                               now=ctx.now)
 
@@ -118,14 +122,14 @@ async def on_fail_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
         stop_reason = texts.stop_reason_failed(report.year, reason)[:500]
         await Account.filter(id=account.id, status=AccountStatus.MUST_STOP,
                              stop_reason=texts.stop_reason_failed(report.year)).update(stop_reason=stop_reason)
-    for person in await _told(account, leader=True):
-        await ctx.outbox.send(person, Text(texts.review_stopped_failed(account.name, report.year, reason)),
-                              key=f"review:{report.id}:failed:{person.id}", now=ctx.now)
+    people = await review_people(account, leader=True)
+    text = Text(texts.review_stopped_failed(account.name, report.year, reason))
+    if not await remind_many(KIND, [failure_notice(report.id, report.year)],
+                             [(Send(p, text), f"review:{report.id}:failed:{p.id}") for p in people],
+                             deps=deps, now=ctx.now) and reason:
+        # The sweep told them already, without a reason (it came late): the reason follows.
+        late = Text(texts.review_fail_reason_late(account.name, report.year, reason))
+        for person in people:
+            await ctx.outbox.send(person, late, key=f"review:{report.id}:reason:{person.id}", now=ctx.now)
     await ctx.reply(texts.FAIL_REASON_TOLD if reason else texts.FAIL_REASON_SKIPPED_TOLD)
 
-
-async def _told(account: Account, *, leader: bool) -> list[Person]:
-    """The administrator and the department head; with ``leader``, the 主管领导 too (Art. 14)."""
-    dept = await Department.get(id=account.department_id)
-    ids = [i for i in (account.admin_id, dept.head_id, account.leader_id if leader else None) if i]
-    return await Person.filter(id__in=ids, active=True).order_by("id")

@@ -27,7 +27,7 @@ second, which writes nothing; its next run decides again).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from tortoise.expressions import Subquery
@@ -79,7 +79,50 @@ async def run_annual_review(now: datetime, deps: Deps) -> int:
     async with sweep_lock(KIND) as mine:
         if not mine:
             return 0
-        return await _sweep(now, deps, cal.local(now).date())
+        return await _tell_failures(now, deps) + await _sweep(now, deps, cal.local(now).date())
+
+
+# A 不合格 is told to the account's people when the Information Center gives its reason (or skips
+# it): one complete message. If the reason never comes (the admin tapped 不合格 on the next card
+# first, which replaces the question, or walked away), the sweep tells them without it an hour on:
+# an account is never stopped without its people hearing. The reminder row (subject "n<report>",
+# step "failed") is written by whichever tells first; the other sees it.
+FAILURE_NOTICE_WAIT = timedelta(hours=1)
+FAILURE_NOTICE_SPAN = timedelta(days=14)  # judgements older than this were told by the old flow
+
+
+def failure_notice(report_id: int, year: int) -> tuple[str, str, str]:
+    """The reminder row (subject, step, period) that says a 不合格 was told."""
+    return f"n{report_id}", "failed", str(year)
+
+
+async def review_people(account: Account, *, leader: bool) -> list[Person]:
+    """The administrator and the department head; with ``leader``, the 主管领导 too (Art. 14)."""
+    dept = await Department.get(id=account.department_id)
+    ids = [i for i in (account.admin_id, dept.head_id, account.leader_id if leader else None) if i]
+    return await Person.filter(id__in=ids, active=True).order_by("id")
+
+
+async def _tell_failures(now: datetime, deps: Deps) -> int:
+    reports = await ReviewReport.filter(
+        status=ReviewStatus.FAILED, decided_at__lt=(now - FAILURE_NOTICE_WAIT).astimezone(UTC),
+        decided_at__gte=(now - FAILURE_NOTICE_SPAN).astimezone(UTC),
+    ).order_by("id").values("id", "account_id", "year", "reason")
+    if not reports:
+        return 0
+    told = {str(subject) for subject in await Reminder.filter(kind=KIND, step="failed", subject__in=[
+        failure_notice(r["id"], r["year"])[0] for r in reports]).values_list("subject", flat=True)}
+    n = 0
+    for r in reports:
+        row = failure_notice(r["id"], r["year"])
+        if row[0] in told:
+            continue
+        account = await Account.get(id=r["account_id"])
+        text = Text(texts.review_stopped_failed(account.name, r["year"], r["reason"]))
+        sends = [(Send(p, text), f"review:{r['id']}:failed:{p.id}")
+                 for p in await review_people(account, leader=True)]
+        n += await remind_many(KIND, [row], sends, deps=deps, now=now)
+    return n
 
 
 async def _sweep(now: datetime, deps: Deps, today: date) -> int:
@@ -114,14 +157,15 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         # when it was given (handlers.judgement). Two conditional UPDATEs, whatever the number
         # of accounts: none handed in (stop_reason "" reads "no report by the deadline"), and a
         # failed one with nothing after it that is still running (judged before this rule).
-        opened = datetime.combine(opens, time(0, 0), now.tzinfo)
+        # Times compare as stored (UTC): SQLite compares the text.
+        opened = datetime.combine(opens, time(0, 0), s.tz).astimezone(UTC)
         running = Account.filter(status__in=TAKING_PART, created_at__lt=opened)
         any_report = ReviewReport.filter(year=year).values("account_id")
         kept = ReviewReport.filter(year=year, status__in=[ReviewStatus.SUBMITTED, ReviewStatus.PASSED])
-        await running.exclude(id__in=Subquery(any_report)).update(
-            status=AccountStatus.MUST_STOP, stopped_at=now, stop_reason="")
+        stop = {"status": AccountStatus.MUST_STOP, "stopped_at": now.astimezone(UTC)}
+        await running.exclude(id__in=Subquery(any_report)).update(**stop, stop_reason="")
         await running.exclude(id__in=Subquery(kept.values("account_id"))).update(
-            status=AccountStatus.MUST_STOP, stopped_at=now, stop_reason=texts.stop_reason_failed(year))
+            **stop, stop_reason=texts.stop_reason_failed(year))
         stopped = await Account.filter(status=AccountStatus.MUST_STOP).order_by("id").values(
             *fields, "stop_reason")
         await _void_stopped(stopped, deps, now)

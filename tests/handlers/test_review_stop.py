@@ -235,3 +235,30 @@ async def test_unfiled_accounts_take_part(world: World) -> None:
     assert world.texts("wujiu")[-1] == texts.review_kickoff("某某服务", 2026, "11月30日")
     await sweep(world, at(2026, 12, 1, 10, 0))
     assert (await Account.get(name="某某服务")).status == AccountStatus.MUST_STOP
+
+
+async def test_a_fail_whose_reason_never_comes_is_told_by_the_sweep(world: World) -> None:
+    """Art. 5, 14: 王五 taps 不合格 on two cards in a row (the second question replaces the first):
+    the reason he then types goes with the second; the first account's people are told by the
+    sweep an hour on, without a reason, once; nobody is told twice."""
+    await setup(world)
+    world.clock.now = at(2026, 11, 3, 10, 0)
+    await world.say("zhangsan", f"年审 @{NAME} 全年发布 8 篇。")
+    await world.say("chenqi", "年审 @某某头条 全年发布 5 篇。")
+    cards = {c.subtitle: c for c in world.channel.cards_to("wangwu") if c.card_id.startswith("review-")}
+    await world.tap("wangwu", cards[f"「{NAME}」2026年度"], texts.BUTTON_FAIL)
+    await world.tap("wangwu", cards["「某某头条」2026年度"], texts.BUTTON_FAIL)
+    await world.say("wangwu", "发布量过低")
+    assert world.last_text("chenqi") == texts.review_stopped_failed("某某头条", 2026, "发布量过低")
+    assert (await Account.get(name=NAME)).status == AccountStatus.MUST_STOP
+    first = texts.review_stopped_failed(NAME, 2026, "")
+    assert first not in world.texts("zhangsan")
+
+    await sweep(world, at(2026, 11, 3, 10, 50))
+    assert first not in world.texts("zhangsan")  # the reason may still come
+    await sweep(world, at(2026, 11, 3, 11, 5))
+    for who in ("zhangsan", "lisi", "sunshi"):
+        assert world.texts(who).count(first) == 1
+    await sweep(world, at(2026, 11, 4, 10, 0))
+    assert world.texts("zhangsan").count(first) == 1
+    assert world.texts("chenqi").count(texts.review_stopped_failed("某某头条", 2026, "发布量过低")) == 1
