@@ -1,11 +1,28 @@
 """The November annual review (Art. 5) as a sweep.
 
 From ``review_opens`` (1 November) to the day before ``review_closes`` (1 December): a kickoff to
-every operating account's administrator and head, then a weekly reminder to those whose report
+every taking part account's administrator and head, then a weekly reminder to those whose report
 has not come in, and a last warning from ``review_last_warning`` (25 November). From
-``review_closes`` on: every account without a passed report for the year is marked "must stop";
-its head, administrator and the Information Center are told; weekly reminders follow until
-``已注销 @账号`` closes it. Each message once (the reminder key carries the year and week).
+``review_closes`` on, an account stops only when no report was handed in for the year (Art. 5:
+未提交年审报告…不得继续运行): a report waiting for judgement keeps it running — the Information
+Center's judgement decides, not the calendar — and a 不合格 stopped it when it was given
+(``handlers.judgement``). The stop records ``stopped_at`` and ``stop_reason`` ("" reads "no report
+by the deadline"), voids the account's drafts waiting for approval, and tells its administrator,
+head and 主管领导 (Art. 14) and the Information Center; weekly reminders follow until it is
+closed with ``注销 @账号 原因`` and evidence (``handlers.closing``). Each message once (the
+reminder key carries the year, the week or the day).
+
+From 25 November, and after 1 December for as long as any wait, the Information Center is
+reminded every working day of the reports waiting for its judgement: one message per admin
+listing them, each admin only of the reports they may judge (Art. 6: not one they are concerned
+by as submitter, administrator, 主管领导 or head).
+
+Who takes part: operating accounts and unfiled ones. Art. 5 asks 各级官方新媒体 — every official
+account — for a report each November; an account that existed before the bot and awaits filing
+(Art. 4) is open on its platform and runs in its followers' eyes, so it answers for its year like
+a filed one (``handlers.reviews`` takes its report), and without one it must stop as well.
+Accounts the bot first knew during the campaign (filed or imported after 1 November) answer
+next year.
 
 The campaign reaches everyone on the day. Whatever is due is written in the run that finds it,
 with no cap per run: a kickoff for 10,000 accounts is one run, not 34 runs of 300 spread over a

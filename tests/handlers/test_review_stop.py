@@ -202,8 +202,8 @@ async def test_fail_on_3_november_stops_at_once_and_a_new_report_passed_restores
 
 
 async def test_an_information_center_admin_concerned_cannot_judge(world: World) -> None:
-    """Art. 6: 赵六 (Information Center) is 某某发布's 主管领导: the card goes to 王五 only, and a
-    tap by 赵六 is refused without judging."""
+    """Art. 6: 赵六 (Information Center) is 某某发布's 主管领导: the card and the daily reminder go
+    to 王五 only, and a tap by 赵六 is refused without judging."""
     await Account.all().update(created_at=at(2026, 1, 5, 10, 0), status=AccountStatus.OPERATING)
     zhaoliu = await Person.get(code="zhaoliu")
     await Account.filter(name=NAME).update(leader_id=zhaoliu.id)
@@ -216,6 +216,9 @@ async def test_an_information_center_admin_concerned_cannot_judge(world: World) 
     assert world.last_text("zhaoliu") == texts.decides_own(texts.decision_review(report.ref, NAME))
     assert report.status == ReviewStatus.SUBMITTED
     assert (await Account.get(name=NAME)).status == AccountStatus.OPERATING
+    await sweep(world, at(2026, 11, 25, 10, 0))  # the daily reminder: only the admin who may judge
+    assert waiting(world, "wangwu") == [texts.review_waiting_center([(NAME, "宣传科")])]
+    assert waiting(world, "zhaoliu") == []
 
 
 async def test_a_blocked_classified_draft_is_told_to_the_leader(world: World) -> None:
