@@ -265,3 +265,19 @@ async def test_a_fail_whose_reason_never_comes_is_told_by_the_sweep(world: World
     await sweep(world, at(2026, 11, 4, 10, 0))
     assert world.texts("zhangsan").count(first) == 1
     assert world.texts("chenqi").count(texts.review_stopped_failed("某某头条", 2026, "发布量过低")) == 1
+
+
+async def test_a_reason_given_after_the_sweep_told_follows(world: World) -> None:
+    """Art. 5: the sweep told the 不合格 without a reason (none came within the hour); the reason
+    typed afterwards reaches the same people as a follow-up, and the stop reason records it."""
+    await setup(world)
+    world.clock.now = at(2026, 11, 3, 10, 0)
+    await world.say("zhangsan", f"年审 @{NAME} 全年发布 8 篇。")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "review-"), texts.BUTTON_FAIL)
+    await sweep(world, at(2026, 11, 3, 11, 30))
+    assert world.last_text("sunshi") == texts.review_stopped_failed(NAME, 2026, "")
+    await world.say("wangwu", "发布量过低")
+    for who in ("zhangsan", "lisi", "sunshi"):
+        assert world.last_text(who) == texts.review_fail_reason_late(NAME, 2026, "发布量过低")
+        assert world.texts(who).count(texts.review_stopped_failed(NAME, 2026, "")) == 1
+    assert (await Account.get(name=NAME)).stop_reason == texts.stop_reason_failed(2026, "发布量过低")
