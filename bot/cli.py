@@ -282,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = rem_sub.add_parser("run-now", help=texts.CLI_HELP["run-now"])
     run.add_argument("kind", nargs="?", default=None, help=" | ".join(SWEEPS))
     run.add_argument("--at", default=None, help=texts.CLI_HELP["at"])
+    run.add_argument("--demo", action="store_true", help=texts.CLI_HELP["run-now-demo"])
     run.set_defaults(func=cmd_reminders_run)
 
     ding = sub.add_parser("dingtalk", help=texts.CLI_HELP["dingtalk"])
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     overrides: dict[str, Any] = {}
-    if getattr(args, "demo", False):
+    if getattr(args, "demo", False):  # xmt demo, or run-now --demo: the demo's database
         overrides = {"simulator": True}
         import os
 

@@ -101,6 +101,16 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     assert main(["reminders", "run-now", "weather"]) == 2
 
 
+def test_run_now_demo_works_on_the_demo_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``xmt reminders run-now --demo`` checks the database ``xmt demo`` runs on (the README's
+    simulator steps use it beside a running demo), not the bot's own."""
+    monkeypatch.delenv("XMT_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["reminders", "run-now", "review", "--demo"]) == 0
+    assert (tmp_path / "var" / "demo.sqlite3").exists()
+    assert not (tmp_path / "var" / "xmt.sqlite3").exists()
+
+
 # -- xmt serve: slow clients and the connection cap ---------------------------------------------
 @asynccontextmanager
 async def serving(**settings: Any) -> AsyncIterator[tuple[str, int, aiohttp.ClientSession, Any]]:
