@@ -6,6 +6,7 @@ Keep texts short enough for a phone screen; a refusal always says why and what t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 CATEGORY_NAMES = {
@@ -39,6 +40,12 @@ ACCOUNT_STATUS_NAMES = {
     "suspended": "已暂停",
     "closed": "已注销",
 }
+
+
+def bare(reason: str) -> str:
+    """A reason as said, without its closing punctuation: the sentence around it has its own
+    (“理由：……要求。” not “要求。。”)."""
+    return re.sub(r"[。．.；;，,、！!\s]+$", "", reason)
 
 
 def hm(at: datetime) -> str:
@@ -462,7 +469,8 @@ CLI_HELP = {
     "reminders": "提醒",
     "export_files": "导出台账、年审表（.xlsx）或申请表、备案表（.docx）",
     "account": "账号名称（form1、form2 需要）",
-    "run-now": "立即运行提醒检查（可指定 cadence、approvals、digest、review、verify、inquiries），并列出发出的提醒",
+    "run-now": ("立即运行提醒检查（可指定 cadence、approvals、digest、review、verify、inquiries），"
+                "并列出发出的提醒"),
     "run-now-demo": "用演示的数据库（xmt demo 的 var/demo.sqlite3）；提醒由正在运行的演示发到模拟器",
     "at": "把时钟拨到这个本地时间再运行，如 \"2026-12-03 10:00\"（演示提醒用）",
     "register": "登记卡片回调地址（HTTP 模式）",
@@ -941,7 +949,7 @@ def review_passed(account: str, year: int) -> str:
 def review_failed(account: str, year: int, reason: str) -> str:
     text = f"「{account}」{year}年度年审不合格。"
     if reason:
-        text += f"理由：{reason}。"
+        text += f"理由：{bare(reason)}。"
     return text + "年审截止后该账号须停止运行并注销（《管理办法》第五条）；如有异议请联系信息中心。"
 
 
@@ -1241,7 +1249,8 @@ def words_builtin(word: str) -> str:
 
 
 def words_exceptions(phrases: list[str]) -> str:
-    return (f"例外（{len(phrases)} 个，其中的词不再拦截或提示）：" + ("、".join(phrases) if phrases else "空"))
+    listed = "、".join(phrases) if phrases else "空"
+    return f"例外（{len(phrases)} 个，其中的词不再拦截或提示）：{listed}"
 
 
 def words_exception_changed(action: str, phrase: str, changed: bool) -> str:
@@ -1522,7 +1531,7 @@ def closure_confirmed(account: str, by: str, at: datetime, reason: str) -> str:
 def closure_returned(account: str, by: str, reason: str) -> str:
     text = f"「{account}」的注销申请被信息中心 {by} 退回，账号状态不变。"
     if reason:
-        text += f"理由：{reason}。"
+        text += f"理由：{bare(reason)}。"
     return text + f"如仍需注销，请补充后重新发送“注销 @{account} 原因 证明链接”。"
 
 
@@ -1657,7 +1666,7 @@ def review_history_line(ref: str, year: int, submitted: datetime, by: str, statu
     if judge and decided is not None:
         line += f"（{judge} {decided:%Y-%m-%d}）"
     if reason:
-        line += f"，理由：{reason}"
+        line += f"，理由：{bare(reason)}"
     if figures:
         line += f"\n  数据：{figures}"
     return line
@@ -1720,7 +1729,7 @@ FAIL_REASON_SKIPPED_TOLD = "好的，未填写理由；已通知账号管理员�
 
 def stop_reason_failed(year: int, reason: str = "") -> str:
     """Account.stop_reason after 不合格 (the Information Center's reason once given)."""
-    return f"{year}年度年审不合格" + (f"，理由：{reason}" if reason else "")
+    return f"{year}年度年审不合格" + (f"，理由：{bare(reason)}" if reason else "")
 
 
 def account_stopped_why(account: str, status: str, reason: str) -> str:
@@ -1770,7 +1779,7 @@ def decision_review(ref: str, account: str) -> str:
 
 def review_stopped_failed(account: str, year: int, reason: str) -> str:
     """To the administrator, the head and the 主管领导 after 不合格 (Art. 5, 14)."""
-    why = f"理由：{reason}。" if reason else "信息中心未填写理由。"
+    why = f"理由：{bare(reason)}。" if reason else "信息中心未填写理由。"
     return (f"【年审不合格】「{account}」{year}年度年审不合格，{why}"
             f"按《管理办法》第五条，账号即日起停止运行：待审稿件已作废，不能投稿、送审或登记发布。"
             f"整改后可重新提交年审报告（发送“年审 @{account} 报告正文”），信息中心审核合格即恢复运行；"
@@ -1899,7 +1908,7 @@ def life_review_judged(ref: str, by: str, passed: bool, reason: str) -> str:
     """Art. 5: 不合格 stops the account at once; a 合格 lets it run again."""
     if passed:
         return f"信息中心 {by} 评定 {ref} 合格" + (f"，意见：{reason}" if reason else "")
-    return f"信息中心 {by} 评定 {ref} 不合格，账号须停止运行" + (f"；理由：{reason}" if reason else "")
+    return f"信息中心 {by} 评定 {ref} 不合格，账号须停止运行" + (f"；理由：{bare(reason)}" if reason else "")
 
 
 def life_stopped(reason: str) -> str:

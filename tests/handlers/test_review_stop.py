@@ -165,7 +165,7 @@ async def test_fail_on_3_november_stops_at_once_and_a_new_report_passed_restores
     assert world.last_text("wangwu") == texts.ASK_FAIL_REASON
 
     reason = "全年仅发布 8 篇，远低于每 1-3 天一篇的要求"
-    await world.say("wangwu", reason)
+    await world.say("wangwu", reason + "。")  # said as a sentence: the texts add their own stop
     assert world.last_text("wangwu") == texts.FAIL_REASON_TOLD
     stop_reason = texts.stop_reason_failed(2026, reason)
     assert (await Account.get(name=NAME)).stop_reason == stop_reason
@@ -173,6 +173,7 @@ async def test_fail_on_3_november_stops_at_once_and_a_new_report_passed_restores
     for who in ("zhangsan", "lisi", "sunshi"):  # administrator, head, 主管领导
         assert world.last_text(who) == told
     assert reason in told and f"注销 @{NAME}" in told and f"年审 @{NAME}" in told
+    assert "。。" not in told and "。，" not in told
 
     await world.say("zhangsan", f"投稿 @{NAME} 1 标题\n正文")
     assert world.last_text("zhangsan") == texts.account_stopped(NAME, "must_stop", stop_reason,
