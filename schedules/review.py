@@ -163,10 +163,12 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         reported = {r["account_id"] for r in await ReviewReport.filter(
             year=year, status__in=[ReviewStatus.SUBMITTED, ReviewStatus.PASSED]).values("account_id")}
         for a in accounts:
+            if a["id"] in reported:  # handed in already (a late kickoff, a catch-up): nothing to ask
+                continue
             items.append((a, "kickoff", str(year)))
-            if a["id"] not in reported and today >= last:
+            if today >= last:
                 items.append((a, "last", str(year)))
-            elif a["id"] not in reported and (today - opens).days >= 7:
+            elif (today - opens).days >= 7:
                 items.append((a, "weekly", week))
     elif today >= closes:
         # Art. 5: an account stops only when no report was handed in for the year. A report
