@@ -1,8 +1,9 @@
 """The November annual review (Art. 5) as a sweep.
 
-From ``review_opens`` (1 November) to the day before ``review_closes`` (1 December): a kickoff to
-every taking part account's administrator and head, then a weekly reminder to those whose report
-has not come in, and a last warning from ``review_last_warning`` (25 November). From
+From ``review_opens`` (1 November) to the day before ``review_closes`` (1 December): to the
+administrator and head of every account taking part whose report has not come in, a kickoff, then
+a weekly reminder, and a last warning from ``review_last_warning`` (25 November) — never to one
+whose report is in, even when the kickoff comes late (an account joining, a catch-up). From
 ``review_closes`` on, an account stops only when no report was handed in for the year (Art. 5:
 未提交年审报告…不得继续运行): a report waiting for judgement keeps it running — the Information
 Center's judgement decides, not the calendar — and a 不合格 stopped it when it was given
