@@ -187,10 +187,12 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         await running.exclude(id__in=Subquery(kept.values("account_id"))).update(
             **stop, stop_reason=texts.stop_reason_failed(year))
         stopped = await Account.filter(status=AccountStatus.MUST_STOP).order_by("id").values(
-            *fields, "stop_reason")
+            *fields, "stop_reason", "closure_requested_at")
         await _void_stopped(stopped, deps, now)
         for a in stopped:
             if a["id"] in waiting:  # a new report after 不合格 waits: the judgement decides
+                continue
+            if a["closure_requested_at"] is not None:  # closing asked for: the IC confirms
                 continue
             if not a["stop_reason"]:  # told of a 不合格 with its reason when it was given
                 items.append((a, "must_stop", str(year)))

@@ -211,6 +211,17 @@ async def test_a_must_stop_account_is_closed_through_the_same_flow(world: World)
     account = await Account.get(name="某某头条")
     assert account.status == AccountStatus.MUST_STOP
     assert account.closure_reason == texts.closure_reason_must_stop("")
+    # Asked for: the weekly "please close it" reminders stop while the Information Center confirms
+    # (the other must-stop account, not asked for, still gets them).
+    await Account.filter(name="某某服务").update(status=AccountStatus.MUST_STOP,
+                                               stopped_at=at(2026, 12, 1, 9, 0), stop_reason="")
+    marks = {who: len(world.texts(who)) for who in ("chenqi", "lisi", "wujiu")}
+    world.clock.now = at(2026, 12, 8, 10, 0)
+    await run_sweeps(world.bot.deps, ["review"], now=world.clock.now)
+    await world.settle()
+    assert mentions(world, "chenqi", "某某头条", marks["chenqi"]) == []
+    assert mentions(world, "lisi", "某某头条", marks["lisi"]) == []
+    assert mentions(world, "wujiu", "某某服务", marks["wujiu"])
     await world.tap("zhaoliu", world.channel.last_card("zhaoliu", "closure-"), texts.BUTTON_CONFIRM_CLOSURE)
     assert (await Account.get(name="某某头条")).status == AccountStatus.CLOSED
     told = texts.closure_confirmed("某某头条", "赵六", world.clock.now, account.closure_reason)
