@@ -40,6 +40,7 @@ from bot.cards import Button, Card, Document, Payload, Text
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import drafts
+from handlers.common import ic_card_subject
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
@@ -222,12 +223,8 @@ async def _answer_link(ctx: Ctx[Any], said: str) -> None:
 # -- the Information Center's decision --------------------------------------------------------------
 async def _decidable(ctx: Ctx[Any], p: ConfirmClosure) -> tuple[Account, Department, Person] | None:
     """The account whose waiting request this card shows, once the person may decide it."""
-    account = await Account.get_or_none(id=p.account)
+    account = await ic_card_subject(ctx, Account, p.account, texts.ONLY_IC_CONFIRMS_CLOSURE)
     if account is None:
-        await ctx.reply(texts.EXPIRED_BUTTON)
-        return None
-    if not await is_ic_admin(ctx.person):
-        await ctx.reply(texts.ONLY_IC_CONFIRMS_CLOSURE)
         return None
     if account.status == AccountStatus.CLOSED:
         await _refused(ctx, account)

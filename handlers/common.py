@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from tortoise.models import Model
 
 from bot import texts
 from bot.cards import Button, Card, Payload
@@ -25,6 +27,7 @@ from models import (
     Person,
 )
 from models.drafts import content_hash, excerpt_of, title_of
+from models.org import info_center_admins
 
 
 # -- typed button payloads ---------------------------------------------------------------------
@@ -272,6 +275,25 @@ def category_card(draft: Draft, version: int) -> Card:
             for code, name in texts.CATEGORY_NAMES.items()
         ),
     )
+
+
+M = TypeVar("M", bound=Model)
+
+
+async def ic_card_subject(ctx: Ctx[Any], model: type[M], item_id: int,
+                          refusal: str = texts.ONLY_INFO_CENTER) -> M | None:
+    """What an Information Center card's button acts on (an application, a filing, a change, a
+    report, an account), or None after telling the person why not: it is gone (an expired
+    button), or they are not an Information Center admin (``refusal``). Art. 2, 6: only the
+    Information Center decides these; whether the decision concerns them is asked after."""
+    item = await model.get_or_none(id=item_id)
+    if item is None:
+        await ctx.reply(texts.EXPIRED_BUTTON)
+        return None
+    if ctx.person.id not in {a.id for a in await info_center_admins()}:
+        await ctx.reply(refusal)
+        return None
+    return item
 
 
 async def close_card(ctx: Ctx[Any], card: Card, status: str, key: str) -> None:

@@ -49,6 +49,7 @@ from bot.cards import Button, Card, Payload, Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
+from handlers.common import ic_card_subject
 from handlers.forms import Checked, Field, Form, Invalid
 from models import (
     Account,
@@ -343,12 +344,8 @@ async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
 @router.action(Grant)
 async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
     p: Grant = ctx.payload
-    app = await AccountApplication.get_or_none(id=p.application)
+    app = await ic_card_subject(ctx, AccountApplication, p.application)
     if app is None:
-        await ctx.reply(texts.EXPIRED_BUTTON)
-        return
-    if ctx.person.id not in {a.id for a in await info_center_admins()}:
-        await ctx.reply(texts.ONLY_INFO_CENTER)
         return
     applicant = await Person.get(id=app.applicant_id)
     head = await Person.get_or_none(id=app.head_id or 0)

@@ -31,8 +31,9 @@ from bot import audit, texts
 from bot.cards import Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
+from handlers.common import ic_card_subject
 from handlers.drafts import void_pending_drafts
-from handlers.registry import decides_own, is_ic_admin
+from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from schedules.base import Send, remind_many
@@ -48,12 +49,8 @@ _STOPPABLE = (AccountStatus.OPERATING, AccountStatus.UNFILED, AccountStatus.MUST
 @router.action(Judge)
 async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     p: Judge = ctx.payload
-    report = await ReviewReport.get_or_none(id=p.report)
+    report = await ic_card_subject(ctx, ReviewReport, p.report)
     if report is None:
-        await ctx.reply(texts.EXPIRED_BUTTON)
-        return
-    if not await is_ic_admin(ctx.person):
-        await ctx.reply(texts.ONLY_INFO_CENTER)
         return
     account = await Account.get(id=report.account_id)
     dept = await Department.get(id=account.department_id)

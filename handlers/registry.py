@@ -24,6 +24,7 @@ from bot.cards import Button, Card, Payload, Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
+from handlers.common import ic_card_subject
 from handlers.forms import Checked, Field, Form, Invalid
 from handlers.governance import concerned, person_check
 from handlers.governance import decides_own as decides_own
@@ -201,12 +202,8 @@ def filing_card(filing: AccountFiling, account: Account, by: str) -> Card:
 @router.action(FilingAck)
 async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
     p: FilingAck = ctx.payload
-    filing = await AccountFiling.get_or_none(id=p.filing)
+    filing = await ic_card_subject(ctx, AccountFiling, p.filing)
     if filing is None:
-        await ctx.reply(texts.EXPIRED_BUTTON)
-        return
-    if not await is_ic_admin(ctx.person):
-        await ctx.reply(texts.ONLY_INFO_CENTER)
         return
     account = await Account.get(id=filing.account_id)
     submitter = await Person.get(id=filing.submitted_by_id)
@@ -318,12 +315,8 @@ def change_card(change: AccountChange, account: Account, old: Person | None, new
 @router.action(ChangeAck)
 async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     p: ChangeAck = ctx.payload
-    change = await AccountChange.get_or_none(id=p.change)
+    change = await ic_card_subject(ctx, AccountChange, p.change)
     if change is None:
-        await ctx.reply(texts.EXPIRED_BUTTON)
-        return
-    if not await is_ic_admin(ctx.person):
-        await ctx.reply(texts.ONLY_INFO_CENTER)
         return
     account = await Account.get(id=change.account_id)
     subject = texts.decision_change(account.name, texts.ROLE_NAMES[change.role])
