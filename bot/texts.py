@@ -1781,7 +1781,7 @@ def review_stopped_failed(account: str, year: int, reason: str) -> str:
     """To the administrator, the head and the 主管领导 after 不合格 (Art. 5, 14)."""
     why = f"理由：{bare(reason)}。" if reason else "信息中心未填写理由。"
     return (f"【年审不合格】「{account}」{year}年度年审不合格，{why}"
-            f"按《管理办法》第五条，账号即日起停止运行：待审稿件已作废，不能投稿、送审或登记发布。"
+            f"按《管理办法》第五条，账号即日起停止运行：待审稿件（如有）已作废，不能投稿、送审或登记发布。"
             f"整改后可重新提交年审报告（发送“年审 @{account} 报告正文”），信息中心审核合格即恢复运行；"
             f"不再运营的，请在平台上注销账号，再发送“注销 @{account} 原因”并附注销证明（链接或截图）。")
 
