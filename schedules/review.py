@@ -226,7 +226,13 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     recorded: list[tuple[str, str, str]] = []
     center = {a.id for a in admins}
     owners_of: dict[tuple[int, int], dict[int, str]] = {}  # (department, admin) → person → part
+    # A catch-up (the bot was down, an account joined late) may find the kickoff and a reminder
+    # due in one run: the reminder alone goes out, the kickoff is recorded as passed over.
+    reminded = {a["id"] for a, s, _ in items if s in ("weekly", "last")}
     for account, step, period in items:
+        if step == "kickoff" and account["id"] in reminded:
+            recorded.append((str(account["id"]), step, period))
+            continue
         dept = depts[account["department_id"]]
         told = asked.setdefault((step, period), {})
         name = account["name"]
