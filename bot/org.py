@@ -11,7 +11,9 @@ only with a ``cadence_reason`` (the department's situation), which the registry 
 Art. 3, 4 — accounts that existed before the bot: ``filed_on`` is the date the Information
 Center filed the account. With it, the account is operating and filed on that date; without it,
 it is UNFILED (awaiting filing: no drafts, no cadence) until the Information Center acknowledges
-its 备案. The import date is never a filing date. Re-importing the same file changes nothing, and
+its 备案. The import date is never a filing date. ``verified_on`` likewise records a verification
+(认证) made before the bot: without it an existing account counts as unverified, and the weekly
+reminders and the escalations of ``schedules.verification`` begin at once. Re-importing the same file changes nothing, and
 a filing the bot recorded (an acknowledged 备案) is never moved by the file; nor does the file
 bring back an account that must stop or was closed.
 """
@@ -85,6 +87,7 @@ class AccountIn(_Strict):
     post_every_days: int = Field(default=3, ge=1, le=MAX_EVERY_DAYS)  # working days, Art. 11
     cadence_reason: str = Field(default="", max_length=200)
     filed_on: date | None = None  # Art. 4: the real filing date of an existing account
+    verified_on: date | None = None  # Art. 4: when the platform verified it (认证), if it has been
     wechat: WechatIn | None = None
 
 
@@ -154,6 +157,8 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli",
     for a in org.accounts:
         if a.filed_on is not None and a.filed_on > today:
             raise OrgError(texts.org_filed_in_future(a.name, a.filed_on.isoformat()))
+        if a.verified_on is not None and a.verified_on > today:
+            raise OrgError(texts.org_verified_in_future(a.name, a.verified_on.isoformat()))
     async with in_transaction():
         persons: dict[str, Person] = {}
         for p in org.people:
@@ -189,12 +194,16 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli",
                 "wechat": a.wechat.model_dump(exclude_none=True) if a.wechat else {},
             }
             filed_at = datetime.combine(a.filed_on, time(0), tz) if a.filed_on else None
+            verified_at = datetime.combine(a.verified_on, time(0), tz) if a.verified_on else None
             existing = await Account.get_or_none(name=a.name)
             if existing is None:
                 await Account.create(
-                    name=a.name, created_at=now, filed_at=filed_at,
+                    name=a.name, created_at=now, filed_at=filed_at, verified_at=verified_at,
+                    verify_evidence=texts.VERIFIED_BY_ORG_FILE if verified_at else "",
                     status=AccountStatus.OPERATING if filed_at else AccountStatus.UNFILED, **fields)
                 continue
+            if verified_at is not None and existing.verified_by_id is None:  # not one 已认证 recorded
+                fields.update(verified_at=verified_at, verify_evidence=texts.VERIFIED_BY_ORG_FILE)
             if filed_at is not None and await _file_may_set_filing(existing):
                 fields["filed_at"] = filed_at
                 if existing.status == AccountStatus.UNFILED:
@@ -259,6 +268,8 @@ async def export_org(tz: tzinfo = DEFAULT_TZ) -> dict[str, Any]:
             row["cadence_reason"] = a.cadence_reason
         if a.filed_at is not None:  # a real filing (from the file or a 备案), never the import
             row["filed_on"] = a.filed_at.astimezone(tz).date().isoformat()
+        if a.verified_at is not None:
+            row["verified_on"] = a.verified_at.astimezone(tz).date().isoformat()
         if a.leader_id:
             row["leader"] = by_id[a.leader_id].code
         if a.admin_id:

@@ -1942,3 +1942,11 @@ def closure_open_inquiries(n: int) -> str:
 
 # -- the demo's first start (bot/demo.py) ----------------------------------------------------------
 CLI_DEMO_REPLAY = "首次启动演示：正在回放几周来的工作（发稿、审核、咨询、年审），约需几秒……"
+
+
+# -- the organisation file: verification of existing accounts (Art. 4) -----------------------------
+VERIFIED_BY_ORG_FILE = "组织文件所载认证日期"
+
+
+def org_verified_in_future(account: str, on: str) -> str:
+    return f"账号「{account}」的认证日期 verified_on {on} 晚于今天，请核对。"

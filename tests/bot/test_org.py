@@ -3,7 +3,9 @@
 Art. 3, 4 (第三条、第四条), existing accounts: an account listed with ``filed_on`` is operating and
 filed on that date; without it, it awaits filing (no drafts, no cadence) until the Information
 Center files it with 备案; the import date is never a filing date; re-importing changes nothing
-and never moves a filing the bot recorded. Art. 11 (第十一条): ``post_every_days`` above 3 only
+and never moves a filing the bot recorded; ``verified_on`` records a verification (认证) made
+before the bot, so a verified account is not chased, and never overrides a 已认证 the bot
+recorded. Art. 11 (第十一条): ``post_every_days`` above 3 only
 with a ``cadence_reason``, which the registry shows.
 """
 
@@ -170,6 +172,35 @@ async def test_a_filing_date_in_the_future_is_refused_and_changes_nothing(db: st
     with pytest.raises(OrgError, match=r"某某微博.*2099-01-01"):
         await import_org(parse_org(dumped(with_weibo(filed_on="2099-01-01"))), now=now, tz=TZ)
     assert await Account.all().count() == 0
+
+
+async def test_a_verification_before_the_bot_is_kept_and_never_over_one_recorded(world: World) -> None:
+    from schedules import run_sweeps
+
+    await import_org(parse_org(dumped(with_weibo(filed_on="2024-03-01", verified_on="2024-03-20"))),
+                     now=world.clock.now, tz=TZ)
+    account = await Account.get(name="某某微博")
+    assert account.verified_at is not None and account.verified_at.astimezone(TZ).date() == date(2024, 3, 20)
+    assert account.verify_evidence == texts.VERIFIED_BY_ORG_FILE and account.verified_by_id is None
+    exported = await export_org(TZ)
+    assert next(a for a in exported["accounts"] if a["name"] == "某某微博")["verified_on"] == "2024-03-20"
+    # Verified: no reminder nor escalation; 某某服务 (the demo lists no verification) is chased.
+    when = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+    world.clock.now = when
+    await run_sweeps(world.bot.deps, ["verify"], now=when)
+    await world.settle()
+    assert not [t for t in world.texts("zhangsan") + world.texts("lisi") if "某某微博" in t]
+    assert any("「某某服务」" in t for t in world.texts("wujiu"))
+    # A 已认证 the bot recorded is not moved by the file.
+    await world.say("zhangsan", "已认证 @某某微博 https://weibo.com/u/verified-page")
+    recorded = await Account.get(name="某某微博")
+    await import_org(parse_org(dumped(with_weibo(filed_on="2024-03-01", verified_on="2024-03-20"))),
+                     now=world.clock.now, tz=TZ)
+    again = await Account.get(name="某某微博")
+    assert (again.verified_at, again.verify_evidence) == (recorded.verified_at, recorded.verify_evidence)
+    with pytest.raises(OrgError, match=r"某某微博.*2099-01-01"):
+        await import_org(parse_org(dumped(with_weibo(filed_on="2024-03-01", verified_on="2099-01-01"))),
+                         now=world.clock.now, tz=TZ)
 
 
 def test_a_cadence_above_three_days_needs_a_reason() -> None:
