@@ -25,9 +25,14 @@ class SettingsError(Exception):
 
 # Each channel's variables: all or none must be set (DESIGN.md §5).
 _WECOM_VARS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
-# Approvals need buttons with callbacks, and DingTalk has those only on template cards.
+# Approvals need buttons with callbacks, and DingTalk has those only on template cards: no built-in
+# template does it on the card API the bot uses (the built-in StandardCard belongs to the older
+# robot interactive-card API, closed to new apps, HTTP callbacks only), so the template id is
+# required; the template ships as bot/channels/dingtalk/card_template.json (docs/dingtalk-card.md).
 _DINGTALK_VARS = ("dingtalk_client_id", "dingtalk_client_secret", "dingtalk_robot_code",
                   "dingtalk_card_template_id")
+_TEMPLATE_HINT = ("build the card template once from bot/channels/dingtalk/card_template.json, "
+                  "see docs/dingtalk-card.md")
 
 
 def env_name(field: str) -> str:
@@ -142,11 +147,27 @@ class Settings(BaseSettings):
             present = [name for name in group if getattr(self, name) not in (None, "")]
             if present and len(present) != len(group):
                 missing = [env_name(n) for n in group if n not in present]
+                hint = f"; {_TEMPLATE_HINT}" if group is _DINGTALK_VARS \
+                    and "dingtalk_card_template_id" not in present else ""
                 raise ValueError(
                     f"channel partly configured: {', '.join(missing)} missing "
-                    f"(set with {', '.join(env_name(n) for n in present)})"
+                    f"(set with {', '.join(env_name(n) for n in present)}){hint}"
                 )
         return self
+
+    @field_validator("dingtalk_card_template_id")
+    @classmethod
+    def _card_template_id(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return value
+        if value.strip().lower() == "standardcard":
+            raise ValueError("StandardCard is the built-in template of DingTalk's older robot card API "
+                             "(closed to new apps); the card API the bot uses needs a template built "
+                             "in DingTalk's card platform: " + _TEMPLATE_HINT)
+        if value != value.strip() or any(c.isspace() for c in value):
+            raise ValueError("a card template id has no spaces (it looks like "
+                             "a1b2c3d4-….schema); " + _TEMPLATE_HINT)
+        return value
 
     @field_validator("intake_tokens")
     @classmethod

@@ -24,6 +24,8 @@ Usage::
     fake.flow_control("lisi", times=2)                     # next two batchSends to lisi are throttled
     ...                                                    # drive the client under test
     assert fake.cards["draft-42-v1"]["cardParamMap"]["status"] == "agree"
+    fake.shown("draft-42-v1")["buttons"]                   # what the recipient sees, as the template binds it
+    body = fake.tap("draft-42-v1", "lisi", "通过")          # the callback a tap on a visible button sends
     await fake.stop()
 
 Faults queued with :meth:`FakeDingTalk.fail` take precedence over everything else (the token check
@@ -55,6 +57,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -167,6 +170,15 @@ FILE_URL_TTL = 3600
 MEDIA_MAX = 20 * 2**20  # type=file
 MEDIA_TYPES = ("image", "voice", "video", "file")
 DEFAULT_TEMPLATE = "xmt-approval.schema"
+#: The template an administrator builds from the file xmt-bot ships (docs/dingtalk-card.md): the
+#: fake plays DEFAULT_TEMPLATE as built from it (which variables it binds, which buttons it shows,
+#: what a tap sends back). Read as data, not through the bot's code.
+TEMPLATE_FILE = Path(__file__).resolve().parents[1] / "bot" / "channels" / "dingtalk" / "card_template.json"
+
+
+def load_declaration(path: Path = TEMPLATE_FILE) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 #: Robot-send ``msgKey``s the fake knows and the ``msgParam`` fields each needs.
 MSG_KEYS: dict[str, tuple[str, ...]] = {
     "sampleText": ("content",),
@@ -245,6 +257,8 @@ class FakeDingTalk(LoopbackServer):
         self.auth_status = 401
         #: Published card templates createAndDeliver accepts.
         self.templates: set[str] = {DEFAULT_TEMPLATE}
+        #: How a published template was built (variables, buttons), for :meth:`shown` and :meth:`tap`.
+        self.declarations: dict[str, dict[str, Any]] = {DEFAULT_TEMPLATE: load_declaration()}
         #: Real DingTalk accepts a card without ``callbackType`` (it then never calls back); every xmt
         #: card has buttons, so the fake refuses it unless this is False.
         self.require_callback = True
@@ -442,6 +456,42 @@ class FakeDingTalk(LoopbackServer):
             "userId": user_id,
             "content": _dumps(content),
         }
+
+    def shown(self, out_track_id: str, user_id: str | None = None) -> dict[str, Any]:
+        """What ``user_id`` sees on a card, as its template binds the data: ``variables`` (every
+        variable the template declares, "" when not sent; the user's private data wins),
+        ``buttons`` (the visible ones, each ``{"n", "text", "payload", "style"}``) and ``ignored``
+        (keys sent that the template does not declare: DingTalk shows them nowhere)."""
+        card = self.cards[out_track_id]
+        template = self.declarations[card["cardTemplateId"]]
+        data = dict(card["cardParamMap"])
+        if user_id is not None:
+            data.update(card["privateData"].get(user_id, {}).get("cardParamMap", {}))
+        buttons = template["buttons"]
+        names = [v["name"] for v in template["variables"]]
+        per_button = ("text_variable", "payload_variable", "style_variable")
+        for n in range(1, buttons["max"] + 1):
+            names += [buttons[k].format(n=n) for k in per_button]
+        count = data.get(buttons["count_variable"], "0")
+        live = int(count) if count.isdigit() else 0
+        shown = [{"n": n, "text": data.get(buttons["text_variable"].format(n=n), ""),
+                  "payload": data.get(buttons["payload_variable"].format(n=n), ""),
+                  "style": data.get(buttons["style_variable"].format(n=n), "")}
+                 for n in range(1, min(live, buttons["max"]) + 1)]
+        return {"variables": {name: data.get(name, "") for name in names}, "buttons": shown,
+                "ignored": sorted(set(data) - set(names))}
+
+    def tap(self, out_track_id: str, user_id: str, label: str) -> dict[str, Any]:
+        """The callback body DingTalk sends when ``user_id`` taps the visible button ``label``:
+        the template's 回传请求 event carries its callback parameter (``payload``) bound to the
+        button's payload variable. A button that is not shown cannot be tapped (LookupError)."""
+        card = self.cards[out_track_id]
+        template = self.declarations[card["cardTemplateId"]]
+        for button in self.shown(out_track_id, user_id)["buttons"]:
+            if button["text"] == label:
+                params = {template["buttons"]["callback_param"]: button["payload"]}
+                return self.tap_payload(out_track_id, user_id, params, action_ids=(f"btn{button['n']}",))
+        raise LookupError(f"no visible button {label!r} on {out_track_id}")
 
     def robot_callback_headers(self, timestamp_ms: int | None = None) -> dict[str, str]:
         """``timestamp``/``sign`` headers of an HTTP robot message (§1.2), signed with the appSecret."""

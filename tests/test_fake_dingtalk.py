@@ -453,3 +453,36 @@ async def test_token_outage_and_download_base(
     ding.download_base = "https://down.dingtalk.com"
     status, data = await call(http, ding, "robot/messageFiles/download", body, await token(http, ding))
     assert status == 200 and data["downloadUrl"].startswith("https://down.dingtalk.com/files/")
+
+
+async def test_shown_and_tap_follow_the_shipped_template(
+    ding: FakeDingTalk, http: aiohttp.ClientSession
+) -> None:
+    """Issue 14 (DingTalk set-up): the fake plays the template built from card_template.json —
+    declared variables only, buttons up to btn_count, private data per user, and a tap carries the
+    template's callback parameter ``payload``; a hidden button cannot be tapped."""
+    tok = await token(http, ding)
+    params = {"title": "稿件待审核 D12", "status": "", "btn_count": "1", "btn1_text": "通过",
+              "btn1_payload": "ap:12:1", "btn1_style": "primary", "btn2_text": "驳回",
+              "btn2_payload": "ap:12:0", "colour": "red"}
+    body = card("ap-12-x", "dtv1.card//IM_ROBOT.manager4220", cardData={"cardParamMap": params},
+                privateData={"manager4220": {"cardParamMap": {"btn_count": "2"}}})
+    assert (await call(http, ding, "card/instances/createAndDeliver", body, tok))[0] == 200
+    others = ding.shown("ap-12-x")
+    assert [b["text"] for b in others["buttons"]] == ["通过"] and others["ignored"] == ["colour"]
+    assert others["variables"]["body"] == "" and others["variables"]["title"] == "稿件待审核 D12"
+    mine = ding.shown("ap-12-x", "manager4220")
+    assert [b["text"] for b in mine["buttons"]] == ["通过", "驳回"]
+    tap = ding.tap("ap-12-x", "manager4220", "驳回")
+    assert tap["outTrackId"] == "ap-12-x" and tap["userId"] == "manager4220"
+    assert json.loads(tap["content"]) == {
+        "cardPrivateData": {"actionIds": ["btn2"], "params": {"payload": "ap:12:0"}}}
+    with pytest.raises(LookupError):
+        ding.tap("ap-12-x", "lisi", "驳回")
+    close = {"outTrackId": "ap-12-x", "cardData": {"cardParamMap": {"btn_count": "0", "status": "已通过"}},
+             "privateData": {"manager4220": {"cardParamMap": {"btn_count": "0"}}},
+             "cardUpdateOptions": {"updateCardDataByKey": True, "updatePrivateDataByKey": True}}
+    assert (await call(http, ding, "card/instances", close, tok, "PUT"))[0] == 200
+    assert ding.shown("ap-12-x", "manager4220")["buttons"] == []
+    with pytest.raises(LookupError):
+        ding.tap("ap-12-x", "manager4220", "通过")

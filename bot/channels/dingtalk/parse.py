@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.channels.dingtalk.render import CALLBACK_PARAM
 from bot.channels.verify import Malformed, check_tree, event_key, ident, load_json
 from bot.channels.verify import text as text_field
 from bot.events import CardAction, Event, FileMessage, ImageMessage, TextMessage, UnsupportedMessage
@@ -133,9 +134,9 @@ def parse_card_callback(data: Any, now: datetime) -> CardAction:
     if not isinstance(actions, list) or not all(
             isinstance(a, str | int | float) and not isinstance(a, bool) for a in actions):
         raise Malformed("actionIds is not a list of ids")
-    payload = params.get("payload", "")
+    payload = params.get(CALLBACK_PARAM, "")  # the template's callback parameter
     if not isinstance(payload, str):
-        raise Malformed("params.payload is not a string")
+        raise Malformed(f"params.{CALLBACK_PARAM} is not a string")
     extra = {"out_track_id": track, "action_ids": ",".join(str(a) for a in actions),
              "params": json.dumps(params, ensure_ascii=False, sort_keys=True)}
     key = event_key("c", track, user, extra["params"])

@@ -1,11 +1,19 @@
 """Domain messages → DingTalk JSON (pure). Pages create-and-deliver-cards,
 interactive-card-update-interface, robot-message-type, custom-robots-send-group-messages.
 
-A live card is an instance of *our* card template (``XMT_DINGTALK_CARD_TEMPLATE_ID``, described
-in docs/dingtalk-card.md): every value goes in as a string variable, buttons as
+A live card is an instance of *our* card template (``XMT_DINGTALK_CARD_TEMPLATE_ID``). DingTalk
+has no built-in template that carries buttons calling back to a bot on the current card API: the
+built-in ``StandardCard`` belongs to the older "robot sends interactive card" API, which DingTalk
+lists as historical, no longer grants to new apps and which calls back only to a per-card HTTP
+``callbackUrl`` (never over Stream); docs/dingtalk-card.md gives the sources. So the template ships
+as a file, ``card_template.json`` beside this module: an administrator builds it once in DingTalk's
+card platform from that file, and this module reads the same file, so the variables the bot sends
+and the ones the template declares cannot drift apart.
+
+Every value goes in as a string variable (cardParamMap values must be strings), buttons as
 ``btnN_text`` / ``btnN_payload`` / ``btnN_style`` with ``btn_count``; each button's callback
 parameter ``payload`` returns the packed typed payload. Closing a card sets ``status`` and
-``btn_count = "0"`` on the same instance, which every recipient sees.
+``btn_count = "0"`` on the same instance, which every recipient sees; title, fields and body stay.
 """
 
 from __future__ import annotations
@@ -13,11 +21,36 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from bot.cards import Card, Text
 
-MAX_BUTTONS = 4
+TEMPLATE_FILE = Path(__file__).with_name("card_template.json")
+
+
+def load_template(path: Path = TEMPLATE_FILE) -> dict[str, Any]:
+    """The shipped template declaration (see ``card_template.json``)."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+TEMPLATE = load_template()
+_BUTTONS: dict[str, Any] = TEMPLATE["buttons"]
+MAX_BUTTONS: int = int(_BUTTONS["max"])
+CALLBACK_PARAM: str = str(_BUTTONS["callback_param"])
+
+
+def template_variables(template: dict[str, Any] = TEMPLATE) -> tuple[str, ...]:
+    """Every variable the template declares, buttons' included, in a stable order."""
+    buttons = template["buttons"]
+    names = [str(v["name"]) for v in template["variables"]]
+    for n in range(1, int(buttons["max"]) + 1):
+        names += [str(buttons[k]).format(n=n) for k in ("text_variable", "payload_variable",
+                                                        "style_variable")]
+    return tuple(names)
+
+
 ROUTE_KEY = "xmt-card"
 _TRACK_BAD = re.compile(r"[^0-9A-Za-z_\-]")
 
@@ -41,9 +74,9 @@ def card_params(card: Card) -> dict[str, str]:
     }
     for n in range(1, MAX_BUTTONS + 1):
         button = card.buttons[n - 1] if n <= len(card.buttons) and not card.status else None
-        params[f"btn{n}_text"] = button.label if button else ""
-        params[f"btn{n}_payload"] = button.payload if button else ""
-        params[f"btn{n}_style"] = button.style if button else ""
+        params[_BUTTONS["text_variable"].format(n=n)] = button.label if button else ""
+        params[_BUTTONS["payload_variable"].format(n=n)] = button.payload if button else ""
+        params[_BUTTONS["style_variable"].format(n=n)] = button.style if button else ""
     return params
 
 

@@ -372,3 +372,35 @@ async def test_a_file_upload_that_fails_is_retried_and_a_file_for_a_custom_robot
     with pytest.raises(PermanentDeliveryError, match="custom group robot cannot send files"):
         await channel.send(address, Document("台账.xlsx", b"x"), key="k")
     assert w.fake.calls["media/upload"] == 2  # nothing uploaded for it
+
+
+async def test_walk_through_the_shipped_template(ding: DingWorld) -> None:
+    """Issue 14 (DingTalk set-up): the cards as the template built from card_template.json shows
+    them. Every copy binds only declared variables; only the live buttons can be tapped, and a tap
+    reaches the bot as the template's callback parameter; a decided card keeps its fields and body
+    and shows no buttons."""
+    w = ding
+    assert await w.say("dt-zhangsan", DRAFT) == 200
+    preview, _ = w.card("dt-zhangsan", "pv-")
+    seen = w.fake.shown(preview, "dt-zhangsan")
+    assert seen["ignored"] == [] and [b["text"] for b in seen["buttons"]] == ["提交审核", "取消"]
+    resp = await w.client.post("/dingtalk/card", json=w.fake.tap(preview, "dt-zhangsan", "提交审核"),
+                               headers=w.fake.card_callback_headers(w.fake.app_secret))
+    assert resp.status == 200
+    await w.settle()
+    assert w.fake.shown(preview, "dt-zhangsan")["buttons"] == []
+    approval, _ = w.card("dt-lisi", "ap-")
+    live = w.fake.shown(approval, "dt-lisi")
+    assert [(b["text"], b["style"]) for b in live["buttons"]] == [("通过", "primary"), ("驳回", "danger")]
+    resp = await w.client.post("/dingtalk/card", json=w.fake.tap(approval, "dt-lisi", "通过"),
+                               headers=w.fake.card_callback_headers(w.fake.app_secret))
+    assert resp.status == 200
+    await w.settle()
+    assert (await Draft.get()).status == DraftStatus.APPROVED
+    decided = w.fake.shown(approval, "dt-lisi")
+    assert decided["buttons"] == [] and decided["ignored"] == []
+    assert decided["variables"]["status"].startswith("已通过 · 李四")
+    for kept in ("subtitle", "fields", "body"):
+        assert decided["variables"][kept] == live["variables"][kept] != ""
+    with pytest.raises(LookupError):
+        w.fake.tap(approval, "dt-lisi", "驳回")
