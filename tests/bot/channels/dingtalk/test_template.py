@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from bot.cards import Button, Card
 from bot.channels.dingtalk import render
 from bot.channels.dingtalk.parse import parse_card_callback
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, env_name, load_settings
 from tests.fake_dingtalk import TEMPLATE_FILE, FakeDingTalk
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -104,3 +104,11 @@ def test_a_template_id_from_the_card_platform_is_taken() -> None:
     assert settings.dingtalk_card_template_id == "3e5a1f2c-8d4b-4c6e-9a7f-1b2c3d4e5f60.schema"
     with pytest.raises(ValidationError):
         Settings(_env_file=None, **DINGTALK, dingtalk_card_template_id="3e5a1f2c .schema")  # type: ignore[call-arg]
+
+
+def test_start_up_names_the_variable_and_the_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {**DINGTALK, "dingtalk_card_template_id": "StandardCard"}.items():
+        monkeypatch.setenv(env_name(name), value)
+    with pytest.raises(SettingsError) as exc:
+        load_settings(_env_file=None)
+    assert "XMT_DINGTALK_CARD_TEMPLATE_ID: StandardCard is the built-in template" in str(exc.value)
