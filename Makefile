@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres test-browser lint bench clean fuzz
+.PHONY: install demo test test-sqlite test-postgres test-browser lint bench clean fuzz screenshots
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ fuzz: install
 
 bench: install
 	$(BIN)/python bench/submit_to_card.py
+
+# The browser tests' screenshots (var/screenshots/), and the README's two copied into docs/.
+screenshots: install
+	scripts/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,32 +1,62 @@
-"""The simulator page works in a real browser: the whole approval round trip, clicked through.
+"""The simulator page works in a real browser: one flow per persona, clicked through at desktop
+(1280×800) and phone (414×896) width (issue 14, "Done when": the Playwright suite walks one flow
+per persona at both widths and saves the screenshots).
 
-Starts the real app (HTTP server, worker, database from the ``db`` fixture, demo organisation)
-on 127.0.0.1 at a free port and drives headless Chromium with Playwright as a person would:
+Each test starts the real app (HTTP server, worker, database from the ``db`` fixture, the demo
+organisation) on 127.0.0.1 at a free port, with a fixed clock — Friday 20 November 2026, 10:00
+Asia/Shanghai, inside the November annual review window (Art. 5) and inside working hours — and
+drives headless Chromium with Playwright as a person would:
 
-1. 张三 (officer of 宣传科) types a two-line draft into the composer and presses 发送;
-   the bot answers with a preview card, and he taps 提交审核.
-2. Switching to 李四 (head of 宣传科), the approval card is there; he taps 通过 and the card turns
-   into "已通过 · 李四 · HH:MM" with no buttons left.
-3. Back as 张三, the bot has told him 审核通过.
+- officer and head: 张三 types a two-line draft, gets the preview card and taps 提交审核; as 李四
+  the approval card is there, he taps 通过 and its status reads "已通过 · 李四 · 10:00" with no
+  buttons left; back as 张三, the bot has told him 审核通过.
+- Information Center: 张三 hands in the annual report (``年审 @某某发布 …``); as 王五 the 年审 card
+  is judged (合格 at desktop width, 不合格 with a typed reason at phone width: both outcomes are
+  walked, and the reason reaches 张三), ``台账`` lists every account, and ``账号 @某某发布`` shows
+  the account's life with the verdict.
+- follower: the demo WeChat follower writes to 某某发布 and sees the passive-reply acknowledgement
+  at once; 张三 answers with ``回复 Q1 …``; the follower sees the answer in the same chat.
 
-So the page's JavaScript, the JSON API, the long poll and card updates work together end to end,
-not just each on its own. Chromium is the Debian package at /usr/bin/chromium
-(``scripts/ensure-chromium`` installs it); when it is missing the test fails, it does not skip.
+At phone width the list of people is a drawer behind ☰ (``data-testid="menu"``): switching person
+goes through it, as on a phone. Assertions are on behaviour (text, ``data-status``, buttons), never
+on pixels; a card's status is matched by what it contains (已通过, 合格…) so a change in how decided
+cards are titled does not break them.
+
+Screenshots: every step worth seeing is saved as ``var/screenshots/<persona>-<width>-<step>.png``
+under the repository (``var/`` is gitignored; CI can keep the folder as an artifact). The folder
+is printed (``pytest -s`` or ``-rP`` shows it). ``scripts/screenshots`` runs this module and copies
+two of them to ``docs/simulator.png`` and ``docs/simulator-phone.png``, the README's images.
+
+Chromium is the Debian package at /usr/bin/chromium (``scripts/ensure-chromium`` installs it and a
+CJK font); when it is missing the tests fail, they do not skip. No sleeps: only Playwright's
+``expect`` waits, bounded by TIMEOUT.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
+from bot import texts
 from bot.app import BOT, create_app
 from bot.org import import_file
-from tests.conftest import DEMO_ORG, make_settings
+from tests.conftest import DEMO_ORG, ROOT, make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +66,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 TIMEOUT = 15_000  # ms; each step normally takes well under a second
 ACTIVE = re.compile(r"\bactive\b")
+SHOTS = ROOT / "var" / "screenshots"
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday, in the review window
+FOLLOWER = "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR"
+VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800},
+                                      "phone": {"width": 414, "height": 896}}
+WIDTHS = pytest.mark.parametrize("width", list(VIEWPORTS))
+
+
+def fixed_clock(at: datetime = NOW) -> Callable[[], datetime]:
+    """The app's clock, stopped at ``at`` (in UTC, as the real clock gives it)."""
+    utc = at.astimezone(UTC)
+    return lambda: utc
 
 
 @pytest.fixture
 async def base_url(db: str) -> AsyncIterator[str]:
     """The real app with the demo organisation, served on 127.0.0.1 at a free port."""
     # manage_database=False: use the db fixture's database (in-memory SQLite is per connection).
-    app = create_app(make_settings(simulator=True), manage_database=False, run_scheduler=False)
+    app = create_app(make_settings(simulator=True), clock=fixed_clock(), manage_database=False,
+                     run_scheduler=False)
     # handler_cancellation: the page's pending long polls end when the browser goes away,
     # so shutting the server down does not wait for them to time out.
     runner = web.AppRunner(app, handler_cancellation=True)
@@ -71,69 +114,214 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-def card(page: Page, prefix: str) -> Locator:
-    """The card message whose card id starts with ``prefix`` (pv- preview, ap- approval)."""
-    return page.locator(f'[data-testid="message"][data-type="card"][data-card-id^="{prefix}"]')
+class Session:
+    """One person's view of the page at one width: switch person, type, tap, take screenshots."""
 
+    def __init__(self, page: Page, width: str, persona: str) -> None:
+        self.page, self.width, self.persona = page, width, persona
+        self.phone = width == "phone"
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.set_default_timeout(TIMEOUT)
 
-async def switch_to(page: Page, code: str) -> None:
-    """Pick another person in the sidebar, as a tester would."""
-    person = page.get_by_test_id(f"person-{code}")
-    await person.click()
-    await expect(person).to_have_class(ACTIVE, timeout=TIMEOUT)
+    async def open(self, base_url: str, code: str) -> None:
+        await self.page.goto(f"{base_url}/?as={code}")
+        await expect(self.page.get_by_test_id(f"person-{code}")).to_have_class(ACTIVE,
+                                                                                timeout=TIMEOUT)
+        await expect(self.page.get_by_test_id("composer")).to_be_visible(timeout=TIMEOUT)
+
+    async def switch_to(self, code: str) -> None:
+        """Pick another person in the list, as a tester would (on a phone: through ☰)."""
+        person = self.page.get_by_test_id(f"person-{code}")
+        if self.phone:
+            await expect(person).not_to_be_in_viewport()
+            await self.page.get_by_test_id("menu").click()
+            await expect(person).to_be_in_viewport(timeout=TIMEOUT)
+        await person.click()
+        await expect(person).to_have_class(ACTIVE, timeout=TIMEOUT)
+        if self.phone:  # the drawer closes itself
+            await expect(person).not_to_be_in_viewport(timeout=TIMEOUT)
+
+    async def say(self, *lines: str) -> None:
+        """Type the lines (Shift+Enter between them) and press 发送; the composer empties."""
+        composer = self.page.get_by_test_id("composer")
+        await composer.click()
+        for i, line in enumerate(lines):
+            if i:
+                await composer.press("Shift+Enter")
+            await composer.fill("\n".join(lines[:i]) + ("\n" if i else "") + line)
+        await expect(composer).to_have_value("\n".join(lines))
+        await self.page.get_by_test_id("send").click()
+        await expect(composer).to_have_value("", timeout=TIMEOUT)
+
+    def card(self, prefix: str) -> Locator:
+        """The card message whose card id starts with ``prefix`` (pv- preview, ap- approval…)."""
+        return self.page.locator(
+            f'[data-testid="message"][data-type="card"][data-card-id^="{prefix}"]')
+
+    def bot_text(self, has_text: str | re.Pattern[str]) -> Locator:
+        return self.page.locator('[data-testid="message"][data-type="text"][data-sender="bot"]',
+                                 has_text=has_text)
+
+    async def shot(self, step: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{self.persona}-{self.width}-{step}.png"
+        await self.page.screenshot(path=str(path))
+        print(f"screenshot: {path}")
+        return path
+
+    def no_errors(self) -> None:
+        assert self.errors == [], f"JavaScript errors on the page: {self.errors}"
 
 
 def button(message: Locator, label: str) -> Locator:
     return message.locator(f'[data-testid="card-button"][data-label="{label}"]')
 
 
-async def test_officer_submits_head_approves_officer_is_told(base_url: str,
-                                                             browser: Browser) -> None:
-    context = await browser.new_context(viewport={"width": 1280, "height": 800},
-                                        locale="zh-CN")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT)
-    try:
-        # 1. 张三 writes a draft: title on the first line, body after Shift+Enter.
-        await page.goto(f"{base_url}/?as=zhangsan")
-        await expect(page.get_by_test_id("person-zhangsan")).to_have_class(ACTIVE,
-                                                                          timeout=TIMEOUT)
-        composer = page.get_by_test_id("composer")
-        await composer.click()
-        await composer.press_sequentially("投稿 @某某发布 1 标题")
-        await composer.press("Shift+Enter")
-        await composer.press_sequentially("正文")
-        await expect(composer).to_have_value("投稿 @某某发布 1 标题\n正文")
-        await page.get_by_test_id("send").click()
-        await expect(composer).to_have_value("", timeout=TIMEOUT)
+async def new_context(browser: Browser, width: str) -> BrowserContext:
+    return await browser.new_context(viewport=VIEWPORTS[width],
+                                     locale="zh-CN", timezone_id="Asia/Shanghai")
 
-        preview = card(page, "pv-")
+
+@WIDTHS
+async def test_officer_submits_head_approves_officer_is_told(base_url: str, browser: Browser,
+                                                             width: str) -> None:
+    """Officer and head: draft → preview → 提交审核; 通过 on the approval card; 审核通过 told."""
+    context = await new_context(browser, width)
+    try:
+        officer = Session(await context.new_page(), width, "officer")
+        # 1. 张三 writes a draft: title on the first line, body after Shift+Enter.
+        await officer.open(base_url, "zhangsan")
+        await officer.say("投稿 @某某发布 1 冬季校园开放日活动预告",
+                          "12月6日（周六）9:00—16:00 校园开放，欢迎市民朋友来参观。")
+        preview = officer.card("pv-")
         await expect(preview).to_have_count(1, timeout=TIMEOUT)
-        await button(preview, "提交审核").click()
+        await expect(preview).to_contain_text("冬季校园开放日活动预告")
+        await officer.shot("preview")
+        await button(preview, texts.BUTTON_SUBMIT).click()
         await expect(preview.get_by_test_id("card-status")).to_contain_text("已提交审核",
                                                                            timeout=TIMEOUT)
         await expect(preview.get_by_test_id("card-button")).to_have_count(0)
+        await officer.shot("submitted")
 
         # 2. 李四 gets the approval card and approves it.
-        await switch_to(page, "lisi")
-        approval = card(page, "ap-")
+        head = Session(officer.page, width, "head")
+        await head.switch_to("lisi")
+        approval = head.card("ap-")
         await expect(approval).to_have_count(1, timeout=TIMEOUT)
-        await button(approval, "通过").click()
+        await expect(approval).to_contain_text("冬季校园开放日活动预告")
+        await head.shot("approval")
+        await button(approval, texts.BUTTON_APPROVE).click()
         status = approval.get_by_test_id("card-status")
         await expect(status).to_contain_text("已通过", timeout=TIMEOUT)
-        await expect(status).to_have_text(re.compile(r"^已通过 · 李四 · \d{2}:\d{2}$"))
+        await expect(status).to_have_text(re.compile(r"已通过 · 李四 · 10:00"))
+        await expect(approval).to_have_attribute("data-status", re.compile("已通过"))
         await expect(approval.get_by_test_id("card-button")).to_have_count(0)
+        await expect(approval).to_contain_text("冬季校园开放日活动预告")  # the content stays
+        await head.shot("approved")
 
         # 3. 张三 is told.
-        await switch_to(page, "zhangsan")
-        told = page.locator('[data-testid="message"][data-type="text"][data-sender="bot"]',
-                            has_text="已由 李四 审核通过")
+        await officer.switch_to("zhangsan")
+        told = officer.bot_text("已由 李四 审核通过")
         await expect(told).to_have_count(1, timeout=TIMEOUT)
-        await expect(told).to_be_visible()
+        await expect(told).to_be_in_viewport()
+        await officer.shot("told")
+        officer.no_errors()
+    finally:
+        await context.close()
 
-        assert errors == [], f"JavaScript errors on the page: {errors}"
+
+@WIDTHS
+async def test_information_center_ledger_review_and_account(base_url: str, browser: Browser,
+                                                            width: str) -> None:
+    """Information Center: a 年审 report card judged (合格 at desktop width, 不合格 with a reason at
+    phone width); 台账 lists the accounts; 账号 @某某发布 shows the verdict in the account's life."""
+    context = await new_context(browser, width)
+    try:
+        officer = Session(await context.new_page(), width, "officer")
+        await officer.open(base_url, "zhangsan")
+        await officer.say("年审 @某某发布 全年发布 120 篇，互动回复及时，无违规。")
+        await expect(officer.bot_text(texts.review_submitted("N1", "某某发布"))).to_have_count(
+            1, timeout=TIMEOUT)
+
+        ic = Session(officer.page, width, "ic")
+        await ic.switch_to("wangwu")
+        review = ic.card("review-")
+        await expect(review).to_have_count(1, timeout=TIMEOUT)
+        await expect(review).to_contain_text("某某发布")
+        await expect(review).to_contain_text("张三")
+        await expect(review).to_contain_text("全年发布 120 篇")
+        await review.scroll_into_view_if_needed()
+        await ic.shot("review")
+        if width == "desktop":
+            await button(review, texts.BUTTON_PASS).click()
+            await expect(review).to_have_attribute("data-status", re.compile("合格"),
+                                                   timeout=TIMEOUT)
+            await expect(review).not_to_have_attribute("data-status", re.compile("不合格"))
+            verdict = "合格"
+        else:
+            await button(review, texts.BUTTON_FAIL).click()
+            await expect(ic.bot_text(texts.ASK_FAIL_REASON)).to_have_count(1, timeout=TIMEOUT)
+            await ic.say("全年有三个月未更新，互动留言多条未答复。")
+            await expect(review).to_have_attribute("data-status", re.compile("不合格"),
+                                                   timeout=TIMEOUT)
+            verdict = "不合格"
+        await expect(review.get_by_test_id("card-status")).to_contain_text("王五")
+        await expect(review.get_by_test_id("card-button")).to_have_count(0)
+        await expect(review).to_contain_text("全年发布 120 篇")  # the content stays
+        await review.scroll_into_view_if_needed()
+        await ic.shot("judged")
+
+        await ic.say("台账")
+        ledger = ic.bot_text(re.compile("某某发布.*某某头条.*某某服务", re.S))
+        await expect(ledger).to_have_count(1, timeout=TIMEOUT)
+        await expect(ledger).to_be_in_viewport()
+        await ic.shot("ledger")
+
+        await ic.say("账号 @某某发布")
+        life = ic.bot_text(re.compile(r"年审.*" + verdict, re.S))
+        await expect(life).not_to_have_count(0, timeout=TIMEOUT)
+        await expect(life.last).to_be_in_viewport()
+        await ic.shot("account")
+        if verdict == "不合格":  # the reason reached the account's administrator
+            await officer.switch_to("zhangsan")
+            await expect(officer.bot_text("全年有三个月未更新")).not_to_have_count(0, timeout=TIMEOUT)
+        officer.no_errors()
+    finally:
+        await context.close()
+
+
+@WIDTHS
+async def test_follower_asks_is_acknowledged_and_gets_the_answer(base_url: str, browser: Browser,
+                                                                 width: str) -> None:
+    """Follower: a question to 某某发布 is acknowledged at once; 张三's 回复 Q1 reaches the follower."""
+    context = await new_context(browser, width)
+    try:
+        follower = Session(await context.new_page(), width, "follower")
+        await follower.open(base_url, FOLLOWER)
+        # A WeChat chat: no officer chips, the account's name in the header.
+        await expect(follower.page.locator('[data-testid="quick"]:visible')).to_have_count(0)
+        await follower.say("请问今年冬季校园开放日是哪一天？需要预约吗？")
+        mine = follower.page.locator(f'[data-testid="message"][data-sender="{FOLLOWER}"]')
+        await expect(mine).to_contain_text("冬季校园开放日", timeout=TIMEOUT)
+        await expect(follower.bot_text(texts.FOLLOWER_ACK)).to_have_count(1, timeout=TIMEOUT)
+        await follower.shot("asked")
+
+        officer = Session(follower.page, width, "officer")
+        await officer.switch_to("zhangsan")
+        await expect(officer.card("inq-")).to_have_count(1, timeout=TIMEOUT)
+        await expect(officer.card("inq-")).to_contain_text("冬季校园开放日")
+        await officer.say("回复 Q1 12月6日（周六）9:00—16:00，无需预约，欢迎参观。")
+        await expect(officer.card("inq-")).to_have_attribute("data-status", re.compile("已回复"),
+                                                             timeout=TIMEOUT)
+        await officer.shot("answered")
+
+        await follower.switch_to(FOLLOWER)
+        answer = follower.bot_text("无需预约")
+        await expect(answer).to_have_count(1, timeout=TIMEOUT)
+        await expect(answer).to_be_in_viewport()
+        await follower.shot("answer")
+        follower.no_errors()
     finally:
         await context.close()
 
@@ -145,10 +333,8 @@ async def test_at_phone_width_the_people_are_a_drawer_and_the_chat_keeps_the_wid
     for width, code in ((414, "lisi"), (375, "zhouba")):
         context = await browser.new_context(viewport={"width": width, "height": 800},
                                             locale="zh-CN")
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc, seen=errors: seen.append(str(exc)))
-        page.set_default_timeout(TIMEOUT)
+        session = Session(await context.new_page(), f"{width}px", "drawer")
+        page = session.page
         try:
             await page.goto(f"{base_url}/?as=zhangsan")
             composer = page.get_by_test_id("composer")
@@ -169,6 +355,6 @@ async def test_at_phone_width_the_people_are_a_drawer_and_the_chat_keeps_the_wid
             await expect(answer).to_have_count(1, timeout=TIMEOUT)
             bubble = await answer.bounding_box()
             assert bubble is not None and bubble["x"] + bubble["width"] <= width, bubble
-            assert errors == [], f"JavaScript errors on the page: {errors}"
+            session.no_errors()
         finally:
             await context.close()
