@@ -103,7 +103,8 @@ class Button:
 
 @dataclass(frozen=True)
 class Card:
-    """An interactive card. Once ``status`` is set (decided), channels render it without buttons."""
+    """An interactive card. Once ``status`` is set (decided, see ``closed``), channels render it
+    without buttons."""
 
     card_id: str
     title: str
@@ -140,9 +141,12 @@ class Card:
             highlights=tuple(data.get("highlights", [])),
         )
 
-    def closed(self, status: str) -> Card:
-        """The same card showing an outcome and no live buttons."""
-        return dataclasses.replace(self, status=status, buttons=())
+    def closed(self, status: str, *, title: str) -> Card:
+        """The same card, decided or voided: ``title`` names the outcome (the live title asked
+        for a decision, "稿件待审核", which is wrong once decided), ``status`` says who and when
+        (a chip), the buttons go; subtitle, fields, body and notes stay, so every copy still
+        shows what was decided. Handlers close cards through ``handlers.common.close_card``."""
+        return dataclasses.replace(self, status=status, title=title, buttons=())
 
 
 @dataclass(frozen=True)

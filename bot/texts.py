@@ -1944,9 +1944,103 @@ def closure_open_inquiries(n: int) -> str:
 CLI_DEMO_REPLAY = "首次启动演示：正在回放几周来的工作（发稿、审核、咨询、年审），约需几秒……"
 
 
+# -- issue 14 points 1, 2, 6, 7 (closing cards): a closed card's title names the outcome ------------
+def closed_title(subject: str, outcome: str) -> str:
+    """A decided card's title: what it was about and how it ended (稿件 D-12：已通过)."""
+    return f"{subject}：{outcome}"
+
+
+def draft_subject(ref: str) -> str:
+    return f"稿件 {ref}"
+
+
+OUTCOME_SUBMITTED = "已提交审核"
+OUTCOME_CANCELLED = "已取消"
+OUTCOME_APPROVED = "已通过"
+OUTCOME_REJECTED = "已驳回"
+OUTCOME_WITHDRAWN = "已撤回"
+OUTCOME_SUPERSEDED = "本版作废"
+OUTCOME_VOIDED = "已作废"
+OUTCOME_BLOCKED = "已拦截"
+OUTCOME_CATEGORY = "已选类别"
+OUTCOME_CONFIRM_USED = "已处理"
+OUTCOME_ATTESTED = "负责人已同意"
+OUTCOME_REFUSED = "负责人不同意"
+OUTCOME_GRANTED = "已批准"
+OUTCOME_DENIED = "已驳回"
+OUTCOME_FILED = "已备案"
+OUTCOME_RETURNED = "已退回"
+OUTCOME_PASSED = "合格"
+OUTCOME_FAILED = "不合格"
+OUTCOME_ANSWERED = "已回复"
+OUTCOME_DEADLINE_SET = "已约定答复时间"
+OUTCOME_CLOSURE_CONFIRMED = "已确认注销"
+OUTCOME_FORM_SUBMITTED = "已提交"
+OUTCOME_FORM_CANCELLED = "已放弃"
+
+
+def card_blocked(at: datetime) -> str:
+    return f"已拦截 · 未送审 · {hm(at)}"
+
+
+def blocked_note(word: str, context: str) -> str:
+    return f"⛔ 拦截「{word}」：{context}"
+
+
+def blocked_help(ref: str, admins: list[str]) -> str:
+    who = "、".join(admins) if admins else "信息中心"
+    return (f"本稿没有送审。请删改后发送“修改 {ref} 新正文”，或发送“撤回 {ref}”放弃。"
+            f"如认为是误拦截（例如保密宣传中正当提到的词），请联系信息中心（{who}）："
+            f"核实后可在词库中为这句话添加例外，你再发送“修改 {ref} 原正文”重新提交。")
+
+
+def confirm_used_status(at: datetime) -> str:
+    return f"已处理 · {hm(at)}"
+
+
+def deadline_set_status(due: str) -> str:
+    return f"已约定 · {due}"
+
+
+def form_card_status(outcome: str, at: datetime) -> str:
+    return f"{outcome} · {hm(at)}"
+
+
+def change_filed_to_ic(account: str, role: str, new: str) -> str:
+    return f"已为「{account}」登记{role}变更为 {new}，相关人员已收到通知。"
+
+
+def attested_to_head(ref: str, name: str) -> str:
+    return f"已同意开通申请 {ref}「{name}」，已报送信息中心审批。"
+
+
+def refused_to_head(ref: str, name: str) -> str:
+    return f"已登记：不同意开通申请 {ref}「{name}」，申请人已收到通知。"
+
+
+def granted_to_ic(ref: str, name: str) -> str:
+    return f"已批准开通申请 {ref}「{name}」，申请人已收到通知；开通后请其报送备案登记。"
+
+
 # -- the organisation file: verification of existing accounts (Art. 4) -----------------------------
 VERIFIED_BY_ORG_FILE = "组织文件所载认证日期"
 
 
 def org_verified_in_future(account: str, on: str) -> str:
     return f"账号「{account}」的认证日期 verified_on {on} 晚于今天，请核对。"
+
+
+def filed_to_ic(ref: str, account: str) -> str:
+    return f"已备案：「{account}」{ref}，账号转为运行中，报送人已收到通知。"
+
+
+def returned_to_ic(ref: str, account: str) -> str:
+    return f"已退回「{account}」的备案登记 {ref}，报送人已收到通知。"
+
+
+def rejected_to_head(ref: str) -> str:
+    return f"已驳回稿件 {ref}，已通知信息员。"
+
+
+def passed_to_ic(ref: str, account: str) -> str:
+    return f"已登记「{account}」的年审报告 {ref} 为合格，负责人和管理员已收到通知。"

@@ -24,6 +24,7 @@ from handlers.common import (
     Reject,
     approval_card,
     close_card,
+    close_used_cards,
     load_view,
     needs_confirmation,
     screening_notes,
@@ -32,6 +33,11 @@ from handlers.drafts import stopped_text
 from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)
+
+
+def confirm_card_prefix(draft_id: int, version: int) -> str:
+    """The 确认通过 cards of one version (one per 通过 tap that needed confirming)."""
+    return f"apc-{draft_id}-{version}-"
 
 
 async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, *,
@@ -56,7 +62,7 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
         return
     if outcome == Outcome.APPROVE and needs_confirmation(view) and not confirmed:
         await ctx.reply(Card(
-            card_id=f"apc-{draft.id}-{version}-{bounded_key(ctx.event.key, limit=64)}",
+            card_id=confirm_card_prefix(draft.id, version) + bounded_key(ctx.event.key, limit=64),
             title=texts.confirm_title(draft.ref), body=texts.CONFIRM_BODY,
             highlights=screening_notes(view),
             buttons=(Button(texts.BUTTON_CONFIRM, ConfirmApprove(draft.id, version).pack(), "danger"),)))
@@ -70,7 +76,12 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
                           decided_at=ctx.now)
     status = (texts.card_approved if outcome == Outcome.APPROVE else texts.card_rejected)(
         ctx.person.name, ctx.local_now)
-    await close_card(ctx, approval_card(view), status, key=f"decided:{draft.id}:{version}")
+    title = texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_APPROVED
+                               if outcome == Outcome.APPROVE else texts.OUTCOME_REJECTED)
+    await close_card(ctx.outbox, approval_card(view), title=title, status=status,
+                     key=f"decided:{draft.id}:{version}", now=ctx.now)
+    await close_used_cards(ctx.outbox, confirm_card_prefix(draft.id, version), title=title,
+                           status=status, key=f"decided:apc:{draft.id}:{version}", now=ctx.now)
     await audit.record(ctx.person.code, f"draft_{to.value}", draft.ref,
                        {"version": version, "hash": view.version.content_hash}, now=ctx.now)
     key = f"decision:{draft.id}:{version}"
@@ -83,6 +94,7 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
         await ctx.outbox.send(view.author, Text(
             texts.rejected_to_author(draft.ref, view.title, ctx.person.name)),
             key=f"{key}:author", now=ctx.now)
+        await ctx.reply(texts.rejected_to_head(draft.ref))
         await ctx.ask("reject_reason", {"draft": draft.id, "version": version},
                       texts.ASK_REJECT_REASON)
 

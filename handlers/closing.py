@@ -40,7 +40,7 @@ from bot.cards import Button, Card, Document, Payload, Text
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import drafts
-from handlers.common import ic_card_subject
+from handlers.common import close_used_cards, ic_card_subject
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
@@ -72,6 +72,11 @@ async def may_request(person: Person, account: Account) -> bool:
     if dept.head_id == person.id or await is_ic_admin(person):
         return True
     return account.status == AccountStatus.MUST_STOP and await may_act_for(person, account)
+
+
+def closure_subject(account: Account) -> str:
+    """What a closed closure card's title names: the request and the account."""
+    return f"{texts.CLOSURE_CARD_TITLE}「{account.name}」"
 
 
 def closure_card(account: Account, dept: Department, requester: str, open_inquiries: int = 0) -> Card:
@@ -257,9 +262,11 @@ async def on_closure_decision(ctx: Ctx[Any], deps: Deps) -> None:
             status=AccountStatus.CLOSED, closed_at=ctx.now, closed_by_id=ctx.person.id):
         await ctx.reply(texts.closure_already_decided(account.name))
         return
-    await ctx.outbox.update_card(closure_card(account, dept, requester.name).closed(
-        texts.card_closure_confirmed(ctx.person.name, ctx.local_now)),
-        key=f"closure:{account.id}:{p.request}:confirmed", now=ctx.now)
+    await close_used_cards(ctx.outbox, closure_card(account, dept, requester.name).card_id, exact=True,
+                           title=texts.closed_title(closure_subject(account),
+                                                    texts.OUTCOME_CLOSURE_CONFIRMED),
+                           status=texts.card_closure_confirmed(ctx.person.name, ctx.local_now),
+                           key=f"closure:{account.id}:{p.request}:confirmed", now=ctx.now)
     await audit.record(ctx.person.code, "account_closed", account.name,
                        {"reason": account.closure_reason, "evidence": account.closure_evidence,
                         "requested_by": requester.code}, now=ctx.now)
@@ -299,9 +306,10 @@ async def on_closure_return_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.closure_already_decided(account.name))
         return
     dept = await Department.get(id=account.department_id)
-    await ctx.outbox.update_card(closure_card(account, dept, requester.name if requester else "").closed(
-        texts.card_closure_returned(ctx.person.name, ctx.local_now)),
-        key=f"closure:{account.id}:{request}:returned", now=ctx.now)
+    await close_used_cards(ctx.outbox, closure_card(account, dept, "").card_id, exact=True,
+                           title=texts.closed_title(closure_subject(account), texts.OUTCOME_RETURNED),
+                           status=texts.card_closure_returned(ctx.person.name, ctx.local_now),
+                           key=f"closure:{account.id}:{request}:returned", now=ctx.now)
     await audit.record(ctx.person.code, "closure_returned", account.name,
                        {"reason": reason, "requested_reason": account.closure_reason}, now=ctx.now)
     if requester is not None:

@@ -15,6 +15,7 @@ from tortoise.models import Model
 
 from bot import texts
 from bot.cards import Button, Card, Payload
+from bot.outbox import Outbox
 from bot.router import Ctx
 from models import (
     Account,
@@ -24,6 +25,7 @@ from models import (
     Department,
     Draft,
     DraftVersion,
+    OutboxMessage,
     Person,
 )
 from models.drafts import content_hash, excerpt_of, title_of
@@ -296,9 +298,36 @@ async def ic_card_subject(ctx: Ctx[Any], model: type[M], item_id: int,
     return item
 
 
-async def close_card(ctx: Ctx[Any], card: Card, status: str, key: str) -> None:
-    """Show ``status`` on every recipient's copy of ``card`` and take its buttons away."""
-    await ctx.outbox.update_card(card.closed(status), key=key, now=ctx.now)
+async def close_card(outbox: Outbox, card: Card, *, title: str, status: str, key: str,
+                     now: datetime) -> None:
+    """The one way a card is closed (decided, voided, used once): every recipient's copy keeps
+    its subtitle, fields, body and notes, its title becomes ``title`` (the outcome: made by
+    ``texts.closed_title``), ``status`` says who and when, and its buttons go. ``card`` is the
+    card as it was sent (rebuilt by its builder), never an empty stand-in: an update replaces
+    the whole card on every platform, so whatever is missing here disappears from every copy."""
+    await outbox.update_card(card.closed(status, title=title), key=key, now=now)
+
+
+async def close_used_cards(outbox: Outbox, prefix: str, *, title: str, status: str, key: str,
+                           now: datetime, exact: bool = False) -> int:
+    """Close every still-open card whose id starts with ``prefix`` (or is it, ``exact``), as it
+    was sent: for one-shot cards (a 确认通过 card, an inquiry's deadline choice: their ids carry
+    the tap that made them, so there may be several, and a platform's tap does not bring our
+    card id back) and cards whose content was a snapshot (a closure card's count of open
+    questions). Through ``close_card``; a card closed before is left alone. Returns how many."""
+    match = {"card_id": prefix} if exact else {"card_id__startswith": prefix}
+    sent = await OutboxMessage.filter(kind="card", **match).order_by("id")
+    done: set[str] = {str(c) for c in await OutboxMessage.filter(kind="card_update", **match)
+                      .values_list("card_id", flat=True)}
+    closed = 0
+    for row in sent:
+        if row.card_id is None or row.card_id in done:
+            continue
+        done.add(row.card_id)
+        await close_card(outbox, Card.from_json(row.body), title=title, status=status,
+                         key=f"{key}:{row.card_id}"[:255], now=now)
+        closed += 1
+    return closed
 
 
 async def stamp(draft: Draft, now: datetime) -> None:

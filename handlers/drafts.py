@@ -19,6 +19,7 @@ Center and to the account's 主管领导, who answers for the account.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from datetime import datetime, timedelta
@@ -104,8 +105,9 @@ async def void_drafts(outbox: Outbox, actor: str, account_id: int, why: str, now
         if not await Draft.transition(draft.id, DraftStatus.WITHDRAWN, now, at_version=draft.version):
             continue  # decided or withdrawn meanwhile
         view = views[draft.id]
-        await outbox.update_card(approval_card(view).closed(texts.draft_voided_status(why)),
-                                 key=f"voided:ap:{draft.id}", now=now)
+        await close_card(outbox, approval_card(view),
+                         title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_VOIDED),
+                         status=texts.draft_voided_status(why), key=f"voided:ap:{draft.id}", now=now)
         await outbox.send(view.author, Text(texts.draft_voided_to_author(draft.ref, view.title, why)),
                           key=f"voided:author:{draft.id}", now=now)
         await audit.record(actor, "draft_voided", draft.ref,
@@ -209,9 +211,10 @@ async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Ca
     await DraftVersion.filter(draft_id=draft.id, number=version).update(category=category)
     await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
     await stamp(draft, ctx.now)
-    await close_card(ctx, category_card(draft, version),
-                     texts.category_chosen(category.value),
-                     key=bounded_key("cat", str(draft.id), str(version), ctx.event.key))
+    await close_card(ctx.outbox, category_card(draft, version),
+                     title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_CATEGORY),
+                     status=texts.category_chosen(category.value),
+                     key=bounded_key("cat", str(draft.id), str(version), ctx.event.key), now=ctx.now)
     await ctx.reply(preview_card(await load_view(draft)))
 
 
@@ -325,11 +328,15 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
     found = [{"word": h.word, "level": h.level.value, "context": h.context} for h in hits]
     if any(h.level == Level.BLOCK for h in hits):  # Art. 13: never reaches the approver
         words = sorted({h.word for h in hits if h.level == Level.BLOCK})
+        if any(h.get("level") == "block" for h in view.version.screening or []):
+            await ctx.reply(texts.draft_blocked(draft.ref, words))  # a stale tap: alerted once
+            return
         await DraftVersion.filter(id=view.version.id).update(screening=found)
         await audit.record(ctx.person.code, "draft_blocked", draft.ref,
                            {"version": p.version, "words": words}, now=ctx.now)
         await ctx.reply(texts.draft_blocked(draft.ref, words))
         admins = await info_center_admins()
+        await _close_blocked(ctx, view, found, [a.name for a in admins])
         for admin in admins:
             await ctx.outbox.send(admin, Text(texts.blocked_to_ic(
                 draft.ref, view.account.name, ctx.person.name, words)),
@@ -346,8 +353,10 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
     await DraftVersion.filter(id=view.version.id).update(content_hash=digest, screening=found)
     view.version.content_hash = digest
     view.version.screening = found
-    await close_card(ctx, preview_card(view), texts.card_submitted(ctx.local_now),
-                     key=f"submitted:{draft.id}:{p.version}")
+    await close_card(ctx.outbox, preview_card(view),
+                     title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_SUBMITTED),
+                     status=texts.card_submitted(ctx.local_now), key=f"submitted:{draft.id}:{p.version}",
+                     now=ctx.now)
     await ctx.outbox.send(head, approval_card(view),
                           key=f"approval:{draft.id}:{p.version}:{head.id}", now=ctx.now)
     await audit.record(ctx.person.code, "draft_submitted", draft.ref,
@@ -355,6 +364,20 @@ async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
                         "category": view.version.category.value, "approver": head.code},
                        now=ctx.now)
     await ctx.reply(texts.submitted(draft.ref, head.name))
+
+
+async def _close_blocked(ctx: Ctx[Any], view: DraftView, found: list[dict[str, str]],
+                         admins: list[str]) -> None:
+    """Art. 13: the blocked draft's preview says 已拦截, shows each blocked word in its sentence
+    and how to ask the Information Center (an exception for a legitimate sentence), and loses
+    its buttons: a second 提交审核 would only be blocked again."""
+    notes = tuple(texts.blocked_note(h["word"], h["context"]) for h in found if h["level"] == "block")
+    card = dataclasses.replace(preview_card(view),
+                               highlights=(*notes, texts.blocked_help(view.ref, admins)))
+    await close_card(ctx.outbox, card,
+                     title=texts.closed_title(texts.draft_subject(view.ref), texts.OUTCOME_BLOCKED),
+                     status=texts.card_blocked(ctx.local_now),
+                     key=f"blocked:pv:{view.draft.id}:{view.version.number}", now=ctx.now)
 
 
 def screened_text(view: DraftView) -> str:
@@ -385,8 +408,10 @@ async def on_cancel(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
     view = await load_view(draft)
-    await close_card(ctx, preview_card(view), texts.card_cancelled(ctx.local_now),
-                     key=f"cancelled:{draft.id}:{p.version}")
+    await close_card(ctx.outbox, preview_card(view),
+                     title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_CANCELLED),
+                     status=texts.card_cancelled(ctx.local_now), key=f"cancelled:{draft.id}:{p.version}",
+                     now=ctx.now)
     await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
     await audit.record(ctx.person.code, "draft_cancelled", draft.ref, {"version": p.version},
                        now=ctx.now)
@@ -408,9 +433,12 @@ async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     view = await load_view(draft)
     status = texts.card_withdrawn(ctx.local_now)
-    await close_card(ctx, preview_card(view), status, key=f"withdrawn:pv:{draft.id}")
+    title = texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_WITHDRAWN)
+    await close_card(ctx.outbox, preview_card(view), title=title, status=status,
+                     key=f"withdrawn:pv:{draft.id}", now=ctx.now)
     if was_pending:
-        await close_card(ctx, approval_card(view), status, key=f"withdrawn:ap:{draft.id}")
+        await close_card(ctx.outbox, approval_card(view), title=title, status=status,
+                         key=f"withdrawn:ap:{draft.id}", now=ctx.now)
     await audit.record(ctx.person.code, "draft_withdrawn", draft.ref,
                        {"version": draft.version}, now=ctx.now)
     await ctx.reply(texts.withdrawn(draft.ref))
@@ -442,10 +470,12 @@ async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
         for a in old.attachments
     ])
     superseded = texts.card_superseded(new_number)
-    await close_card(ctx, preview_card(old), superseded, key=f"revised:pv:{draft.id}:{new_number}")
+    title = texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_SUPERSEDED)
+    await close_card(ctx.outbox, preview_card(old), title=title, status=superseded,
+                     key=f"revised:pv:{draft.id}:{new_number}", now=ctx.now)
     if draft.status in (DraftStatus.PENDING, DraftStatus.APPROVED):
-        await close_card(ctx, approval_card(old), superseded,
-                         key=f"revised:ap:{draft.id}:{new_number}")
+        await close_card(ctx.outbox, approval_card(old), title=title, status=superseded,
+                         key=f"revised:ap:{draft.id}:{new_number}", now=ctx.now)
         head = await Person.get_or_none(id=old.department.head_id or 0)
         if head is not None:
             await ctx.outbox.send(head, Text(texts.revised_to_head(draft.ref, new_number)),

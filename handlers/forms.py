@@ -19,6 +19,7 @@ from bot import texts
 from bot.cards import Button, Card, Payload
 from bot.events import ImageMessage, TextMessage
 from bot.router import Ctx, Deps, Router
+from handlers.common import close_card
 from models import Prompt
 
 router = Router(name=__name__)
@@ -199,8 +200,9 @@ async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
 
 async def _cancel(ctx: Ctx[Any], form: Form, prompt: Prompt) -> None:
     await Prompt.filter(id=prompt.id).delete()
-    await ctx.outbox.update_card(summary_card(form, prompt.data["values"], prompt.id).closed(
-        texts.FORM_CANCELLED), key=f"form-cancel:{prompt.id}", now=ctx.now)
+    await close_card(ctx.outbox, summary_card(form, prompt.data["values"], prompt.id),
+                     title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_CANCELLED),
+                     status=texts.FORM_CANCELLED, key=f"form-cancel:{prompt.id}", now=ctx.now)
     await ctx.reply(texts.form_cancelled(form.title))
 
 
@@ -224,8 +226,10 @@ async def on_action(ctx: Ctx[Any], deps: Deps) -> None:
             await ctx.reply(texts.form_missing(missing))
             return
         await Prompt.filter(id=prompt.id).delete()
-        await ctx.outbox.update_card(summary_card(form, prompt.data["values"], prompt.id).closed(
-            texts.card_submitted(ctx.local_now)), key=f"form-submit:{prompt.id}", now=ctx.now)
+        await close_card(ctx.outbox, summary_card(form, prompt.data["values"], prompt.id),
+                         title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_SUBMITTED),
+                         status=texts.card_submitted(ctx.local_now), key=f"form-submit:{prompt.id}",
+                         now=ctx.now)
         await form.on_submit(ctx, deps, prompt.data["values"], prompt.data.get("context") or {})
     else:
         await ctx.reply(texts.EXPIRED_BUTTON)

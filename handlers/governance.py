@@ -49,7 +49,7 @@ from bot.cards import Button, Card, Payload, Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
-from handlers.common import ic_card_subject
+from handlers.common import close_card, ic_card_subject
 from handlers.forms import Checked, Field, Form, Invalid
 from models import (
     Account,
@@ -265,6 +265,11 @@ class Grant(Payload, prefix="agr"):
     grant: int  # 1 批准, 0 驳回
 
 
+def application_subject(app: AccountApplication) -> str:
+    """What a closed application card's title names: the application and the account."""
+    return f"{texts.APPLICATION_CARD_TITLE} {app.ref}「{app.name}」"
+
+
 def application_card(app: AccountApplication, applicant: str, stage: str, attested_by: str = "") -> Card:
     """``attested_by``: at the Information Center's stage, the head who attested (Art. 4)."""
     form = app.form
@@ -294,17 +299,19 @@ def application_card(app: AccountApplication, applicant: str, stage: str, attest
     )
 
 
-async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> None:
+async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> bool:
     if not await AccountApplication.transition(app.id, ApplicationStatus.ATTESTED, head_id=head.id,
                                                head_decided_at=ctx.now):
         fresh = await AccountApplication.get(id=app.id)
         await ctx.reply(texts.application_already(app.ref, fresh.status.value))
-        return
+        return False
     app.head_id = head.id
     applicant = await Person.get(id=app.applicant_id)
     own = head.id == applicant.id
-    await ctx.outbox.update_card(application_card(app, applicant.name, "head").closed(
-        texts.card_attested(head.name, ctx.local_now)), key=f"app:{app.id}:attested", now=ctx.now)
+    await close_card(ctx.outbox, application_card(app, applicant.name, "head"),
+                     title=texts.closed_title(application_subject(app), texts.OUTCOME_ATTESTED),
+                     status=texts.card_attested(head.name, ctx.local_now), key=f"app:{app.id}:attested",
+                     now=ctx.now)
     await audit.record(head.code, "application_attested", app.ref,
                        {"name": app.name, **({"self": True} if own else {})}, now=ctx.now)
     await ctx.outbox.send(applicant, Text(texts.attested_to_applicant(app.ref, app.name, head.name)),
@@ -312,6 +319,7 @@ async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> None:
     await send_decision(ctx, application_card(app, applicant.name, "ic", head.name), f"app:{app.id}:ic",
                         await application_concerned(app), texts.decision_application(app.ref, app.name),
                         tell=[applicant])
+    return True
 
 
 @router.action(Attest)
@@ -326,7 +334,8 @@ async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.only_department_head(dept.name))
         return
     if p.agree:
-        await _attest(ctx, app, ctx.person)
+        if await _attest(ctx, app, ctx.person):
+            await ctx.reply(texts.attested_to_head(app.ref, app.name))
         return
     if not await AccountApplication.transition(app.id, ApplicationStatus.REFUSED,
                                                head_id=ctx.person.id, head_decided_at=ctx.now):
@@ -334,11 +343,14 @@ async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.application_already(app.ref, fresh.status.value))
         return
     applicant = await Person.get(id=app.applicant_id)
-    await ctx.outbox.update_card(application_card(app, applicant.name, "head").closed(
-        texts.card_refused(ctx.person.name, ctx.local_now)), key=f"app:{app.id}:refused", now=ctx.now)
+    await close_card(ctx.outbox, application_card(app, applicant.name, "head"),
+                     title=texts.closed_title(application_subject(app), texts.OUTCOME_REFUSED),
+                     status=texts.card_refused(ctx.person.name, ctx.local_now),
+                     key=f"app:{app.id}:refused", now=ctx.now)
     await audit.record(ctx.person.code, "application_refused", app.ref, {"name": app.name}, now=ctx.now)
     await ctx.outbox.send(applicant, Text(texts.refused_to_applicant(app.ref, app.name, ctx.person.name)),
                           key=f"app:{app.id}:refused:applicant", now=ctx.now)
+    await ctx.reply(texts.refused_to_head(app.ref, app.name))
 
 
 @router.action(Grant)
@@ -363,8 +375,9 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.application_already(app.ref, fresh.status.value))
         return
     status = (texts.card_granted if p.grant else texts.card_denied)(ctx.person.name, ctx.local_now)
-    await ctx.outbox.update_card(card.closed(status),
-                                 key=f"app:{app.id}:decided", now=ctx.now)
+    await close_card(ctx.outbox, card, title=texts.closed_title(
+        application_subject(app), texts.OUTCOME_GRANTED if p.grant else texts.OUTCOME_DENIED),
+        status=status, key=f"app:{app.id}:decided", now=ctx.now)
     if p.grant:
         account = await Account.create(
             name=app.name, platform=app.platform, department_id=app.department_id,
@@ -375,6 +388,7 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
                            {"name": app.name, "account": account.id}, now=ctx.now)
         await ctx.outbox.send(applicant, Text(texts.granted_to_applicant(app.ref, app.name)),
                               key=f"app:{app.id}:granted:applicant", now=ctx.now)
+        await ctx.reply(texts.granted_to_ic(app.ref, app.name))
         return
     await audit.record(ctx.person.code, "application_rejected", app.ref, {"name": app.name}, now=ctx.now)
     await ctx.ask("application_reason", {"application": app.id}, texts.ASK_DENY_REASON)

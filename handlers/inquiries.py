@@ -31,6 +31,7 @@ from bot.cards import Button, Card, Payload, Text
 from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Deps, Router
+from handlers.common import close_card, close_used_cards
 from handlers.registry import account_from_args, is_ic_admin
 from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
@@ -87,11 +88,23 @@ def inquiry_card(q: Inquiry, account: str, owner: str, tz: Any) -> Card:
 
 
 async def refresh_card(ctx: Ctx[Any], q: Inquiry, key: str, *, status: str = "") -> None:
-    """Every copy of the inquiry's card shows its current state (closed once answered)."""
+    """Every copy of the inquiry's card shows its current state (closed once answered: the
+    title says 已回复, and the deadline choice, if still open, closes too)."""
     account = await Account.get(id=q.account_id)
     owner = await Person.get_or_none(id=q.owner_id or 0)
     card = inquiry_card(q, account.name, owner.name if owner else "", ctx.tz)
-    await ctx.outbox.update_card(card.closed(status) if status else card, key=key, now=ctx.now)
+    if not status:
+        await ctx.outbox.update_card(card, key=key, now=ctx.now)
+        return
+    title = texts.closed_title(f"{texts.INQUIRY_CARD_TITLE} {q.ref}", texts.OUTCOME_ANSWERED)
+    await close_card(ctx.outbox, card, title=title, status=status, key=key, now=ctx.now)
+    await close_used_cards(ctx.outbox, deadline_card_prefix(q.id), title=title, status=status,
+                           key=f"{key}:inqd", now=ctx.now)
+
+
+def deadline_card_prefix(inquiry_id: int) -> str:
+    """The deadline-choice cards of one inquiry (one per 约定时限 tap)."""
+    return f"inqd-{inquiry_id}-"
 
 
 async def route_inquiry(outbox: Outbox, q: Inquiry, account: Account, *, now: datetime,
@@ -220,7 +233,7 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
         return
     if p.days == 0:
-        choices = Card(card_id=f"inqd-{q.id}-{bounded_key(ctx.event.key, limit=64)}",
+        choices = Card(card_id=deadline_card_prefix(q.id) + bounded_key(ctx.event.key, limit=64),
                        title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
                        buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
                                      for d in DEADLINE_CHOICES))
@@ -270,6 +283,10 @@ async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
     await Inquiry.filter(id=q.id).update(due_at=due)
     q.due_at = due
     await refresh_card(ctx, q, f"inq:{q.id}:due:{due.isoformat()}")
+    await close_used_cards(ctx.outbox, deadline_card_prefix(q.id), title=texts.closed_title(
+        texts.commit_title(q.ref), texts.OUTCOME_DEADLINE_SET),
+        status=texts.deadline_set_status(texts.md_hm(ctx.local(due))),
+        key=f"inq:{q.id}:due:{due.isoformat()}:inqd", now=ctx.now)
     await audit.record(ctx.person.code, "inquiry_deadline", q.ref, {"due": due.isoformat()}, now=ctx.now)
     await ctx.reply(texts.deadline_committed(q.ref, ctx.local(due)))
     await relay(ctx, q, texts.deadline_notice(ctx.local(due)), f"inq:{q.id}:relay:due")

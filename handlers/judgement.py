@@ -31,7 +31,7 @@ from bot import audit, texts
 from bot.cards import Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.common import ic_card_subject
+from handlers.common import close_card, ic_card_subject
 from handlers.drafts import void_pending_drafts
 from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
@@ -65,12 +65,15 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
         return
     by = await Person.get(id=report.submitted_by_id)
     status = (texts.card_passed if p.ok else texts.card_failed)(ctx.person.name, ctx.local_now)
-    await ctx.outbox.update_card(review_card(report, account, by.name).closed(status),
-                                 key=f"review:{report.id}:decided", now=ctx.now)
+    await close_card(ctx.outbox, review_card(report, account, by.name), title=texts.closed_title(
+        f"{texts.REVIEW_CARD_TITLE} {report.ref}「{account.name}」",
+        texts.OUTCOME_PASSED if p.ok else texts.OUTCOME_FAILED),
+        status=status, key=f"review:{report.id}:decided", now=ctx.now)
     await audit.record(ctx.person.code, f"review_{to.value}", account.name,
                        {"report": report.ref, "year": report.year}, now=ctx.now)
     if p.ok:
         await _passed(ctx, report, account)
+        await ctx.reply(texts.passed_to_ic(report.ref, account.name))
         return
     # 不合格: the account stops now; the reason (asked next) completes stop_reason and the notice.
     stop_reason = texts.stop_reason_failed(report.year)

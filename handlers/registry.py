@@ -24,7 +24,7 @@ from bot.cards import Button, Card, Payload, Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
-from handlers.common import ic_card_subject
+from handlers.common import close_card, ic_card_subject
 from handlers.forms import Checked, Field, Form, Invalid
 from handlers.governance import concerned, person_check
 from handlers.governance import decides_own as decides_own
@@ -220,12 +220,16 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.filing_already(filing.ref))
         return
     status = (texts.card_filed if p.ok else texts.card_returned)(ctx.person.name, ctx.local_now)
-    await ctx.outbox.update_card(card.closed(status), key=f"filing:{filing.id}:decided", now=ctx.now)
+    await close_card(ctx.outbox, card, title=texts.closed_title(
+        f"{texts.FILING_CARD_TITLE} {filing.ref}「{account.name}」",
+        texts.OUTCOME_FILED if p.ok else texts.OUTCOME_RETURNED),
+        status=status, key=f"filing:{filing.id}:decided", now=ctx.now)
     if not p.ok:
         await audit.record(ctx.person.code, "filing_returned", account.name, {"filing": filing.ref},
                            now=ctx.now)
         await ctx.outbox.send(submitter, Text(texts.filing_returned(filing.ref, account.name)),
                               key=f"filing:{filing.id}:returned", now=ctx.now)
+        await ctx.reply(texts.returned_to_ic(filing.ref, account.name))
         return
     f = filing.form
     codes = [c for c in (f.get("leader_code"), f.get("admin_code")) if c]
@@ -253,6 +257,7 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
     await ctx.outbox.send(submitter, Text(texts.filed_to_submitter(filing.ref, account.name,
                                                                    account.verified_at is None)),
                           key=f"filing:{filing.id}:filed", now=ctx.now)
+    await ctx.reply(texts.filed_to_ic(filing.ref, account.name))
 
 
 # -- 变更 (Art. 4) --------------------------------------------------------------------------------
@@ -335,8 +340,11 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     role = texts.ROLE_NAMES[change.role]
     new = await Person.get(id=change.new_person_id)
     old = await Person.get_or_none(id=change.old_person_id or 0)
-    await ctx.outbox.update_card(Card(card_id=f"change-{change.id}", title="").closed(
-        texts.card_filed(ctx.person.name, ctx.local_now)), key=f"change:{change.id}:filed", now=ctx.now)
+    card = change_card(change, account, old, new, await Person.get(id=change.requested_by_id))
+    await close_card(ctx.outbox, card, title=texts.closed_title(
+        f"{texts.CHANGE_CARD_TITLE}「{account.name}」", texts.OUTCOME_FILED),
+        status=texts.card_filed(ctx.person.name, ctx.local_now), key=f"change:{change.id}:filed",
+        now=ctx.now)
     await audit.record(ctx.person.code, "change_filed", account.name,
                        {"role": change.role, "new": new.code}, now=ctx.now)
     await ctx.outbox.send(new, Text(texts.change_to_new(account.name, role)),
@@ -344,3 +352,4 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     if old is not None:
         await ctx.outbox.send(old, Text(texts.change_to_old(account.name, role, new.name)),
                               key=f"change:{change.id}:old", now=ctx.now)
+    await ctx.reply(texts.change_filed_to_ic(account.name, role, new.name))

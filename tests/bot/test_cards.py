@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.cards import PAYLOAD_MAX_BYTES, Card, Payload, PayloadError, unpack_payload
+from bot.cards import PAYLOAD_MAX_BYTES, Button, Card, Payload, PayloadError, unpack_payload
 from handlers.common import Approve, ChooseCategory
 
 
@@ -39,8 +39,13 @@ def test_length_is_checked_against_the_platform_limit() -> None:
 
 
 def test_closed_card_keeps_content_and_drops_buttons() -> None:
-    card = Card(card_id="ap-1-1", title="t", buttons=())
-    assert Card.from_json(card.closed("已通过").to_json()).status == "已通过"
+    card = Card(card_id="ap-1-1", title="稿件待审核 D-1", subtitle="标题", fields=(("账号", "某某发布"),),
+                body="正文", highlights=("提示",), buttons=(Button("通过", "ap:1:1"),))
+    closed = Card.from_json(card.closed("已通过 · 李四 · 10:42", title="稿件 D-1：已通过").to_json())
+    assert closed.status == "已通过 · 李四 · 10:42" and closed.title == "稿件 D-1：已通过"
+    assert (closed.subtitle, closed.fields, closed.body, closed.highlights) == (
+        card.subtitle, card.fields, card.body, card.highlights)
+    assert closed.buttons == () and closed.card_id == card.card_id
 
 
 @pytest.mark.parametrize("packed", [

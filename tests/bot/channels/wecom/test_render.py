@@ -36,10 +36,12 @@ def test_task_id_is_stable_per_outbox_row_and_new_for_every_row() -> None:
 
 
 def test_decided_card_and_texts() -> None:
-    closed = render.app_message(1, "lisi", CARD.closed("已通过 · 李四 · 10:42"), key="k")
+    decided = CARD.closed("已通过 · 李四 · 10:42", title="稿件 D-12：已通过")
+    closed = render.app_message(1, "lisi", decided, key="k")
     assert closed["msgtype"] == "markdown" and "已通过 · 李四 · 10:42" in closed["markdown"]["content"]
+    assert closed["markdown"]["content"].startswith("**稿件 D-12：已通过**")
     assert render.app_message(1, "u", Text("你好"), key="k")["text"] == {"content": "你好"}
-    update = render.card_update(1, "lisi", "CODE", CARD.closed("已通过 · 李四 · 10:42"))
+    update = render.card_update(1, "lisi", "CODE", decided)
     assert update["response_code"] == "CODE" and update["userids"] == ["lisi"]
     assert update["button"]["replace_name"] == "已通过 · 李四 · 10:42"
 
