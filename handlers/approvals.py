@@ -25,6 +25,7 @@ from handlers.common import (
     approval_card,
     close_card,
     close_used_cards,
+    confirm_card_prefix,
     load_view,
     needs_confirmation,
     screening_notes,
@@ -33,11 +34,6 @@ from handlers.drafts import stopped_text
 from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)
-
-
-def confirm_card_prefix(draft_id: int, version: int) -> str:
-    """The 确认通过 cards of one version (one per 通过 tap that needed confirming)."""
-    return f"apc-{draft_id}-{version}-"
 
 
 async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, *,

@@ -182,6 +182,11 @@ def approval_card_id(draft_id: int, version: int) -> str:
     return f"ap-{draft_id}-{version}"
 
 
+def confirm_card_prefix(draft_id: int, version: int) -> str:
+    """The 确认通过 cards of one version (one per 通过 tap that needed confirming)."""
+    return f"apc-{draft_id}-{version}-"
+
+
 def category_card_id(draft_id: int, version: int) -> str:
     return f"cat-{draft_id}-{version}"
 

@@ -44,6 +44,8 @@ from handlers.common import (
     approval_card_id,
     category_card,
     close_card,
+    close_used_cards,
+    confirm_card_prefix,
     draft_from_args,
     load_view,
     load_views,
@@ -105,9 +107,12 @@ async def void_drafts(outbox: Outbox, actor: str, account_id: int, why: str, now
         if not await Draft.transition(draft.id, DraftStatus.WITHDRAWN, now, at_version=draft.version):
             continue  # decided or withdrawn meanwhile
         view = views[draft.id]
-        await close_card(outbox, approval_card(view),
-                         title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_VOIDED),
-                         status=texts.draft_voided_status(why), key=f"voided:ap:{draft.id}", now=now)
+        title = texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_VOIDED)
+        status = texts.draft_voided_status(why)
+        await close_card(outbox, approval_card(view), title=title, status=status,
+                         key=f"voided:ap:{draft.id}", now=now)
+        await close_used_cards(outbox, confirm_card_prefix(draft.id, draft.version), title=title,
+                               status=status, key=f"voided:apc:{draft.id}", now=now)
         await outbox.send(view.author, Text(texts.draft_voided_to_author(draft.ref, view.title, why)),
                           key=f"voided:author:{draft.id}", now=now)
         await audit.record(actor, "draft_voided", draft.ref,
@@ -439,6 +444,8 @@ async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if was_pending:
         await close_card(ctx.outbox, approval_card(view), title=title, status=status,
                          key=f"withdrawn:ap:{draft.id}", now=ctx.now)
+        await close_used_cards(ctx.outbox, confirm_card_prefix(draft.id, draft.version), title=title,
+                               status=status, key=f"withdrawn:apc:{draft.id}", now=ctx.now)
     await audit.record(ctx.person.code, "draft_withdrawn", draft.ref,
                        {"version": draft.version}, now=ctx.now)
     await ctx.reply(texts.withdrawn(draft.ref))
@@ -476,6 +483,8 @@ async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if draft.status in (DraftStatus.PENDING, DraftStatus.APPROVED):
         await close_card(ctx.outbox, approval_card(old), title=title, status=superseded,
                          key=f"revised:ap:{draft.id}:{new_number}", now=ctx.now)
+        await close_used_cards(ctx.outbox, confirm_card_prefix(draft.id, new_number - 1), title=title,
+                               status=superseded, key=f"revised:apc:{draft.id}:{new_number}", now=ctx.now)
         head = await Person.get_or_none(id=old.department.head_id or 0)
         if head is not None:
             await ctx.outbox.send(head, Text(texts.revised_to_head(draft.ref, new_number)),

@@ -122,6 +122,19 @@ async def test_the_confirmation_card_closes_once_used(world: World) -> None:
     assert_closed(world, card, ["lisi"], "稿件 D1：已通过", "已通过 · 李四")
 
 
+async def test_a_withdrawn_draft_closes_an_open_confirmation_card(world: World) -> None:
+    world.bot.deps.wordlists.add(Level.REVIEW, "拆迁")
+    await world.say("zhangsan", "投稿 @某某发布 1 通知\n街区拆迁补偿方案公示。")
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "pv-"), texts.BUTTON_SUBMIT)
+    card = world.channel.last_card("lisi", "ap-")
+    await world.tap("lisi", card, "通过")
+    confirm = world.channel.last_card("lisi", "apc-")
+    await world.say("zhangsan", "撤回 D1")
+    state = world.channel.card_state("lisi", confirm.card_id)
+    assert state.title == "稿件 D1：已撤回" and state.buttons == ()
+    assert_closed(world, card, ["lisi"], "稿件 D1：已撤回", "已撤回")
+
+
 async def test_a_blocked_preview_says_why_and_how_to_ask_and_has_no_buttons(world: World) -> None:
     text = "保密宣传\n不得在互联网上传播涉密信息，本文件为机密的不得外传。"
     await world.say("zhangsan", f"投稿 @某某发布 1 {text}")
