@@ -201,6 +201,7 @@ async def test_the_whole_flow_through_stream_frames(db: str, aiohttp_client: Any
     gateway = FakeGateway(fake.app)
     fake.app_key, fake.app_secret, fake.robot_code = APP_KEY, APP_SECRET, APP_KEY
     fake.templates.add("T.schema")
+    fake.declarations["T.schema"] = fake.declarations["xmt-approval.schema"]  # built from our file
     base = await fake.start()
     settings = make_settings(dingtalk_client_id=APP_KEY, dingtalk_client_secret=APP_SECRET,
                              dingtalk_robot_code=APP_KEY, dingtalk_card_template_id="T.schema",
@@ -221,9 +222,7 @@ async def test_the_whole_flow_through_stream_frames(db: str, aiohttp_client: Any
         async def tap(user: str, prefix: str, label: str, message_id: str) -> str:
             track = next(b["outTrackId"] for b in fake.created
                          if b["outTrackId"].startswith(prefix) and b["openSpaceId"].endswith(user))
-            params = fake.cards[track]["cardParamMap"]
-            n = next(i for i in range(1, 5) if params[f"btn{i}_text"] == label)
-            body = fake.tap_payload(track, user, {"payload": params[f"btn{n}_payload"]})
+            body = fake.tap(track, user, label)  # as the template built from card_template.json sends it
             ack = await gateway.push(frame("CALLBACK", "/v1.0/card/instances/callback", message_id, body))
             assert ack["code"] == 200
             await settle()
@@ -236,6 +235,7 @@ async def test_the_whole_flow_through_stream_frames(db: str, aiohttp_client: Any
         approval = await tap("dt-lisi", "ap-", "通过", "f-3")
         assert (await Draft.get()).status == "approved"
         assert fake.cards[approval]["cardParamMap"]["status"].startswith("已通过 · 李四")
+        assert fake.shown(approval, "dt-lisi")["buttons"] == []
         assert all(b["callbackType"] == "STREAM" and "callbackRouteKey" not in b for b in fake.created)
     finally:
         await gateway.stop()
