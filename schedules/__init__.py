@@ -11,7 +11,7 @@ Never import ``bot.channels`` here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,15 +25,18 @@ from schedules.verification import remind_unverified
 
 Sweep = Callable[[datetime, Deps], Awaitable[int]]
 
-# name → sweep, in the order `xmt reminders run-now` runs them.
+# name → sweep, in the order they run (`xmt reminders run-now`, and each cycle of the scheduler:
+# the jobs start STAGGER apart). The review comes first: on the day accounts must stop, the stop
+# is made before any other sweep could ask their people to post or verify them.
 SWEEPS: dict[str, Sweep] = {
+    "review": run_annual_review,
     "cadence": remind_posting_cadence,
     "approvals": urge_pending_approvals,
     "digest": send_morning_digest,
-    "review": run_annual_review,
     "verify": remind_unverified,
     "inquiries": remind_inquiry_deadlines,
 }
+STAGGER = timedelta(seconds=10)
 
 
 async def run_sweeps(deps: Deps, names: list[str] | None = None,
@@ -52,7 +55,8 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         timezone=deps.settings.tz,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
-    for name in SWEEPS:
+    start = datetime.now(deps.settings.tz)
+    for n, name in enumerate(SWEEPS):
 
         async def run(name: str = name) -> None:
             try:
@@ -64,5 +68,5 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
                 deps.log.info("sweep %s wrote %d reminders", name, written)
 
         scheduler.add_job(run, "interval", id=name, minutes=deps.settings.sweep_every_minutes,
-                          next_run_time=datetime.now(deps.settings.tz))
+                          next_run_time=start + n * STAGGER)
     return scheduler

@@ -197,6 +197,26 @@ async def test_scheduler_triggers_each_sweep_coalesced_one_at_a_time(world: Worl
         assert job.coalesce is True and job.max_instances == 1
         assert job.trigger.interval.total_seconds() == 60 * world.bot.settings.sweep_every_minutes
     assert str(scheduler.timezone) == "Asia/Shanghai"
+    # Each cycle runs the review first, then the rest in order (a stop before any "please post").
+    order = sorted(jobs, key=lambda name: jobs[name].next_run_time)
+    assert order == list(SWEEPS) and order[0] == "review"
+
+
+async def test_on_the_day_accounts_must_stop_nobody_is_asked_to_post_on_them(world: World) -> None:
+    """Art. 5, 11: 1 December, an account with no report, silent for weeks: run in one go, the
+    sweeps stop it and tell its people so — no 【发布提醒】 or 【更新逾期】 about it that day."""
+    from models import Account
+
+    await Account.all().update(created_at=at(2026, 1, 5, 10, 0), last_published_at=at(2026, 11, 2, 10, 0))
+    when = at(2026, 12, 1, 10, 0)
+    world.clock.now = when
+    await run_sweeps(world.bot.deps, now=when)
+    await world.settle()
+    assert (await Account.get(name="某某头条")).status.value == "must_stop"
+    about = [t for who in ("lisi", "chenqi") for t in world.texts(who) if "「某某头条」" in t]
+    assert about and all(not t.startswith(("【发布提醒】", "【更新逾期】")) for t in about)
+    group = [t for t in world.channel.texts_to("group:publicity") if "「某某头条」" in t]
+    assert group == []
 
 
 async def test_a_scheduled_run_logs_what_it_wrote_and_is_quiet_otherwise(
