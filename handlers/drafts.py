@@ -43,6 +43,7 @@ from handlers.common import (
     approval_card,
     approval_card_id,
     category_card,
+    category_card_id,
     close_card,
     close_used_cards,
     confirm_card_prefix,
@@ -441,6 +442,8 @@ async def on_withdraw(ctx: Ctx[TextMessage], deps: Deps) -> None:
     title = texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_WITHDRAWN)
     await close_card(ctx.outbox, preview_card(view), title=title, status=status,
                      key=f"withdrawn:pv:{draft.id}", now=ctx.now)
+    await close_used_cards(ctx.outbox, category_card_id(draft.id, draft.version), exact=True, title=title,
+                           status=status, key=f"withdrawn:cat:{draft.id}", now=ctx.now)
     if was_pending:
         await close_card(ctx.outbox, approval_card(view), title=title, status=status,
                          key=f"withdrawn:ap:{draft.id}", now=ctx.now)
@@ -480,6 +483,9 @@ async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
     title = texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_SUPERSEDED)
     await close_card(ctx.outbox, preview_card(old), title=title, status=superseded,
                      key=f"revised:pv:{draft.id}:{new_number}", now=ctx.now)
+    await close_used_cards(ctx.outbox, category_card_id(draft.id, new_number - 1), exact=True,
+                           title=title, status=superseded, key=f"revised:cat:{draft.id}:{new_number}",
+                           now=ctx.now)
     if draft.status in (DraftStatus.PENDING, DraftStatus.APPROVED):
         await close_card(ctx.outbox, approval_card(old), title=title, status=superseded,
                          key=f"revised:ap:{draft.id}:{new_number}", now=ctx.now)

@@ -78,6 +78,16 @@ async def test_category_card_closes_with_the_choice(world: World) -> None:
     assert world.channel.last_card("zhangsan", "pv-").buttons  # the preview that follows is live
 
 
+@pytest.mark.parametrize(("act", "outcome"), [("withdraw", texts.OUTCOME_WITHDRAWN),
+                                              ("revise", texts.OUTCOME_SUPERSEDED)])
+async def test_an_unanswered_category_card_closes_with_its_draft(world: World, act: str,
+                                                                 outcome: str) -> None:
+    await world.say("zhangsan", "投稿 @某某发布 标题\n正文")
+    ask = world.channel.last_card("zhangsan", "cat-")
+    await world.say("zhangsan", "撤回 D1" if act == "withdraw" else "修改 D1 标题\n新的正文")
+    assert_closed(world, ask, ["zhangsan"], f"稿件 D1：{outcome}", "已")
+
+
 @pytest.mark.parametrize(("label", "outcome", "told"), [
     ("通过", texts.OUTCOME_APPROVED, texts.approved_to_head("D1")),
     ("驳回", texts.OUTCOME_REJECTED, texts.rejected_to_head("D1")),
