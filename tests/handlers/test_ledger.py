@@ -152,7 +152,7 @@ async def test_an_imported_account_shows_what_is_known_and_nothing_more(world: W
     form, and an old verification with neither who nor evidence."""
     zhangsan, chenqi = await ids("zhangsan", "chenqi")
     account = await Account.get(name="某某发布")
-    await Account.filter(id=account.id).update(verified_at=at("2026-11-26 11:00"))
+    await Account.filter(id=account.id).update(verified_at=at("2026-11-26 11:00"), verify_evidence="")
     await AccountChange.create(account_id=account.id, role="admin", old_person_id=zhangsan,
                                new_person_id=chenqi, requested_by_id=zhangsan,
                                requested_at=at("2026-11-26 12:00"))
@@ -195,6 +195,7 @@ async def long_life(account: Account, years: int) -> int:
 
 async def test_a_very_long_life_fits_one_message_with_the_latest_events(world: World) -> None:
     account = await Account.get(name="某某发布")
+    await Account.filter(id=account.id).update(verified_at=None, verify_evidence="")  # as counted below
     total = await long_life(account, 25)
     await world.say("wangwu", "账号 @某某发布")
     record = world.last_text("wangwu")

@@ -100,6 +100,6 @@ async def test_registry_is_for_the_information_center(world: World) -> None:
     await world.say("wangwu", "台账")
     registry = world.last_text("wangwu")
     assert registry.startswith("新媒体账号台账（3 个）")
-    line = ("「某某发布」微信公众号·宣传科·运行中·已备案·未认证·负责人 李四·管理员 张三"
-            "·最近发布 无·年审 未提交")
-    assert line in registry
+    line = ("「某某发布」微信公众号·宣传科·运行中·已备案·已认证·负责人 李四·管理员 张三"
+            "·最近发布 无·年审 未提交")  # verified_on in the organisation file
+    assert line in registry and "「某某服务」移动客户端·服务中心·运行中·已备案·未认证" in registry
