@@ -13,9 +13,10 @@ Center filed the account. With it, the account is operating and filed on that da
 it is UNFILED (awaiting filing: no drafts, no cadence) until the Information Center acknowledges
 its 备案. The import date is never a filing date. ``verified_on`` likewise records a verification
 (认证) made before the bot: without it an existing account counts as unverified, and the weekly
-reminders and the escalations of ``schedules.verification`` begin at once. Re-importing the same file changes nothing, and
-a filing the bot recorded (an acknowledged 备案) is never moved by the file; nor does the file
-bring back an account that must stop or was closed.
+reminders and the escalations of ``schedules.verification`` begin at once. Re-importing the same
+file changes nothing, and a filing the bot recorded (an acknowledged 备案) is never moved by the
+file, nor a verification the bot recorded (已认证); nor does the file bring back an account that
+must stop or was closed.
 """
 
 from __future__ import annotations
