@@ -33,7 +33,7 @@ from bot.events import CardAction, Event, TextMessage
 from bot.org import import_file
 from models import Person
 from schedules.calendar import WorkCalendar, is_workday
-from schedules.review import _day, review_window
+from schedules.review import campaign_day, review_window
 
 log = logging.getLogger("xmt.demo")
 
@@ -134,10 +134,10 @@ async def play(bot: Bot, local: LocalChannel, clock: DemoClock, org_file: Path) 
         # The annual review of the campaign that ``now`` is in or after: each step only if its
         # day has come (a demo started on 5 November shows the kickoff and no report yet).
         year, _ = review_window(cal.local(now).date(), settings)
-        opens = datetime.combine(_day(year, settings.review_opens), time(10, 0), cal.tz)
+        opens = datetime.combine(campaign_day(year, settings.review_opens), time(10, 0), cal.tz)
         passed_at = cal.next_opening(opens + timedelta(days=19))  # about 20 November
         waiting_at = cal.next_opening(datetime.combine(
-            _day(year, settings.review_last_warning), time(15, 0), cal.tz) + timedelta(days=2))
+            campaign_day(year, settings.review_last_warning), time(15, 0), cal.tz) + timedelta(days=2))
         if passed_at < now:
             await r.say(passed_at, "wujiu", f"年审 @某某服务 {year}年度运行情况：按时发布，无逾期咨询。")
             await r.tap(passed_at + timedelta(hours=2), "wangwu", "review-", "合格")

@@ -76,17 +76,18 @@ KIND = "review"
 TAKING_PART = (AccountStatus.OPERATING, AccountStatus.UNFILED)
 
 
-def _day(year: int, month_day: str) -> date:
+def campaign_day(year: int, month_day: str) -> date:
+    """The date of a campaign setting (``"11-01"``) in ``year``."""
     month, day = (int(x) for x in month_day.split("-"))
     return date(year, month, day)
 
 
 def review_window(today: date, settings: Settings) -> tuple[int, bool]:
     """The review year ``today`` belongs to, and whether reports are being taken now."""
-    year = today.year if today >= _day(today.year, settings.review_opens) else today.year - 1
-    opens, closes = _day(year, settings.review_opens), _day(year, settings.review_closes)
+    year = today.year if today >= campaign_day(today.year, settings.review_opens) else today.year - 1
+    opens, closes = campaign_day(year, settings.review_opens), campaign_day(year, settings.review_closes)
     if closes <= opens:
-        closes = _day(year + 1, settings.review_closes)
+        closes = campaign_day(year + 1, settings.review_closes)
     return year, opens <= today < closes
 
 
@@ -145,11 +146,11 @@ async def _tell_failures(now: datetime, deps: Deps) -> int:
 
 async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     s = deps.settings
-    year = today.year if today >= _day(today.year, s.review_opens) else today.year - 1
-    opens, last, closes = (_day(year, s.review_opens), _day(year, s.review_last_warning),
-                           _day(year, s.review_closes))
+    year = today.year if today >= campaign_day(today.year, s.review_opens) else today.year - 1
+    opens, last, closes = (campaign_day(year, s.review_opens), campaign_day(year, s.review_last_warning),
+                           campaign_day(year, s.review_closes))
     if closes <= opens:  # a campaign that runs over the new year
-        closes = _day(year + 1, s.review_closes)
+        closes = campaign_day(year + 1, s.review_closes)
     week = f"{year}w{today.isocalendar()[1]:02d}"
     day = today.isoformat()
     fields = ("id", "name", "department_id", "admin_id", "leader_id")

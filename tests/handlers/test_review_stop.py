@@ -18,7 +18,6 @@ through the real router and the review sweep:
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
@@ -32,22 +31,11 @@ from models import (
     ReviewReport,
     ReviewStatus,
 )
-from schedules.review import run_annual_review
 from tests.conftest import World
+from tests.schedules.test_review import at, sweep
 
 TZ = ZoneInfo("Asia/Shanghai")
 NAME = "某某发布"  # 宣传科 (head 李四), administered by 张三
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
-
-
-async def sweep(world: World, when: datetime) -> int:
-    world.clock.now = when
-    n = await run_annual_review(when, world.bot.deps)
-    await world.settle()
-    return n
 
 
 async def setup(world: World) -> Person:
