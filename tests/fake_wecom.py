@@ -480,6 +480,14 @@ class FakeWeCom(LoopbackServer):
             return self._error(
                 ERR_INVALID_PARAMETER, "invalid parameter: no button.replace_name or template_card"
             )
+        if isinstance(new_card, dict):  # a whole new card: the same rules as on message/send
+            title = new_card.get("main_title")
+            if not (isinstance(title, dict) and isinstance(title.get("title"), str) and title["title"]):
+                return self._error(ERR_INVALID_PARAMETER, "invalid parameter: main_title.title")
+            if new_card["card_type"] == "button_interaction" and (
+                refused := self._check_buttons(new_card)
+            ) is not None:
+                return refused
         entry = self._codes.get(code)
         if entry is None or entry.used or self.clock() - entry.issued_at >= RESPONSE_CODE_TTL:
             return self._error(ERR_RESPONSE_CODE)

@@ -334,3 +334,25 @@ async def test_token_outage_refuses_even_fresh_tokens_until_it_ends(
     clock.advance(60)
     data = await post_json(http, url, body, access_token=await token(http, wecom))
     assert data["errcode"] == 0
+
+
+async def test_whole_card_update_follows_the_send_rules(
+    wecom: FakeWeCom, http: aiohttp.ClientSession
+) -> None:
+    """``update_template_card`` may replace the whole card (doc 94888, 更新为新的卡片): it needs a
+    title and, for a button card, 1–6 buttons with keys; a refused body does not spend the code."""
+    tok = await token(http, wecom)
+    base = wecom.base_url
+    sent = await post_json(http, f"{base}/cgi-bin/message/send", card("draft-44-v1"), access_token=tok)
+    upd = f"{base}/cgi-bin/message/update_template_card"
+    whole = {"atall": 1, "agentid": AGENT_ID, "response_code": sent["response_code"],
+             "template_card": {"card_type": "button_interaction",
+                               "main_title": {"title": "稿件 D44：已通过"},
+                               "button_list": [{"text": "已通过", "style": 4, "key": "closed"}],
+                               "replace_text": "已通过 · 李四"}}
+    untitled = {**whole, "template_card": {**whole["template_card"], "main_title": {}}}
+    assert (await post_json(http, upd, untitled, access_token=tok))["errcode"] == 40058
+    buttonless = {**whole, "template_card": {**whole["template_card"], "button_list": []}}
+    assert (await post_json(http, upd, buttonless, access_token=tok))["errcode"] == 40058
+    assert (await post_json(http, upd, whole, access_token=tok))["errcode"] == 0
+    assert wecom.updates == [whole]

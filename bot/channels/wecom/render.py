@@ -8,6 +8,10 @@
   key: stable across retries of one row (a retry of a row that did register gets 42014, not a
   second card), different for every row.
 - A decided card (status set, no buttons) is sent as markdown: button_interaction needs buttons.
+- A card already sent is closed with ``update_template_card`` carrying a whole new
+  ``template_card`` (title naming the outcome, the same fields) whose ``replace_text`` greys its
+  button (``card_update``); the field is on doc 94888's "更新为新的卡片" examples and in WxJava's
+  ``TemplateCardMessage`` (``me.chanjar.weixin.cp.bean.message``), which has no ``task_id``.
 - Every ``message/send`` asks for WeCom's duplicate check (``enable_duplicate_check``): the same
   content to the same member within ``DUPLICATE_CHECK_INTERVAL`` is accepted and dropped. That is
   what makes resending a text safe after a crash between WeCom's acceptance and our commit: the
@@ -32,6 +36,8 @@ _TASK_ID_BAD = re.compile(r"[^0-9A-Za-z_\-@]")
 TITLE_MAX, DESC_MAX, SUBTITLE_MAX, FIELDS_MAX, KEYNAME_MAX, BUTTON_TEXT_MAX = 36, 44, 160, 6, 5, 10
 TEXT_MAX_BYTES = 2048  # text.content of the group robot
 REPLACE_NAME_MAX = 20
+#: Key of the single greyed button of a closed card; never tappable, so never routed.
+CLOSED_KEY = "closed"
 BUTTON_STYLE = {"primary": 1, "danger": 2, "default": 4}
 DUPLICATE_CHECK_INTERVAL = 1800  # seconds; > outbox lease (60 s) + backoff cap (600 s)
 
@@ -53,16 +59,12 @@ def task_id(card_id: str, key: str) -> str:
     return f"{base}-{digest}"
 
 
-def template_card(card: Card, task: str) -> dict[str, Any]:
+def _card_content(card: Card) -> dict[str, Any]:
+    """Title, fields, body and notes of a ``template_card``: the same on a live card and on the
+    whole-card update that closes it."""
     out: dict[str, Any] = {
         "card_type": "button_interaction",
         "main_title": {"title": cut(card.title, TITLE_MAX), "desc": cut(card.subtitle, DESC_MAX)},
-        "task_id": task,
-        "button_list": [
-            {"text": cut(b.label, BUTTON_TEXT_MAX), "style": BUTTON_STYLE.get(b.style, 1),
-             "key": b.payload}
-            for b in card.buttons[:6]
-        ],
     }
     if card.body:
         out["sub_title_text"] = cut(card.body, SUBTITLE_MAX)
@@ -72,6 +74,17 @@ def template_card(card: Card, task: str) -> dict[str, Any]:
         ]
     if card.highlights:
         out["quote_area"] = {"type": 0, "quote_text": "\n".join(card.highlights)}
+    return out
+
+
+def template_card(card: Card, task: str) -> dict[str, Any]:
+    out = _card_content(card)
+    out["task_id"] = task
+    out["button_list"] = [
+        {"text": cut(b.label, BUTTON_TEXT_MAX), "style": BUTTON_STYLE.get(b.style, 1),
+         "key": b.payload}
+        for b in card.buttons[:6]
+    ]
     return out
 
 
@@ -116,9 +129,18 @@ def content_digest(body: dict[str, Any]) -> str:
 
 
 def card_update(agent_id: int, user: str, response_code: str, card: Card) -> dict[str, Any]:
-    """Body of ``update_template_card``: grey the buttons of ``user``'s copy with the outcome."""
+    """Body of ``update_template_card`` closing ``user``'s copy: the whole card is replaced
+    ("更新为新的卡片", doc 94888), so the title names the outcome ("稿件 D1：已通过") and the
+    fields stay; ``replace_text`` turns its one button into a grey, unclickable label with the
+    status. A bare ``button.replace_name`` would grey the buttons but keep the live title
+    ("稿件待审核") on a decided card."""
+    status = card.status or "已处理"
+    closed = _card_content(card)
+    closed["button_list"] = [{"text": cut(status, BUTTON_TEXT_MAX), "style": BUTTON_STYLE["default"],
+                              "key": CLOSED_KEY}]
+    closed["replace_text"] = cut(status, REPLACE_NAME_MAX)
     return {"userids": [user], "agentid": agent_id, "response_code": response_code,
-            "button": {"replace_name": cut(card.status or "已处理", REPLACE_NAME_MAX)}}
+            "template_card": closed}
 
 
 def robot_message(message: Text | Card, mentions: list[str]) -> dict[str, Any]:

@@ -103,7 +103,8 @@ async def test_full_flow_officer_to_head_and_back(wecom: WeComWorld) -> None:
     assert draft.status == DraftStatus.APPROVED
     lisi_updates = [u for u in w.fake.updates if u["userids"] == ["lisi"]]
     assert len(lisi_updates) == 2  # every copy of the card shows the outcome, no live buttons
-    assert all(u["button"]["replace_name"].startswith("已通过 · 李四") for u in lisi_updates)
+    assert all(u["template_card"]["replace_text"].startswith("已通过 · 李四") for u in lisi_updates)
+    assert all(u["template_card"]["main_title"]["title"] == "稿件 D1：已通过" for u in lisi_updates)
     assert any("已由 李四 审核通过" in t for t in w.texts_to("zhangsan"))
     assert w.fake.tokens_issued == 1  # cached and shared
 

@@ -43,7 +43,12 @@ def test_decided_card_and_texts() -> None:
     assert render.app_message(1, "u", Text("你好"), key="k")["text"] == {"content": "你好"}
     update = render.card_update(1, "lisi", "CODE", decided)
     assert update["response_code"] == "CODE" and update["userids"] == ["lisi"]
-    assert update["button"]["replace_name"] == "已通过 · 李四 · 10:42"
+    closed_card = update["template_card"]
+    assert closed_card["main_title"]["title"] == "稿件 D-12：已通过"  # not the live 稿件待审核
+    assert closed_card["horizontal_content_list"] == render.template_card(CARD, "t")[
+        "horizontal_content_list"]  # the fields stay
+    assert closed_card["replace_text"] == "已通过 · 李四 · 10:42"  # the button greyed with who/when
+    assert [b["key"] for b in closed_card["button_list"]] == [render.CLOSED_KEY]
 
 
 def test_robot_text_carries_mentions_and_fits_2048_bytes() -> None:
