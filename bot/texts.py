@@ -2044,3 +2044,29 @@ def rejected_to_head(ref: str) -> str:
 
 def passed_to_ic(ref: str, account: str) -> str:
     return f"已登记「{account}」的年审报告 {ref} 为合格，负责人和管理员已收到通知。"
+
+
+# -- a closed account's open Information Center cards (Art. 5: 注销 ends every pending matter) ----
+def card_void_account_closed(name: str, at: datetime) -> str:
+    return f"账号已注销 · {name} · {hm(at)}"
+
+
+def filing_subject(ref: str, account: str) -> str:
+    return f"{FILING_CARD_TITLE} {ref}「{account}」"
+
+
+def change_subject(account: str) -> str:
+    return f"{CHANGE_CARD_TITLE}「{account}」"
+
+
+def review_subject(ref: str, account: str) -> str:
+    return f"{REVIEW_CARD_TITLE} {ref}「{account}」"
+
+
+WHAT_FILING = "备案登记 {ref} "
+WHAT_CHANGE = "负责人/管理员变更备案"
+WHAT_REVIEW = "年审报告 {ref} "
+
+
+def account_closed_nothing_to_do(account: str, what: str) -> str:
+    return f"账号「{account}」已注销，{what}不再办理。"

@@ -40,7 +40,7 @@ from bot.cards import Button, Card, Document, Payload, Text
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import drafts
-from handlers.common import close_used_cards, ic_card_subject
+from handlers.common import close_used_cards, ic_card_subject, void_closed_account_cards
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
@@ -271,6 +271,8 @@ async def on_closure_decision(ctx: Ctx[Any], deps: Deps) -> None:
                        {"reason": account.closure_reason, "evidence": account.closure_evidence,
                         "requested_by": requester.code}, now=ctx.now)
     await drafts.void_pending_drafts(ctx, account, texts.closure_reason_for_drafts(account.name))
+    await void_closed_account_cards(ctx.outbox, account, now=ctx.now, status=texts.card_void_account_closed(
+        ctx.person.name, ctx.local_now))
     told = {requester.id, account.admin_id, dept.head_id, account.leader_id} - {None, ctx.person.id}
     message = texts.closure_confirmed(account.name, ctx.person.name, ctx.local_now, account.closure_reason)
     for person in await Person.filter(id__in=list(told), active=True).order_by("id"):

@@ -19,6 +19,9 @@ from bot.outbox import Outbox
 from bot.router import Ctx
 from models import (
     Account,
+    AccountChange,
+    AccountFiling,
+    AccountStatus,
     Attachment,
     AttachmentKind,
     Category,
@@ -27,6 +30,8 @@ from models import (
     DraftVersion,
     OutboxMessage,
     Person,
+    ReviewReport,
+    ReviewStatus,
 )
 from models.drafts import content_hash, excerpt_of, title_of
 from models.org import info_center_admins
@@ -333,6 +338,44 @@ async def close_used_cards(outbox: Outbox, prefix: str, *, title: str, status: s
                          key=f"{key}:{row.card_id}"[:255], now=now)
         closed += 1
     return closed
+
+
+async def void_closed_account_cards(outbox: Outbox, account: Account, *, status: str,
+                                    now: datetime) -> int:
+    """Art. 5: once an account is closed (注销 confirmed) nothing about it is still decided. Its
+    open filings (备案登记), leader/administrator changes (变更备案) and annual-review reports
+    waiting for a judgement are voided: their cards close as 已作废 with ``status`` (who closed the
+    account, when), and a tap that arrives later is refused (``refuse_if_closed``). A stopped
+    account (must-stop, suspended) keeps them: it still exists, its registry stays to be kept,
+    and a new report may restore it. Three queries, then one update per open card."""
+    closed = 0
+    for filing in await AccountFiling.filter(account_id=account.id, acknowledged_at__isnull=True):
+        closed += await close_used_cards(
+            outbox, f"filing-{filing.id}", exact=True, status=status, now=now,
+            title=texts.closed_title(texts.filing_subject(filing.ref, account.name),
+                                     texts.OUTCOME_VOIDED),
+            key=f"closed:{account.id}:filing:{filing.id}")
+    for change in await AccountChange.filter(account_id=account.id, filed_at__isnull=True):
+        closed += await close_used_cards(
+            outbox, f"change-{change.id}", exact=True, status=status, now=now,
+            title=texts.closed_title(texts.change_subject(account.name), texts.OUTCOME_VOIDED),
+            key=f"closed:{account.id}:change:{change.id}")
+    for report in await ReviewReport.filter(account_id=account.id, status=ReviewStatus.SUBMITTED):
+        closed += await close_used_cards(
+            outbox, f"review-{report.id}", exact=True, status=status, now=now,
+            title=texts.closed_title(texts.review_subject(report.ref, account.name),
+                                     texts.OUTCOME_VOIDED),
+            key=f"closed:{account.id}:review:{report.id}")
+    return closed
+
+
+async def refuse_if_closed(ctx: Ctx[Any], account: Account, what: str) -> bool:
+    """A tap on an Information Center card of a closed account: refused, saying so (its card was
+    voided when the closure was confirmed, but a copy may be tapped before the update lands)."""
+    if account.status != AccountStatus.CLOSED:
+        return False
+    await ctx.reply(texts.account_closed_nothing_to_do(account.name, what))
+    return True
 
 
 async def stamp(draft: Draft, now: datetime) -> None:

@@ -31,7 +31,7 @@ from bot import audit, texts
 from bot.cards import Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
-from handlers.common import close_card, ic_card_subject
+from handlers.common import close_card, ic_card_subject, refuse_if_closed
 from handlers.drafts import void_pending_drafts
 from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
@@ -53,6 +53,8 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     if report is None:
         return
     account = await Account.get(id=report.account_id)
+    if await refuse_if_closed(ctx, account, texts.WHAT_REVIEW.format(ref=report.ref)):
+        return
     dept = await Department.get(id=account.department_id)
     concerned = {report.submitted_by_id, account.admin_id, account.leader_id, dept.head_id}
     if await decides_own(ctx, concerned, texts.decision_review(report.ref, account.name)):
@@ -66,7 +68,7 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     by = await Person.get(id=report.submitted_by_id)
     status = (texts.card_passed if p.ok else texts.card_failed)(ctx.person.name, ctx.local_now)
     await close_card(ctx.outbox, review_card(report, account, by.name), title=texts.closed_title(
-        f"{texts.REVIEW_CARD_TITLE} {report.ref}「{account.name}」",
+        texts.review_subject(report.ref, account.name),
         texts.OUTCOME_PASSED if p.ok else texts.OUTCOME_FAILED),
         status=status, key=f"review:{report.id}:decided", now=ctx.now)
     await audit.record(ctx.person.code, f"review_{to.value}", account.name,

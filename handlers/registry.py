@@ -24,7 +24,7 @@ from bot.cards import Button, Card, Payload, Text
 from bot.events import TextMessage
 from bot.router import Ctx, Deps, Router
 from handlers import forms
-from handlers.common import close_card, ic_card_subject
+from handlers.common import close_card, ic_card_subject, refuse_if_closed
 from handlers.forms import Checked, Field, Form, Invalid
 from handlers.governance import concerned, person_check
 from handlers.governance import decides_own as decides_own
@@ -206,6 +206,8 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
     if filing is None:
         return
     account = await Account.get(id=filing.account_id)
+    if await refuse_if_closed(ctx, account, texts.WHAT_FILING.format(ref=filing.ref)):
+        return
     submitter = await Person.get(id=filing.submitted_by_id)
     card = filing_card(filing, account, submitter.name)
     involved = await filing_concerned(filing, account)
@@ -221,7 +223,7 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
         return
     status = (texts.card_filed if p.ok else texts.card_returned)(ctx.person.name, ctx.local_now)
     await close_card(ctx.outbox, card, title=texts.closed_title(
-        f"{texts.FILING_CARD_TITLE} {filing.ref}「{account.name}」",
+        texts.filing_subject(filing.ref, account.name),
         texts.OUTCOME_FILED if p.ok else texts.OUTCOME_RETURNED),
         status=status, key=f"filing:{filing.id}:decided", now=ctx.now)
     if not p.ok:
@@ -309,7 +311,7 @@ def change_concerned(change: AccountChange) -> set[int]:
 
 def change_card(change: AccountChange, account: Account, old: Person | None, new: Person,
                 requester: Person) -> Card:
-    return Card(card_id=f"change-{change.id}", title=f"{texts.CHANGE_CARD_TITLE}「{account.name}」",
+    return Card(card_id=f"change-{change.id}", title=texts.change_subject(account.name),
                 fields=((texts.FIELD_ROLE, texts.ROLE_NAMES[change.role]),
                         (texts.FIELD_OLD, old.name if old else texts.FORM_EMPTY),
                         (texts.FIELD_NEW, f"{new.name} {new.title}".strip()),
@@ -324,6 +326,8 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     if change is None:
         return
     account = await Account.get(id=change.account_id)
+    if await refuse_if_closed(ctx, account, texts.WHAT_CHANGE):
+        return
     subject = texts.decision_change(account.name, texts.ROLE_NAMES[change.role])
     if await decides_own(ctx, change_concerned(change), subject):
         if change.filed_at is None:  # hand it to an admin added since, if any
@@ -342,7 +346,7 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
     old = await Person.get_or_none(id=change.old_person_id or 0)
     card = change_card(change, account, old, new, await Person.get(id=change.requested_by_id))
     await close_card(ctx.outbox, card, title=texts.closed_title(
-        f"{texts.CHANGE_CARD_TITLE}「{account.name}」", texts.OUTCOME_FILED),
+        texts.change_subject(account.name), texts.OUTCOME_FILED),
         status=texts.card_filed(ctx.person.name, ctx.local_now), key=f"change:{change.id}:filed",
         now=ctx.now)
     await audit.record(ctx.person.code, "change_filed", account.name,

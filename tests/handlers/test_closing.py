@@ -308,3 +308,52 @@ async def test_the_card_warns_of_inquiries_still_unanswered(world: World) -> Non
     await world.settle()
     assert [t for who in ("zhangsan", "chenqi") for t in world.texts(who)[mark[who]:] if "Q1" in t] == []
     assert any("Q2" in t for t in world.texts("wujiu")[mark["wujiu"]:])
+
+
+async def test_closing_voids_the_information_centers_open_cards_about_the_account(world: World) -> None:
+    """Art. 5: a closed account has nothing left to decide. Its filing, its change of
+    administrator and its annual-review report, all waiting for the Information Center, are
+    voided when the closure is confirmed: every copy of their cards shows 已作废 with who closed
+    the account, and a tap on a copy that was not updated yet is refused and changes nothing."""
+    from models import AccountChange, AccountFiling, ReviewReport, ReviewStatus
+    await Account.filter(name="某某发布").update(created_at=at(2025, 1, 6, 9, 0))
+    world.clock.now = at(2026, 11, 27, 10, 0)
+    await world.say("zhangsan", "年审 @某某发布")
+    await world.file("zhangsan", b"PK report", "某某发布2026年审报告.docx")
+    await world.say("zhangsan", "变更 @某某发布 管理员 陈七")
+    await world.say("zhangsan", "备案 @某某发布")
+    for answer in ("moufabu_official", "2025-01-06", "3000"):
+        await world.say("zhangsan", answer)
+    await world.image("zhangsan", b"\x89PNG qr")
+    await world.say("zhangsan", "发布本单位政务信息")  # 某某发布 has no description on file
+    await world.tap("zhangsan", world.channel.last_card("zhangsan", "form-filing-"), "提交")
+    open_cards = {prefix: world.channel.last_card("zhaoliu", prefix)
+                  for prefix in ("review-", "change-", "filing-")}
+
+    await world.say("lisi", f"注销 @某某发布 业务调整，不再运营 {LINK}")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "closure-"), texts.BUTTON_CONFIRM_CLOSURE)
+    assert (await Account.get(name="某某发布")).status == AccountStatus.CLOSED
+
+    voided = {c.card_id: c for _, _, c in world.channel.updates if c.title.endswith("：已作废")}
+    assert set(voided) == {c.card_id for c in open_cards.values()}
+    for card_id, card in voided.items():
+        assert card.status.startswith("账号已注销 · 王五") and not card.buttons, card_id
+    assert voided[open_cards["review-"].card_id].title == "年审报告 N1「某某发布」：已作废"
+    assert voided[open_cards["review-"].card_id].fields == open_cards["review-"].fields  # kept
+    updates_to_zhaoliu = sum(1 for a, _, _ in world.channel.updates if a == "zhaoliu")
+
+    await world.tap("zhaoliu", open_cards["review-"], texts.BUTTON_PASS)
+    assert world.last_text("zhaoliu") == texts.account_closed_nothing_to_do(
+        "某某发布", texts.WHAT_REVIEW.format(ref="N1"))
+    await world.tap("zhaoliu", open_cards["change-"], texts.BUTTON_FILED)
+    assert world.last_text("zhaoliu") == texts.account_closed_nothing_to_do("某某发布", texts.WHAT_CHANGE)
+    await world.tap("zhaoliu", open_cards["filing-"], texts.BUTTON_FILED)
+    assert world.last_text("zhaoliu") == texts.account_closed_nothing_to_do(
+        "某某发布", texts.WHAT_FILING.format(ref="B1"))
+    assert (await ReviewReport.get()).status == ReviewStatus.SUBMITTED
+    assert (await AccountChange.get()).filed_at is None
+    assert (await AccountFiling.get()).acknowledged_at is None
+    account = await Account.get(name="某某发布")
+    assert account.admin_id == (await Person.get(code="zhangsan")).id
+    assert account.platform_account_id != "moufabu_official"
+    assert sum(1 for a, _, _ in world.channel.updates if a == "zhaoliu") == updates_to_zhaoliu
