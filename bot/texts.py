@@ -1051,8 +1051,12 @@ BAD_DUE_DATE = "没看懂这个日期。请回复如 12月3日 或 2026-12-03 �
 
 
 def source_name(source: str, asker: str) -> str:
-    kind = "公众号留言" if source.startswith("wechat") else \
-        {"chat": "登记"}.get(source, source.removeprefix("api:"))
+    """Where an inquiry came from. A WeChat follower is known only by an openid (28 characters
+    that mean nothing to a person): shown as 关注者 with its last four, enough to see that two
+    questions came from the same follower."""
+    if source.startswith("wechat"):
+        return f"公众号留言 · 关注者（尾号 {asker[-4:]}）" if asker else "公众号留言"
+    kind = {"chat": "登记"}.get(source, source.removeprefix("api:"))
     return f"{kind} · {asker}" if asker else kind
 
 

@@ -148,7 +148,7 @@ async def test_a_wechat_followers_inquiry_with_a_real_openid_is_kept(world: Worl
     # SQLite does not enforce VARCHAR lengths: say what PostgreSQL would.
     assert len(q.source) <= Inquiry._meta.fields_map["source"].max_length  # type: ignore[attr-defined]
     card = world.channel.last_card("chenqi", "inq-")
-    assert ("来源", f"公众号留言 · {OPENID}") in card.fields
+    assert ("来源", f"公众号留言 · 关注者（尾号 {OPENID[-4:]}）") in card.fields  # not the openid
 
 
 async def test_an_inquiry_from_a_source_with_a_very_long_name_is_kept_bounded(world: World) -> None:

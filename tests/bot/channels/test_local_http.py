@@ -174,7 +174,7 @@ async def test_a_demo_follower_question_is_answered_back_in_the_simulator(
         refused = await client.post("/sim/api/follower", json={**question, "text": text})
         assert refused.status == 400 and said in (await refused.json())["error"]
     routed = await wait_for(client, "zhangsan", card("inq-"))
-    assert {"label": "来源", "value": "公众号留言 · oXmtDemoFan_8fK2pQ7wLz3vN5aR"} in routed["fields"]
+    assert {"label": "来源", "value": "公众号留言 · 关注者（尾号 N5aR）"} in routed["fields"]
     await send(client, "zhangsan", "回复 Q1 11月15日已开始供暖。")
     answer = await wait_for(client, "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR",
                             lambda m: m["sender"] == "bot" and m["text"] != texts.FOLLOWER_ACK)
