@@ -2074,3 +2074,8 @@ WHAT_REVIEW = "年审报告 {ref} "
 
 def account_closed_nothing_to_do(account: str, what: str) -> str:
     return f"账号「{account}」已注销，{what}不再办理。"
+
+
+def deadline_already(ref: str, due: datetime) -> str:
+    return (f"咨询 {ref} 已承诺于 {md_hm(due)}前答复，答复期限承诺后不再更改；"
+            f"请按期答复，答复后点【已回复】或发送“回复 {ref} 答复内容”。")

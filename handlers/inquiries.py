@@ -79,8 +79,9 @@ def inquiry_card(q: Inquiry, account: str, owner: str, tz: Any) -> Card:
               (texts.FIELD_OWNER, owner or texts.UNCLAIMED)]
     if q.due_at:
         fields.append((texts.FIELD_DUE, texts.md_hm(q.due_at.astimezone(tz))))
-    buttons = [Button(texts.BUTTON_COMMIT, Commit(q.id, 0).pack(), "default"),
-               Button(texts.BUTTON_ANSWERED, Answer(q.id).pack(), "primary")]
+    buttons = [Button(texts.BUTTON_ANSWERED, Answer(q.id).pack(), "primary")]
+    if q.due_at is None:  # a promise is made once (Art. 12): no button to make another
+        buttons.insert(0, Button(texts.BUTTON_COMMIT, Commit(q.id, 0).pack(), "default"))
     if not owner:
         buttons.insert(0, Button(texts.BUTTON_CLAIM, Claim(q.id).pack(), "primary"))
     return Card(card_id=f"inq-{q.id}", title=f"{texts.INQUIRY_CARD_TITLE} {q.ref}",
@@ -232,6 +233,9 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
         owner = await Person.get(id=q.owner_id or 0)
         await ctx.reply(texts.inquiry_claimed_by(q.ref, owner.name))
         return
+    if q.due_at is not None:
+        await ctx.reply(texts.deadline_already(q.ref, ctx.local(q.due_at)))
+        return
     if p.days == 0:
         choices = Card(card_id=deadline_card_prefix(q.id) + bounded_key(ctx.event.key, limit=64),
                        title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
@@ -279,8 +283,14 @@ def parse_day(text: str, today: date) -> date:
 
 
 async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
+    """Art. 12 (如不能即时回复，应承诺答复期限): the deadline is a promise to the asker, made once.
+    It is what the timeliness figures measure against, so it is not moved afterwards: a second
+    choice (a stale card, a typed date after a tap elsewhere) is refused naming the promise."""
     await Prompt.filter(person_id=ctx.person.id, kind="inquiry_due").delete()
-    await Inquiry.filter(id=q.id).update(due_at=due)
+    if not await Inquiry.filter(id=q.id, due_at__isnull=True).update(due_at=due):
+        await q.refresh_from_db()
+        await ctx.reply(texts.deadline_already(q.ref, ctx.local(q.due_at or due)))
+        return
     q.due_at = due
     await refresh_card(ctx, q, f"inq:{q.id}:due:{due.isoformat()}")
     await close_used_cards(ctx.outbox, deadline_card_prefix(q.id), title=texts.closed_title(

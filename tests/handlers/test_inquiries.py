@@ -74,6 +74,14 @@ async def test_deadline_in_working_days_then_answer(world: World) -> None:
     assert q.due_at.astimezone(world.clock.now.tzinfo).strftime("%m-%d %H:%M") == "12-01 17:59"
     assert "12月1日 17:59前答复" in world.last_text("chenqi")  # as people write dates
     assert dict(world.channel.card_state("chenqi", "inq-1").fields)[texts.FIELD_DUE] == "12月1日 17:59"
+    # Art. 12: the promise is made once; the card loses 承诺时限, stale copies are refused.
+    assert [b.label for b in world.channel.card_state("chenqi", "inq-1").buttons] == ["已回复"]
+    await world.tap("chenqi", choices, "7个工作日")
+    refusal = texts.deadline_already("Q1", q.due_at.astimezone(world.clock.now.tzinfo))
+    assert world.last_text("chenqi") == refusal and "12月1日 17:59前答复" in refusal
+    await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "承诺时限")
+    assert world.last_text("chenqi") == refusal
+    assert (await Inquiry.get()).due_at == q.due_at
     await world.tap("chenqi", world.channel.last_card("chenqi", "inq-"), "已回复")
     assert world.last_text("chenqi") == texts.ask_answer("Q1")
     await world.say("chenqi", "今年供暖自11月15日开始，详见公告。")
