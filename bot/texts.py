@@ -2043,7 +2043,7 @@ def returned_to_ic(ref: str, account: str) -> str:
 
 
 def rejected_to_head(ref: str) -> str:
-    return f"已驳回稿件 {ref}，已通知信息员。"
+    return f"已驳回稿件 {ref}，已通知信息员。{ASK_REJECT_REASON}"
 
 
 def passed_to_ic(ref: str, account: str) -> str:

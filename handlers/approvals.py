@@ -90,9 +90,9 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
         await ctx.outbox.send(view.author, Text(
             texts.rejected_to_author(draft.ref, view.title, ctx.person.name)),
             key=f"{key}:author", now=ctx.now)
-        await ctx.reply(texts.rejected_to_head(draft.ref))
+        # One message: the tap is confirmed and the reason asked for together.
         await ctx.ask("reject_reason", {"draft": draft.id, "version": version},
-                      texts.ASK_REJECT_REASON)
+                      texts.rejected_to_head(draft.ref))
 
 
 async def _lost(ctx: Ctx[Any], draft_id: int, version: int) -> None:

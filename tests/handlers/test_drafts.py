@@ -84,7 +84,9 @@ async def test_head_approves_card_updates_and_officer_told(world: World) -> None
 async def test_reject_asks_reason_and_forwards_it(world: World) -> None:
     draft = await submitted(world)
     await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "驳回")
-    assert world.last_text("lisi") == texts.ASK_REJECT_REASON
+    said = world.texts("lisi")  # one message confirms the tap and asks for the reason
+    assert said[-1] == texts.rejected_to_head("D1") and texts.ASK_REJECT_REASON in said[-1]
+    assert not any(t == texts.ASK_REJECT_REASON for t in said)
     assert "被 李四 驳回" in world.last_text("zhangsan")
     await world.say("lisi", "数据需要核实")
     assert world.last_text("zhangsan") == "稿件 D1 的驳回理由：数据需要核实"
