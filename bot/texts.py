@@ -2079,3 +2079,12 @@ def account_closed_nothing_to_do(account: str, what: str) -> str:
 def deadline_already(ref: str, due: datetime) -> str:
     return (f"咨询 {ref} 已承诺于 {md_hm(due)}前答复，答复期限承诺后不再更改；"
             f"请按期答复，答复后点【已回复】或发送“回复 {ref} 答复内容”。")
+
+
+# -- the guided form's summary after 修改 ---------------------------------------------------------
+OUTCOME_FORM_EDITED = "修改中"
+FORM_SUMMARY_REPLACED = "这张确认卡片已作废（点过【修改】），改好后会发来新的确认卡片，请在新卡片上操作。"
+
+
+def form_edited_status(at: datetime) -> str:
+    return f"已点修改 · {hm(at)} · 改好后发新的确认卡片"

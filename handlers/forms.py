@@ -73,6 +73,7 @@ def register(form: Form) -> Form:
 class FormAction(Payload, prefix="form"):
     action: str  # submit | edit | cancel
     token: int  # the prompt's id: a card of an older form does nothing
+    round: int  # which summary of this form: one closed by 修改 does nothing
 
 
 async def start(ctx: Ctx[Any], form: Form, *, values: dict[str, Any] | None = None,
@@ -100,24 +101,27 @@ async def _ask_next(ctx: Ctx[Any], form: Form, prompt: Prompt) -> None:
             for i in skipped]))
     await Prompt.filter(id=prompt.id).update(data=data, expires_at=ctx.now + FORM_TTL)
     if step >= len(form.fields):
-        await ctx.reply(summary_card(form, data["values"], prompt.id))
+        await ctx.reply(summary_card(form, data["values"], prompt.id, int(data.get("round", 0))))
         return
     field = form.fields[step]
     hint = texts.FORM_OPTIONAL_HINT if field.optional else ""
     await ctx.reply(texts.form_question(step + 1, len(form.fields), field.question + hint))
 
 
-def summary_card(form: Form, values: dict[str, Any], token: int) -> Card:
+def summary_card(form: Form, values: dict[str, Any], token: int, round_: int) -> Card:
+    """The answers with [提交][修改][放弃]. Each showing is its own card (``round_`` counts the
+    修改 taps): 修改 closes the one tapped, and the form shows a new one once the answer is
+    changed, so no older summary with older answers keeps live buttons."""
     return Card(
-        card_id=f"form-{form.name}-{token}",
+        card_id=f"form-{form.name}-{token}-{round_}",
         title=texts.form_summary_title(form.title),
         fields=tuple((f"{n}. {f.label}", str(values.get(f.key) or texts.FORM_EMPTY))
                      for n, f in enumerate(form.fields, start=1)),
         body=texts.FORM_SUMMARY_HINT,
         buttons=(
-            Button(texts.BUTTON_FORM_SUBMIT, FormAction("submit", token).pack(), "primary"),
-            Button(texts.BUTTON_FORM_EDIT, FormAction("edit", token).pack(), "default"),
-            Button(texts.BUTTON_CANCEL, FormAction("cancel", token).pack(), "danger"),
+            Button(texts.BUTTON_FORM_SUBMIT, FormAction("submit", token, round_).pack(), "primary"),
+            Button(texts.BUTTON_FORM_EDIT, FormAction("edit", token, round_).pack(), "default"),
+            Button(texts.BUTTON_CANCEL, FormAction("cancel", token, round_).pack(), "danger"),
         ),
     )
 
@@ -198,9 +202,14 @@ async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
     await _ask_next(ctx, form, prompt)
 
 
+def _summary(form: Form, prompt: Prompt) -> Card:
+    """The summary card shown last, as it was sent."""
+    return summary_card(form, prompt.data["values"], prompt.id, int(prompt.data.get("round", 0)))
+
+
 async def _cancel(ctx: Ctx[Any], form: Form, prompt: Prompt) -> None:
     await Prompt.filter(id=prompt.id).delete()
-    await close_card(ctx.outbox, summary_card(form, prompt.data["values"], prompt.id),
+    await close_card(ctx.outbox, _summary(form, prompt),
                      title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_CANCELLED),
                      status=texts.FORM_CANCELLED, key=f"form-cancel:{prompt.id}", now=ctx.now)
     await ctx.reply(texts.form_cancelled(form.title))
@@ -214,10 +223,17 @@ async def on_action(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
     form = FORMS[prompt.data["form"]]
+    if p.round != int(prompt.data.get("round", 0)) or int(prompt.data["step"]) < len(form.fields):
+        await ctx.reply(texts.FORM_SUMMARY_REPLACED)  # 修改 was tapped on it: a newer one comes
+        return
     if p.action == "cancel":
         await _cancel(ctx, form, prompt)
     elif p.action == "edit":
-        prompt.data["choosing"] = True
+        await close_card(ctx.outbox, _summary(form, prompt),
+                         title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_EDITED),
+                         status=texts.form_edited_status(ctx.local_now),
+                         key=f"form-edit:{prompt.id}:{p.round}", now=ctx.now)
+        prompt.data.update(choosing=True, round=p.round + 1)
         await Prompt.filter(id=prompt.id).update(data=prompt.data)
         await ctx.reply(texts.form_pick_number(len(form.fields)))
     elif p.action == "submit":
@@ -226,7 +242,7 @@ async def on_action(ctx: Ctx[Any], deps: Deps) -> None:
             await ctx.reply(texts.form_missing(missing))
             return
         await Prompt.filter(id=prompt.id).delete()
-        await close_card(ctx.outbox, summary_card(form, prompt.data["values"], prompt.id),
+        await close_card(ctx.outbox, _summary(form, prompt),
                          title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_SUBMITTED),
                          status=texts.card_submitted(ctx.local_now), key=f"form-submit:{prompt.id}",
                          now=ctx.now)

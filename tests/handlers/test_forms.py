@@ -44,3 +44,28 @@ async def test_an_image_question_answered_in_words_asks_for_the_image(world: Wor
     await world.say("zhangsan", "稍后补")  # the QR code is required: asked again, saying how
     assert world.last_text("zhangsan") == texts.form_image_wanted(4, 7, texts.Q_QR, False)
     assert "请直接发送图片" in world.last_text("zhangsan")
+
+
+async def test_edit_closes_the_summary_tapped_and_a_new_one_follows(world: World) -> None:
+    """A summary whose answers are being changed keeps no live buttons: 修改 closes it (title
+    《…》：修改中, content kept), the changed answer brings a new summary, and a tap on the old
+    one is refused without submitting anything."""
+    from models import AccountApplication
+    from tests.handlers.test_governance import fill_form
+
+    await fill_form(world)
+    first = world.channel.last_card("zhangsan", "form-apply-")
+    await world.tap("zhangsan", first, "修改")
+    closed = world.channel.card_state("zhangsan", first.card_id)
+    assert closed.title == f"《{texts.FORM1_TITLE}》：{texts.OUTCOME_FORM_EDITED}" and not closed.buttons
+    assert closed.fields == first.fields
+    await world.tap("zhangsan", first, "提交")
+    assert world.last_text("zhangsan") == texts.FORM_SUMMARY_REPLACED
+    assert await AccountApplication.all().count() == 0
+    await world.say("zhangsan", "14")
+    await world.say("zhangsan", "发布本单位动态。")
+    second = world.channel.last_card("zhangsan", "form-apply-")
+    assert second.card_id != first.card_id and dict(second.fields)["14. 申请说明"] == "发布本单位动态。"
+    assert [b.label for b in second.buttons] == ["提交", "修改", "取消"]
+    await world.tap("zhangsan", second, "提交")
+    assert (await AccountApplication.get()).form["description"] == "发布本单位动态。"
