@@ -167,7 +167,8 @@ async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
             checked = await field.check(answer, data["values"], ctx) if field.check \
                 else Checked(answer[:500])
         except Invalid as exc:
-            await ctx.reply(texts.form_invalid(str(exc), field.question))
+            hint = texts.FORM_OPTIONAL_HINT if field.optional else ""
+            await ctx.reply(texts.form_invalid(str(exc), field.question + hint))
             return
     data["values"][field.key] = checked.value
     for key, value in checked.also:

@@ -69,3 +69,14 @@ async def test_edit_closes_the_summary_tapped_and_a_new_one_follows(world: World
     assert [b.label for b in second.buttons] == ["提交", "修改", "取消"]
     await world.tap("zhangsan", second, "提交")
     assert (await AccountApplication.get()).form["description"] == "发布本单位动态。"
+
+
+async def test_a_wrong_answer_to_an_optional_question_still_says_it_may_be_skipped(world: World) -> None:
+    await world.say("chenqi", "申请开通")
+    for answer in ("某某视频号", "微信", "本部门", "李四", "陈七", "稍后补", "跳过"):
+        await world.say("chenqi", answer)
+    assert world.last_text("chenqi") == texts.form_question(13, 14, texts.Q_ADMIN_WECHAT + texts.FORM_OPTIONAL_HINT)
+    await world.say("chenqi", "发布本部门活动视频。")  # meant for the next question
+    assert world.last_text("chenqi").endswith(texts.Q_ADMIN_WECHAT + texts.FORM_OPTIONAL_HINT)
+    await world.say("chenqi", "跳过")
+    assert world.last_text("chenqi").startswith("（14/14）")
