@@ -1977,7 +1977,7 @@ OUTCOME_RETURNED = "已退回"
 OUTCOME_PASSED = "合格"
 OUTCOME_FAILED = "不合格"
 OUTCOME_ANSWERED = "已回复"
-OUTCOME_DEADLINE_SET = "已约定答复时间"
+OUTCOME_DEADLINE_SET = "已承诺答复期限"
 OUTCOME_CLOSURE_CONFIRMED = "已确认注销"
 OUTCOME_FORM_SUBMITTED = "已提交"
 OUTCOME_FORM_CANCELLED = "已放弃"
@@ -2003,7 +2003,7 @@ def confirm_used_status(at: datetime) -> str:
 
 
 def deadline_set_status(due: str) -> str:
-    return f"已约定 · {due}"
+    return f"已承诺 · {due}前答复"
 
 
 def form_card_status(outcome: str, at: datetime) -> str:

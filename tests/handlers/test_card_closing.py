@@ -185,8 +185,8 @@ async def test_deadline_choice_closes_once_a_deadline_is_set(world: World, how: 
     else:
         await world.say("chenqi", "12月3日")
     state = world.channel.card_state("chenqi", choices.card_id)
-    assert state.title == "承诺答复时限 Q1：已约定答复时间" and state.buttons == ()
-    assert state.status.startswith("已约定 · 12月") and state.body == choices.body
+    assert state.title == "承诺答复时限 Q1：已承诺答复期限" and state.buttons == ()
+    assert state.status.startswith("已承诺 · 12月") and state.body == choices.body
 
 
 # -- governance: form summary, application, filing, change, review, closure ---------------------
