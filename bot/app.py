@@ -64,11 +64,12 @@ from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
 from bot.channels.wecom.crypto import Crypto as WeComCrypto
 from bot.db import close_db, init_db
+from bot.deps import Deps
 from bot.events import PublicInquiry
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
 from bot.outbox import Outbox
-from bot.router import Deps, Router
+from bot.router import Router
 from bot.screening import WordLists
 from bot.settings import Settings
 from bot.tasks import Sleep, Supervisor, TaskRunner

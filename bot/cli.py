@@ -18,8 +18,8 @@ from bot.db import close_db, init_db
 from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
 from bot.settings import Settings, SettingsError, load_settings
+from bot.workdays import WorkCalendar
 from schedules import SWEEPS
-from schedules.calendar import WorkCalendar
 
 # The demo organisation beside the package (a checkout or an editable install), whatever the cwd.
 DEMO_ORG = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"

@@ -31,8 +31,8 @@ from bot.app import Bot
 from bot.channels.local.channel import LocalChannel
 from bot.events import CardAction, Event, TextMessage
 from bot.org import import_file
+from bot.workdays import WorkCalendar, is_workday
 from models import Person
-from schedules.calendar import WorkCalendar, is_workday
 from schedules.review import campaign_day, review_window
 
 log = logging.getLogger("xmt.demo")

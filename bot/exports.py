@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tortoise.functions import Count
 
 from bot import texts
+from bot.workdays import WorkCalendar
 from models import (
     Account,
     AccountApplication,
@@ -39,7 +40,6 @@ from models import (
     Reminder,
     ReviewReport,
 )
-from schedules.calendar import WorkCalendar
 from schedules.inquiries import first_commitments, is_overdue, times_of
 
 CADENCE_KIND = "cadence"  # schedules.cadence.KIND (not imported: exports stay free of the scheduler)

@@ -33,11 +33,11 @@ from typing import Any
 
 from bot import texts
 from bot.exports import year_bounds
+from bot.workdays import WorkCalendar
 from models import AccountChange, AccountStatus, AuditEvent, Draft, Inquiry, Publication, Reminder
 from models.org import Account
 from schedules.cadence import KIND as CADENCE_KIND
 from schedules.cadence import working_days_since
-from schedules.calendar import WorkCalendar
 from schedules.inquiries import first_commitments, is_overdue, times_of
 
 VERSION = 1  # the shape of the dict; a later shape may add keys, readers take what they know

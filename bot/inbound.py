@@ -34,8 +34,9 @@ from tortoise.transactions import in_transaction
 
 from bot import audit, texts
 from bot.cards import Text
+from bot.deps import Deps
 from bot.events import Event, bounded_key
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from bot.tasks import TaskRunner
 from models import InboundEvent, InboundStatus, Person, Prompt
 

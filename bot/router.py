@@ -9,34 +9,21 @@ name-matched injection, no auto-discovery. Imports no channel.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.cards import Message, Payload, Text, unpack_payload
+from bot.deps import Deps
 from bot.events import CardAction, Event, TextMessage, bounded_key
-from bot.settings import Settings
 from models import Person, Prompt
 
 if TYPE_CHECKING:
     from bot.outbox import Outbox
-    from bot.screening import WordLists
 
 E = TypeVar("E", bound=Event)
 P = TypeVar("P", bound=Payload)
-
-
-@dataclass(frozen=True)
-class Deps:
-    """App-wide services every handler and sweep gets. Frozen: handlers cannot swap them."""
-
-    settings: Settings
-    clock: Callable[[], datetime]
-    outbox: Outbox
-    log: logging.Logger
-    wordlists: WordLists
 
 
 @dataclass

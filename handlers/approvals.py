@@ -16,8 +16,9 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Text
+from bot.deps import Deps
 from bot.events import TextMessage, bounded_key
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.common import (
     Approve,
     ConfirmApprove,

@@ -37,8 +37,9 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Document, Payload, Text
+from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers import drafts
 from handlers.common import close_used_cards, ic_card_subject, void_closed_account_cards
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for

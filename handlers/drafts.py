@@ -31,9 +31,10 @@ from tortoise.expressions import Q
 
 from bot import audit, texts
 from bot.cards import Text
+from bot.deps import Deps
 from bot.events import FileMessage, ImageMessage, LinkMessage, TextMessage, bounded_key
 from bot.outbox import Outbox
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from bot.screening import Level
 from handlers.common import (
     CancelDraft,

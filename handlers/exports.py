@@ -21,11 +21,11 @@ from typing import Any
 
 from bot import exports, texts
 from bot.cards import Document
+from bot.deps import Deps
 from bot.events import TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.registry import is_ic_admin, may_act_for, own_account_from_args
 from models import Account, AccountApplication, Department, Person
-from schedules.base import calendar
 from schedules.review import review_window
 
 router = Router(name=__name__)
@@ -39,7 +39,7 @@ async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
-    registry = await exports.load_registry(year, deps.settings.tz, now=ctx.now, cal=calendar(deps))
+    registry = await exports.load_registry(year, deps.settings.tz, now=ctx.now, cal=deps.calendar)
     data = await asyncio.to_thread(exports.registry_xlsx, registry, deps.settings.tz, year)
     name = texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx"
     await ctx.reply(Document(name, data, exports.XLSX))

@@ -17,8 +17,9 @@ from typing import Any
 
 from bot import texts
 from bot.cards import Button, Card, Payload
+from bot.deps import Deps
 from bot.events import ImageMessage, TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.common import close_card
 from models import Prompt
 

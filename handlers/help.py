@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.deps import Deps
 from bot.events import TextMessage, UnsupportedMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 
 router = Router(name=__name__)
 

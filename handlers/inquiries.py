@@ -28,14 +28,14 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Payload, Text
+from bot.deps import Deps
 from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.common import close_card, close_used_cards
 from handlers.registry import account_from_args, is_ic_admin
 from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
-from schedules.calendar import WorkCalendar
 from schedules.inquiries import first_commitments, is_overdue, times_of
 
 router = Router(name=__name__)
@@ -60,17 +60,6 @@ class Commit(Payload, prefix="iqd"):
 @dataclass(frozen=True)
 class Answer(Payload, prefix="iqa"):
     inquiry: int
-
-
-def add_working_days(cal: WorkCalendar, start: datetime, days: int) -> datetime:
-    """The close of the ``days``-th working day after ``start``."""
-    day = cal.local(start).date()
-    left = days
-    while left > 0:
-        day += timedelta(days=1)
-        if cal.is_open(datetime.combine(day, cal.opens, cal.tz)):
-            left -= 1
-    return datetime.combine(day, cal.closes, cal.tz) - timedelta(minutes=1)
 
 
 def inquiry_card(q: Inquiry, account: str, owner: str, tz: Any) -> Card:
@@ -246,8 +235,8 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
     if p.days not in DEADLINE_CHOICES:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
-    cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
-    await _commit(ctx, q, add_working_days(cal, ctx.now, p.days))
+    cal = deps.calendar
+    await _commit(ctx, q, cal.after_working_days(ctx.now, p.days))
 
 
 @router.on(TextMessage, prompt="inquiry_due")
@@ -264,7 +253,7 @@ async def on_due_date(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.BAD_DUE_DATE)
         return
     await Prompt.filter(id=ctx.prompt.id).delete()
-    cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
+    cal = deps.calendar
     await _commit(ctx, q, datetime.combine(day, cal.closes, cal.tz) - timedelta(minutes=1))
 
 
@@ -403,7 +392,7 @@ async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
                               "answered_at")
     committed = await first_commitments(since)
     names = {d.id: d.name for d in await Department.all()}
-    cal = WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
+    cal = deps.calendar
     by_dept: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
         by_dept.setdefault(r["department_id"], []).append(r)

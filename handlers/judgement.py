@@ -29,8 +29,9 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Text
+from bot.deps import Deps
 from bot.events import TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.common import close_card, ic_card_subject, refuse_if_closed
 from handlers.drafts import void_pending_drafts
 from handlers.registry import decides_own

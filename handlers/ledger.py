@@ -44,8 +44,9 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 
 from bot import texts
+from bot.deps import Deps
 from bot.events import TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.registry import is_ic_admin, own_account_from_args
 from models import (
     Account,

@@ -33,13 +33,13 @@ from typing import Any
 
 from bot import audit, texts
 from bot.cards import Button, Card, Payload, Text
+from bot.deps import Deps
 from bot.events import FileMessage, TextMessage
 from bot.figures import card_fields, figures_summary, render_figures, year_figures
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.registry import account_from_args, may_act_for, own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from models.org import info_center_admins
-from schedules.base import calendar
 from schedules.review import review_window
 
 router = Router(name=__name__)
@@ -107,7 +107,7 @@ async def admissible_year(ctx: Ctx[Any], deps: Deps, account: Account) -> int | 
 
 async def _submit(ctx: Ctx[Any], deps: Deps, account: Account, year: int, *, text: str = "",
                   file_name: str = "", data: bytes | None = None, show_figures: bool = False) -> None:
-    figures = await year_figures(account, year, ctx.now, calendar(deps))
+    figures = await year_figures(account, year, ctx.now, deps.calendar)
     report = await ReviewReport.create(account_id=account.id, year=year, text=text[:20000],
                                        file_name=file_name[:255], file_data=data,
                                        submitted_by_id=ctx.person.id, submitted_at=ctx.now,
@@ -139,7 +139,7 @@ async def on_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if text:
         await _submit(ctx, deps, account, year, text=text, show_figures=True)
         return
-    figures = await year_figures(account, year, ctx.now, calendar(deps))
+    figures = await year_figures(account, year, ctx.now, deps.calendar)
     await ctx.reply(Text(render_figures(figures)))
     await ctx.ask("review_report", {"account": account.id}, texts.ASK_REVIEW_REPORT)
 

@@ -22,8 +22,9 @@ from urllib.parse import urlparse
 
 from bot import audit, texts
 from bot.cards import Document, Text
+from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from handlers.registry import own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt
 from models.org import info_center_admins

@@ -14,8 +14,9 @@ Every change is audited with who made it (Art. 14).
 from __future__ import annotations
 
 from bot import audit, texts
+from bot.deps import Deps
 from bot.events import TextMessage
-from bot.router import Ctx, Deps, Router
+from bot.router import Ctx, Router
 from bot.screening import ALLOW, MARKINGS, Level, Screener
 from handlers.registry import is_ic_admin
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.router import Deps
+from bot.deps import Deps
 from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
 from schedules.digest import send_morning_digest

@@ -34,9 +34,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.cards import Message
-from bot.router import Deps
+from bot.deps import Deps
 from models import Department, OutboxMessage, Person, Reminder
-from schedules.calendar import WorkCalendar
 
 _local_locks: dict[str, asyncio.Lock] = {}
 # Reminders one run writes at most (the most overdue first); the rest go out with the next run.
@@ -44,10 +43,6 @@ _local_locks: dict[str, asyncio.Lock] = {}
 # people at the other end are not flooded (WeCom drops more than 30 messages a minute per person).
 MAX_PER_RUN = 300
 BATCH = 50  # reminders written per transaction inside a sweep run
-
-
-def calendar(deps: Deps) -> WorkCalendar:
-    return WorkCalendar.parse(deps.settings.tz, deps.settings.work_hours)
 
 
 @asynccontextmanager

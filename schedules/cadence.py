@@ -12,7 +12,7 @@ What counts:
   the import (``created_at``) is a start too: an account filed in 2024 is not a zombie the day it
   is imported;
 - days are *working* days of the working calendar (official holidays and 调休 make-up days, see
-  ``schedules.calendar``): a daily account that posted on Friday is due on Monday, not late.
+  ``bot.workdays``): a daily account that posted on Friday is due on Monday, not late.
 
 The ladder, one reminder per step and per cycle (the cycle is the start above, so a publication
 starts a new ladder), all in working days:
@@ -37,17 +37,17 @@ from tortoise.expressions import F, Q
 
 from bot import texts
 from bot.cards import Text
-from bot.router import Deps
+from bot.deps import Deps
+from bot.workdays import is_workday
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
-from schedules.calendar import is_workday
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
 
 KIND = "cadence"
 
 
 async def remind_posting_cadence(now: datetime, deps: Deps) -> int:
-    if not calendar(deps).is_open(now):
+    if not deps.calendar.is_open(now):
         return 0  # what falls due at night is written by the first run after the opening
     async with sweep_lock(KIND) as mine:
         if not mine:
@@ -80,7 +80,7 @@ def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[tuple[str,
 
 
 async def _sweep(now: datetime, deps: Deps) -> int:
-    cal = calendar(deps)
+    cal = deps.calendar
     settings = deps.settings
     today = cal.local(now).date()
     # Filed operating accounts only (Art. 4: an account not on file has no cadence). The start is

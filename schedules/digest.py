@@ -9,17 +9,17 @@ from typing import Any
 
 from bot import texts
 from bot.cards import Text
-from bot.router import Deps
+from bot.deps import Deps
+from bot.workdays import WorkCalendar
 from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
 from models.drafts import title_of
-from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
-from schedules.calendar import WorkCalendar
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
 
 KIND = "digest"
 
 
 async def send_morning_digest(now: datetime, deps: Deps) -> int:
-    cal = calendar(deps)
+    cal = deps.calendar
     if not cal.is_open(now):
         return 0
     async with sweep_lock(KIND) as mine:

@@ -39,11 +39,11 @@ from tortoise.expressions import Q
 
 from bot import texts
 from bot.cards import Text
-from bot.router import Deps
+from bot.deps import Deps
+from bot.workdays import WorkCalendar
 from models import Account, AccountStatus, AuditEvent, Department, Inquiry, InquiryStatus, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, calendar, remind, sent_keys, sweep_lock
-from schedules.calendar import WorkCalendar
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
 
 KIND = "inquiry"
 UNCLAIMED_HOURS = 2
@@ -184,7 +184,7 @@ def times_of(row: dict[str, Any], committed: dict[str, datetime]) -> Times:
     return Times(row["received_at"], claimed, commit, row["due_at"], row["answered_at"])
 
 async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
-    cal = calendar(deps)
+    cal = deps.calendar
     if not cal.is_open(now):
         return 0
     async with sweep_lock(KIND) as mine:
@@ -194,7 +194,7 @@ async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
 
 
 async def _sweep(now: datetime, deps: Deps) -> int:
-    cal = calendar(deps)
+    cal = deps.calendar
     # A closed account's open inquiries leave the ladder: the Information Center saw them on the
     # closure card before it confirmed (handlers.closing), and nobody can answer through the
     # account any more.

@@ -53,7 +53,7 @@ from tortoise.transactions import in_transaction
 
 from bot import texts
 from bot.cards import Text
-from bot.router import Deps
+from bot.deps import Deps
 from bot.settings import Settings
 from handlers.drafts import void_drafts
 from models import (
@@ -68,7 +68,7 @@ from models import (
     ReviewStatus,
 )
 from models.org import info_center_admins
-from schedules.base import Send, calendar, remind_many, sweep_lock
+from schedules.base import Send, remind_many, sweep_lock
 
 KIND = "review"
 # Art. 5 asks every official account open on its platform for a report: filed ones, and those
@@ -92,7 +92,7 @@ def review_window(today: date, settings: Settings) -> tuple[int, bool]:
 
 
 async def run_annual_review(now: datetime, deps: Deps) -> int:
-    cal = calendar(deps)
+    cal = deps.calendar
     if not cal.is_open(now):
         return 0
     async with sweep_lock(KIND) as mine:

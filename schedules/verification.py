@@ -13,10 +13,10 @@ from tortoise.expressions import Q
 
 from bot import texts
 from bot.cards import Text
-from bot.router import Deps
+from bot.deps import Deps
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, calendar, remind, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, remind, sweep_lock
 
 KIND = "verify"
 FIRST_AFTER = timedelta(days=7)
@@ -37,7 +37,7 @@ def _due(account: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
 
 
 async def remind_unverified(now: datetime, deps: Deps) -> int:
-    cal = calendar(deps)
+    cal = deps.calendar
     if not cal.is_open(now):
         return 0
     async with sweep_lock(KIND) as mine:

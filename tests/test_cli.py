@@ -85,7 +85,7 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from schedules.calendar import is_workday
+    from bot.workdays import is_workday
 
     assert main(["org", "import", str(DEMO_ORG)]) == 0
     day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=7)

@@ -23,7 +23,6 @@ from models import (
     Publication,
     Reminder,
 )
-from schedules.base import calendar
 from tests.conftest import QueryCounter, World
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -105,7 +104,7 @@ async def test_figures_of_a_constructed_year(world: World) -> None:
     periods 1 (3 and 4 Nov), 3 (10 Nov), 6 (17 Nov) and 9 (26 Nov): 4 kept; the post of 27 Nov is
     in the tenth period, not complete yet."""
     account = await constructed_year(world)
-    figures = await year_figures(account, 2026, NOW, calendar(world.bot.deps))
+    figures = await year_figures(account, 2026, NOW, world.bot.deps.calendar)
     assert figures == {
         "version": 1, "year": 2026, "as_of": "2026-11-27",
         "posts": 9, "posts_by_month": [0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 6, 0],
@@ -123,7 +122,7 @@ async def test_an_account_not_on_file_has_no_cadence(world: World) -> None:
     account = await Account.get(name="某某服务")
     await Account.filter(id=account.id).update(filed_at=None, status=AccountStatus.UNFILED)
     account = await Account.get(id=account.id)
-    figures = await year_figures(account, 2026, NOW, calendar(world.bot.deps))
+    figures = await year_figures(account, 2026, NOW, world.bot.deps.calendar)
     assert (figures["periods"], figures["periods_kept"], kept_percent(figures)) == (0, 0, None)
     assert "尚无完整周期" in render_figures(figures)
 
@@ -131,7 +130,7 @@ async def test_an_account_not_on_file_has_no_cadence(world: World) -> None:
 async def test_figures_take_a_fixed_number_of_queries(world: World, queries: QueryCounter) -> None:
     """However many publications and inquiries: no query per row."""
     account = await constructed_year(world)
-    cal = calendar(world.bot.deps)
+    cal = world.bot.deps.calendar
     queries.count = 0
     await year_figures(account, 2026, NOW, cal)
     few = queries.count
@@ -149,7 +148,7 @@ async def test_figures_take_a_fixed_number_of_queries(world: World, queries: Que
 async def test_rendered_for_chat_card_and_history(world: World) -> None:
     """Art. 5: the owner and the Information Center read the figures in Chinese."""
     account = await constructed_year(world)
-    figures = await year_figures(account, 2026, NOW, calendar(world.bot.deps))
+    figures = await year_figures(account, 2026, NOW, world.bot.deps.calendar)
     text = render_figures(figures)
     assert text.splitlines() == [
         "【本助手记录的2026年度数据】截至11月27日：",
@@ -181,10 +180,10 @@ async def test_the_cadence_count_ends_when_the_account_had_to_stop(world: World)
     zhangsan = await Person.get(code="zhangsan")
     for when in (at(2026, 11, 3, 10, 0), at(2026, 11, 10, 10, 0)):
         await publish(account, zhangsan, when)
-    figures = await year_figures(account, 2026, NOW, calendar(world.bot.deps))
+    figures = await year_figures(account, 2026, NOW, world.bot.deps.calendar)
     assert (figures["posts"], figures["periods"], figures["periods_kept"], figures["kept_percent"]) == (
         2, 4, 2, 50)
     await Account.filter(id=account.id).update(status=AccountStatus.OPERATING, stopped_at=None,
                                                stop_reason="")
-    restored = await year_figures(await Account.get(id=account.id), 2026, NOW, calendar(world.bot.deps))
+    restored = await year_figures(await Account.get(id=account.id), 2026, NOW, world.bot.deps.calendar)
     assert (restored["periods"], restored["periods_kept"]) == (9, 2)  # a 合格 restored it: the whole month

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.figures import card_fields, figures_summary, render_figures, year_figures
 from models import Account, AccountStatus, Draft, Person, Publication, ReviewReport, ReviewStatus
-from schedules.base import calendar
 from tests.conftest import World
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -50,7 +49,7 @@ async def test_figures_shown_then_frozen_on_the_report_and_the_card(world: World
     Information Center's card shows them. Art. 6: the card goes to the IC admins the account does
     not concern."""
     account = await running(world)
-    expected = await year_figures(account, 2026, world.clock.now, calendar(world.bot.deps))
+    expected = await year_figures(account, 2026, world.clock.now, world.bot.deps.calendar)
     assert (expected["posts"], expected["periods"], expected["periods_kept"]) == (3, 9, 3)
     await world.say("zhangsan", "年审 @某某发布")
     said = world.texts("zhangsan")
@@ -71,7 +70,7 @@ async def test_figures_shown_then_frozen_on_the_report_and_the_card(world: World
 async def test_a_report_in_one_message_tells_the_figures_it_carries(world: World) -> None:
     """Art. 5: ``年审 @账号 报告`` at once: the figures are attached and the owner is told which."""
     account = await running(world)
-    expected = await year_figures(account, 2026, world.clock.now, calendar(world.bot.deps))
+    expected = await year_figures(account, 2026, world.clock.now, world.bot.deps.calendar)
     await world.say("zhangsan", "年审 @某某发布 全年运行正常。")
     attached = texts.review_figures_attached("某某发布", render_figures(expected))
     assert world.texts("zhangsan")[-2:] == [attached, texts.review_submitted("N1", "某某发布")]

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.workdays import WorkCalendar
 from models import Account, Inquiry, InquiryStatus, Reminder
-from schedules.calendar import WorkCalendar
 from schedules.inquiries import Times, is_overdue, remind_inquiry_deadlines
 from tests.conftest import QueryCounter, World
 

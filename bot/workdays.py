@@ -1,4 +1,6 @@
-"""Working hours and workdays (pure): when personal and group reminders may go out.
+"""Working hours and workdays (pure): when personal and group reminders may go out, how long
+something waited in working time, and the close of the N-th working day (an inquiry's promised
+deadline). Below handlers and schedules: both use it, neither owns it.
 
 Workdays come from ``chinese_calendar`` (the official 调休 schedule: holidays off, make-up
 Saturdays on) for the years it covers, and fall back to Monday–Friday for the others — the package
@@ -86,6 +88,16 @@ class WorkCalendar:
                     break
             day += timedelta(days=1)
         return total
+
+    def after_working_days(self, start: datetime, days: int) -> datetime:
+        """The last minute of the ``days``-th working day after ``start`` (17:59 for 09:00-18:00)."""
+        day = self.local(start).date()
+        left = days
+        while left > 0:
+            day += timedelta(days=1)
+            if is_workday(day):
+                left -= 1
+        return datetime.combine(day, self.closes, self.tz) - timedelta(minutes=1)
 
     @property
     def day_seconds(self) -> float:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from schedules.calendar import WorkCalendar, is_workday
+from bot.workdays import WorkCalendar, is_workday
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = WorkCalendar.parse(TZ, "09:00-18:00")
