@@ -4,6 +4,7 @@ are not ASCII, and any text at all (Hypothesis: a payload or None, never an exce
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -26,16 +27,31 @@ def test_foreign_or_malformed_payloads_are_none(packed: str) -> None:
     assert unpack_payload(packed) is None
 
 
-def test_length_is_checked_against_the_platform_limit() -> None:
+@pytest.fixture
+def payload_registry() -> Iterator[None]:
+    """A payload class made by a test is registered for that test only: the registry is global
+    (``unpack_payload`` reads it), so a leftover prefix would be taken by every later test."""
+    before = dict(Payload.registry)
+    yield
+    Payload.registry.clear()
+    Payload.registry.update(before)
+
+
+def test_length_is_checked_against_the_platform_limit(payload_registry: None) -> None:
     @dataclass(frozen=True)
     class Note(Payload, prefix="tnote"):
         text: str
 
     assert Note("x").pack() == "tnote:x"
+    assert unpack_payload("tnote:x") == Note("x")
     with pytest.raises(PayloadError):
         Note("x" * PAYLOAD_MAX_BYTES).pack()
     with pytest.raises(PayloadError):
         Note("a:b").pack()
+
+
+def test_no_payload_class_of_a_test_outlives_it() -> None:
+    assert "tnote" not in Payload.registry and unpack_payload("tnote:x") is None
 
 
 def test_closed_card_keeps_content_and_drops_buttons() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import uuid
 from typing import Any
 
@@ -120,7 +121,9 @@ async def test_stop_before_delivery_then_restart_delivers_once(db: str, aiohttp_
     await first.close()  # stopped: the reply is committed in the outbox, never sent
     second = await _client(aiohttp_client)
     reply = await wait_for(second, "zhangsan", lambda m: m["sender"] == "bot")
-    await asyncio.sleep(0.3)  # give a double delivery every chance to show up
+    # Nothing is left to deliver, even an hour on when every lease has run out: no second copy.
+    later = second.app[BOT].deps.clock() + timedelta(hours=1)
+    assert await second.app[BOT].outbox.drain(later) == 0
     data = await (await second.get("/sim/api/messages", params={"as": "zhangsan"})).json()
     bot_messages = [m for m in data["messages"] if m["sender"] == "bot"]
     assert [m["id"] for m in bot_messages] == [reply["id"]]
