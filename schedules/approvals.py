@@ -27,22 +27,14 @@ from handlers.common import approval_card, load_views
 from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
 
 KIND = "approval"
 HEAD_STEPS = ("urge1", "urge2")  # to the head, in order; "escalate" goes to the Information Center
 
 
+@sweep(KIND)
 async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
-    if not deps.calendar.is_open(now):
-        return 0
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        return await _sweep(now, deps)
-
-
-async def _sweep(now: datetime, deps: Deps) -> int:
     cal = deps.calendar
     steps = (("urge1", deps.settings.approval_urge_hours * 3600), ("urge2", cal.day_seconds),
              ("escalate", 2 * cal.day_seconds))

@@ -1,6 +1,12 @@
-"""What every sweep shares: the working calendar, the lock that keeps two runs of one sweep from
-even trying at once, writing a reminder with its messages in one transaction, and the cap on
-how many one run writes.
+"""What every sweep shares: its opening (``@sweep``: working hours only, and the lock that keeps
+two runs of one sweep from even trying at once), writing a reminder with its messages in one
+transaction, and the cap on how many one run writes.
+
+``@sweep(KIND)`` wraps a sweep's body, ``async def body(now, deps) -> int``: outside working hours
+(``deps.calendar.is_open``) it returns 0 without a query (what falls due at night is written by the
+first run after the opening), and when another run of the same kind holds the lock it returns 0
+too; otherwise the body runs inside ``sweep_lock``, its reminders batched. The body is only the
+sweep's own logic.
 
 The unique reminder key (kind, subject, step, period) is the guarantee: a sweep run twice, late
 or in two processes sends each reminder once. The lock only saves the work: on PostgreSQL a
@@ -21,8 +27,9 @@ writes it (the keys were never stored).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -64,6 +71,25 @@ async def sweep_lock(kind: str) -> AsyncIterator[bool]:
         return
     async with lock, _batched(True):
         yield True
+
+
+SweepFn = Callable[[datetime, Deps], Awaitable[int]]
+
+
+def sweep(kind: str) -> Callable[[SweepFn], SweepFn]:
+    """The common opening of every sweep (see the module's notes): the decorated body runs only in
+    working hours and only in the run that holds ``kind``'s lock; otherwise the sweep wrote 0."""
+    def wrap(body: SweepFn) -> SweepFn:
+        @functools.wraps(body)
+        async def run(now: datetime, deps: Deps) -> int:
+            if not deps.calendar.is_open(now):
+                return 0
+            async with sweep_lock(kind) as mine:
+                if not mine:
+                    return 0
+                return await body(now, deps)
+        return run
+    return wrap
 
 
 @dataclass(frozen=True)

@@ -41,18 +41,9 @@ from bot.deps import Deps
 from bot.workdays import is_workday
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
 
 KIND = "cadence"
-
-
-async def remind_posting_cadence(now: datetime, deps: Deps) -> int:
-    if not deps.calendar.is_open(now):
-        return 0  # what falls due at night is written by the first run after the opening
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        return await _sweep(now, deps)
 
 
 def working_days_since(days: list[date], today: date) -> dict[date, int]:
@@ -79,7 +70,8 @@ def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[tuple[str,
     return (("due", every), ("late", late), ("zombie", max(zombie_days, late + 1)))
 
 
-async def _sweep(now: datetime, deps: Deps) -> int:
+@sweep(KIND)
+async def remind_posting_cadence(now: datetime, deps: Deps) -> int:
     cal = deps.calendar
     settings = deps.settings
     today = cal.local(now).date()

@@ -10,25 +10,17 @@ from typing import Any
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
-from bot.workdays import WorkCalendar
 from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
 from models.drafts import title_of
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
 
 KIND = "digest"
 
 
+@sweep(KIND)
 async def send_morning_digest(now: datetime, deps: Deps) -> int:
     cal = deps.calendar
-    if not cal.is_open(now):
-        return 0
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        return await _sweep(now, deps, cal, cal.local(now).date().isoformat())
-
-
-async def _sweep(now: datetime, deps: Deps, cal: WorkCalendar, day: str) -> int:
+    day = cal.local(now).date().isoformat()
     pending = await Draft.filter(status=DraftStatus.PENDING).order_by("id").values(
         "id", "version", "account_id", "author_id", "updated_at")
     if not pending:

@@ -43,7 +43,7 @@ from bot.deps import Deps
 from bot.workdays import WorkCalendar
 from models import Account, AccountStatus, AuditEvent, Department, Inquiry, InquiryStatus, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
 
 KIND = "inquiry"
 UNCLAIMED_HOURS = 2
@@ -183,17 +183,9 @@ def times_of(row: dict[str, Any], committed: dict[str, datetime]) -> Times:
         commit = claimed or row["received_at"]
     return Times(row["received_at"], claimed, commit, row["due_at"], row["answered_at"])
 
+
+@sweep(KIND)
 async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
-    cal = deps.calendar
-    if not cal.is_open(now):
-        return 0
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        return await _sweep(now, deps)
-
-
-async def _sweep(now: datetime, deps: Deps) -> int:
     cal = deps.calendar
     # A closed account's open inquiries leave the ladder: the Information Center saw them on the
     # closure card before it confirmed (handlers.closing), and nobody can answer through the

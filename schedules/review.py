@@ -68,7 +68,7 @@ from models import (
     ReviewStatus,
 )
 from models.org import info_center_admins
-from schedules.base import Send, remind_many, sweep_lock
+from schedules.base import Send, remind_many, sweep
 
 KIND = "review"
 # Art. 5 asks every official account open on its platform for a report: filed ones, and those
@@ -91,14 +91,9 @@ def review_window(today: date, settings: Settings) -> tuple[int, bool]:
     return year, opens <= today < closes
 
 
+@sweep(KIND)
 async def run_annual_review(now: datetime, deps: Deps) -> int:
-    cal = deps.calendar
-    if not cal.is_open(now):
-        return 0
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        return await _tell_failures(now, deps) + await _sweep(now, deps, cal.local(now).date())
+    return await _tell_failures(now, deps) + await _sweep(now, deps, deps.calendar.local(now).date())
 
 
 # A 不合格 is told to the account's people when the Information Center gives its reason (or skips

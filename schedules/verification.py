@@ -16,7 +16,7 @@ from bot.cards import Text
 from bot.deps import Deps
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sweep_lock
+from schedules.base import MAX_PER_RUN, Send, remind, sweep
 
 KIND = "verify"
 FIRST_AFTER = timedelta(days=7)
@@ -36,54 +36,49 @@ def _due(account: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
                     if age >= timedelta(weeks=weeks)]
 
 
+@sweep(KIND)
 async def remind_unverified(now: datetime, deps: Deps) -> int:
-    cal = deps.calendar
-    if not cal.is_open(now):
+    local = deps.calendar.local(now)
+    # Bare columns, not models: at 10,000 accounts building models costs most of a run.
+    rows = await Account.filter(
+        status=AccountStatus.OPERATING, filed_at__isnull=False, verified_at__isnull=True,
+        filed_at__lte=now - FIRST_AFTER, closure_requested_at__isnull=True,  # being closed
+    ).order_by("id").values("id", "name", "department_id", "admin_id", "filed_at")
+    wanted = [(a, step, period) for a in rows for step, period in _due(a, local)
+              if step != "weekly" or a["admin_id"] is not None]
+    if not wanted:
         return 0
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        local = cal.local(now)
-        # Bare columns, not models: at 10,000 accounts building models costs most of a run.
-        rows = await Account.filter(
-            status=AccountStatus.OPERATING, filed_at__isnull=False, verified_at__isnull=True,
-            filed_at__lte=now - FIRST_AFTER, closure_requested_at__isnull=True,  # being closed
-        ).order_by("id").values("id", "name", "department_id", "admin_id", "filed_at")
-        wanted = [(a, step, period) for a in rows for step, period in _due(a, local)
-                  if step != "weekly" or a["admin_id"] is not None]
-        if not wanted:
-            return 0
-        # What was sent: this week's weekly reminders and every escalation (at most two per
-        # account and filing), in one query rather than one per thousand keys.
-        year, week, _ = local.isocalendar()
-        done = {str(key) for key in await Reminder.filter(kind=KIND).filter(
-            Q(step__in=[step for step, _ in ESCALATIONS]) | Q(period=f"{year}w{week:02d}"),
-        ).values_list("key", flat=True)}
-        todo = [w for w in wanted if Reminder.make_key(KIND, str(w[0]["id"]), w[1], w[2]) not in done]
-        todo = todo[:MAX_PER_RUN]
-        if not todo:
-            return 0
-        departments = {d.id: d for d in await Department.filter(
-            id__in={a["department_id"] for a, _, _ in todo})}
-        people = {p.id: p for p in await Person.filter(active=True, id__in={
-            pid for a, _, _ in todo for pid in (a["admin_id"], departments[a["department_id"]].head_id)
-            if pid is not None})}
-        admins = await info_center_admins() if any(step == "ic" for _, step, _ in todo) else []
-        sent = 0
-        for account, step, period in todo:
-            department = departments[account["department_id"]]
-            admin = people.get(account["admin_id"] or 0)
-            name, weeks = account["name"], (now - account["filed_at"]).days // 7
-            if step == "weekly":
-                sends = [Send(admin, Text(texts.verify_reminder(name)))] if admin else []
-            elif step == "head":
-                head = people.get(department.head_id or 0)
-                sends = [Send(head, Text(texts.verify_overdue_head(
-                    name, weeks, admin.name if admin else "")))] if head else []
-            else:
-                sends = [Send(a, Text(texts.verify_overdue_ic(name, department.name, weeks)))
-                         for a in admins]
-            if sends and await remind(KIND, str(account["id"]), step, period, sends, deps=deps,
-                                     now=now):
-                sent += 1
-        return sent
+    # What was sent: this week's weekly reminders and every escalation (at most two per
+    # account and filing), in one query rather than one per thousand keys.
+    year, week, _ = local.isocalendar()
+    done = {str(key) for key in await Reminder.filter(kind=KIND).filter(
+        Q(step__in=[step for step, _ in ESCALATIONS]) | Q(period=f"{year}w{week:02d}"),
+    ).values_list("key", flat=True)}
+    todo = [w for w in wanted if Reminder.make_key(KIND, str(w[0]["id"]), w[1], w[2]) not in done]
+    todo = todo[:MAX_PER_RUN]
+    if not todo:
+        return 0
+    departments = {d.id: d for d in await Department.filter(
+        id__in={a["department_id"] for a, _, _ in todo})}
+    people = {p.id: p for p in await Person.filter(active=True, id__in={
+        pid for a, _, _ in todo for pid in (a["admin_id"], departments[a["department_id"]].head_id)
+        if pid is not None})}
+    admins = await info_center_admins() if any(step == "ic" for _, step, _ in todo) else []
+    sent = 0
+    for account, step, period in todo:
+        department = departments[account["department_id"]]
+        admin = people.get(account["admin_id"] or 0)
+        name, weeks = account["name"], (now - account["filed_at"]).days // 7
+        if step == "weekly":
+            sends = [Send(admin, Text(texts.verify_reminder(name)))] if admin else []
+        elif step == "head":
+            head = people.get(department.head_id or 0)
+            sends = [Send(head, Text(texts.verify_overdue_head(
+                name, weeks, admin.name if admin else "")))] if head else []
+        else:
+            sends = [Send(a, Text(texts.verify_overdue_ic(name, department.name, weeks)))
+                     for a in admins]
+        if sends and await remind(KIND, str(account["id"]), step, period, sends, deps=deps,
+                                 now=now):
+            sent += 1
+    return sent

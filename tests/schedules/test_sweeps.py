@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import texts
+from bot.deps import Deps
 from models import OutboxMessage, Reminder
 from schedules import run_sweeps
 from schedules.approvals import urge_pending_approvals
@@ -260,3 +261,30 @@ async def test_a_batch_that_meets_a_stored_key_is_written_one_by_one(world: Worl
     assert await Reminder.filter(kind="t").count() == 2
     rows = await OutboxMessage.filter(key__startswith="rem:t:").order_by("id")
     assert [r.body["text"] for r in rows] == ["A", "B"]
+
+
+async def test_the_sweep_decorator_runs_the_body_in_working_hours_and_one_run_at_a_time(
+        world: World) -> None:
+    from schedules.base import sweep
+
+    calls: list[datetime] = []
+    started, release = asyncio.Event(), asyncio.Event()
+
+    @sweep("t-decorator")
+    async def body(now: datetime, deps: Deps) -> int:
+        calls.append(now)
+        started.set()
+        await release.wait()
+        return 7
+
+    deps = world.bot.deps
+    assert await body(at(2026, 12, 5, 10, 0), deps) == 0  # a Saturday: the body is not called
+    assert await body(at(2026, 12, 2, 22, 0), deps) == 0  # a workday's night
+    assert calls == []
+    first = asyncio.create_task(body(at(2026, 12, 2, 10, 0), deps))
+    await started.wait()
+    assert await body(at(2026, 12, 2, 10, 0), deps) == 0  # the first run holds the lock
+    release.set()
+    assert await first == 7
+    assert calls == [at(2026, 12, 2, 10, 0)]
+    assert body.__name__ == "body"
