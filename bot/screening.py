@@ -9,7 +9,8 @@ re, the automaton): a 20,000-character draft against 10,000 words takes a few mi
 Markings: 绝密, 机密, 涉密, 内部资料, 不得外传 and a ★ marking (秘密★, 内部★, 机密★…) block
 always; 秘密 or 内部 alone do not (they are ordinary words: 小秘密, 内部管理).
 Word lists: one file per level in ``XMT_WORDLIST_DIR`` (``block.txt``, ``review.txt``,
-``hint.txt``, one word a line, ``#`` for comments), reloaded when a file changes.
+``hint.txt``, one word a line, ``#`` for comments), reloaded when a file changes. An edit from
+chat changes only its own line: comments and blank lines stay.
 
 Exceptions (``allow.txt``, same format): phrases that contain a marking or a listed word and are
 allowed, e.g. 不得传播涉密信息 in an article about 保密宣传. A hit that lies wholly inside an
@@ -21,7 +22,10 @@ an exception, kept and audited like the lists, instead of a hole in the rule.
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import secrets
+import shutil
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -125,7 +129,16 @@ def _covered(spans: list[tuple[int, int]], first: int, last: int) -> bool:
 
 
 class WordLists:
-    """The Information Center's lists on disk, reloaded when a file changes."""
+    """The Information Center's lists on disk, reloaded when a file changes.
+
+    An edit (``add``, ``remove``) changes only the line it is about: comments, blank lines and
+    the file's line endings stay as the Information Center wrote them on disk. The new file is
+    written beside the old one and moved over it (``os.replace``), so a reader or a crash sees
+    the old list or the new one, never half a file; a failed write raises and leaves the old
+    file. The callers in chat (``handlers.wordlists``) write after the audit line, inside its
+    transaction: a failed write rolls the audit line back. Blocking file I/O: call ``add`` and
+    ``remove`` from the event loop with ``asyncio.to_thread``.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -135,12 +148,16 @@ class WordLists:
     def path(self, level: Level | str) -> Path:
         return self.folder / f"{level.value if isinstance(level, Level) else level}.txt"
 
-    def _read(self, level: Level | str) -> list[str]:
+    def _text(self, level: Level | str) -> str:
+        """The file as it is (line endings kept), empty when there is none."""
         p = self.path(level)
         if not p.exists():
-            return []
-        return [line.strip() for line in p.read_text("utf-8").splitlines()
-                if line.strip() and not line.strip().startswith("#")]
+            return ""
+        with p.open(encoding="utf-8", newline="") as f:
+            return f.read()
+
+    def _read(self, level: Level | str) -> list[str]:
+        return _words_of(self._text(level))
 
     def screener(self) -> Screener:
         stamp = tuple(self.path(lv).stat().st_mtime_ns if self.path(lv).exists() else 0.0
@@ -154,16 +171,51 @@ class WordLists:
         return self._read(level)
 
     def add(self, level: Level | str, word: str) -> bool:
-        words = self._read(level)
-        if word in words:
+        """Append ``word`` as a line of its own; False (nothing written) when it is listed."""
+        text = self._text(level)
+        if word in _words_of(text):
             return False
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.path(level).write_text("\n".join([*words, word]) + "\n", "utf-8")
+        newline = "\r\n" if "\r\n" in text else "\n"
+        if text and not text.endswith(("\n", "\r")):
+            text += newline
+        self._write(level, text + word + newline)
         return True
 
     def remove(self, level: Level | str, word: str) -> bool:
-        words = self._read(level)
-        if word not in words:
+        """Drop the lines that list ``word``; False (nothing written) when it is not listed."""
+        text = self._text(level)
+        if word not in _words_of(text):
             return False
-        self.path(level).write_text("".join(f"{w}\n" for w in words if w != word), "utf-8")
+        self._write(level, "".join(line for line in text.splitlines(keepends=True)
+                                   if not _is_word(line) or line.strip() != word))
         return True
+
+    def _write(self, level: Level | str, text: str) -> None:
+        """Write the whole file atomically: a temporary file beside it, flushed to disk, then
+        moved over it. The temporary file is removed if anything fails."""
+        path = self.path(level)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            # Created like any new file (0666 less the umask), then given the old file's mode.
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as f:
+                f.write(text.encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+            if path.exists():
+                shutil.copymode(path, temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+
+def _is_word(line: str) -> bool:
+    """A line that lists a word: not blank, not a ``#`` comment."""
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _words_of(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if _is_word(line)]

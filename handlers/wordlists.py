@@ -8,10 +8,16 @@ same files can be edited on disk (``bot.screening``). Imports no channel.
   allowed (不得传播涉密信息 in an article about 保密宣传). Refused when the phrase contains
   nothing the screening would flag: an exception that does nothing is only noise.
 
-Every change is audited with who made it (Art. 14).
+Every change is audited with who made it (Art. 14). The file is written after the audit line,
+inside the event's transaction, and atomically (``WordLists``): a write that fails raises, and
+the transaction takes the audit line back with it, so the trail never records a change the file
+does not hold. The write (a temporary file, fsync, rename) runs off the event loop.
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from bot import audit, texts
 from bot.deps import Deps
@@ -53,9 +59,7 @@ async def on_words(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if action == "remove" and word in MARKINGS and word not in lists.words(Level(level)):
         await ctx.reply(texts.words_builtin(word))
         return
-    changed = lists.add(Level(level), word) if action == "add" else lists.remove(Level(level), word)
-    if changed:
-        await audit.record(ctx.person.code, f"words_{action}", level, {"word": word}, now=ctx.now)
+    changed = await _edit(ctx, deps, Level(level), word, action, f"words_{action}", {"word": word})
     await ctx.reply(texts.words_changed(action, level, word, changed))
 
 
@@ -75,8 +79,22 @@ async def _exceptions(ctx: Ctx[TextMessage], deps: Deps, parts: list[str]) -> No
         if not flagged:
             await ctx.reply(texts.words_exception_useless(phrase))
             return
-    changed = lists.add(ALLOW, phrase) if action == "add" else lists.remove(ALLOW, phrase)
-    if changed:
-        await audit.record(ctx.person.code, f"words_allow_{action}", ALLOW, {"phrase": phrase},
-                           now=ctx.now)
+    changed = await _edit(ctx, deps, ALLOW, phrase, action, f"words_allow_{action}", {"phrase": phrase})
     await ctx.reply(texts.words_exception_changed(action, phrase, changed))
+
+
+async def _edit(ctx: Ctx[TextMessage], deps: Deps, level: Level | str, word: str, action: str,
+                audited: str, detail: dict[str, Any]) -> bool:
+    """Add or remove ``word`` in the list of ``level``: the audit line first, then the file.
+    False (and neither) when there is nothing to change. A failed write raises: the event's
+    transaction rolls the audit line back and the old file stays."""
+    lists = deps.wordlists
+    listed = word in lists.words(level)
+    if listed == (action == "add"):
+        return False
+    subject = level.value if isinstance(level, Level) else level
+    await audit.record(ctx.person.code, audited, subject, detail, now=ctx.now)
+    # Read again under the audit's lock (PostgreSQL's advisory lock, SQLite's one writer): the
+    # file written is the latest one plus this change, whoever else edits the list meanwhile.
+    await asyncio.to_thread(lists.add if action == "add" else lists.remove, level, word)
+    return True

@@ -153,3 +153,42 @@ async def test_a_false_positive_gets_an_exception_by_chat_and_the_markings_stay(
     assert (row.actor, row.detail) == ("zhaoliu", {"phrase": "不得在互联网上传播涉密信息"})
     await world.say("zhangsan", "词库 例外 添加 机密文件")
     assert world.last_text("zhangsan") == texts.ONLY_INFO_CENTER_WORDS
+
+
+LIST_WITH_NOTES = "# 复核词库：信息中心维护\n\n拆迁\n# 2024 年加的\n征地\n\n"
+
+
+def test_edits_keep_comments_blank_lines_and_line_endings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    lists = WordLists(tmp_path)
+    (tmp_path / "review.txt").write_text(LIST_WITH_NOTES, "utf-8")
+    assert lists.add(Level.REVIEW, "补偿")
+    assert (tmp_path / "review.txt").read_text("utf-8") == LIST_WITH_NOTES + "补偿\n"
+    assert lists.remove(Level.REVIEW, "拆迁")
+    assert (tmp_path / "review.txt").read_text("utf-8") == (
+        "# 复核词库：信息中心维护\n\n# 2024 年加的\n征地\n\n补偿\n")
+    assert lists.words(Level.REVIEW) == ["征地", "补偿"]
+    # A file saved on Windows keeps its CRLF; one without a final newline gets one first.
+    (tmp_path / "hint.txt").write_bytes("# 提示\r\n网红".encode())
+    assert lists.add(Level.HINT, "打卡")
+    assert (tmp_path / "hint.txt").read_bytes() == "# 提示\r\n网红\r\n打卡\r\n".encode()
+    assert lists.remove(Level.HINT, "网红")
+    assert (tmp_path / "hint.txt").read_bytes() == "# 提示\r\n打卡\r\n".encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hint.txt", "review.txt"]  # no temporary left
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    lists = WordLists(tmp_path)
+    (tmp_path / "review.txt").write_text(LIST_WITH_NOTES, "utf-8")
+
+    def refused(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(OSError, match="disk full"):
+        lists.add(Level.REVIEW, "补偿")
+    with pytest.raises(OSError, match="disk full"):
+        lists.remove(Level.REVIEW, "拆迁")
+    assert (tmp_path / "review.txt").read_text("utf-8") == LIST_WITH_NOTES
+    assert [p.name for p in tmp_path.iterdir()] == ["review.txt"]
