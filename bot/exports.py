@@ -2,6 +2,12 @@
 (openpyxl), and the filled forms 1 and 2 as .docx (python-docx) laid out like the attachments of
 the policy, with room for signature and stamp. Pure functions of data already loaded, plus the
 loaders that read it in a fixed number of queries.
+
+Two kinds of function, kept apart: the loaders (``load_registry``, ``load_form1``,
+``load_form2``) are async and only read the database; the builders (``registry_xlsx``,
+``review_xlsx``, ``form1_document``, ``form2_document``) are synchronous, pure CPU (openpyxl,
+python-docx) and touch no database, so callers run them in a worker thread with
+``asyncio.to_thread`` (``handlers.exports.send_file``, ``bot.cli``) and the event loop stays free.
 """
 
 from __future__ import annotations

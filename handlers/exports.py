@@ -8,15 +8,21 @@ the department head sign and stamp it *before* it goes to the Information Center
 applicant prints it while it waits for the head. Before approval there is no account yet, so the
 application is named by its reference (S3) or by the name applied for.
 
-The .docx and .xlsx are built in a worker thread (``asyncio.to_thread``): python-docx and
-openpyxl are pure CPU and a registry of 10,000 accounts takes long enough to stall every other
-callback. The data is loaded first, on the loop, and handed over as plain objects.
+Each export is three steps: load the rows (async, ``bot.exports.load_*``), build the bytes (the
+pure builders of ``bot.exports``, in a worker thread through ``send_file``), hand the Document to
+the outbox (``ctx.reply``). python-docx and openpyxl are pure CPU and a registry of 10,000
+accounts takes long enough to stall every other callback; the data is loaded first, on the loop,
+and handed over as plain objects. The handler runs inside the event's transaction
+(``bot.inbound``: claim, handler and outbox rows commit together), so the build does too; it
+only keeps the loop free.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bot import exports, texts
@@ -33,6 +39,12 @@ router = Router(name=__name__)
 APPLICATION_REF = re.compile(r"^[Ss](\d{1,9})$")
 
 
+async def send_file(ctx: Ctx[Any], name: str, mime: str, build: Callable[[], bytes]) -> None:
+    """Build the file in a worker thread (``build`` is one of ``bot.exports``' pure builders over
+    rows already loaded) and hand it to the outbox as the reply."""
+    await ctx.reply(Document(name, await asyncio.to_thread(build), mime))
+
+
 @router.command(*texts.CMD_EXPORT_REGISTRY)
 async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if not await is_ic_admin(ctx.person):
@@ -40,9 +52,8 @@ async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
     registry = await exports.load_registry(year, deps.settings.tz, now=ctx.now, cal=deps.calendar)
-    data = await asyncio.to_thread(exports.registry_xlsx, registry, deps.settings.tz, year)
-    name = texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx"
-    await ctx.reply(Document(name, data, exports.XLSX))
+    await send_file(ctx, texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx",
+                    exports.XLSX, partial(exports.registry_xlsx, registry, deps.settings.tz, year))
 
 
 @router.command(*texts.CMD_EXPORT_REVIEW)
@@ -61,9 +72,8 @@ async def on_export_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
             return
         year = int(asked)
     registry = await exports.load_registry(year, deps.settings.tz)
-    data = await asyncio.to_thread(exports.review_xlsx, registry, deps.settings.tz, year)
-    name = texts.export_file_name(texts.export_review_sheet(year), "", ctx.local_now) + ".xlsx"
-    await ctx.reply(Document(name, data, exports.XLSX))
+    await send_file(ctx, texts.export_file_name(texts.export_review_sheet(year), "", ctx.local_now) + ".xlsx",
+                    exports.XLSX, partial(exports.review_xlsx, registry, deps.settings.tz, year))
 
 
 async def find_application(ctx: Ctx[Any]) -> AccountApplication | None:
@@ -113,9 +123,8 @@ async def on_export_form1(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.not_responsible_for(app.name))
         return
     form = await exports.load_form1(app)
-    data = await asyncio.to_thread(exports.form1_document, form, deps.settings.tz)
-    name = texts.export_file_name(texts.FORM1_DOC_TITLE, app.name, ctx.local_now) + ".docx"
-    await ctx.reply(Document(name, data, exports.DOCX))
+    await send_file(ctx, texts.export_file_name(texts.FORM1_DOC_TITLE, app.name, ctx.local_now) + ".docx",
+                    exports.DOCX, partial(exports.form1_document, form, deps.settings.tz))
 
 
 @router.command(*texts.CMD_EXPORT_FORM2)
@@ -125,6 +134,5 @@ async def on_export_form2(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     account, _ = found
     form = await exports.load_form2(account)
-    data = await asyncio.to_thread(exports.form2_document, form, deps.settings.tz)
-    name = texts.export_file_name(texts.FORM2_DOC_TITLE, account.name, ctx.local_now) + ".docx"
-    await ctx.reply(Document(name, data, exports.DOCX))
+    await send_file(ctx, texts.export_file_name(texts.FORM2_DOC_TITLE, account.name, ctx.local_now) + ".docx",
+                    exports.DOCX, partial(exports.form2_document, form, deps.settings.tz))

@@ -1,0 +1,52 @@
+"""Exports in chat (handlers.exports): every file is built off the event loop, in a worker thread,
+from rows loaded before; what arrives is the builder's output, unchanged."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot import exports
+from bot.cards import Document
+from tests.conftest import World
+from tests.test_exports import submit_application
+
+BUILDERS = ("registry_xlsx", "review_xlsx", "form1_document", "form2_document")
+
+
+def record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
+    """Wrap each pure builder: which thread ran it (and the builder still does the work)."""
+    threads: dict[str, list[int]] = {name: [] for name in BUILDERS}
+
+    def recording(name: str, build: Callable[..., bytes]) -> Callable[..., bytes]:
+        def run(*args: Any) -> bytes:
+            threads[name].append(threading.get_ident())
+            return build(*args)
+        return run
+
+    for name in BUILDERS:
+        monkeypatch.setattr(exports, name, recording(name, getattr(exports, name)))
+    return threads
+
+
+@pytest.mark.parametrize(("who", "command", "builder", "suffix"), [
+    ("wangwu", "导出台账", "registry_xlsx", ".xlsx"),
+    ("wangwu", "导出年审", "review_xlsx", ".xlsx"),
+    ("zhangsan", "导出申请表 S1", "form1_document", ".docx"),
+    ("zhangsan", "导出备案表 @某某发布", "form2_document", ".docx"),
+])
+async def test_each_file_is_built_in_a_worker_thread(
+        world: World, monkeypatch: pytest.MonkeyPatch, who: str, command: str, builder: str,
+        suffix: str) -> None:
+    if builder == "form1_document":
+        await submit_application(world)
+    threads = record_threads(monkeypatch)
+    await world.say(who, command)
+    sent = [m for m in world.channel.to(who) if isinstance(m, Document)]
+    assert len(sent) == 1 and sent[0].name.endswith(suffix), world.texts(who)
+    assert sent[0].data[:2] == b"PK"  # a zip: the builder's .xlsx/.docx
+    assert {k: len(v) for k, v in threads.items()} == {k: int(k == builder) for k in BUILDERS}
+    assert threads[builder][0] != threading.get_ident()  # not the event loop's thread
