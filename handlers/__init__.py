@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.router import Router
 from handlers import (
     approvals,
+    attachments,
     closing,
     drafts,
     exports,
@@ -17,8 +18,12 @@ from handlers import (
     inquiries,
     judgement,
     ledger,
+    listings,
+    publication,
     registry,
     reviews,
+    revisions,
+    submission,
     verification,
     wordlists,
 )
@@ -26,7 +31,10 @@ from handlers import (
 
 def build_router() -> Router:
     root = Router(name="root")
-    root.include(drafts.router, approvals.router, governance.router, registry.router,
+    # A draft's life, once one module (drafts.py), in its old order: first match wins.
+    root.include(drafts.router, attachments.router, submission.router, revisions.router,
+                 publication.router, listings.router,
+                 approvals.router, governance.router, registry.router,
                  verification.router, ledger.router, reviews.router, judgement.router, closing.router,
                  exports.router, inquiries.router, wordlists.router, forms.router,
                  help.router)

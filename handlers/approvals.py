@@ -15,23 +15,22 @@ from __future__ import annotations
 from typing import Any
 
 from bot import audit, texts
+from bot.card_closing import close_card, close_used_cards
 from bot.cards import Button, Card, Text
 from bot.deps import Deps
-from bot.events import TextMessage, bounded_key
-from bot.router import Ctx, Router
-from handlers.common import (
+from bot.draft_cards import (
     Approve,
     ConfirmApprove,
     Reject,
     approval_card,
-    close_card,
-    close_used_cards,
     confirm_card_prefix,
     load_view,
     needs_confirmation,
     screening_notes,
 )
-from handlers.drafts import stopped_text
+from bot.events import TextMessage, bounded_key
+from bot.router import Ctx, Router
+from handlers.common import stopped_text
 from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)

@@ -36,12 +36,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import audit, texts
+from bot.card_closing import close_used_cards
 from bot.cards import Button, Card, Document, Payload, Text
 from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Router
 from handlers import drafts
-from handlers.common import close_used_cards, ic_card_subject, void_closed_account_cards
+from handlers.common import ic_card_subject, void_closed_account_cards
 from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt

@@ -16,11 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 from bot import texts
+from bot.card_closing import close_card
 from bot.cards import Button, Card, Payload
 from bot.deps import Deps
 from bot.events import ImageMessage, TextMessage
 from bot.router import Ctx, Router
-from handlers.common import close_card
 from models import Prompt
 
 router = Router(name=__name__)

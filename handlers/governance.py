@@ -45,12 +45,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import audit, texts
+from bot.card_closing import close_card
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
 from handlers import forms
-from handlers.common import close_card, ic_card_subject
+from handlers.common import ic_card_subject
 from handlers.forms import Checked, Field, Form, Invalid
 from models import (
     Account,

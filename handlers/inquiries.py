@@ -27,12 +27,12 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot import audit, texts
+from bot.card_closing import close_card, close_used_cards
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Router
-from handlers.common import close_card, close_used_cards
 from handlers.registry import account_from_args, is_ic_admin
 from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT

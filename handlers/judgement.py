@@ -28,11 +28,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot import audit, texts
+from bot.card_closing import close_card
 from bot.cards import Text
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
-from handlers.common import close_card, ic_card_subject, refuse_if_closed
+from handlers.common import ic_card_subject, refuse_if_closed
 from handlers.drafts import void_pending_drafts
 from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card

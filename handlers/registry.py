@@ -20,12 +20,13 @@ from datetime import date
 from typing import Any
 
 from bot import audit, texts
+from bot.card_closing import close_card
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
 from handlers import forms
-from handlers.common import close_card, ic_card_subject, refuse_if_closed
+from handlers.common import ic_card_subject, refuse_if_closed
 from handlers.forms import Checked, Field, Form, Invalid
 from handlers.governance import concerned, person_check
 from handlers.governance import decides_own as decides_own

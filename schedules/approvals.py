@@ -23,7 +23,7 @@ from typing import Any
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
-from handlers.common import approval_card, load_views
+from bot.draft_cards import approval_card, load_views
 from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins

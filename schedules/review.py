@@ -54,8 +54,8 @@ from tortoise.transactions import in_transaction
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
+from bot.draft_voiding import void_drafts
 from bot.settings import Settings
-from handlers.drafts import void_drafts
 from models import (
     Account,
     AccountStatus,

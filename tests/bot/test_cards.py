@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.cards import PAYLOAD_MAX_BYTES, Button, Card, Payload, PayloadError, unpack_payload
-from handlers.common import Approve, ChooseCategory
+from bot.draft_cards import Approve, ChooseCategory
 
 
 def test_pack_and_unpack_round_trip() -> None:

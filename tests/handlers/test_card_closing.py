@@ -1,7 +1,7 @@
 """Issue 14 point 1 (and the card parts of points 2, 6 and 7): every card kind, when decided,
 voided or used, keeps its subtitle, fields and body on every recipient's copy, its title says the
 outcome (a decided approval card no longer reads 稿件待审核), and its buttons go — through the
-one closing path, ``handlers.common.close_card``. A blocked draft's preview says 已拦截, names
+one closing path, ``bot.card_closing.close_card``. A blocked draft's preview says 已拦截, names
 the words in their sentence and how to ask the Information Center; one-shot cards (the category
 choice, 确认通过, the inquiry's deadline choice, the form summary) lose their buttons once used;
 the person who tapped is told what their tap did, besides the card. Through the real router.
@@ -16,8 +16,8 @@ import pytest
 
 from bot import texts
 from bot.cards import Card
+from bot.draft_voiding import void_drafts
 from bot.screening import Level
-from handlers.drafts import void_drafts
 from models import Account, Draft
 from tests.conftest import World
 from tests.handlers.test_governance import fill_form

@@ -263,8 +263,8 @@ async def test_english_aliases(world: World) -> None:
 
 
 async def test_forged_or_unknown_button_payloads_change_nothing(world: World) -> None:
+    from bot.draft_cards import Approve
     from bot.events import CardAction
-    from handlers.common import Approve
 
     draft = await submitted(world)
     for payload in (Approve(draft.id, 7).pack(), Approve(999, 1).pack(), "ap:1", "zz:1:1"):
