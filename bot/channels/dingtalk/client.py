@@ -6,7 +6,7 @@ answer no retry can change dead-letters; everything else backs off and dies only
 ``outbox_max_attempts``.
 - HTTP 401 / ``InvalidAuthentication`` (whatever the status; it has been seen with 400), legacy
   40014 / 42001 on oapi: drop the cached token, fetch a new one, retry at once; refused again:
-  temporary (``DeliveryError``), the next attempt renews again.
+  temporary (``DeliveryError``), the next attempt renews again (``bot.channels.tokens``).
 - flow control is ``Throttled`` (not a failed attempt): 403 ``…QpsLimit…`` and legacy 90018 /
   90002 (20 QPS per app per API) 1 s; ``send.too.fast`` / ``send.byToken.tooFast`` / ``too.many.*``
   60 s; ``{"status": 1111, "wait": …}`` (IP over 10,000 calls / 20 s) 5 minutes; custom robot
@@ -45,13 +45,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 from yarl import URL
 
 from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient, TokenCache
+from bot.channels.tokens import TokenRefused, with_renewal
 
 TOKEN_MARGIN = 600.0  # refresh about 10 minutes before expiry (the doc's advice)
 TIMEOUT = 10.0
@@ -123,9 +124,8 @@ class DingTalkClient(HttpClient):
     async def _fetch_token(self) -> tuple[str, float]:
         status, data = await self._send("POST", self.api_base + "/v1.0/oauth2/accessToken", "token",
                                         json={"appKey": self.app_key, "appSecret": self._secret})
-        if status != 200 or not data.get("accessToken"):
+        if status != 200 or not data.get("accessToken"):  # e.g. 200 without it: a coded error
             self._raise("oauth2/accessToken", status, data)
-            raise DeliveryError("DingTalk oauth2/accessToken: no accessToken in the answer")
         return str(data["accessToken"]), float(data.get("expireIn", 7200))
 
     # -- URLs we did not build ------------------------------------------------------------------
@@ -161,35 +161,39 @@ class DingTalkClient(HttpClient):
             raise DeliveryError(f"DingTalk {what}: {type(exc).__name__}") from None
 
     @staticmethod
-    def _raise(what: str, status: int, data: dict[str, Any]) -> None:
+    def _error(what: str, status: int, data: dict[str, Any]) -> DeliveryError:
+        """The exception for an answer that is not a success."""
         code = str(data.get("code") or data.get("errcode") or f"HTTP {status}")
         if data.get("status") == 1111:
-            raise Throttled(f"DingTalk {what}: IP call limit", retry_after=300.0)
+            return Throttled(f"DingTalk {what}: IP call limit", retry_after=300.0)
         if "QpsLimit" in code or code in QPS_CODES:
-            raise Throttled(f"DingTalk {what}: {code}", retry_after=1.0)
+            return Throttled(f"DingTalk {what}: {code}", retry_after=1.0)
         if code in SEND_TOO_FAST:
-            raise Throttled(f"DingTalk {what}: {code}", retry_after=60.0)
+            return Throttled(f"DingTalk {what}: {code}", retry_after=60.0)
         if status >= 500 or status == 429 or code in ("system.busy", "-1"):
-            raise DeliveryError(f"DingTalk {what}: {code}")
+            return DeliveryError(f"DingTalk {what}: {code}")
         if status == 401 or code == AUTH_FAILED:
-            raise DeliveryError(f"DingTalk {what}: access token refused after renewal ({code})")
-        raise classify(what, code, str(data.get("message") or data.get("errmsg") or ""))
+            return DeliveryError(f"DingTalk {what}: access token refused after renewal ({code})")
+        return classify(what, code, str(data.get("message") or data.get("errmsg") or ""))
+
+    @staticmethod
+    def _raise(what: str, status: int, data: dict[str, Any]) -> NoReturn:
+        raise DingTalkClient._error(what, status, data)
 
     async def api(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """A call on api.dingtalk.com with the app's token; a refused token is renewed and the
-        call retried once, a second refusal is temporary."""
-        for attempt in (1, 2):
-            token = await self._tokens.get()
+        call retried once, a second refusal is read as any other answer (temporary)."""
+        async def attempt(token: str) -> dict[str, Any]:
             status, data = await self._send(method, self.api_base + path, path, json=body,
                                             headers={"x-acs-dingtalk-access-token": token})
             if status == 401 or (status != 200 and data.get("code") == AUTH_FAILED):
-                self._tokens.drop(token)
-                if attempt == 1:
-                    continue
+                raise TokenRefused(f"DingTalk {path}: access token refused",
+                                   after_renewal=self._error(path, status, data))
             if status != 200:
                 self._raise(path, status, data)
             return data
-        raise AssertionError("unreachable")
+
+        return await with_renewal(self._tokens, attempt)
 
     async def webhook(self, url: str, body: dict[str, Any], what: str) -> None:
         """POST the custom-robot JSON to a sessionWebhook or a signed custom-robot URL; only to
@@ -213,8 +217,8 @@ class DingTalkClient(HttpClient):
         """Upload a file for a robot message (``msgKey: sampleFile``); returns its media id."""
         if len(data) > UPLOAD_MAX:
             raise PermanentDeliveryError(f"DingTalk media/upload: {len(data)} bytes, over 20 MB")
-        for attempt in (1, 2):
-            token = await self._tokens.get()
+
+        async def attempt(token: str) -> str:
             form = aiohttp.FormData(quote_fields=False)  # keep Chinese file names readable
             form.add_field("media", data, filename=name, content_type=mime)
             status, result = await self._send(
@@ -222,14 +226,12 @@ class DingTalkClient(HttpClient):
                 params={"access_token": token, "type": "file"}, data=form)
             code = result.get("errcode")
             if code in TOKEN_REFUSED:
-                self._tokens.drop(token)
-                if attempt == 1:
-                    continue
-                raise DeliveryError("DingTalk media/upload: access token refused after renewal")
+                raise TokenRefused("DingTalk media/upload: access token refused after renewal")
             if status == 200 and code == 0 and result.get("media_id"):
                 return str(result["media_id"])
             self._raise("media/upload", status, result)
-        raise AssertionError("unreachable")
+
+        return await with_renewal(self._tokens, attempt)
 
     async def register_card_callback(self, url: str, route_key: str) -> str:
         """Point card taps of cards sent with ``callbackRouteKey`` at ``url`` (HTTP mode). The app

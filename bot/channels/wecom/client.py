@@ -5,10 +5,10 @@ Error policy, expressed as the outbox's exceptions (``bot.channels.base``). The 
 answer that no retry can change dead-letters; everything else is retried with backoff and dies
 only after ``outbox_max_attempts`` (so a message survives an outage of minutes, not of days).
 - 40014 / 41001 / 42001 (token invalid, missing, expired): drop the cached token, fetch a new
-  one, retry at once. If the new token is refused too, WeCom is having a bad moment (a 42001 can
-  last tens of seconds after a token was rotated): temporary (``DeliveryError``), the outbox backs
-  off and the next attempt renews again. Treating it as permanent once lost 140 of 640 messages
-  in a 20-second 42001 window.
+  one, retry at once (``bot.channels.tokens``). If the new token is refused too, WeCom is having a
+  bad moment (a 42001 can last tens of seconds after a token was rotated): temporary
+  (``DeliveryError``), the outbox backs off and the next attempt renews again. Treating it as
+  permanent once lost 140 of 640 messages in a 20-second 42001 window.
 - -1 (busy), 45033 (too many concurrent calls), HTTP 5xx, network errors, timeouts, an answer
   that is not JSON: temporary.
 - 45009 (frequency limit): ``Throttled`` for 60 s — not a failed attempt.
@@ -42,6 +42,7 @@ import aiohttp
 
 from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient, TokenCache
+from bot.channels.tokens import TokenRefused, with_renewal
 
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
 BUSY, CONCURRENCY, FREQUENCY = -1, 45033, 45009
@@ -107,28 +108,22 @@ class WeComClient(HttpClient):
             raise DeliveryError("WeCom gettoken: no access_token in the answer")
         return str(data["access_token"]), float(data.get("expires_in", 7200))
 
-    def _drop_token(self, stale: str) -> None:
-        self._tokens.drop(stale)
-
     # -- calls --------------------------------------------------------------------------------
     async def call(self, path: str, *, json: Any = None, params: dict[str, str] | None = None,
                    data: Any = None, method: str = "POST") -> dict[str, Any]:
         """An authenticated API call; a rejected token is renewed and the call retried once, a
         second refusal is temporary (the outbox backs off and renews again)."""
-        for attempt in (1, 2):
-            token = await self.token()
+        async def attempt(token: str) -> dict[str, Any]:
             result = await self._request(method, path, params={**(params or {}),
                                                                "access_token": token},
                                          json=json, data=data)
             if result.get("errcode") in TOKEN_ERRORS:
-                self._drop_token(token)
-                if attempt == 1:
-                    continue
-                raise DeliveryError(f"WeCom {path}: access token refused after renewal "
-                                    f"(errcode {result.get('errcode')})")
+                raise TokenRefused(f"WeCom {path}: access token refused after renewal "
+                                   f"(errcode {result.get('errcode')})")
             self._check(path, result)
             return result
-        raise AssertionError("unreachable")
+
+        return await with_renewal(self._tokens, attempt)
 
     async def _request(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         try:
@@ -189,8 +184,7 @@ class WeComClient(HttpClient):
 
     async def media_get(self, media_id: str) -> tuple[bytes, str, str]:
         """(bytes, content type, file name) of a media id; errors come back as JSON (90254)."""
-        for attempt in (1, 2):
-            token = await self.token()
+        async def attempt(token: str) -> tuple[bytes, str, str]:
             try:
                 async with self.session.get(self.base + "media/get", params={
                         "access_token": token, "media_id": media_id}) as resp:
@@ -200,10 +194,7 @@ class WeComClient(HttpClient):
                     if ctype.startswith(("application/json", "text/plain")):
                         result = await resp.json(content_type=None)
                         if result.get("errcode") in TOKEN_ERRORS:
-                            self._drop_token(token)
-                            if attempt == 1:
-                                continue
-                            raise DeliveryError("WeCom media/get: access token refused after renewal")
+                            raise TokenRefused("WeCom media/get: access token refused after renewal")
                         self._check("media/get", result)
                     payload = await resp.read()
                     disposition = resp.headers.get("Content-Disposition", "")
@@ -212,4 +203,5 @@ class WeComClient(HttpClient):
             name = disposition.split("filename=", 1)[1].strip('"; ') if "filename=" in disposition \
                 else media_id
             return payload, ctype.split(";")[0] or "application/octet-stream", name
-        raise AssertionError("unreachable")
+
+        return await with_renewal(self._tokens, attempt)
