@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from typing import Any
 from xml.sax.saxutils import escape
 
 from aiohttp.test_utils import TestClient
+from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.channels.wecom.crypto import Crypto, signature
 from bot.channels.wecom.parse import parse_envelope
@@ -24,6 +26,14 @@ def wecom_settings(api_base: str = "http://127.0.0.1:9", **kw: Any) -> dict[str,
             "simulator": False, **kw}
 
 
+def encrypt_reply(crypto: Crypto, xml: str, nonce: str, timestamp: str) -> str:
+    """The encrypted envelope (``<xml><Encrypt>…``) WeCom would send for ``xml``, made by wechatpy:
+    the bot itself only opens frames (``Crypto.decrypt``)."""
+    aes_key_text = base64.b64encode(crypto.key).decode().rstrip("=")
+    wechat = WeChatCrypto(crypto.token, aes_key_text, crypto.corp_id)
+    return str(wechat.encrypt_message(xml, nonce, timestamp))
+
+
 class WeComSender:
     """Plays WeCom's side of the callback."""
 
@@ -35,7 +45,7 @@ class WeComSender:
     def envelope(self, plaintext: str, timestamp: int | None = None) -> tuple[dict[str, str], str]:
         ts = str(timestamp if timestamp is not None else self.now)
         nonce = str(next(self.ids))
-        encrypted = parse_envelope(self.crypto.encrypt_reply(plaintext, nonce, ts)).encrypted
+        encrypted = parse_envelope(encrypt_reply(self.crypto, plaintext, nonce, ts)).encrypted
         query = {"msg_signature": signature(TOKEN, ts, nonce, encrypted), "timestamp": ts,
                  "nonce": nonce}
         body = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName>"

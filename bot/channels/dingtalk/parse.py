@@ -35,6 +35,8 @@ from bot.events import CardAction, Event, FileMessage, ImageMessage, TextMessage
 
 CHANNEL = "dingtalk"
 MAX_USER, MAX_CONVERSATION, MAX_TRACK, MAX_WEBHOOK = 64, 128, 128, 2048
+# What the routes and the stream import from here; Malformed is re-exported (mypy's strict mode
+# wants it named) so a channel reads the parse's errors from the parse.
 __all__ = ["Malformed", "Session", "loads", "parse_card_callback", "parse_robot_message"]
 
 

@@ -11,6 +11,8 @@ frame with its AppID), with the checks wechatpy leaves out.
   non-empty multiple of 16, pad 1..32 with every pad byte equal, at least 16+4 bytes left, the
   length inside the frame, the message UTF-8 — and refuses anything else with ``BadCiphertext``
   (400). AES itself is wechatpy's cipher (``cryptography``).
+- The bot only opens frames: it answers callbacks with an empty 200, never with an encrypted
+  passive reply (the tests build WeCom's side with wechatpy, ``tests/wecom_callbacks.py``).
 - The ReceiveId must be our CorpID (WeCom) or the account's AppID (WeChat): ``WrongCorp`` (403).
 """
 
@@ -22,7 +24,6 @@ import hashlib
 import hmac
 
 from wechatpy.crypto.cryptography import WeChatCipher
-from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.channels import verify
 
@@ -90,7 +91,6 @@ class Crypto:
         self.token = token
         self.corp_id = corp_id
         self.key = aes_key(aes_key_text)
-        self._wechat = WeChatCrypto(token, aes_key_text, corp_id)
 
     def verify(self, sig: str, timestamp: str, nonce: str, encrypted: str) -> None:
         try:
@@ -101,7 +101,3 @@ class Crypto:
     def decrypt(self, encrypted: str) -> str:
         """Decrypt a verified ``Encrypt`` value; WrongCorp if the ReceiveId is not our CorpID."""
         return open_frame(self.key, encrypted, self.corp_id)
-
-    def encrypt_reply(self, xml: str, nonce: str, timestamp: str) -> str:
-        """The encrypted envelope for a passive reply (also used by tests to build callbacks)."""
-        return str(self._wechat.encrypt_message(xml, nonce, timestamp))

@@ -45,7 +45,6 @@ from bot.events import (
 
 CHANNEL = "wecom"
 USERID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
-__all__ = ["Envelope", "Malformed", "parse_envelope", "parse_plaintext", "selections"]
 
 
 @register_event("template_card_event")
@@ -114,7 +113,7 @@ def selections(raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
 
 def parse_plaintext(xml: str, now: datetime) -> Event | None:
     """A decrypted callback → a domain event, or None for events we acknowledge and ignore."""
-    root = _xml(xml)  # refuses entities before wechatpy's own parse sees the text
+    root = _xml(xml)  # the one parse (xmltodict, after xml_guard); wechatpy never sees the text
     msg_type = _scalar(root, "MsgType").lower()
     if not msg_type or not root.get("FromUserName"):
         raise Malformed("no MsgType or FromUserName")

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.channels.verify import Malformed
 from bot.channels.wecom.crypto import BadSignature, Crypto, WrongCorp
-from bot.channels.wecom.parse import Malformed, parse_envelope, parse_plaintext
+from bot.channels.wecom.parse import parse_envelope, parse_plaintext
 from bot.events import CardAction, ImageMessage, LinkMessage, TextMessage, UnsupportedMessage
+from tests.wecom_callbacks import encrypt_reply
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 SAMPLE = Crypto("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt",
@@ -174,7 +176,7 @@ def test_deterministic_encryption_vector(monkeypatch: pytest.MonkeyPatch) -> Non
         "<FromUserName><![CDATA[wx49f0ab532d5d035a]]></FromUserName>",
         "<ToUserName><![CDATA[messense]]></ToUserName>", "<AgentID>1</AgentID>",
         "<CreateTime>1411525903</CreateTime>", "</xml>"])
-    envelope = WECHATPY.encrypt_reply(plain, "461056294", "1411525903")
+    envelope = encrypt_reply(WECHATPY, plain, "461056294", "1411525903")
     assert "<MsgSignature><![CDATA[407518b7649e86ef23978113f92d27afa9296533]]></MsgSignature>" in envelope
     assert envelope.count("9s4gMv99m88kKTh/H8IdkOiMg6bisoy3ypwy9H4hvSPe9nsGaqyw5hhSjdYbcrKk") == 1
     encrypted = parse_envelope(envelope).encrypted
