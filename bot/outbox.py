@@ -111,7 +111,6 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self.on_delivered: Callable[[OutboxMessage], None] | None = None
 
     # -- writing (inside the caller's transaction) --------------------------------------------
     async def send(self, to: Person | Department, message: Message,
@@ -355,8 +354,6 @@ class Outbox:
         row.claimed_until = None
         await row.save(update_fields=["status", "sent_at", "channel", "ref", "attempts",
                                       "claimed_until"])
-        if self.on_delivered is not None:
-            self.on_delivered(row)
 
     async def _deliver_update(
         self, row: OutboxMessage, maybe_sent: bool

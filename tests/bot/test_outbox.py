@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from bot.app import build_bot
 from bot.cards import Text
 from models import OutboxMessage, OutboxStatus, Person
@@ -140,12 +144,20 @@ async def test_two_instances_draining_at_once_deliver_each_row_once(world: World
         assert order == sorted(order)
 
 
-async def test_run_forever_delivers_on_wake_and_ends_only_on_stop(world: World) -> None:
+async def test_run_forever_delivers_on_wake_and_ends_only_on_stop(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
     outbox = world.bot.outbox
     delivered = asyncio.Event()
-    outbox.on_delivered = lambda row: delivered.set()
+    record = world.channel.send
+
+    async def send(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        ref = await record(*args, **kwargs)
+        delivered.set()
+        return ref
+
+    monkeypatch.setattr(world.channel, "send", send)
     task = asyncio.create_task(outbox.run_forever())  # a supervisor's own task
     person = await Person.get(code="zhangsan")
     await outbox.send(person, Text("醒来"), key="wake-1", now=world.clock.now)
