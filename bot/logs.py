@@ -3,11 +3,18 @@
 Secrets are ``SecretStr`` in the settings (their repr is masked), and on top of that this filter
 replaces any configured secret value that still reaches a log record — an SDK that logs a URL
 with a token in it, an exception message quoting a request body.
+
+The filter runs where every record is made (the ``logging`` record factory), not on handlers: a
+filter on the root *logger* sees only what is logged on the root itself (records of other loggers
+reach the root's handlers without passing its filters), and one on the root's handlers misses a
+handler added later (an SDK's own — ``dingtalk_stream`` adds one when none is set —, a test's
+log capture). Made clean, a record is clean for every handler, present or future.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -15,6 +22,7 @@ from bot.settings import Settings
 
 MASK = "***"
 _FILTER_NAME = "xmt-secrets"
+_make_record = logging.getLogRecordFactory()  # the factory before ours (logging's own)
 
 
 class SecretFilter(logging.Filter):
@@ -59,13 +67,16 @@ def secret_values(settings: Settings) -> list[str]:
 
 
 def install_secret_filter(settings: Settings) -> None:
-    """Attach the filter to every handler of the root logger (and to the root for new ones)."""
+    """Scrub ``settings``' secrets from every log record from now on, whatever logger made it and
+    whichever handler (present or added later) writes it. Installing again replaces the secrets."""
     flt = SecretFilter(secret_values(settings))
-    root = logging.getLogger()
-    for target in [root, *root.handlers]:
-        for old in [f for f in target.filters if getattr(f, "name", "") == _FILTER_NAME]:
-            target.removeFilter(old)
-        target.addFilter(flt)
+
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = _make_record(*args, **kwargs)
+        flt.filter(record)
+        return record
+
+    logging.setLogRecordFactory(make_record)
 
 
 def configure_logging(settings: Settings) -> None:

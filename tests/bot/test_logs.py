@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
+
+import pytest
 
 from bot.app import build_bot
 from bot.logs import SecretFilter, install_secret_filter
@@ -13,6 +16,35 @@ from tests.fakes import FakeClock, RecordingChannel
 
 SECRET = "TopSecretAppSecret-9f8e7d"
 AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+@pytest.fixture(autouse=True)
+def _record_factory() -> Iterator[None]:
+    """install_secret_filter sets the process's record factory: put the one before back."""
+    before = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(before)
+
+
+def test_a_handler_added_after_the_install_writes_no_secret() -> None:
+    install_secret_filter(make_settings(
+        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
+        wecom_aes_key=AES))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # added later, on a logger of its own
+    logger = logging.getLogger("xmt.test.later")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("calling https://x/gettoken?corpsecret=%s", SECRET)
+        try:
+            raise ValueError(f"bad secret {SECRET}")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert SECRET not in out and "corpsecret=***" in out and "ValueError" in out
 
 
 def test_filter_masks_secrets_in_messages_args_and_tracebacks() -> None:
