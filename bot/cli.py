@@ -279,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rem = sub.add_parser("reminders", help=texts.CLI_HELP["reminders"])
     rem_sub = rem.add_subparsers(dest="reminders_command", metavar="ACTION")
-    run = rem_sub.add_parser("run-now", help=texts.CLI_HELP["run-now"])
+    run = rem_sub.add_parser("run-now", help=texts.CLI_HELP["run-now"].format(sweeps="、".join(SWEEPS)))
     run.add_argument("kind", nargs="?", default=None, help=" | ".join(SWEEPS))
     run.add_argument("--at", default=None, help=texts.CLI_HELP["at"])
     run.add_argument("--demo", action="store_true", help=texts.CLI_HELP["run-now-demo"])

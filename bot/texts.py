@@ -469,8 +469,7 @@ CLI_HELP = {
     "reminders": "提醒",
     "export_files": "导出台账、年审表（.xlsx）或申请表、备案表（.docx）",
     "account": "账号名称（form1、form2 需要）",
-    "run-now": ("立即运行提醒检查（可指定 cadence、approvals、digest、review、verify、inquiries），"
-                "并列出发出的提醒"),
+    "run-now": "立即运行提醒检查（可指定 {sweeps}），并列出发出的提醒",  # the names of schedules.SWEEPS
     "run-now-demo": "用演示的数据库（xmt demo 的 var/demo.sqlite3）；提醒由正在运行的演示发到模拟器",
     "at": "把时钟拨到这个本地时间再运行，如 \"2026-12-03 10:00\"（演示提醒用）",
     "register": "登记卡片回调地址（HTTP 模式）",

@@ -101,6 +101,15 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     assert main(["reminders", "run-now", "weather"]) == 2
 
 
+def test_run_now_help_names_every_sweep(capsys: pytest.CaptureFixture[str]) -> None:
+    from schedules import SWEEPS
+
+    with pytest.raises(SystemExit):
+        main(["reminders", "--help"])
+    out = "".join(capsys.readouterr().out.split())  # argparse wraps the line
+    assert "、".join(SWEEPS) in out
+
+
 def test_run_now_demo_works_on_the_demo_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``xmt reminders run-now --demo`` checks the database ``xmt demo`` runs on (the README's
     simulator steps use it beside a running demo), not the bot's own."""
