@@ -4,16 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-sqlite test-postgres test-browser lint bench clean fuzz screenshots
+LOCK := requirements.lock
+
+.PHONY: install lock demo test test-sqlite test-postgres bench clean fuzz screenshots
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exactly the versions in requirements.lock (runtime and dev, with hashes; pip, setuptools and
+# wheel included, so nothing unpinned is fetched), then the project itself without its
+# dependencies, built by the pinned setuptools (its warning about editable installs silenced).
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "需要 $(PYTHON)（Python 3.11）"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -r $(LOCK)
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh requirements.lock from pyproject.toml: every package at its newest release within the
+# bounds there, for Python 3.11 (run it on Linux). `make lock UPGRADE=` keeps the pins it has and
+# only adds or drops what pyproject.toml changed. Then `make install` (the stamp is now older).
+UPGRADE ?= --upgrade
+lock: install
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q $(UPGRADE) --generate-hashes --allow-unsafe \
+		--strip-extras --extra dev --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+		--output-file $(LOCK) pyproject.toml
 
 demo: install
 	$(BIN)/xmt demo
