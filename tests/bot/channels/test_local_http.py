@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
