@@ -145,7 +145,7 @@ class Card:
         """The same card, decided or voided: ``title`` names the outcome (the live title asked
         for a decision, "稿件待审核", which is wrong once decided), ``status`` says who and when
         (a chip), the buttons go; subtitle, fields, body and notes stay, so every copy still
-        shows what was decided. Handlers close cards through ``handlers.common.close_card``."""
+        shows what was decided. Handlers close cards through ``bot.card_closing.close_card``."""
         return dataclasses.replace(self, status=status, title=title, buttons=())
 
 
