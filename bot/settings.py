@@ -1,4 +1,5 @@
-"""Settings from ``XMT_*`` environment variables and a ``.env`` file (DESIGN.md §5).
+"""Settings from ``XMT_*`` environment variables and a ``.env`` file; every one, with its default and
+meaning, in docs/configuration.md (a test holds the two together).
 
 Owns validation: a bad value or a partly configured channel is a start-up error whose message
 names the variable. Imports only the texts module of the project.
@@ -23,7 +24,7 @@ class SettingsError(Exception):
     """A configuration problem, worded for the person starting the bot."""
 
 
-# Each channel's variables: all or none must be set (DESIGN.md §5).
+# Each channel's variables: all or none must be set.
 _WECOM_VARS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
 # Approvals need buttons with callbacks, and DingTalk has those only on template cards: no built-in
 # template does it on the card API the bot uses (the built-in StandardCard belongs to the older
@@ -68,8 +69,8 @@ class Settings(BaseSettings):
     zombie_days: int = Field(default=14, ge=2, le=90)  # working days without a post: a "zombie" account
     approval_urge_hours: float = Field(default=4, gt=0, le=72)  # working hours before 催办
     # Art. 5, the annual review: reports from review_opens (MM-DD) to the day before
-    # review_closes; a last warning on review_last_warning; on review_closes, whoever has not
-    # passed must stop.
+    # review_closes; a last warning from review_last_warning; from review_closes, an account that
+    # handed in no report for the year stops (schedules/review.py).
     review_opens: str = "11-01"
     review_last_warning: str = "11-25"
     review_closes: str = "12-01"
