@@ -2,8 +2,10 @@
 
 ``build_bot`` assembles the core (outbox, inbox, router, deps) without HTTP, for tests and
 benchmarks; ``create_app`` puts it behind aiohttp with the channels' routes and owns start-up and
-shutdown as ``cleanup_ctx`` generators: database (migrations), outbox worker, resuming events
-that were acknowledged before a crash, the scheduler, and draining background tasks.
+shutdown as one ``cleanup_ctx`` generator per resource, started in this order and torn down in
+reverse: the database (migrations), the platforms' HTTP sessions, the inbox (resuming events that
+were acknowledged before a crash), the outbox worker, the background work (drained on a stop),
+the scheduler, the DingTalk Stream connection.
 
 Long-running tasks (the outbox worker, the scheduler, the DingTalk Stream connection) run under
 ``bot.tasks.Supervisor``: one that ends is logged as an ERROR and restarted with a backoff, and
@@ -239,6 +241,13 @@ def create_app(
                           middlewares=[body_deadline(settings.request_timeout)])
     app[BOT] = bot
 
+    # One cleanup_ctx per resource, in the order they start; aiohttp tears them down in reverse
+    # (and, if one fails to start, only those already started). So the database outlives every
+    # user of it, the platforms' HTTP sessions outlive the outbox worker that sends through them,
+    # and the worker outlives the work that queues messages: on a stop, the DingTalk Stream and
+    # the scheduler stop first (no new work), the background tasks are drained, and the worker
+    # sends what they queued before it stops.
+
     async def database(_: web.Application) -> AsyncIterator[None]:
         if manage_database:
             try:
@@ -250,6 +259,34 @@ def create_app(
         if manage_database:
             await close_db()
 
+    async def platform_sessions(_: web.Application) -> AsyncIterator[None]:
+        """The platform clients' HTTP sessions: opened on first use, closed last but the database."""
+        yield
+        if wecom is not None:
+            await wecom.client.close()
+        if dingtalk is not None:
+            await dingtalk.client.close()
+        if isinstance(wechat, WechatMPChannel):
+            await wechat.close()
+
+    async def inbox(_: web.Application) -> AsyncIterator[None]:
+        """The simulator's chats from before a restart, and the events acknowledged before the
+        last stop (processed again), both before the outbox worker starts."""
+        if local is not None:
+            await local.load()
+        resumed = await bot.inbox.resume()
+        if resumed:
+            log.info("resumed %d events acknowledged before the last stop", resumed)
+        yield
+
+    async def outbox_worker(_: web.Application) -> AsyncIterator[None]:
+        if run_worker:
+            supervisor.add("outbox-worker", bot.outbox.run_forever, stop=bot.outbox.stop)
+        bot.outbox.wake()
+        yield
+        await supervisor.stop("outbox-worker")  # after the drain: it sent what the work queued
+        await bot.outbox.stop()
+
     async def sweep_stuck_events() -> None:
         """Events acknowledged but still ``received`` minutes later (their task was lost: a
         cancelled drain, a bug before the claim) are processed again or failed with a reason,
@@ -260,44 +297,39 @@ def create_app(
                 log.warning("%d inbound events were stuck; processed again or failed", swept)
             await asyncio.sleep(STUCK_SWEEP_EVERY)
 
-    async def workers(_: web.Application) -> AsyncIterator[None]:
-        if local is not None:
-            await local.load()  # the simulator's chats from before a restart
-        resumed = await bot.inbox.resume()
-        if resumed:
-            log.info("resumed %d events acknowledged before the last stop", resumed)
+    async def background_work(_: web.Application) -> AsyncIterator[None]:
+        """The handlers' background tasks (drained on a stop) and the sweep for stuck events."""
         if run_worker:
-            supervisor.add("outbox-worker", bot.outbox.run_forever, stop=bot.outbox.stop)
             supervisor.add("inbound-sweep", sweep_stuck_events)
-        bot.outbox.wake()
-        scheduling = Scheduling(lambda: build_scheduler(bot.deps)) if run_scheduler else None
-        if scheduling is not None:
-            app[SCHEDULER] = scheduling
-            supervisor.add("scheduler", scheduling.run, healthy=lambda: scheduling.running)
-        if dingtalk is not None and settings.dingtalk_mode == "stream":
-            connection = StreamConnection(
-                client_id=settings.dingtalk_client_id or "",
-                client_secret=_secret(settings.dingtalk_client_secret),
-                api_base=settings.dingtalk_api_base, accept=bot.inbox.accept,
-                remember=dingtalk.remember, clock=clock, sleep=sleep)
-            app[STREAM] = connection
-            supervisor.add("dingtalk-stream", connection.run, healthy=connection.healthy)
         yield
-        await supervisor.stop("dingtalk-stream", "scheduler")  # no new work from here on
-        if scheduling is not None:
-            scheduling.shutdown()
         await bot.tasks.drain()
-        await supervisor.stop()  # the outbox worker sends what the drained work queued
-        await bot.outbox.stop()
-        if wecom is not None:
-            await wecom.client.close()
-        if dingtalk is not None:
-            await dingtalk.client.close()
-        if isinstance(wechat, WechatMPChannel):
-            await wechat.close()
+        await supervisor.stop("inbound-sweep")
 
-    app.cleanup_ctx.append(database)
-    app.cleanup_ctx.append(workers)
+    async def scheduler(_: web.Application) -> AsyncIterator[None]:
+        if not run_scheduler:
+            yield
+            return
+        scheduling = app[SCHEDULER] = Scheduling(lambda: build_scheduler(bot.deps))
+        supervisor.add("scheduler", scheduling.run, healthy=lambda: scheduling.running)
+        yield
+        await supervisor.stop("scheduler")
+        scheduling.shutdown()
+
+    async def dingtalk_stream(_: web.Application) -> AsyncIterator[None]:
+        if dingtalk is None or settings.dingtalk_mode != "stream":
+            yield
+            return
+        connection = app[STREAM] = StreamConnection(
+            client_id=settings.dingtalk_client_id or "",
+            client_secret=_secret(settings.dingtalk_client_secret),
+            api_base=settings.dingtalk_api_base, accept=bot.inbox.accept,
+            remember=dingtalk.remember, clock=clock, sleep=sleep)
+        supervisor.add("dingtalk-stream", connection.run, healthy=connection.healthy)
+        yield
+        await supervisor.stop("dingtalk-stream")
+
+    app.cleanup_ctx.extend([database, platform_sessions, inbox, outbox_worker, background_work,
+                            scheduler, dingtalk_stream])
 
     async def healthz(_: web.Request) -> web.Response:
         down = supervisor.down()
