@@ -26,33 +26,14 @@ def _record_factory() -> Iterator[None]:
     logging.setLogRecordFactory(before)
 
 
-def test_a_handler_added_after_the_install_writes_no_secret() -> None:
-    install_secret_filter(make_settings(
-        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
-        wecom_aes_key=AES))
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)  # added later, on a logger of its own
-    logger = logging.getLogger("xmt.test.later")
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        logger.warning("calling https://x/gettoken?corpsecret=%s", SECRET)
-        try:
-            raise ValueError(f"bad secret {SECRET}")
-        except ValueError:
-            logger.exception("failed")
-    finally:
-        logger.removeHandler(handler)
-    out = stream.getvalue()
-    assert SECRET not in out and "corpsecret=***" in out and "ValueError" in out
-
-
-def test_filter_masks_secrets_in_messages_args_and_tracebacks() -> None:
-    flt = SecretFilter([SECRET])
+def log_a_secret(name: str, *filters: logging.Filter) -> str:
+    """What a handler (with ``filters``) on a logger of its own writes of a secret in a message's
+    arguments and in a traceback."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(flt)
-    logger = logging.getLogger("xmt.test.secrets")
+    for flt in filters:
+        handler.addFilter(flt)
+    logger = logging.getLogger(name)
     logger.addHandler(handler)
     logger.propagate = False
     try:
@@ -63,7 +44,19 @@ def test_filter_masks_secrets_in_messages_args_and_tracebacks() -> None:
             logger.exception("failed")
     finally:
         logger.removeHandler(handler)
-    out = stream.getvalue()
+    return stream.getvalue()
+
+
+def test_a_handler_added_after_the_install_writes_no_secret() -> None:
+    install_secret_filter(make_settings(
+        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
+        wecom_aes_key=AES))
+    out = log_a_secret("xmt.test.later")  # a handler with no filter, added after the install
+    assert SECRET not in out and "corpsecret=***" in out and "ValueError" in out
+
+
+def test_filter_masks_secrets_in_messages_args_and_tracebacks() -> None:
+    out = log_a_secret("xmt.test.secrets", SecretFilter([SECRET]))
     assert SECRET not in out and "***" in out and "ValueError" in out
 
 
