@@ -43,10 +43,10 @@ from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Router
 from handlers import drafts
 from handlers.common import ic_card_subject, void_closed_account_cards
-from handlers.registry import account_from_args, decides_own, is_ic_admin, may_act_for
+from handlers.registry import account_from_args, decides_own, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
-from models.org import info_center_admins
+from models.org import info_center_admins, is_info_center_admin
 
 router = Router(name=__name__)
 
@@ -71,7 +71,7 @@ async def may_request(person: Person, account: Account) -> bool:
     """The department's head or the Information Center; for a must-stop account also whoever may
     act for it (its administrator, leader, the department's officers)."""
     dept = await Department.get(id=account.department_id)
-    if dept.head_id == person.id or await is_ic_admin(person):
+    if dept.head_id == person.id or await is_info_center_admin(person):
         return True
     return account.status == AccountStatus.MUST_STOP and await may_act_for(person, account)
 

@@ -64,7 +64,7 @@ from models import (
     Platform,
     Prompt,
 )
-from models.org import info_center_admins
+from models.org import info_center_admin_query, info_center_admins
 
 router = Router(name=__name__)
 
@@ -78,7 +78,7 @@ async def decides_own(ctx: Ctx[Any], involved: Collection[int | None], subject: 
     """Art. 6 (谁审批、谁监管): True, after telling the person so, when the decision at hand
     concerns them (they applied, submitted, or run the account): another Information Center
     admin decides — or, when there is none, the person is told the organisation must add one.
-    Call it after the is_ic_admin check, before any change."""
+    Call it after the is_info_center_admin check, before any change."""
     ids = concerned(involved)
     if ctx.person.id not in ids:
         return False
@@ -101,7 +101,7 @@ async def send_decision(ctx: Ctx[Any], card: Card, key: str, involved: Collectio
     concerned person pressed the card hands it to an admin added since."""
     ids = concerned(involved)
     deciders = await info_center_admins(exclude=ids)
-    to = deciders or [a for a in await info_center_admins() if a.id in ids]
+    to = deciders or await info_center_admin_query().filter(id__in=list(ids))
     keys = {a.id: f"{key}:{a.id}" for a in to}
     done = await _queued(keys.values())
     for admin in to:

@@ -33,9 +33,10 @@ from bot.deps import Deps
 from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.outbox import Outbox
 from bot.router import Ctx, Router
-from handlers.registry import account_from_args, is_ic_admin
+from handlers.registry import account_from_args
 from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
+from models.org import is_info_center_admin
 from schedules.inquiries import first_commitments, is_overdue, times_of
 
 router = Router(name=__name__)
@@ -117,7 +118,7 @@ async def is_head_of(person: Person, q: Inquiry) -> bool:
 async def may_handle(person: Person, q: Inquiry) -> bool:
     if person.department_id == q.department_id and person.is_officer:
         return True
-    return await is_head_of(person, q) or await is_ic_admin(person)
+    return await is_head_of(person, q) or await is_info_center_admin(person)
 
 
 async def answered_already(ctx: Ctx[Any], q: Inquiry) -> str:
@@ -379,7 +380,7 @@ async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
     """Per department over the last 30 days: received, answered in time, overdue (as the reminder
     ladder defines it: ``schedules.inquiries.is_overdue``), median time to answer. Heads see their
     department, the Information Center every department."""
-    ic = await is_ic_admin(ctx.person)
+    ic = await is_info_center_admin(ctx.person)
     headed = await Department.filter(head_id=ctx.person.id).values_list("id", flat=True)
     if not ic and not headed:
         await ctx.reply(texts.STATS_NOT_ALLOWED)

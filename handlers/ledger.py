@@ -47,7 +47,7 @@ from bot import texts
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
-from handlers.registry import is_ic_admin, own_account_from_args
+from handlers.registry import own_account_from_args
 from models import (
     Account,
     AccountApplication,
@@ -60,6 +60,7 @@ from models import (
     ReviewReport,
     ReviewStatus,
 )
+from models.org import is_info_center_admin
 from schedules.review import review_window
 
 router = Router(name=__name__)
@@ -70,7 +71,7 @@ SAME_ACT = timedelta(minutes=5)
 
 @router.command(*texts.CMD_REGISTRY)
 async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    if not await is_ic_admin(ctx.person):
+    if not await is_info_center_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
         return
     accounts = await Account.all().order_by("department_id", "id")

@@ -6,7 +6,9 @@ from collections.abc import Collection
 from enum import Enum
 
 from tortoise import fields
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 
 class Platform(str, Enum):
@@ -153,19 +155,39 @@ class Account(Model):
         table = "account"
 
 
+def _info_center_admin_rule() -> Q:
+    """Art. 2, 6: who acts for the Information Center — the head of an Information Center
+    department, its information officers, and anyone given the ``ic_admin`` role. A plain member
+    of the Information Center (neither head nor officer, no role) is not an admin.
+
+    One SQL condition, the same on SQLite and PostgreSQL. ``roles`` is a JSON list of strings;
+    tortoise's JSON containment (``roles__contains``) exists for PostgreSQL and MySQL only, so the
+    role is found in the column's text (``CAST(roles AS VARCHAR) LIKE '%"ic_admin"%'``, the quotes
+    making it a whole list item), through an annotation ``_roles_text`` of the query."""
+    heads = Department.filter(info_center=True, head_id__isnull=False).values("head_id")
+    return (Q(id__in=Subquery(heads)) | Q(is_officer=True, department__info_center=True)
+            | Q(_roles_text__contains=f'"{Role.IC_ADMIN.value}"'))
+
+
+def info_center_admin_query(exclude: Collection[int] = ()) -> QuerySet[Person]:
+    """The active Information Center admins (``_info_center_admin_rule``), but ``exclude``, by id."""
+    query = Person.annotate(_roles_text=RawSQL('CAST("roles" AS VARCHAR)')).filter(
+        _info_center_admin_rule(), active=True)
+    if exclude:
+        query = query.exclude(id__in=list(exclude))
+    return query.order_by("id")
+
 
 async def info_center_admins(exclude: Collection[int] = ()) -> list[Person]:
-    """Heads and officers of Information Center departments, and anyone with the ic_admin role.
+    """The Information Center admins, in one query: heads and officers of Information Center
+    departments, and anyone with the ic_admin role.
 
     ``exclude``: the people a decision concerns. Art. 6 (谁审批、谁监管): nobody decides their own
     application, filing, change or review, so its card goes to the other admins — the head of
     the Information Center when one of its officers applies, another admin when the head does."""
-    depts = await Department.filter(info_center=True)
-    ids: set[int] = {d.head_id for d in depts if d.head_id is not None}
-    people = await Person.filter(active=True).only("id", "roles", "department_id", "is_officer")
-    dept_ids = {d.id for d in depts}
-    for p in people:
-        if Role.IC_ADMIN.value in (p.roles or []) or (p.is_officer and p.department_id in dept_ids):
-            ids.add(p.id)
-    ids.difference_update(exclude)
-    return await Person.filter(id__in=list(ids), active=True).order_by("id")
+    return await info_center_admin_query(exclude)
+
+
+async def is_info_center_admin(person: Person) -> bool:
+    """Whether ``person`` is an Information Center admin (one query, reading nobody else)."""
+    return await info_center_admin_query().filter(id=person.id).exists()

@@ -32,7 +32,8 @@ from bot.events import (
     PublicInquiry,
     TextMessage,
 )
-from models import Account, AccountStatus, Department, Person, Platform, Role
+from models import Account, AccountStatus, Department, Person, Platform
+from models.org import info_center_admin_query
 
 Accept = Callable[[Event], Awaitable[bool]]
 # The demo follower's openid has a real openid's shape and length (28 characters): a short one
@@ -73,6 +74,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
 
     async def people(_: web.Request) -> web.Response:
         depts = {d.id: d for d in await Department.all()}
+        admins = {a.id for a in await info_center_admin_query().only("id")}
         rows = []
         for p in await Person.filter(active=True).order_by("department_id", "id"):
             dept = depts.get(p.department_id or 0)
@@ -81,7 +83,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
                 roles.append("head")
             if p.is_officer:
                 roles.append("officer")
-            if (dept and dept.info_center) or Role.IC_ADMIN.value in (p.roles or []):
+            if p.id in admins:  # the Information Center's admins (Art. 2, 6): models.org's one rule
                 roles.append("info_center")
             rows.append({
                 "code": p.code, "name": p.name, "title": p.title,

@@ -213,3 +213,19 @@ async def test_a_restarted_simulator_keeps_its_chats_and_numbers_on(
     await send(again, "zhangsan", "我的")
     newest = await wait_for(again, "zhangsan", lambda m: m["sender"] == "bot" and m["seq"] > before["seq"])
     assert newest["id"] > max(m["id"] for m in before["messages"])
+
+
+async def test_people_marks_the_information_center_admins_by_the_one_rule(
+        db: str, aiohttp_client: Any) -> None:
+    """The 信息中心 badge is ``models.org``'s rule (Art. 2, 6): its head and officers and the ic_admin
+    role, not a plain member of the Information Center."""
+    from models import Person
+
+    client = await _client(aiohttp_client)
+    await import_file(DEMO_ORG, now=client.app[BOT].deps.clock())
+    center = (await Person.get(code="wangwu")).department_id
+    await Person.create(code="clerk", name="文员", department_id=center)
+    await Person.filter(code="chenqi").update(roles=["ic_admin"])
+    people = await (await client.get("/sim/api/people")).json()
+    marked = {p["code"] for p in people["people"] if "info_center" in p.get("roles", [])}
+    assert marked == {"wangwu", "zhaoliu", "chenqi"}
