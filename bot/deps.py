@@ -30,5 +30,5 @@ class Deps:
 
     @cached_property
     def calendar(self) -> WorkCalendar:
-        """The organisation's working hours and workdays (``XMT_TZ``, ``XMT_WORK_HOURS``)."""
+        """The organisation's working hours and workdays (``XMT_TIMEZONE``, ``XMT_WORK_HOURS``)."""
         return WorkCalendar.parse(self.settings.tz, self.settings.work_hours)

@@ -1,4 +1,5 @@
-"""``xmt org import|export``: the organisation file (YAML, DESIGN.md §5) ↔ the database.
+"""``xmt org import|export``: the organisation file (YAML; examples/org.yaml shows every field) ↔ the
+database.
 
 Import is idempotent (keyed by department code, person id, account name) and all-or-nothing:
 the whole file is checked first — Art. 7 (each department has 1–2 information officers), every

@@ -1,6 +1,7 @@
 """Tortoise models of xmt-bot and their state rules.
 
-Imports nothing else of the project (DESIGN.md §4). The tortoise app label is ``models``;
+Imports nothing else of the project (the layers: docs/architecture.md, checked by
+tests/test_layers.py). The tortoise app label is ``models``;
 migrations live in ``models/migrations`` (tortoise's built-in migration engine).
 
 Quirk: tortoise turns the first line of a model's docstring into the table comment, and its
