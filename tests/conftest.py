@@ -49,7 +49,7 @@ async def _reset_postgres() -> None:
 async def db() -> AsyncIterator[str]:
     global _pg_migrated
     # Tortoise caches each model's INSERT/UPDATE statements per (connection name, table), not per
-    # dialect: after a test that opened SQLite under the name "default" (tests/test_migrations.py),
+    # dialect: after a test that opened SQLite under the name "default" (tests/models/test_migrations.py),
     # PostgreSQL would be sent SQLite's "?" placeholders. Each test starts with an empty cache.
     EXECUTOR_CACHE.clear()
     if PG_URL:

@@ -12,7 +12,7 @@ import pytest
 from bot import exports
 from bot.cards import Document
 from tests.conftest import World
-from tests.test_exports import submit_application
+from tests.bot.test_exports import submit_application
 
 BUILDERS = ("registry_xlsx", "review_xlsx", "form1_document", "form2_document")
 
