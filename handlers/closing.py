@@ -46,13 +46,14 @@ from handlers.common import ic_card_subject, void_closed_account_cards
 from handlers.registry import account_from_args, decides_own, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
-from models.org import info_center_admins, is_info_center_admin
+from models.org import ACCOUNT_TRANSITIONS, info_center_admins, is_info_center_admin
+from models.transitions import guarded_update, set_once
 
 router = Router(name=__name__)
 
-# Opened on the platform and not closed: what can be closed. (Applied/approved: nothing to delete.)
-CLOSABLE = (AccountStatus.UNFILED, AccountStatus.OPERATING, AccountStatus.MUST_STOP,
-            AccountStatus.SUSPENDED)
+# Opened on the platform and not closed: what can be closed (the table's way to CLOSED).
+# (Applied/approved: nothing to delete.)
+CLOSABLE = ACCOUNT_TRANSITIONS[AccountStatus.CLOSED]
 
 
 @dataclass(frozen=True)
@@ -126,10 +127,10 @@ async def _request(ctx: Ctx[Any], account: Account, reason: str, evidence: str,
     if not admins:  # the requester is the Information Center's only admin: nobody could confirm
         await ctx.reply(texts.closure_no_other_ic(account.name))
         return
-    if not await Account.filter(id=account.id, status__in=CLOSABLE,
-                                closure_requested_at__isnull=True).update(
-            closure_requested_at=ctx.now, closure_requested_by_id=ctx.person.id,
-            closure_reason=reason[:500], closure_evidence=evidence[:MAX_LINK], closure_image=image):
+    if not await set_once(Account, account.id, "closure_requested_at", ctx.now,
+                          where={"status__in": list(CLOSABLE)}, closure_requested_by_id=ctx.person.id,
+                          closure_reason=reason[:500], closure_evidence=evidence[:MAX_LINK],
+                          closure_image=image):
         await _refused(ctx, await Account.get(id=account.id))  # someone asked first, or it closed
         return
     account = await Account.get(id=account.id)
@@ -259,9 +260,9 @@ async def on_closure_decision(ctx: Ctx[Any], deps: Deps) -> None:
         await ctx.ask("closure_return", {"account": account.id, "request": p.request},
                       texts.ASK_CLOSURE_RETURN_REASON)
         return
-    if not await Account.filter(id=account.id, status__in=CLOSABLE,
-                                closure_requested_at=account.closure_requested_at).update(
-            status=AccountStatus.CLOSED, closed_at=ctx.now, closed_by_id=ctx.person.id):
+    if not await Account.transition(account.id, AccountStatus.CLOSED,
+                                    where={"closure_requested_at": account.closure_requested_at},
+                                    closed_at=ctx.now, closed_by_id=ctx.person.id):
         await ctx.reply(texts.closure_already_decided(account.name))
         return
     await close_used_cards(ctx.outbox, closure_card(account, dept, requester.name).card_id, exact=True,
@@ -303,10 +304,10 @@ async def on_closure_return_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.closure_already_decided(account.name))
         return
     requester = await Person.get_or_none(id=account.closure_requested_by_id or 0)
-    if not await Account.filter(id=account.id, status__in=CLOSABLE,
-                                closure_requested_at=account.closure_requested_at).update(
-            closure_requested_at=None, closure_requested_by_id=None, closure_reason="",
-            closure_evidence="", closure_image=None):
+    if not await guarded_update(Account, account.id, "closure_requested_at", None,
+                                {account.closure_requested_at}, where={"status__in": list(CLOSABLE)},
+                                closure_requested_by_id=None, closure_reason="", closure_evidence="",
+                                closure_image=None):
         await ctx.reply(texts.closure_already_decided(account.name))
         return
     dept = await Department.get(id=account.department_id)

@@ -37,6 +37,7 @@ from handlers.registry import account_from_args
 from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from models.org import is_info_center_admin
+from models.transitions import set_once
 from schedules.inquiries import first_commitments, is_overdue, times_of
 
 router = Router(name=__name__)
@@ -191,8 +192,7 @@ async def _load(ctx: Ctx[Any], inquiry_id: int, *, answering: bool = False) -> I
 
 async def _claim(ctx: Ctx[Any], q: Inquiry) -> bool:
     """Make the sender the owner if nobody is; True if they own it now."""
-    won = await Inquiry.filter(id=q.id, owner_id__isnull=True).update(
-        owner_id=ctx.person.id, claimed_at=ctx.now, status=InquiryStatus.CLAIMED)
+    won = await Inquiry.claim(q.id, ctx.person.id, ctx.now)
     await q.refresh_from_db()
     if won:
         await refresh_card(ctx, q, f"inq:{q.id}:claimed")
@@ -277,7 +277,7 @@ async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
     It is what the timeliness figures measure against, so it is not moved afterwards: a second
     choice (a stale card, a typed date after a tap elsewhere) is refused naming the promise."""
     await Prompt.filter(person_id=ctx.person.id, kind="inquiry_due").delete()
-    if not await Inquiry.filter(id=q.id, due_at__isnull=True).update(due_at=due):
+    if not await set_once(Inquiry, q.id, "due_at", due):
         await q.refresh_from_db()
         await ctx.reply(texts.deadline_already(q.ref, ctx.local(q.due_at or due)))
         return
@@ -306,13 +306,9 @@ async def _answer(ctx: Ctx[Any], q: Inquiry, answer: str) -> None:
     is a conditional UPDATE: a claim or an answer that got in first wins, and the loser is told."""
     me = ctx.person.id
     head = await is_head_of(ctx.person, q)
-    await Inquiry.filter(id=q.id, owner_id__isnull=True, answered_at__isnull=True).update(
-        owner_id=me, claimed_at=ctx.now, status=InquiryStatus.CLAIMED)
-    query = Inquiry.filter(id=q.id, answered_at__isnull=True)
-    if not head:
-        query = query.filter(owner_id=me)
-    won = await query.update(status=InquiryStatus.ANSWERED, answered_at=ctx.now, answered_by_id=me,
-                             answer=answer[:5000])
+    await Inquiry.claim(q.id, me, ctx.now)
+    won = await Inquiry.transition(q.id, InquiryStatus.ANSWERED, only_owner=None if head else me,
+                                   answered_at=ctx.now, answered_by_id=me, answer=answer[:5000])
     await q.refresh_from_db()
     if not won:
         await ctx.reply(await answered_already(ctx, q) if q.answered_at else await owned_by(q))

@@ -38,14 +38,14 @@ from handlers.drafts import void_pending_drafts
 from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
+from models.transitions import guarded_update
 from schedules.base import Send, remind_many
 from schedules.review import KIND, failure_notice, review_people
 
 router = Router(name=__name__)
 
 # An account a 不合格 stops: open on its platform and not stopped otherwise (suspended is the
-# Information Center's own stop; closed is final).
-_STOPPABLE = (AccountStatus.OPERATING, AccountStatus.UNFILED, AccountStatus.MUST_STOP)
+# Information Center's own stop; closed is final): models.org.ACCOUNT_TRANSITIONS[MUST_STOP].
 
 
 @router.action(Judge)
@@ -62,8 +62,7 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     if await decides_own(ctx, concerned, texts.decision_review(report.ref, account.name)):
         return
     to = ReviewStatus.PASSED if p.ok else ReviewStatus.FAILED
-    if not await ReviewReport.filter(id=report.id, status=ReviewStatus.SUBMITTED).update(
-            status=to, decided_by_id=ctx.person.id, decided_at=ctx.now):
+    if not await ReviewReport.transition(report.id, to, decided_by_id=ctx.person.id, decided_at=ctx.now):
         fresh = await ReviewReport.get(id=report.id)
         await ctx.reply(texts.review_already(report.ref, fresh.status.value))
         return
@@ -81,8 +80,8 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
         return
     # 不合格: the account stops now; the reason (asked next) completes stop_reason and the notice.
     stop_reason = texts.stop_reason_failed(report.year)
-    if await Account.filter(id=account.id, status__in=_STOPPABLE).update(
-            status=AccountStatus.MUST_STOP, stopped_at=ctx.now, stop_reason=stop_reason):
+    if await Account.transition(account.id, AccountStatus.MUST_STOP, stopped_at=ctx.now,
+                                stop_reason=stop_reason):
         await audit.record(ctx.person.code, "account_stopped", account.name,
                            {"report": report.ref, "reason": stop_reason}, now=ctx.now)
         await account.refresh_from_db()
@@ -95,8 +94,8 @@ async def _passed(ctx: Ctx[Any], report: ReviewReport, account: Account) -> None
     if account.status == AccountStatus.MUST_STOP:
         # A new report after 不合格 passed: the account runs again (awaiting filing if never filed).
         back = AccountStatus.OPERATING if account.filed_at is not None else AccountStatus.UNFILED
-        if await Account.filter(id=account.id, status=AccountStatus.MUST_STOP).update(
-                status=back, stopped_at=None, stop_reason=""):
+        if await Account.transition(account.id, back, frm={AccountStatus.MUST_STOP}, stopped_at=None,
+                                    stop_reason=""):
             await audit.record(ctx.person.code, "account_restored", account.name,
                                {"report": report.ref, "status": back.value}, now=ctx.now)
             for person in await review_people(account, leader=True):
@@ -124,8 +123,9 @@ async def on_fail_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if reason and account.status == AccountStatus.MUST_STOP:
         # The stop this judgement made (no later one): its reason now names the Information Center's.
         stop_reason = texts.stop_reason_failed(report.year, reason)[:500]
-        await Account.filter(id=account.id, status=AccountStatus.MUST_STOP,
-                             stop_reason=texts.stop_reason_failed(report.year)).update(stop_reason=stop_reason)
+        await guarded_update(Account, account.id, "stop_reason", stop_reason,
+                             {texts.stop_reason_failed(report.year)},
+                             where={"status": AccountStatus.MUST_STOP})
     people = await review_people(account, leader=True)
     text = Text(texts.review_stopped_failed(account.name, report.year, reason))
     if not await remind_many(KIND, [failure_notice(report.id, report.year)],

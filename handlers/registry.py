@@ -87,6 +87,7 @@ async def own_account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str
 
 
 # -- 备案 (form 2) --------------------------------------------------------------------------------
+_FILED_RUNS = (AccountStatus.APPROVED, AccountStatus.UNFILED)  # what a filing sets running
 DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -219,9 +220,7 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
         if filing.acknowledged_at is None:  # hand it to an admin added since, if any
             await send_decision(ctx, card, f"filing:{filing.id}", involved, subject)
         return
-    decided = await AccountFiling.filter(id=filing.id, acknowledged_at__isnull=True).update(
-        acknowledged_by_id=ctx.person.id, acknowledged_at=ctx.now, returned=not p.ok)
-    if not decided:
+    if not await AccountFiling.acknowledge(filing.id, ctx.person.id, ctx.now, returned=not p.ok):
         await ctx.reply(texts.filing_already(filing.ref))
         return
     status = (texts.card_filed if p.ok else texts.card_returned)(ctx.person.name, ctx.local_now)
@@ -254,9 +253,9 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
                                        requested_at=filing.submitted_at, filed_by_id=ctx.person.id,
                                        filed_at=ctx.now)
             changes[f"{role}_id"] = new_id
-    if account.status in (AccountStatus.APPROVED, AccountStatus.UNFILED):  # Art. 4: filed → running
-        changes["status"] = AccountStatus.OPERATING
     await Account.filter(id=account.id).update(**changes)
+    if account.status in _FILED_RUNS:  # Art. 4: filed → running
+        await Account.transition(account.id, AccountStatus.OPERATING, frm=_FILED_RUNS)
     await audit.record(ctx.person.code, "filing_acknowledged", account.name,
                        {"filing": filing.ref}, now=ctx.now)
     await ctx.outbox.send(submitter, Text(texts.filed_to_submitter(filing.ref, account.name,
@@ -339,8 +338,7 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
             card = change_card(change, account, old, new, await Person.get(id=change.requested_by_id))
             await send_decision(ctx, card, f"change:{change.id}", change_concerned(change), subject)
         return
-    if not await AccountChange.filter(id=change.id, filed_at__isnull=True).update(
-            filed_by_id=ctx.person.id, filed_at=ctx.now):
+    if not await AccountChange.file(change.id, ctx.person.id, ctx.now):
         await ctx.reply(texts.change_already(change.id))
         return
     await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id})

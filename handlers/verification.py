@@ -28,6 +28,7 @@ from bot.router import Ctx, Router
 from handlers.registry import own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt
 from models.org import info_center_admins
+from models.transitions import set_once
 
 router = Router(name=__name__)
 
@@ -64,9 +65,8 @@ async def _record(ctx: Ctx[Any], account: Account, evidence: str, image: bytes |
     if account.status == AccountStatus.CLOSED:
         await ctx.reply(texts.cannot_verify(account.name, account.status.value))
         return
-    if not await Account.filter(id=account.id, verified_at__isnull=True).update(
-            verified_at=ctx.now, verified_by_id=ctx.person.id, verify_evidence=evidence[:MAX_LINK],
-            verify_image=image):
+    if not await set_once(Account, account.id, "verified_at", ctx.now, verified_by_id=ctx.person.id,
+                          verify_evidence=evidence[:MAX_LINK], verify_image=image):
         await _already(ctx, account)
         return
     await audit.record(ctx.person.code, "account_verified", account.name, {"evidence": evidence},

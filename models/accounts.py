@@ -3,6 +3,7 @@ administrator. Imports nothing of the project beyond models."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -10,6 +11,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.org import Account, Department, Person, Platform
+from models.transitions import set_once, transition
 
 
 class ApplicationStatus(str, Enum):
@@ -20,7 +22,7 @@ class ApplicationStatus(str, Enum):
     REJECTED = "rejected"  # the Information Center turned it down
 
 
-# Which states an application may leave for which (conditional updates check these).
+# Which states an application may leave for which (``transition`` checks these).
 APPLICATION_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     ApplicationStatus.ATTESTED: frozenset({ApplicationStatus.SUBMITTED}),
     ApplicationStatus.REFUSED: frozenset({ApplicationStatus.SUBMITTED}),
@@ -65,8 +67,7 @@ class AccountApplication(Model):
 
     @classmethod
     async def transition(cls, app_id: int, to: ApplicationStatus, **changes: Any) -> bool:
-        return await cls.filter(id=app_id, status__in=list(APPLICATION_TRANSITIONS[to])).update(
-            status=to, **changes) == 1
+        return await transition(cls, app_id, to, APPLICATION_TRANSITIONS, **changes)
 
 
 class AccountChange(Model):
@@ -86,6 +87,11 @@ class AccountChange(Model):
 
     class Meta:
         table = "account_change"
+
+    @classmethod
+    async def file(cls, change_id: int, by: int, at: datetime) -> bool:
+        """The Information Center files the change, once: True for the admin who did."""
+        return await set_once(cls, change_id, "filed_at", at, filed_by_id=by)
 
 
 class AccountFiling(Model):
@@ -113,11 +119,25 @@ class AccountFiling(Model):
     def ref(self) -> str:
         return f"B{self.id}"
 
+    @classmethod
+    async def acknowledge(cls, filing_id: int, by: int, at: datetime, *, returned: bool) -> bool:
+        """The Information Center files (已备案) or returns (退回) the filing, once: True for the
+        admin who did."""
+        return await set_once(cls, filing_id, "acknowledged_at", at, acknowledged_by_id=by,
+                              returned=returned)
+
 
 class ReviewStatus(str, Enum):
     SUBMITTED = "submitted"
     PASSED = "passed"
     FAILED = "failed"
+
+
+# A report is judged once: 合格 or 不合格, from waiting only (a new report is a new row).
+REVIEW_TRANSITIONS: dict[ReviewStatus, frozenset[ReviewStatus]] = {
+    ReviewStatus.PASSED: frozenset({ReviewStatus.SUBMITTED}),
+    ReviewStatus.FAILED: frozenset({ReviewStatus.SUBMITTED}),
+}
 
 
 class ReviewReport(Model):
@@ -149,3 +169,7 @@ class ReviewReport(Model):
     @property
     def ref(self) -> str:
         return f"N{self.id}"
+
+    @classmethod
+    async def transition(cls, report_id: int, to: ReviewStatus, **changes: Any) -> bool:
+        return await transition(cls, report_id, to, REVIEW_TRANSITIONS, **changes)

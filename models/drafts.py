@@ -1,8 +1,8 @@
 """Drafts, their versions and attachments, decisions and publications (Art. 8, 9, 10, 14).
 
 An approval (Decision with outcome APPROVE) records the content hash of exactly one version; a
-Publication can only reference that version (先审后发). State changes are conditional updates so
-that two concurrent taps produce one decision.
+Publication can only reference that version (先审后发). State changes are guarded transitions
+(``models.transitions``, table ``TRANSITIONS``) so that two concurrent taps produce one decision.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.org import Account, Person
+from models.transitions import transition
 
 
 class Category(str, Enum):
@@ -98,10 +99,9 @@ class Draft(Model):
 
         A conditional UPDATE: of two concurrent callers exactly one sees True.
         """
-        query = cls.filter(id=draft_id, status__in=list(TRANSITIONS[to]))
-        if at_version is not None:
-            query = query.filter(version=at_version)
-        return await query.update(status=to, updated_at=now, **changes) == 1
+        return await transition(cls, draft_id, to, TRANSITIONS,
+                                where=None if at_version is None else {"version": at_version},
+                                updated_at=now, **changes)
 
 
 class DraftVersion(Model):

@@ -3,12 +3,15 @@ by when."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.org import Account
+from models.transitions import transition
 
 SOURCE_LIMIT = 128
 ASKER_LIMIT = 128
@@ -18,6 +21,13 @@ class InquiryStatus(str, Enum):
     OPEN = "open"  # nobody has claimed it
     CLAIMED = "claimed"
     ANSWERED = "answered"
+
+
+# Claimed by one officer (or by the head who answers an unclaimed one), answered once.
+INQUIRY_TRANSITIONS: dict[InquiryStatus, frozenset[InquiryStatus]] = {
+    InquiryStatus.CLAIMED: frozenset({InquiryStatus.OPEN}),
+    InquiryStatus.ANSWERED: frozenset({InquiryStatus.OPEN, InquiryStatus.CLAIMED}),
+}
 
 
 class Inquiry(Model):
@@ -53,3 +63,16 @@ class Inquiry(Model):
     @property
     def ref(self) -> str:
         return f"Q{self.id}"
+
+    @classmethod
+    async def transition(cls, inquiry_id: int, to: InquiryStatus, *, only_owner: int | None = None,
+                         **changes: Any) -> bool:
+        """``only_owner``: the move is this owner's only (an answer by someone not the head)."""
+        where = None if only_owner is None else {"owner_id": only_owner}
+        return await transition(cls, inquiry_id, to, INQUIRY_TRANSITIONS, where=where, **changes)
+
+    @classmethod
+    async def claim(cls, inquiry_id: int, person_id: int, now: datetime) -> bool:
+        """Make ``person_id`` the owner if nobody is: True if they won it."""
+        return await transition(cls, inquiry_id, InquiryStatus.CLAIMED, INQUIRY_TRANSITIONS,
+                                where={"owner_id__isnull": True}, owner_id=person_id, claimed_at=now)

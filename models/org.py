@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from enum import Enum
+from typing import Any
 
 from tortoise import fields
 from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from models.transitions import transition
 
 
 class Platform(str, Enum):
@@ -41,6 +44,21 @@ class AccountStatus(str, Enum):
         suspended): its followers can write to it, and Art. 12 asks for an answer. Not yet
         opened (applied, approved) or closed: nobody can."""
         return self not in (AccountStatus.APPLIED, AccountStatus.APPROVED, AccountStatus.CLOSED)
+
+
+# Which states an account may leave for which (``Account.transition``). Created applied/approved
+# (an approval) or unfiled/operating (the organisation file); filed → operating (Art. 4); a
+# 不合格 stops it, a 合格 of a new report restores it (Art. 5); closed once the Information Center
+# confirms a closure (注销), from any state open on its platform.
+ACCOUNT_TRANSITIONS: dict[AccountStatus, frozenset[AccountStatus]] = {
+    AccountStatus.OPERATING: frozenset({AccountStatus.APPROVED, AccountStatus.UNFILED,
+                                        AccountStatus.MUST_STOP}),
+    AccountStatus.UNFILED: frozenset({AccountStatus.MUST_STOP}),
+    AccountStatus.MUST_STOP: frozenset({AccountStatus.OPERATING, AccountStatus.UNFILED,
+                                        AccountStatus.MUST_STOP}),
+    AccountStatus.CLOSED: frozenset({AccountStatus.UNFILED, AccountStatus.OPERATING,
+                                     AccountStatus.MUST_STOP, AccountStatus.SUSPENDED}),
+}
 
 
 class Role(str, Enum):
@@ -153,6 +171,14 @@ class Account(Model):
 
     class Meta:
         table = "account"
+
+    @classmethod
+    async def transition(cls, account_id: int, to: AccountStatus, *,
+                         frm: Collection[AccountStatus] | None = None,
+                         where: Mapping[str, Any] | None = None, **changes: Any) -> bool:
+        """Move the account to ``to`` as ``ACCOUNT_TRANSITIONS`` allows (``frm``: narrower)."""
+        return await transition(cls, account_id, to, ACCOUNT_TRANSITIONS, frm=frm, where=where,
+                                **changes)
 
 
 def _info_center_admin_rule() -> Q:

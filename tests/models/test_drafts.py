@@ -1,9 +1,10 @@
-"""Pure rules of drafts: titles, excerpts, the content hash and the transition table."""
+"""Pure rules of drafts: titles, excerpts and the content hash (the transition table is held on the
+database in tests/models/test_transitions.py)."""
 
 from __future__ import annotations
 
-from models import Category, DraftStatus
-from models.drafts import TRANSITIONS, content_hash, excerpt_of, title_of
+from models import Category
+from models.drafts import content_hash, excerpt_of, title_of
 
 
 def test_title_is_first_non_empty_line_cut_to_64() -> None:
@@ -24,7 +25,3 @@ def test_content_hash_covers_text_category_and_attachment_bytes() -> None:
     assert base != content_hash("正文", Category.SERVICE, [("image", "a.png", "", "h2")])
     assert base != content_hash("正文", Category.SERVICE, [])
 
-
-def test_only_approved_drafts_can_be_published() -> None:
-    assert TRANSITIONS[DraftStatus.PUBLISHED] == {DraftStatus.APPROVED}
-    assert DraftStatus.PUBLISHED not in TRANSITIONS[DraftStatus.COMPOSING]
