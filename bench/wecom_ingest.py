@@ -66,9 +66,9 @@ from tortoise import Tortoise, connections
 from yarl import URL
 
 from bot.app import BOT, create_app, settle_heap, utc_now
-from bot.channels.wecom.crypto import Crypto
-from bot.channels.wecom.parse import parse_envelope, parse_plaintext
+from bot.channels.wecom.parse import parse_plaintext
 from bot.channels.wecom.routes import PATH
+from bot.channels.wxbiz import Crypto, parse_envelope
 from bot.db import close_db, init_db, normalise_url, tortoise_config
 from bot.inbound import inbound_key
 from bot.org import import_file

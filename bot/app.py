@@ -64,7 +64,7 @@ from bot.channels.wechat.channel import WechatMPChannel
 from bot.channels.wecom import routes as wecom_routes
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
-from bot.channels.wecom.crypto import Crypto as WeComCrypto
+from bot.channels.wxbiz import Crypto as WeComCrypto
 from bot.db import close_db, init_db
 from bot.deps import Deps
 from bot.events import PublicInquiry

@@ -10,8 +10,7 @@ from xml.sax.saxutils import escape
 from aiohttp.test_utils import TestClient
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels.wecom.crypto import Crypto, signature
-from bot.channels.wecom.parse import parse_envelope
+from bot.channels.wxbiz import Crypto, parse_envelope, signature
 
 TOKEN = "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo"
 AES_KEY = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt"

@@ -3,9 +3,8 @@ and a capped body reader. Platform specifics stay in each channel's folder."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
@@ -47,35 +46,6 @@ class HttpClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
-
-
-class TokenCache:
-    """An access token fetched once however many callers need it at the same moment, kept until
-    ``margin`` seconds before it expires, and dropped when the platform refuses it."""
-
-    def __init__(self, fetch: Callable[[], Awaitable[tuple[str, float]]], *,
-                 clock: Callable[[], float], margin: float) -> None:
-        self._fetch = fetch  # → (token, seconds it is valid)
-        self.clock = clock
-        self.margin = margin
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> str:
-        if self._token is not None and self.clock() < self._expires:
-            return self._token
-        async with self._lock:
-            if self._token is not None and self.clock() < self._expires:
-                return self._token
-            token, valid_for = await self._fetch()
-            self._token, self._expires = token, self.clock() + valid_for - self.margin
-            return token
-
-    def drop(self, stale: str) -> None:
-        """Forget ``stale`` (unless another caller already replaced it)."""
-        if self._token == stale:
-            self._token = None
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes:

@@ -11,8 +11,8 @@ import pytest
 
 from bot import exports
 from bot.cards import Document
-from tests.conftest import World
 from tests.bot.test_exports import submit_application
+from tests.conftest import World
 
 BUILDERS = ("registry_xlsx", "review_xlsx", "form1_document", "form2_document")
 

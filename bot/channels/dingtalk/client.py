@@ -51,8 +51,8 @@ import aiohttp
 from yarl import URL
 
 from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
-from bot.channels.common import HttpClient, TokenCache
-from bot.channels.tokens import TokenRefused, with_renewal
+from bot.channels.common import HttpClient
+from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
 
 TOKEN_MARGIN = 600.0  # refresh about 10 minutes before expiry (the doc's advice)
 TIMEOUT = 10.0

@@ -20,7 +20,8 @@ from typing import Any
 
 from bot.cards import Card, Document, Message
 from bot.channels.base import CardGone, ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
-from bot.channels.common import HttpClient, TokenCache
+from bot.channels.common import HttpClient
+from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
 from models import Account, Department, Person
 
 NAME = "wechat"
@@ -30,7 +31,7 @@ REFUSED = frozenset({WINDOW_CLOSED, 45047, 40003, 44002, 44004, 45002, 40008})
 MISCONFIGURED = frozenset({40013, 40125, 40164, 61004, 48001})
 
 
-class WechatTokenRefused(DeliveryError):
+class WechatTokenRefused(TokenRefused):
     pass
 
 
@@ -96,19 +97,12 @@ class WechatMPChannel(HttpClient):
         if isinstance(message, (Card, Document)):
             raise PermanentDeliveryError("WeChat: only texts are relayed to followers")
         tokens = self._cache(settings["app_id"], settings["app_secret"])
-        for attempt in (1, 2):
-            token = await tokens.get()
-            try:
-                await self._call("POST", "/cgi-bin/message/custom/send", params={"access_token": token},
-                                 json={"touser": openid, "msgtype": "text",
-                                       "text": {"content": message.text}})
-                return {}
-            except WechatTokenRefused:
-                tokens.drop(token)
-                if attempt == 1:
-                    continue
-                raise
-        raise AssertionError("unreachable")
+        async def attempt(token: str) -> dict[str, Any]:
+            await self._call("POST", "/cgi-bin/message/custom/send", params={"access_token": token},
+                             json={"touser": openid, "msgtype": "text", "text": {"content": message.text}})
+            return {}
+
+        return await with_renewal(tokens, attempt)
 
     async def update_card(self, address: str, ref: dict[str, Any], card: Card, *,
                           maybe_sent: bool = False) -> None:

@@ -6,7 +6,7 @@ PostgreSQL can store, else 404 before any query. GET answers ``echostr`` when
 ``signature = sha1(sorted(token, timestamp, nonce))`` matches. POST accepts all three modes: plain
 (signed the same way), compatible and safe (``encrypt_type=aes``: ``msg_signature`` over the
 ``Encrypt`` value too, the AES frame opened strictly with the account's EncodingAESKey and its
-AppID checked — ``bot.channels.wecom.crypto.open_frame``, the same frame as WeCom's).
+AppID checked — ``bot.channels.wxbiz.open_frame``, the same frame as WeCom's).
 
 All checks go through ``bot.channels.verify`` (the same rules as every platform, docs/security.md):
 query values printable ASCII of bounded length, the timestamp 1-11 digits within
@@ -45,8 +45,7 @@ from wechatpy.replies import TextReply
 from bot import texts
 from bot.channels import verify
 from bot.channels.common import read_capped
-from bot.channels.wecom.crypto import aes_key, open_frame
-from bot.channels.wecom.parse import parse_envelope
+from bot.channels.wxbiz import aes_key, open_frame, parse_envelope, scalar
 from bot.events import Event, PublicInquiry
 from models import Account
 
@@ -61,11 +60,6 @@ OPENID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 def sign(*values: str) -> str:
     return hashlib.sha1("".join(sorted(values)).encode()).hexdigest()  # noqa: S324 — the protocol's
-
-
-def _scalar(data: dict[str, object], name: str) -> str:
-    value = data.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
@@ -137,11 +131,11 @@ def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
             if isinstance(message, WechatText) and account.status.live:
                 openid = verify.ident(data.get("FromUserName"), name="FromUserName", max_len=64,
                                       pattern=OPENID)
-                msg_id = _scalar(data, "MsgId") or f"{openid}:{_scalar(data, 'CreateTime')}"
+                msg_id = scalar(data, "MsgId") or f"{openid}:{scalar(data, 'CreateTime')}"
                 inquiry = PublicInquiry(
                     channel=CHANNEL, sender=openid, key=verify.event_key(str(account.id), msg_id),
                     received_at=clock(), account=account.name,
-                    text=_scalar(data, "Content").strip(), asker=openid)
+                    text=scalar(data, "Content").strip(), asker=openid)
         except verify.Refused as exc:
             log.warning("wechat callback refused (%d): %s", exc.status, exc)
             raise verify.http_error(exc) from None

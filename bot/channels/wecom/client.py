@@ -41,8 +41,8 @@ from typing import Any
 import aiohttp
 
 from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
-from bot.channels.common import HttpClient, TokenCache
-from bot.channels.tokens import TokenRefused, with_renewal
+from bot.channels.common import HttpClient
+from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
 
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
 BUSY, CONCURRENCY, FREQUENCY = -1, 45033, 45009

@@ -10,10 +10,11 @@ Quirks handled here:
   read from the raw dict and normalised to lists (xmltodict gives a scalar for one item).
 - The XML passes ``verify.xml_guard`` first (no ``<!`` declaration of any kind, at most 16
   levels; WeCom's deepest, ``SelectedItems``, is 5), then xmltodict with entities disabled.
-  Only text elements are read (``_scalar``): an element turned into a dict or a list by
+  Only text elements are read (``wxbiz.scalar``): an element turned into a dict or a list by
   xmltodict reads as empty, never as ``str(dict)``.
-- The envelope is read only for ``Encrypt`` before the signature is checked (the route checks
-  the signature next); the rest is parsed after decryption.
+- The envelope is read only for ``Encrypt`` before the signature is checked
+  (``bot.channels.wxbiz.parse_envelope``; the route checks the signature next); the rest is
+  parsed after decryption.
 - Values are checked where they enter: ``FromUserName`` is a WeCom userid (1-64 of letters,
   digits and ``_-@.``), ``TaskId`` (a card we sent) at most 128 printable characters. Keys are
   built with ``verify.event_key``: an EventKey of 1,100 characters or a MsgId of 10,000 gives a
@@ -23,16 +24,15 @@ Quirks handled here:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import xmltodict
 from wechatpy.enterprise.events import register_event
 from wechatpy.events import BaseEvent
 from wechatpy.fields import StringField
 
-from bot.channels.verify import Malformed, event_key, ident, xml_guard
+from bot.channels.verify import Malformed, event_key, ident
+from bot.channels.wxbiz import scalar, xml_root
 from bot.events import (
     CardAction,
     Event,
@@ -57,44 +57,11 @@ class TemplateCardEvent(BaseEvent):  # type: ignore[misc]
     agent = StringField("AgentID", "")  # may exceed 32 bits: text
 
 
-@dataclass(frozen=True)
-class Envelope:
-    to_user: str
-    agent_id: str
-    encrypted: str
-
-
-def _xml(text: str) -> dict[str, Any]:
-    xml_guard(text)  # before any parser: no declarations, bounded depth
-    try:
-        doc = xmltodict.parse(text, disable_entities=True)
-    except Exception as exc:  # expat errors, "entities are disabled", bad encodings
-        raise Malformed(f"bad XML: {type(exc).__name__}") from None
-    root = doc.get("xml") if isinstance(doc, dict) else None
-    if not isinstance(root, dict):
-        raise Malformed("no <xml> root")
-    return root
-
-
-def _scalar(root: dict[str, Any], name: str) -> str:
-    """The text of a child element; "" when it is missing, empty, or not a text element."""
-    value = root.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _many(value: Any) -> list[Any]:
     """xmltodict gives one repeated element as a scalar or dict and several as a list."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def parse_envelope(body: str) -> Envelope:
-    root = _xml(body)
-    encrypted = root.get("Encrypt")
-    if not isinstance(encrypted, str) or not encrypted:
-        raise Malformed("no Encrypt")
-    return Envelope(_scalar(root, "ToUserName"), _scalar(root, "AgentID"), encrypted)
 
 
 def selections(raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -107,38 +74,38 @@ def selections(raw: dict[str, Any]) -> list[tuple[str, list[str]]]:
             continue
         ids = item.get("OptionIds")
         options = _many(ids.get("OptionId")) if isinstance(ids, dict) else []
-        out.append((_scalar(item, "QuestionKey"), [o for o in options if isinstance(o, str)]))
+        out.append((scalar(item, "QuestionKey"), [o for o in options if isinstance(o, str)]))
     return out
 
 
 def parse_plaintext(xml: str, now: datetime) -> Event | None:
     """A decrypted callback → a domain event, or None for events we acknowledge and ignore."""
-    root = _xml(xml)  # the one parse (xmltodict, after xml_guard); wechatpy never sees the text
-    msg_type = _scalar(root, "MsgType").lower()
+    root = xml_root(xml)  # the one parse (xmltodict, after xml_guard); wechatpy never sees the text
+    msg_type = scalar(root, "MsgType").lower()
     if not msg_type or not root.get("FromUserName"):
         raise Malformed("no MsgType or FromUserName")
     sender = ident(root.get("FromUserName"), name="FromUserName", max_len=64, pattern=USERID)
-    created = _scalar(root, "CreateTime")
-    msg_id = _scalar(root, "MsgId")
+    created = scalar(root, "CreateTime")
+    msg_id = scalar(root, "MsgId")
     common: dict[str, Any] = {"channel": CHANNEL, "sender": sender, "received_at": now,
                               "key": event_key("m", msg_id) if msg_id else event_key("e", sender, created)}
     if msg_type == "text":
-        return TextMessage(**common, text=_scalar(root, "Content"))
+        return TextMessage(**common, text=scalar(root, "Content"))
     if msg_type == "image":
-        media = _scalar(root, "MediaId")
-        return ImageMessage(**common, media_id=media, url=_scalar(root, "PicUrl"),
+        media = scalar(root, "MediaId")
+        return ImageMessage(**common, media_id=media, url=scalar(root, "PicUrl"),
                             name=f"{media[:16] or 'image'}.jpg", mime="image/jpeg")
     if msg_type == "file":  # not in the documented list, but clients send it
-        name = _scalar(root, "Title") or _scalar(root, "FileName") or "file"
-        return FileMessage(**common, name=name, media_id=_scalar(root, "MediaId"))
+        name = scalar(root, "Title") or scalar(root, "FileName") or "file"
+        return FileMessage(**common, name=name, media_id=scalar(root, "MediaId"))
     if msg_type == "link":
-        return LinkMessage(**common, title=_scalar(root, "Title"), url=_scalar(root, "Url"),
-                           description=_scalar(root, "Description"))
+        return LinkMessage(**common, title=scalar(root, "Title"), url=scalar(root, "Url"),
+                           description=scalar(root, "Description"))
     if msg_type == "event":
-        event = _scalar(root, "Event").lower()
+        event = scalar(root, "Event").lower()
         if event == "template_card_event":
             # Built from the dict already parsed (wechatpy's parse_message would parse again).
-            fields = {name: _scalar(root, name) for name in
+            fields = {name: scalar(root, name) for name in
                       ("EventKey", "TaskId", "CardType", "ResponseCode", "AgentID")}
             message = TemplateCardEvent(fields)
             task_id = ident(message.task_id, name="TaskId", max_len=128, required=False)

@@ -24,8 +24,8 @@ from aiohttp import web
 
 from bot.channels import verify
 from bot.channels.common import read_capped
-from bot.channels.wecom.crypto import Crypto
-from bot.channels.wecom.parse import parse_envelope, parse_plaintext
+from bot.channels.wecom.parse import parse_plaintext
+from bot.channels.wxbiz import Crypto, parse_envelope
 from bot.events import Event
 
 log = logging.getLogger("xmt.wecom")

@@ -8,8 +8,7 @@ import asyncio
 import pytest
 
 from bot.channels.base import DeliveryError, Throttled
-from bot.channels.common import TokenCache
-from bot.channels.tokens import TokenRefused, with_renewal
+from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
 
 
 class Clock:

@@ -275,7 +275,7 @@ async def test_deep_xml_and_declarations_after_the_query_signature_are_400(db: s
 @pytest.mark.parametrize("case", sorted(BROKEN_FRAMES))
 async def test_each_broken_aes_frame_behind_a_valid_msg_signature_is_400(db: str, aiohttp_client: Any,
                                                                          case: str) -> None:
-    from bot.channels.wecom.crypto import aes_key
+    from bot.channels.wxbiz import aes_key
 
     client = await _client(aiohttp_client)
     plaintext = BROKEN_FRAMES[case].replace(b"ww1436e0e65a779aee", APP_ID.encode())
@@ -288,7 +288,7 @@ async def test_each_broken_aes_frame_behind_a_valid_msg_signature_is_400(db: str
 
 
 async def test_a_frame_for_another_app_id_is_403(db: str, aiohttp_client: Any) -> None:
-    from bot.channels.wecom.crypto import aes_key
+    from bot.channels.wxbiz import aes_key
 
     client = await _client(aiohttp_client)
     encrypted = frame(aes_key(AES_KEY), framed(_text(), b"wx0000000000000000"))

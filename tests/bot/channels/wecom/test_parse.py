@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels.verify import Malformed
-from bot.channels.wecom.crypto import BadSignature, Crypto, WrongCorp
-from bot.channels.wecom.parse import parse_envelope, parse_plaintext
+from bot.channels.wecom.parse import parse_plaintext
+from bot.channels.wxbiz import BadSignature, Crypto, WrongCorp, parse_envelope
 from bot.events import CardAction, ImageMessage, LinkMessage, TextMessage, UnsupportedMessage
 from tests.wecom_callbacks import encrypt_reply
 
@@ -233,7 +233,7 @@ def test_a_well_formed_frame_opens() -> None:
 
 @pytest.mark.parametrize("name", sorted(BROKEN_FRAMES))
 def test_broken_frames_are_bad_ciphertext(name: str) -> None:
-    from bot.channels.wecom.crypto import BadCiphertext
+    from bot.channels.wxbiz import BadCiphertext
 
     plaintext = BROKEN_FRAMES[name]
     assert len(plaintext) % 16 == 0, name
@@ -245,7 +245,7 @@ def test_broken_frames_are_bad_ciphertext(name: str) -> None:
 @pytest.mark.parametrize("encrypted", ["", "%%%", "QUFB", "QUFBQUFBQUFBQUFBQUFBQUFB",  # 3 and 18 bytes
                                        "QUFB QUFB", "\udcff", "中文"])
 def test_encrypted_values_that_are_not_whole_blocks_are_bad_ciphertext(encrypted: str) -> None:
-    from bot.channels.wecom.crypto import BadCiphertext
+    from bot.channels.wxbiz import BadCiphertext
 
     with pytest.raises(BadCiphertext):
         SAMPLE.decrypt(encrypted)

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from tortoise import connections
 
 from bot.app import BOT, create_app
-from bot.channels.wecom.crypto import Crypto
+from bot.channels.wxbiz import Crypto
 from models import InboundEvent
 from tests.bot.channels.wecom.test_parse import BROKEN_FRAMES, SAMPLE_ECHO, SAMPLE_POST, WECHATPY_POST, frame
 from tests.conftest import make_settings
@@ -173,7 +173,7 @@ async def test_callbacks_during_a_database_outage_get_500_and_their_retries_are_
 
 def _signed_envelope(encrypted: str, ts: str = str(SENDER_NOW),
                      nonce: str = "5127") -> tuple[dict[str, str], bytes]:
-    from bot.channels.wecom.crypto import signature
+    from bot.channels.wxbiz import signature
 
     query = {"msg_signature": signature(TOKEN, ts, nonce, encrypted), "timestamp": ts, "nonce": nonce}
     body = f"<xml><ToUserName>ww1436e0e65a779aee</ToUserName><Encrypt>{encrypted}</Encrypt></xml>"

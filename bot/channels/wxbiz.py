@@ -1,5 +1,10 @@
-"""Callback signatures and AES frames (WeCom doc 91144; the WeChat official account uses the same
-frame with its AppID), with the checks wechatpy leaves out.
+"""The WXBizMsgCrypt scheme WeCom and WeChat official accounts share: the encrypted XML envelope,
+callback signatures and AES frames (WeCom doc 91144; the WeChat official account uses the same
+frame with its AppID), with the checks wechatpy leaves out. Shared by ``bot.channels.wecom`` and
+``bot.channels.wechat``; neither platform's folder imports the other's.
+
+- XML is read with ``xml_root``: ``verify.xml_guard`` first (no ``<!`` declaration, bounded depth),
+  then xmltodict with entities disabled; ``scalar`` reads only text elements.
 
 - The signature is sha1 over the four values sorted as strings; it is compared by the shared
   verification layer (``bot.channels.verify.same``: constant time, on bytes). wechatpy compares
@@ -22,10 +27,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+from dataclasses import dataclass
+from typing import Any
 
+import xmltodict
 from wechatpy.crypto.cryptography import WeChatCipher
 
 from bot.channels import verify
+from bot.channels.verify import Malformed, xml_guard
 
 BLOCK = 16
 PAD_MAX = 32  # WeCom/WeChat pad to 32-byte blocks
@@ -101,3 +110,36 @@ class Crypto:
     def decrypt(self, encrypted: str) -> str:
         """Decrypt a verified ``Encrypt`` value; WrongCorp if the ReceiveId is not our CorpID."""
         return open_frame(self.key, encrypted, self.corp_id)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    to_user: str
+    agent_id: str
+    encrypted: str
+
+
+def xml_root(text: str) -> dict[str, Any]:
+    xml_guard(text)  # before any parser: no declarations, bounded depth
+    try:
+        doc = xmltodict.parse(text, disable_entities=True)
+    except Exception as exc:  # expat errors, "entities are disabled", bad encodings
+        raise Malformed(f"bad XML: {type(exc).__name__}") from None
+    root = doc.get("xml") if isinstance(doc, dict) else None
+    if not isinstance(root, dict):
+        raise Malformed("no <xml> root")
+    return root
+
+
+def scalar(root: dict[str, Any], name: str) -> str:
+    """The text of a child element; "" when it is missing, empty, or not a text element."""
+    value = root.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def parse_envelope(body: str) -> Envelope:
+    root = xml_root(body)
+    encrypted = root.get("Encrypt")
+    if not isinstance(encrypted, str) or not encrypted:
+        raise Malformed("no Encrypt")
+    return Envelope(scalar(root, "ToUserName"), scalar(root, "AgentID"), encrypted)
