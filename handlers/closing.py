@@ -43,6 +43,7 @@ from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Router
 from handlers import drafts
 from handlers.common import ic_card_subject, void_closed_account_cards
+from handlers.governance import given_reason
 from handlers.registry import account_from_args, decides_own, may_act_for
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
@@ -297,8 +298,7 @@ async def on_closure_return_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await Prompt.filter(id=ctx.prompt.id).delete()
     account = await Account.get(id=int(ctx.prompt.data["account"]))
     request = int(ctx.prompt.data["request"])
-    said = ctx.event.text.strip()
-    reason = "" if said.casefold() in texts.SKIP_WORDS else said[:500]
+    reason = given_reason(ctx.event.text, 500)
     if account.status == AccountStatus.CLOSED or account.closure_requested_at is None \
             or _stamp(account) != request:
         await ctx.reply(texts.closure_already_decided(account.name))

@@ -40,7 +40,7 @@ attestation says ``"self": true``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +116,34 @@ async def send_decision(ctx: Ctx[Any], card: Card, key: str, involved: Collectio
                 await ctx.outbox.send(person, Text(texts.nobody_else_decides(subject)), key=stuck[pid],
                                       now=ctx.now)
     return deciders
+
+
+# -- a decision on a card: decided once, its card closed, the decider audited ---------------------
+Audited = tuple[str, str, dict[str, Any]]  # audit action, target, data
+
+
+async def decided(ctx: Ctx[Any], won: bool, already: str | Callable[[], Awaitable[str]], card: Card, *,
+                  subject: str, outcome: str, status: str, key: str, audited: Audited | None = None) -> bool:
+    """The shape every decision on a card shares (an attestation, an approval, a filing, a change,
+    a review): its guarded transition either lost (``won`` False) — the person is told why
+    (``already``: the text, or how to find it: who decided first) and nothing else happens — or
+    won: every copy of ``card`` closes, its title naming ``subject`` and the ``outcome``, ``status``
+    saying who and when, and, with ``audited``, the decider is the audit row's actor. True if won.
+    Whom to tell and the reason to ask stay with each decision: they differ."""
+    if not won:
+        await ctx.reply(already if isinstance(already, str) else await already())
+        return False
+    await close_card(ctx.outbox, card, title=texts.closed_title(subject, outcome), status=status, key=key,
+                     now=ctx.now)
+    if audited is not None:
+        await audit.record(ctx.person.code, *audited, now=ctx.now)
+    return True
+
+
+def given_reason(said: str, limit: int) -> str:
+    """A reason answered to the question after a refusal: "" when skipped (跳过, 无 …), else cut."""
+    said = said.strip()
+    return "" if said.casefold() in texts.SKIP_WORDS else said[:limit]
 
 
 async def application_concerned(app: AccountApplication) -> set[int]:
@@ -301,21 +329,23 @@ def application_card(app: AccountApplication, applicant: str, stage: str, attest
     )
 
 
+async def _application_already(app: AccountApplication) -> str:
+    return texts.application_already(app.ref, (await AccountApplication.get(id=app.id)).status.value)
+
+
 async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> bool:
-    if not await AccountApplication.transition(app.id, ApplicationStatus.ATTESTED, head_id=head.id,
-                                               head_decided_at=ctx.now):
-        fresh = await AccountApplication.get(id=app.id)
-        await ctx.reply(texts.application_already(app.ref, fresh.status.value))
-        return False
-    app.head_id = head.id
+    """``head``: the department's head, who is the person acting (``ctx.person``)."""
     applicant = await Person.get(id=app.applicant_id)
     own = head.id == applicant.id
-    await close_card(ctx.outbox, application_card(app, applicant.name, "head"),
-                     title=texts.closed_title(application_subject(app), texts.OUTCOME_ATTESTED),
-                     status=texts.card_attested(head.name, ctx.local_now), key=f"app:{app.id}:attested",
-                     now=ctx.now)
-    await audit.record(head.code, "application_attested", app.ref,
-                       {"name": app.name, **({"self": True} if own else {})}, now=ctx.now)
+    if not await decided(
+            ctx, await AccountApplication.transition(app.id, ApplicationStatus.ATTESTED, head_id=head.id,
+                                                     head_decided_at=ctx.now),
+            lambda: _application_already(app), application_card(app, applicant.name, "head"),
+            subject=application_subject(app), outcome=texts.OUTCOME_ATTESTED,
+            status=texts.card_attested(head.name, ctx.local_now), key=f"app:{app.id}:attested",
+            audited=("application_attested", app.ref, {"name": app.name, **({"self": True} if own else {})})):
+        return False
+    app.head_id = head.id
     await ctx.outbox.send(applicant, Text(texts.attested_to_applicant(app.ref, app.name, head.name)),
                           key=f"app:{app.id}:attested:applicant", now=ctx.now)
     await send_decision(ctx, application_card(app, applicant.name, "ic", head.name), f"app:{app.id}:ic",
@@ -339,17 +369,15 @@ async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
         if await _attest(ctx, app, ctx.person):
             await ctx.reply(texts.attested_to_head(app.ref, app.name))
         return
-    if not await AccountApplication.transition(app.id, ApplicationStatus.REFUSED,
-                                               head_id=ctx.person.id, head_decided_at=ctx.now):
-        fresh = await AccountApplication.get(id=app.id)
-        await ctx.reply(texts.application_already(app.ref, fresh.status.value))
-        return
     applicant = await Person.get(id=app.applicant_id)
-    await close_card(ctx.outbox, application_card(app, applicant.name, "head"),
-                     title=texts.closed_title(application_subject(app), texts.OUTCOME_REFUSED),
-                     status=texts.card_refused(ctx.person.name, ctx.local_now),
-                     key=f"app:{app.id}:refused", now=ctx.now)
-    await audit.record(ctx.person.code, "application_refused", app.ref, {"name": app.name}, now=ctx.now)
+    if not await decided(
+            ctx, await AccountApplication.transition(app.id, ApplicationStatus.REFUSED,
+                                                     head_id=ctx.person.id, head_decided_at=ctx.now),
+            lambda: _application_already(app), application_card(app, applicant.name, "head"),
+            subject=application_subject(app), outcome=texts.OUTCOME_REFUSED,
+            status=texts.card_refused(ctx.person.name, ctx.local_now), key=f"app:{app.id}:refused",
+            audited=("application_refused", app.ref, {"name": app.name})):
+        return
     await ctx.outbox.send(applicant, Text(texts.refused_to_applicant(app.ref, app.name, ctx.person.name)),
                           key=f"app:{app.id}:refused:applicant", now=ctx.now)
     await ctx.reply(texts.refused_to_head(app.ref, app.name))
@@ -371,28 +399,25 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
             await send_decision(ctx, card, f"app:{app.id}:ic", involved, subject)
         return
     to = ApplicationStatus.APPROVED if p.grant else ApplicationStatus.REJECTED
-    if not await AccountApplication.transition(app.id, to, ic_admin_id=ctx.person.id,
-                                               ic_decided_at=ctx.now):
-        fresh = await AccountApplication.get(id=app.id)
-        await ctx.reply(texts.application_already(app.ref, fresh.status.value))
-        return
-    status = (texts.card_granted if p.grant else texts.card_denied)(ctx.person.name, ctx.local_now)
-    await close_card(ctx.outbox, card, title=texts.closed_title(
-        application_subject(app), texts.OUTCOME_GRANTED if p.grant else texts.OUTCOME_DENIED),
-        status=status, key=f"app:{app.id}:decided", now=ctx.now)
-    if p.grant:
+    won = await AccountApplication.transition(app.id, to, ic_admin_id=ctx.person.id, ic_decided_at=ctx.now)
+    audited: Audited = ("application_rejected", app.ref, {"name": app.name})
+    if won and p.grant:  # the account the approval creates is named in its audit row
         account = await Account.create(
             name=app.name, platform=app.platform, department_id=app.department_id,
             leader_id=app.leader_id, admin_id=app.admin_id, status=AccountStatus.APPROVED,
             description=str(app.form.get("description", "")), created_at=ctx.now)
         await AccountApplication.filter(id=app.id).update(account_id=account.id)
-        await audit.record(ctx.person.code, "application_approved", app.ref,
-                           {"name": app.name, "account": account.id}, now=ctx.now)
+        audited = ("application_approved", app.ref, {"name": app.name, "account": account.id})
+    status = (texts.card_granted if p.grant else texts.card_denied)(ctx.person.name, ctx.local_now)
+    if not await decided(ctx, won, lambda: _application_already(app), card, subject=application_subject(app),
+                         outcome=texts.OUTCOME_GRANTED if p.grant else texts.OUTCOME_DENIED, status=status,
+                         key=f"app:{app.id}:decided", audited=audited):
+        return
+    if p.grant:
         await ctx.outbox.send(applicant, Text(texts.granted_to_applicant(app.ref, app.name)),
                               key=f"app:{app.id}:granted:applicant", now=ctx.now)
         await ctx.reply(texts.granted_to_ic(app.ref, app.name))
         return
-    await audit.record(ctx.person.code, "application_rejected", app.ref, {"name": app.name}, now=ctx.now)
     await ctx.ask("application_reason", {"application": app.id}, texts.ASK_DENY_REASON)
 
 
@@ -401,7 +426,7 @@ async def on_deny_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
     assert ctx.prompt is not None
     await Prompt.filter(id=ctx.prompt.id).delete()
     app = await AccountApplication.get(id=int(ctx.prompt.data["application"]))
-    reason = "" if ctx.event.text.strip().casefold() in texts.SKIP_WORDS else ctx.event.text.strip()[:2000]
+    reason = given_reason(ctx.event.text, 2000)
     await AccountApplication.filter(id=app.id).update(reason=reason)
     applicant = await Person.get(id=app.applicant_id)
     await ctx.outbox.send(applicant, Text(texts.denied_to_applicant(app.ref, app.name, reason)),

@@ -20,7 +20,6 @@ from datetime import date
 from typing import Any
 
 from bot import audit, texts
-from bot.card_closing import close_card
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import TextMessage
@@ -28,7 +27,7 @@ from bot.router import Ctx, Router
 from handlers import forms
 from handlers.common import ic_card_subject, refuse_if_closed
 from handlers.forms import Checked, Field, Form, Invalid
-from handlers.governance import concerned, person_check
+from handlers.governance import concerned, decided, person_check
 from handlers.governance import decides_own as decides_own
 from handlers.governance import send_decision as send_decision
 from models import (
@@ -220,17 +219,15 @@ async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
         if filing.acknowledged_at is None:  # hand it to an admin added since, if any
             await send_decision(ctx, card, f"filing:{filing.id}", involved, subject)
         return
-    if not await AccountFiling.acknowledge(filing.id, ctx.person.id, ctx.now, returned=not p.ok):
-        await ctx.reply(texts.filing_already(filing.ref))
-        return
     status = (texts.card_filed if p.ok else texts.card_returned)(ctx.person.name, ctx.local_now)
-    await close_card(ctx.outbox, card, title=texts.closed_title(
-        texts.filing_subject(filing.ref, account.name),
-        texts.OUTCOME_FILED if p.ok else texts.OUTCOME_RETURNED),
-        status=status, key=f"filing:{filing.id}:decided", now=ctx.now)
+    if not await decided(
+            ctx, await AccountFiling.acknowledge(filing.id, ctx.person.id, ctx.now, returned=not p.ok),
+            texts.filing_already(filing.ref), card, subject=texts.filing_subject(filing.ref, account.name),
+            outcome=texts.OUTCOME_FILED if p.ok else texts.OUTCOME_RETURNED, status=status,
+            key=f"filing:{filing.id}:decided",
+            audited=None if p.ok else ("filing_returned", account.name, {"filing": filing.ref})):
+        return
     if not p.ok:
-        await audit.record(ctx.person.code, "filing_returned", account.name, {"filing": filing.ref},
-                           now=ctx.now)
         await ctx.outbox.send(submitter, Text(texts.filing_returned(filing.ref, account.name)),
                               key=f"filing:{filing.id}:returned", now=ctx.now)
         await ctx.reply(texts.returned_to_ic(filing.ref, account.name))
@@ -338,20 +335,17 @@ async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
             card = change_card(change, account, old, new, await Person.get(id=change.requested_by_id))
             await send_decision(ctx, card, f"change:{change.id}", change_concerned(change), subject)
         return
-    if not await AccountChange.file(change.id, ctx.person.id, ctx.now):
-        await ctx.reply(texts.change_already(change.id))
-        return
-    await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id})
-    role = texts.ROLE_NAMES[change.role]
     new = await Person.get(id=change.new_person_id)
     old = await Person.get_or_none(id=change.old_person_id or 0)
     card = change_card(change, account, old, new, await Person.get(id=change.requested_by_id))
-    await close_card(ctx.outbox, card, title=texts.closed_title(
-        texts.change_subject(account.name), texts.OUTCOME_FILED),
-        status=texts.card_filed(ctx.person.name, ctx.local_now), key=f"change:{change.id}:filed",
-        now=ctx.now)
-    await audit.record(ctx.person.code, "change_filed", account.name,
-                       {"role": change.role, "new": new.code}, now=ctx.now)
+    if not await decided(
+            ctx, await AccountChange.file(change.id, ctx.person.id, ctx.now), texts.change_already(change.id),
+            card, subject=texts.change_subject(account.name), outcome=texts.OUTCOME_FILED,
+            status=texts.card_filed(ctx.person.name, ctx.local_now), key=f"change:{change.id}:filed",
+            audited=("change_filed", account.name, {"role": change.role, "new": new.code})):
+        return
+    await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id})
+    role = texts.ROLE_NAMES[change.role]
     await ctx.outbox.send(new, Text(texts.change_to_new(account.name, role)),
                           key=f"change:{change.id}:new", now=ctx.now)
     if old is not None:

@@ -3,8 +3,13 @@ attestation and the Information Center's approval, through the real router."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 from bot import texts
-from models import Account, AccountApplication, AccountStatus, ApplicationStatus, Prompt
+from bot.cards import Button, Card
+from handlers.governance import decided, given_reason
+from models import Account, AccountApplication, AccountStatus, ApplicationStatus, AuditEvent, Prompt
 from tests.conftest import World
 
 
@@ -107,3 +112,62 @@ async def test_refused_by_head_and_rejected_with_reason(world: World) -> None:
     reason = "同类账号已有，请合并运营"
     assert world.last_text("zhangsan") == texts.denied_to_applicant("S2", "某某微博", reason)
     assert (await AccountApplication.get(id=2)).status == ApplicationStatus.REJECTED
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.updated: list[tuple[Card, str]] = []
+
+    async def update_card(self, card: Card, *, key: str, now: datetime) -> None:
+        self.updated.append((card, key))
+
+
+class _Ctx:
+    """What ``decided`` reads of a handler's context: the person, the time, replies, the outbox."""
+
+    def __init__(self) -> None:
+        self.person = SimpleNamespace(code="zhaoliu")
+        self.now = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+        self.outbox = _Outbox()
+        self.replies: list[str] = []
+
+    async def reply(self, text: str) -> None:
+        self.replies.append(text)
+
+
+CARD = Card(card_id="x-1", title="卡片", fields=(("字段", "值"),),
+            buttons=(Button("批准", "agr:1:1", "primary"),))
+
+
+async def test_a_lost_decision_says_why_and_changes_nothing(db: str) -> None:
+    ctx = _Ctx()
+    asked: list[int] = []
+
+    async def who_won() -> str:
+        asked.append(1)
+        return "已由他人处理"
+
+    assert not await decided(ctx, False, who_won, CARD, subject="S1", outcome="已批准", status="赵六",  # type: ignore[arg-type]
+                             key="k", audited=("application_approved", "S1", {}))
+    assert ctx.replies == ["已由他人处理"] and asked == [1]
+    assert ctx.outbox.updated == [] and await AuditEvent.all().count() == 0
+
+
+async def test_a_won_decision_closes_its_card_and_records_the_decider(db: str) -> None:
+    ctx = _Ctx()
+    assert await decided(ctx, True, "unused", CARD, subject="申请 S1", outcome="已批准",  # type: ignore[arg-type]
+                         status="赵六 已批准", key="app:1:decided",
+                         audited=("application_approved", "S1", {"account": 3}))
+    [(card, key)] = ctx.outbox.updated
+    assert key == "app:1:decided" and card.buttons == () and card.fields == CARD.fields
+    assert card.title == texts.closed_title("申请 S1", "已批准") and ctx.replies == []
+    [row] = await AuditEvent.all()
+    assert (row.actor, row.action, row.subject, row.detail) == ("zhaoliu", "application_approved", "S1",
+                                                                {"account": 3})
+
+
+def test_a_reason_is_cut_and_a_skip_word_gives_none() -> None:
+    assert given_reason("  请补充发布范围  ", 2000) == "请补充发布范围"
+    assert given_reason("长" * 600, 500) == "长" * 500
+    for word in texts.SKIP_WORDS:
+        assert given_reason(f" {word.upper()} ", 500) == ""
