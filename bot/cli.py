@@ -202,8 +202,8 @@ def cmd_dingtalk_register(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from bot import exports
+    from bot.campaign import review_window
     from models import Account, AccountApplication
-    from schedules.review import review_window
 
     async def work() -> int:
         now = utc_now()

@@ -28,12 +28,12 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from bot.app import Bot
+from bot.campaign import campaign_day, review_window
 from bot.channels.local.channel import LocalChannel
 from bot.events import CardAction, Event, TextMessage
 from bot.org import import_file
 from bot.workdays import WorkCalendar, is_workday
 from models import Person
-from schedules.review import campaign_day, review_window
 
 log = logging.getLogger("xmt.demo")
 

@@ -33,6 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tortoise.functions import Count
 
 from bot import texts
+from bot.inquiry_ladder import first_commitments, is_overdue, times_of
+from bot.reminders import CADENCE as CADENCE_KIND
 from bot.workdays import WorkCalendar
 from models import (
     Account,
@@ -46,9 +48,6 @@ from models import (
     Reminder,
     ReviewReport,
 )
-from schedules.inquiries import first_commitments, is_overdue, times_of
-
-CADENCE_KIND = "cadence"  # schedules.cadence.KIND (not imported: exports stay free of the scheduler)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -89,7 +88,7 @@ async def load_registry(year: int, tz: ZoneInfo | None = None, *, now: datetime 
     accounts (counts are grouped in the database or read as bare columns, never per account).
 
     With ``now`` and the working calendar, inquiries answered in time and overdue are counted as
-    咨询统计 counts them (``schedules.inquiries.is_overdue``, the reminder ladder's own rule), so
+    咨询统计 counts them (``bot.inquiry_ladder.is_overdue``, the reminder ladder's own rule), so
     the spreadsheet and the chat never disagree; without them those two columns stay empty."""
     accounts = await Account.all().order_by("department_id", "id")
     departments = {d.id: d for d in await Department.all()}

@@ -11,12 +11,12 @@ Every figure uses the definition the rest of the bot uses, never a copy of it:
 - cadence kept (Art. 11): the year is cut, from the later of 1 January, the filing and the
   bot's first knowledge of the account (``created_at``: an imported account), into periods of
   ``post_every_days`` *working* days counted as the cadence sweep counts them
-  (``schedules.cadence.working_days_since``: Friday → Monday is one); a complete period with at
+  (``bot.workdays.working_days_since``: Friday → Monday is one); a complete period with at
   least one publication is kept. The period under way is not counted yet. An account not on file
   has no cadence (None). The count ends at the closure, or the stop of a must-stop account;
 - late and zombie episodes: the cadence sweep's own Reminder rows (one per episode and step);
 - inquiries (Art. 12): received in the year, answered in time and overdue as 咨询统计 and the
-  registry export count them (``schedules.inquiries.is_overdue`` over ``times_of`` and
+  registry export count them (``bot.inquiry_ladder.is_overdue`` over ``times_of`` and
   ``first_commitments``), and the median reply time in working hours as 咨询统计 computes it;
 - drafts blocked by screening (Art. 13): distinct drafts with a ``draft_blocked`` audit row;
 - changes filed (Art. 4): AccountChange rows the Information Center filed in the year.
@@ -33,12 +33,11 @@ from typing import Any
 
 from bot import texts
 from bot.exports import year_bounds
-from bot.workdays import WorkCalendar
+from bot.inquiry_ladder import first_commitments, is_overdue, times_of
+from bot.reminders import CADENCE as CADENCE_KIND
+from bot.workdays import WorkCalendar, working_days_since
 from models import AccountChange, AccountStatus, AuditEvent, Draft, Inquiry, Publication, Reminder
 from models.org import Account
-from schedules.cadence import KIND as CADENCE_KIND
-from schedules.cadence import working_days_since
-from schedules.inquiries import first_commitments, is_overdue, times_of
 
 VERSION = 1  # the shape of the dict; a later shape may add keys, readers take what they know
 

@@ -104,3 +104,21 @@ class WorkCalendar:
         """The length of one working day."""
         opened = datetime.combine(date.min, self.opens)
         return (datetime.combine(date.min, self.closes) - opened).total_seconds()
+
+
+def working_days_since(days: list[date], today: date) -> dict[date, int]:
+    """For each start day, the workdays after it up to and including ``today`` (Friday → Monday
+    is 1; a start on a holiday counts from the next workday). One walk over the calendar from the
+    earliest start, whatever the number of accounts."""
+    if not days:
+        return {}
+    first = min(days)
+    counts: dict[date, int] = {}
+    n = 0
+    day = today
+    while day >= first:  # walking back: n = workdays in (day, today]
+        counts[day] = n
+        if is_workday(day):
+            n += 1
+        day -= timedelta(days=1)
+    return {d: counts.get(d, 0) for d in days}

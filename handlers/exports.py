@@ -26,13 +26,13 @@ from functools import partial
 from typing import Any
 
 from bot import exports, texts
+from bot.campaign import review_window
 from bot.cards import Document
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
 from handlers.registry import is_ic_admin, may_act_for, own_account_from_args
 from models import Account, AccountApplication, Department, Person
-from schedules.review import review_window
 
 router = Router(name=__name__)
 

@@ -16,7 +16,7 @@ suspended, awaiting filing), since its followers can write to it and Art. 12 ask
 whatever the account's standing; not one only applied for or approved (not opened yet), nor a
 closed one.
 
-咨询统计 counts as overdue what the reminder ladder escalates to the head (``schedules.inquiries.
+咨询统计 counts as overdue what the reminder ladder escalates to the head (``bot.inquiry_ladder.
 is_overdue``): the two cannot drift apart.
 """
 
@@ -31,6 +31,7 @@ from bot.card_closing import close_card, close_used_cards
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import PublicInquiry, TextMessage, bounded_key
+from bot.inquiry_ladder import first_commitments, is_overdue, times_of
 from bot.outbox import Outbox
 from bot.router import Ctx, Router
 from handlers.registry import account_from_args
@@ -38,7 +39,6 @@ from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from models.org import is_info_center_admin
 from models.transitions import set_once
-from schedules.inquiries import first_commitments, is_overdue, times_of
 
 router = Router(name=__name__)
 DEADLINE_CHOICES = (1, 3, 7)  # working days
@@ -374,7 +374,7 @@ STATS_DAYS = 30
 @router.command(*texts.CMD_INQUIRY_STATS)
 async def on_stats(ctx: Ctx[TextMessage], deps: Deps) -> None:
     """Per department over the last 30 days: received, answered in time, overdue (as the reminder
-    ladder defines it: ``schedules.inquiries.is_overdue``), median time to answer. Heads see their
+    ladder defines it: ``bot.inquiry_ladder.is_overdue``), median time to answer. Heads see their
     department, the Information Center every department."""
     ic = await is_info_center_admin(ctx.person)
     headed = await Department.filter(head_id=ctx.person.id).values_list("id", flat=True)

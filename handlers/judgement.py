@@ -28,10 +28,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot import audit, texts
+from bot.campaign import failure_notice, review_people
 from bot.card_closing import close_card
 from bot.cards import Text
 from bot.deps import Deps
 from bot.events import TextMessage
+from bot.reminders import REVIEW as KIND
+from bot.reminders import Send, remind_many
 from bot.router import Ctx, Router
 from handlers.common import ic_card_subject, refuse_if_closed
 from handlers.drafts import void_pending_drafts
@@ -39,8 +42,6 @@ from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from models.transitions import guarded_update
-from schedules.base import Send, remind_many
-from schedules.review import KIND, failure_notice, review_people
 
 router = Router(name=__name__)
 

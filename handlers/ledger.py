@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 
 from bot import texts
+from bot.campaign import review_window
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
@@ -61,7 +62,6 @@ from models import (
     ReviewStatus,
 )
 from models.org import is_info_center_admin
-from schedules.review import review_window
 
 router = Router(name=__name__)
 

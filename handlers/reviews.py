@@ -32,6 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import audit, texts
+from bot.campaign import review_window
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import FileMessage, TextMessage
@@ -40,7 +41,6 @@ from bot.router import Ctx, Router
 from handlers.registry import account_from_args, may_act_for, own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from models.org import info_center_admins
-from schedules.review import review_window
 
 router = Router(name=__name__)
 

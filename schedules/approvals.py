@@ -24,10 +24,11 @@ from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import approval_card, load_views
+from bot.reminders import Send, remind, sent_keys
 from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
+from schedules.base import MAX_PER_RUN, sweep
 
 KIND = "approval"
 HEAD_STEPS = ("urge1", "urge2")  # to the head, in order; "escalate" goes to the Information Center

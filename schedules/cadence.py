@@ -30,7 +30,7 @@ Reads: a fixed number of queries whatever the number of accounts and publication
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import F, Q
@@ -38,30 +38,12 @@ from tortoise.expressions import F, Q
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
-from bot.workdays import is_workday
+from bot.reminders import CADENCE as KIND
+from bot.reminders import Send, remind, sent_keys
+from bot.workdays import working_days_since
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
-
-KIND = "cadence"
-
-
-def working_days_since(days: list[date], today: date) -> dict[date, int]:
-    """For each start day, the workdays after it up to and including ``today`` (Friday → Monday
-    is 1; a start on a holiday counts from the next workday). One walk over the calendar from the
-    earliest start, whatever the number of accounts."""
-    if not days:
-        return {}
-    first = min(days)
-    counts: dict[date, int] = {}
-    n = 0
-    day = today
-    while day >= first:  # walking back: n = workdays in (day, today]
-        counts[day] = n
-        if is_workday(day):
-            n += 1
-        day -= timedelta(days=1)
-    return {d: counts.get(d, 0) for d in days}
+from schedules.base import MAX_PER_RUN, sweep
 
 
 def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[tuple[str, int], ...]:

@@ -10,9 +10,10 @@ from typing import Any
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
+from bot.reminders import Send, remind, sent_keys
 from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
 from models.drafts import title_of
-from schedules.base import MAX_PER_RUN, Send, remind, sent_keys, sweep
+from schedules.base import MAX_PER_RUN, sweep
 
 KIND = "digest"
 

@@ -52,10 +52,19 @@ from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from bot import texts
+from bot.campaign import (
+    FAILURE_NOTICE_SPAN,
+    FAILURE_NOTICE_WAIT,
+    TAKING_PART,
+    campaign_day,
+    failure_notice,
+    review_people,
+)
 from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_voiding import void_drafts
-from bot.settings import Settings
+from bot.reminders import REVIEW as KIND
+from bot.reminders import Send, remind_many
 from models import (
     Account,
     AccountStatus,
@@ -68,53 +77,12 @@ from models import (
     ReviewStatus,
 )
 from models.org import info_center_admins
-from schedules.base import Send, remind_many, sweep
-
-KIND = "review"
-# Art. 5 asks every official account open on its platform for a report: filed ones, and those
-# that existed before the bot and await filing (unfiled) — they run in their followers' eyes.
-TAKING_PART = (AccountStatus.OPERATING, AccountStatus.UNFILED)
-
-
-def campaign_day(year: int, month_day: str) -> date:
-    """The date of a campaign setting (``"11-01"``) in ``year``."""
-    month, day = (int(x) for x in month_day.split("-"))
-    return date(year, month, day)
-
-
-def review_window(today: date, settings: Settings) -> tuple[int, bool]:
-    """The review year ``today`` belongs to, and whether reports are being taken now."""
-    year = today.year if today >= campaign_day(today.year, settings.review_opens) else today.year - 1
-    opens, closes = campaign_day(year, settings.review_opens), campaign_day(year, settings.review_closes)
-    if closes <= opens:
-        closes = campaign_day(year + 1, settings.review_closes)
-    return year, opens <= today < closes
+from schedules.base import sweep
 
 
 @sweep(KIND)
 async def run_annual_review(now: datetime, deps: Deps) -> int:
     return await _tell_failures(now, deps) + await _sweep(now, deps, deps.calendar.local(now).date())
-
-
-# A 不合格 is told to the account's people when the Information Center gives its reason (or skips
-# it): one complete message. If the reason never comes (the admin tapped 不合格 on the next card
-# first, which replaces the question, or walked away), the sweep tells them without it an hour on:
-# an account is never stopped without its people hearing. The reminder row (subject "n<report>",
-# step "failed") is written by whichever tells first; the other sees it.
-FAILURE_NOTICE_WAIT = timedelta(hours=1)
-FAILURE_NOTICE_SPAN = timedelta(days=14)  # judgements older than this were told by the old flow
-
-
-def failure_notice(report_id: int, year: int) -> tuple[str, str, str]:
-    """The reminder row (subject, step, period) that says a 不合格 was told."""
-    return f"n{report_id}", "failed", str(year)
-
-
-async def review_people(account: Account, *, leader: bool) -> list[Person]:
-    """The administrator and the department head; with ``leader``, the 主管领导 too (Art. 14)."""
-    dept = await Department.get(id=account.department_id)
-    ids = [i for i in (account.admin_id, dept.head_id, account.leader_id if leader else None) if i]
-    return await Person.filter(id__in=ids, active=True).order_by("id")
 
 
 async def _tell_failures(now: datetime, deps: Deps) -> int:

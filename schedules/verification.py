@@ -14,9 +14,10 @@ from tortoise.expressions import Q
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
+from bot.reminders import Send, remind
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
-from schedules.base import MAX_PER_RUN, Send, remind, sweep
+from schedules.base import MAX_PER_RUN, sweep
 
 KIND = "verify"
 FIRST_AFTER = timedelta(days=7)

@@ -1,6 +1,6 @@
 """The bot's own figures of an account's year for its annual review report (Art. 5 第五条), each
 counted by the definition the rest of the bot uses: the cadence in working days (Art. 11 第十一条,
-``schedules.cadence.working_days_since``), the cadence sweep's late and zombie reminders,
+``bot.workdays.working_days_since``), the cadence sweep's late and zombie reminders,
 inquiries in time and overdue as 咨询统计 counts them (Art. 12 第十二条, ``is_overdue``), drafts
 blocked by screening (Art. 13) and changes filed (Art. 4). A constructed year with exact numbers,
 a fixed number of queries whatever the number of publications, and the Chinese rendering."""

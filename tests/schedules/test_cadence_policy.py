@@ -15,8 +15,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.workdays import working_days_since
 from models import Account, AccountStatus, Person, Reminder
-from schedules.cadence import remind_posting_cadence, thresholds, working_days_since
+from schedules.cadence import remind_posting_cadence, thresholds
 from tests.conftest import World
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.inquiry_ladder import Times, is_overdue
 from bot.workdays import WorkCalendar
 from models import Account, Inquiry, InquiryStatus, Reminder
-from schedules.inquiries import Times, is_overdue, remind_inquiry_deadlines
+from schedules.inquiries import remind_inquiry_deadlines
 from tests.conftest import QueryCounter, World
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -270,8 +270,8 @@ async def test_a_racing_writer_writes_nothing(world: World) -> None:
     accounts between the check and the write, the whole batch (reminders and messages) is
     refused and nothing goes out twice; the next run decides again."""
     from bot.cards import Text
+    from bot.reminders import Send, remind_many
     from models import Reminder
-    from schedules.base import Send, remind_many
 
     now = at(2026, 11, 2, 10, 0)
     zhangsan = await Person.get(code="zhangsan")

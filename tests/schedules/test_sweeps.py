@@ -246,8 +246,9 @@ async def test_a_run_writes_its_reminders_in_batches(world: World, queries: Quer
 
 async def test_a_batch_that_meets_a_stored_key_is_written_one_by_one(world: World) -> None:
     from bot.cards import Text
+    from bot.reminders import Send, remind
     from models import Person
-    from schedules.base import Send, remind, sweep_lock
+    from schedules.base import sweep_lock
 
     person = await Person.get(code="zhangsan")
     deps, now = world.bot.deps, world.clock.now
