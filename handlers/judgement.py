@@ -29,7 +29,6 @@ from typing import Any
 
 from bot import audit, texts
 from bot.campaign import failure_notice, review_people
-from bot.card_closing import close_card
 from bot.cards import Text
 from bot.deps import Deps
 from bot.events import TextMessage
@@ -38,6 +37,7 @@ from bot.reminders import Send, remind_many
 from bot.router import Ctx, Router
 from handlers.common import ic_card_subject, refuse_if_closed
 from handlers.drafts import void_pending_drafts
+from handlers.governance import decided, given_reason
 from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
@@ -63,18 +63,16 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
     if await decides_own(ctx, concerned, texts.decision_review(report.ref, account.name)):
         return
     to = ReviewStatus.PASSED if p.ok else ReviewStatus.FAILED
-    if not await ReviewReport.transition(report.id, to, decided_by_id=ctx.person.id, decided_at=ctx.now):
-        fresh = await ReviewReport.get(id=report.id)
-        await ctx.reply(texts.review_already(report.ref, fresh.status.value))
-        return
     by = await Person.get(id=report.submitted_by_id)
     status = (texts.card_passed if p.ok else texts.card_failed)(ctx.person.name, ctx.local_now)
-    await close_card(ctx.outbox, review_card(report, account, by.name), title=texts.closed_title(
-        texts.review_subject(report.ref, account.name),
-        texts.OUTCOME_PASSED if p.ok else texts.OUTCOME_FAILED),
-        status=status, key=f"review:{report.id}:decided", now=ctx.now)
-    await audit.record(ctx.person.code, f"review_{to.value}", account.name,
-                       {"report": report.ref, "year": report.year}, now=ctx.now)
+    won = await ReviewReport.transition(report.id, to, decided_by_id=ctx.person.id, decided_at=ctx.now)
+    if not await decided(
+            ctx, won, lambda: _review_already(report), review_card(report, account, by.name),
+            subject=texts.review_subject(report.ref, account.name),
+            outcome=texts.OUTCOME_PASSED if p.ok else texts.OUTCOME_FAILED, status=status,
+            key=f"review:{report.id}:decided",
+            audited=(f"review_{to.value}", account.name, {"report": report.ref, "year": report.year})):
+        return
     if p.ok:
         await _passed(ctx, report, account)
         await ctx.reply(texts.passed_to_ic(report.ref, account.name))
@@ -89,6 +87,10 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
         await void_pending_drafts(ctx, account, texts.account_stopped_why(
             account.name, account.status.value, stop_reason))
     await ctx.ask("review_reason", {"report": report.id}, texts.ASK_FAIL_REASON)
+
+
+async def _review_already(report: ReviewReport) -> str:
+    return texts.review_already(report.ref, (await ReviewReport.get(id=report.id)).status.value)
 
 
 async def _passed(ctx: Ctx[Any], report: ReviewReport, account: Account) -> None:
@@ -117,8 +119,7 @@ async def on_fail_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
     assert ctx.prompt is not None
     await Prompt.filter(id=ctx.prompt.id).delete()
     report = await ReviewReport.get(id=int(ctx.prompt.data["report"]))
-    said = ctx.event.text.strip()
-    reason = "" if said.casefold() in texts.SKIP_WORDS else said[:2000]
+    reason = given_reason(ctx.event.text, 2000)
     await ReviewReport.filter(id=report.id).update(reason=reason)
     account = await Account.get(id=report.account_id)
     if reason and account.status == AccountStatus.MUST_STOP:
