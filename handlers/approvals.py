@@ -31,6 +31,7 @@ from bot.draft_cards import (
 from bot.events import TextMessage, bounded_key
 from bot.router import Ctx, Router
 from handlers.common import stopped_text
+from handlers.decisions import given_reason
 from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Prompt
 
 router = Router(name=__name__)
@@ -134,14 +135,13 @@ async def on_reject_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await Prompt.filter(id=ctx.prompt.id).delete()
     draft = await Draft.get(id=draft_id)
     author = await Person.get(id=draft.author_id)
-    reason = ctx.event.text.strip()
+    reason = given_reason(ctx.event.text, 2000)
     key = f"reason:{draft_id}:{version}"
-    if reason.casefold() in texts.SKIP_WORDS:
+    if not reason:
         await ctx.outbox.send(author, Text(texts.reject_reason_skipped_to_author(draft.ref)),
                               key=key, now=ctx.now)
         await ctx.reply(texts.REJECT_REASON_SKIPPED)
         return
-    reason = reason[:2000]
     await Decision.filter(draft_id=draft_id, version=version).update(reason=reason)
     await audit.record(ctx.person.code, "reject_reason", draft.ref,
                        {"version": version, "reason": reason}, now=ctx.now)

@@ -42,9 +42,8 @@ from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Router
 from handlers import drafts
-from handlers.common import ic_card_subject, void_closed_account_cards
-from handlers.governance import given_reason
-from handlers.registry import account_from_args, decides_own, may_act_for
+from handlers.common import account_from_args, ic_card_subject, may_act_for, void_closed_account_cards
+from handlers.decisions import decides_own, given_reason
 from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.org import ACCOUNT_TRANSITIONS, info_center_admins, is_info_center_admin

@@ -24,11 +24,13 @@ from models import (
     AccountFiling,
     AccountStatus,
     Category,
+    Department,
     Draft,
+    Person,
     ReviewReport,
     ReviewStatus,
 )
-from models.org import info_center_admins
+from models.org import is_info_center_admin
 
 # -- parsing -----------------------------------------------------------------------------------
 _CATEGORY_WORDS: dict[str, Category] = {}
@@ -85,7 +87,7 @@ async def ic_card_subject(ctx: Ctx[Any], model: type[M], item_id: int,
     if item is None:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return None
-    if ctx.person.id not in {a.id for a in await info_center_admins()}:
+    if not await is_info_center_admin(ctx.person):
         await ctx.reply(refusal)
         return None
     return item
@@ -137,3 +139,37 @@ async def stamp(draft: Draft, now: datetime) -> None:
 def stopped_text(account: Account, doing: str) -> str:
     """Art. 5: the refusal for ``doing`` on an account that is not operating, saying why."""
     return texts.account_stopped(account.name, account.status.value, account.stop_reason, doing)
+
+
+# -- who may act for an account -------------------------------------------------------------------
+async def may_act_for(person: Person, account: Account) -> bool:
+    """The account's leader or administrator, its department's head or officers, or the IC."""
+    if person.id in (account.leader_id, account.admin_id):
+        return True
+    dept = await Department.get(id=account.department_id)
+    if person.department_id == dept.id and (person.is_officer or dept.head_id == person.id):
+        return True
+    return await is_info_center_admin(person)
+
+
+async def account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | None:
+    """``@账号 rest…`` → the account; reply and None when it is missing or unknown."""
+    first, _, rest = ctx.args.strip().partition(" ")
+    name = first.lstrip("@＠").strip()
+    if not name:
+        await ctx.reply(usage)
+        return None
+    account = await Account.get_or_none(name=name)
+    if account is None:
+        await ctx.reply(texts.unknown_account(name, []))
+        return None
+    return account, rest.strip()
+
+
+async def own_account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | None:
+    """``account_from_args`` for an action only the people responsible may take."""
+    found = await account_from_args(ctx, usage)
+    if found is not None and not await may_act_for(ctx.person, found[0]):
+        await ctx.reply(texts.not_responsible_for(found[0].name))
+        return None
+    return found

@@ -31,8 +31,9 @@ from bot.cards import Document
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
-from handlers.registry import is_ic_admin, may_act_for, own_account_from_args
+from handlers.common import may_act_for, own_account_from_args
 from models import Account, AccountApplication, Department, Person
+from models.org import is_info_center_admin
 
 router = Router(name=__name__)
 
@@ -47,7 +48,7 @@ async def send_file(ctx: Ctx[Any], name: str, mime: str, build: Callable[[], byt
 
 @router.command(*texts.CMD_EXPORT_REGISTRY)
 async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    if not await is_ic_admin(ctx.person):
+    if not await is_info_center_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
@@ -61,7 +62,7 @@ async def on_export_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
     """The annual review (Art. 5) of the review year under way, or of the year given (``导出年审
     2025``: reports are kept, so an earlier year's can be exported again): every report handed in,
     with the figures frozen on it."""
-    if not await is_ic_admin(ctx.person):
+    if not await is_info_center_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER_REVIEW_EXPORT)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
@@ -111,7 +112,7 @@ async def may_export_form1(person: Person, app: AccountApplication) -> bool:
     account = await Account.get_or_none(id=app.account_id) if app.account_id else None
     if account is not None and await may_act_for(person, account):
         return True
-    return await is_ic_admin(person)
+    return await is_info_center_admin(person)
 
 
 @router.command(*texts.CMD_EXPORT_FORM1)

@@ -34,7 +34,7 @@ from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.inquiry_ladder import first_commitments, is_overdue, times_of
 from bot.outbox import Outbox
 from bot.router import Ctx, Router
-from handlers.registry import account_from_args
+from handlers.common import account_from_args
 from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from models.org import is_info_center_admin

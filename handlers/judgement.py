@@ -36,9 +36,8 @@ from bot.reminders import REVIEW as KIND
 from bot.reminders import Send, remind_many
 from bot.router import Ctx, Router
 from handlers.common import ic_card_subject, refuse_if_closed
+from handlers.decisions import decided, decides_own, given_reason
 from handlers.drafts import void_pending_drafts
-from handlers.governance import decided, given_reason
-from handlers.registry import decides_own
 from handlers.reviews import Judge, review_card
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from models.transitions import guarded_update

@@ -48,7 +48,7 @@ from bot.campaign import review_window
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
-from handlers.registry import own_account_from_args
+from handlers.common import own_account_from_args
 from models import (
     Account,
     AccountApplication,

@@ -16,7 +16,7 @@ from bot.events import TextMessage
 from bot.router import Ctx, Router
 from handlers.common import draft_from_args
 from models import Account, AccountStatus, Department, Draft, DraftStatus, DraftVersion, Person
-from models.org import info_center_admins
+from models.org import is_info_center_admin
 
 router = Router(name=__name__)
 
@@ -35,7 +35,7 @@ async def on_view(ctx: Ctx[TextMessage], deps: Deps) -> None:
     same_department = ctx.person.department_id == view.department.id and (
         ctx.person.is_officer or view.department.head_id == ctx.person.id)
     allowed = (view.draft.author_id == ctx.person.id or same_department
-               or ctx.person.id in {p.id for p in await info_center_admins()})
+               or await is_info_center_admin(ctx.person))
     if not allowed:
         await ctx.reply(texts.cannot_view(view.ref))
         return

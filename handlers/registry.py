@@ -25,64 +25,28 @@ from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
 from handlers import forms
-from handlers.common import ic_card_subject, refuse_if_closed
+from handlers.common import (
+    account_from_args,
+    ic_card_subject,
+    may_act_for,
+    own_account_from_args,
+    refuse_if_closed,
+)
+from handlers.decisions import concerned, decided, decides_own, send_decision
 from handlers.forms import Checked, Field, Form, Invalid
-from handlers.governance import concerned, decided, person_check
-from handlers.governance import decides_own as decides_own
-from handlers.governance import send_decision as send_decision
+from handlers.governance import person_check
 from models import (
     Account,
     AccountChange,
     AccountFiling,
     AccountStatus,
-    Department,
     Person,
 )
-from models.org import is_info_center_admin
 
 router = Router(name=__name__)
 
 ROLE_WORDS = {"管理员": "admin", "admin": "admin", "负责人": "leader", "主管领导": "leader",
               "leader": "leader"}
-
-
-# -- who may act for an account -------------------------------------------------------------------
-# The one rule is ``models.org.is_info_center_admin``; this name stays for the handlers that
-# still import it from here (exports, word lists).
-is_ic_admin = is_info_center_admin
-
-
-async def may_act_for(person: Person, account: Account) -> bool:
-    """The account's leader or administrator, its department's head or officers, or the IC."""
-    if person.id in (account.leader_id, account.admin_id):
-        return True
-    dept = await Department.get(id=account.department_id)
-    if person.department_id == dept.id and (person.is_officer or dept.head_id == person.id):
-        return True
-    return await is_info_center_admin(person)
-
-
-async def account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | None:
-    """``@账号 rest…`` → the account; reply and None when it is missing or unknown."""
-    first, _, rest = ctx.args.strip().partition(" ")
-    name = first.lstrip("@＠").strip()
-    if not name:
-        await ctx.reply(usage)
-        return None
-    account = await Account.get_or_none(name=name)
-    if account is None:
-        await ctx.reply(texts.unknown_account(name, []))
-        return None
-    return account, rest.strip()
-
-
-async def own_account_from_args(ctx: Ctx[Any], usage: str) -> tuple[Account, str] | None:
-    """``account_from_args`` for an action only the people responsible may take."""
-    found = await account_from_args(ctx, usage)
-    if found is not None and not await may_act_for(ctx.person, found[0]):
-        await ctx.reply(texts.not_responsible_for(found[0].name))
-        return None
-    return found
 
 
 # -- 备案 (form 2) --------------------------------------------------------------------------------

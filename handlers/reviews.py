@@ -38,7 +38,7 @@ from bot.deps import Deps
 from bot.events import FileMessage, TextMessage
 from bot.figures import card_fields, figures_summary, render_figures, year_figures
 from bot.router import Ctx, Router
-from handlers.registry import account_from_args, may_act_for, own_account_from_args
+from handlers.common import account_from_args, may_act_for, own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
 from models.org import info_center_admins
 

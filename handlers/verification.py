@@ -25,7 +25,7 @@ from bot.cards import Document, Text
 from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.router import Ctx, Router
-from handlers.registry import own_account_from_args
+from handlers.common import own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt
 from models.org import info_center_admins
 from models.transitions import set_once

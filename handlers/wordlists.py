@@ -24,7 +24,7 @@ from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
 from bot.screening import ALLOW, MARKINGS, Level, Screener
-from handlers.registry import is_ic_admin
+from models.org import is_info_center_admin
 
 router = Router(name=__name__)
 ACTIONS = {"添加": "add", "add": "add", "删除": "remove", "remove": "remove", "列出": "list", "list": "list"}
@@ -33,7 +33,7 @@ MAX_WORD = 64
 
 @router.command(*texts.CMD_WORDS)
 async def on_words(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    if not await is_ic_admin(ctx.person):
+    if not await is_info_center_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER_WORDS)
         return
     parts = ctx.args.split()

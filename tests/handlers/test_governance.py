@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from bot import texts
 from bot.cards import Button, Card
-from handlers.governance import decided, given_reason
+from handlers.decisions import decided, given_reason
 from models import Account, AccountApplication, AccountStatus, ApplicationStatus, AuditEvent, Prompt
 from tests.conftest import World
 
