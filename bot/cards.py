@@ -180,7 +180,32 @@ class Document:
                    mime=data.get("mime", "application/octet-stream"))
 
 
+@dataclass(frozen=True)
+class FileRequest:
+    """A file the outbox makes when it delivers (an export): what to build (``build``, a name
+    ``bot.exports.build_file`` knows) and its plain parameters. Why not the Document itself: a
+    handler runs inside its event's transaction, and building a registry of 10,000 accounts there
+    held the database (SQLite: every other event) for the whole build. The outbox builds it
+    outside any transaction, off the loop, from committed data, and hands the channel a Document;
+    the row keeps a few parameters instead of megabytes of base64."""
+
+    name: str
+    mime: str
+    build: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "file_request", "name": self.name, "mime": self.mime, "build": self.build,
+                "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileRequest:
+        return cls(name=data["name"], mime=data["mime"], build=data["build"],
+                   params=dict(data.get("params") or {}))
+
+
 Message = Text | Card | Document
+Queued = Message | FileRequest  # what a handler may queue; the outbox turns a FileRequest into a Document
 
 
 def message_from_json(data: dict[str, Any]) -> Message:

@@ -12,10 +12,12 @@ python-docx) and touch no database, so callers run them in a worker thread with
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +35,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tortoise.functions import Count
 
 from bot import texts
+from bot.cards import Document as OutgoingDocument
+from bot.cards import FileRequest
 from bot.inquiry_ladder import first_commitments, is_overdue, times_of
 from bot.reminders import CADENCE as CADENCE_KIND
 from bot.workdays import WorkCalendar
@@ -534,3 +538,46 @@ def form2_document(form: Form2, tz: ZoneInfo) -> bytes:
     ]
     _form_table(doc, rows)
     return _save(doc)
+
+
+# -- files built when the outbox delivers them (``bot.cards.FileRequest``) -------------------------
+def registry_request(name: str, year: int, *, tz: ZoneInfo, now: datetime, cal: WorkCalendar) -> FileRequest:
+    return FileRequest(name, XLSX, "registry", {"year": year, "tz": tz.key, "now": now.isoformat(),
+                                                "hours": cal.hours})
+
+
+def review_request(name: str, year: int, *, tz: ZoneInfo) -> FileRequest:
+    return FileRequest(name, XLSX, "review", {"year": year, "tz": tz.key})
+
+
+def form1_request(name: str, application_id: int, *, tz: ZoneInfo) -> FileRequest:
+    return FileRequest(name, DOCX, "form1", {"application": application_id, "tz": tz.key})
+
+
+def form2_request(name: str, account_id: int, *, tz: ZoneInfo) -> FileRequest:
+    return FileRequest(name, DOCX, "form2", {"account": account_id, "tz": tz.key})
+
+
+async def build_file(request: FileRequest) -> OutgoingDocument:
+    """Load what ``request`` names (on the loop, from committed data, in no transaction) and build
+    its bytes in a worker thread: openpyxl and python-docx are pure CPU, and a registry of 10,000
+    accounts takes long enough to stall every callback. The registry counts inquiries as of the
+    moment it was asked for (``now``), as the person asking would expect."""
+    p, tz = request.params, ZoneInfo(str(request.params["tz"]))
+    build: Callable[[], bytes]
+    if request.build == "registry":
+        cal = WorkCalendar.parse(tz, str(p["hours"]))
+        reg = await load_registry(int(p["year"]), tz, now=datetime.fromisoformat(str(p["now"])), cal=cal)
+        build = partial(registry_xlsx, reg, tz, int(p["year"]))
+    elif request.build == "review":
+        reg = await load_registry(int(p["year"]), tz)
+        build = partial(review_xlsx, reg, tz, int(p["year"]))
+    elif request.build == "form1":
+        form1 = await load_form1(await AccountApplication.get(id=int(p["application"])))
+        build = partial(form1_document, form1, tz)
+    elif request.build == "form2":
+        form2 = await load_form2(await Account.get(id=int(p["account"])))
+        build = partial(form2_document, form2, tz)
+    else:
+        raise ValueError(f"no file called {request.build!r}")
+    return OutgoingDocument(request.name, await asyncio.to_thread(build), request.mime)

@@ -52,7 +52,7 @@ from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
 from bot import texts
-from bot.cards import Card, Message, Text, message_from_json
+from bot.cards import Card, FileRequest, Message, Queued, Text, message_from_json
 from bot.channels.base import (
     CardGone,
     Channel,
@@ -113,7 +113,7 @@ class Outbox:
         self._stopping = False
 
     # -- writing (inside the caller's transaction) --------------------------------------------
-    async def send(self, to: Person | Department, message: Message,
+    async def send(self, to: Person | Department, message: Queued,
                    **options: Unpack[SendOptions]) -> OutboxMessage:
         """Queue ``message`` to a person, or to a department's group chat (``not_before``: hold
         it until then, e.g. the next working hour)."""
@@ -122,7 +122,7 @@ class Outbox:
         return row
 
     @staticmethod
-    def build(to: Person | Department, message: Message,
+    def build(to: Person | Department, message: Queued,
               **options: Unpack[SendOptions]) -> OutboxMessage:
         """The row ``send`` would write, unsaved (for writers that insert many at once)."""
         if isinstance(to, Person):
@@ -326,7 +326,7 @@ class Outbox:
                     raise PermanentDeliveryError(texts.NO_CHANNEL_FOR_RECIPIENT)
                 channel, address = found
                 channel_name = channel.name
-                ref = await channel.send(address, message_from_json(row.body), key=row.key,
+                ref = await channel.send(address, await self._message(row), key=row.key,
                                          maybe_sent=maybe_sent)
                 ref = {"address": address, **(ref or {})}
         except PermanentDeliveryError as exc:
@@ -354,6 +354,16 @@ class Outbox:
         row.claimed_until = None
         await row.save(update_fields=["status", "sent_at", "channel", "ref", "attempts",
                                       "claimed_until"])
+
+    @staticmethod
+    async def _message(row: OutboxMessage) -> Message:
+        """The row's message; a ``FileRequest`` is built now, outside any transaction, by
+        ``bot.exports.build_file`` (the loading on the loop, the building in a worker thread)."""
+        if row.body.get("type") != "file_request":
+            return message_from_json(row.body)
+        from bot.exports import build_file  # openpyxl and python-docx load only when a file is made
+
+        return await build_file(FileRequest.from_json(row.body))
 
     async def _deliver_update(
         self, row: OutboxMessage, maybe_sent: bool

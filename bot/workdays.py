@@ -47,6 +47,11 @@ class WorkCalendar:
             raise ValueError("working hours must open before they close")
         return cls(tz, opens, closes)
 
+    @property
+    def hours(self) -> str:
+        """The working hours as ``parse`` reads them (``"09:00-18:00"``)."""
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)
 

@@ -8,26 +8,21 @@ the department head sign and stamp it *before* it goes to the Information Center
 applicant prints it while it waits for the head. Before approval there is no account yet, so the
 application is named by its reference (S3) or by the name applied for.
 
-Each export is three steps: load the rows (async, ``bot.exports.load_*``), build the bytes (the
-pure builders of ``bot.exports``, in a worker thread through ``send_file``), hand the Document to
-the outbox (``ctx.reply``). python-docx and openpyxl are pure CPU and a registry of 10,000
-accounts takes long enough to stall every other callback; the data is loaded first, on the loop,
-and handed over as plain objects. The handler runs inside the event's transaction
-(``bot.inbound``: claim, handler and outbox rows commit together), so the build does too; it
-only keeps the loop free.
+A handler only decides who may have which file and queues a ``FileRequest`` (``bot.exports.
+*_request``: what to build and its parameters); the outbox builds the file when it delivers it
+(``bot.exports.build_file``: the rows loaded from committed data, the bytes built in a worker
+thread), outside the event's transaction. Building inside it held the database for the whole
+build (on SQLite every other event waited behind a large registry), and the outbox row carried
+megabytes of base64; now it carries a few parameters.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from bot import exports, texts
 from bot.campaign import review_window
-from bot.cards import Document
 from bot.deps import Deps
 from bot.events import TextMessage
 from bot.router import Ctx, Router
@@ -40,21 +35,15 @@ router = Router(name=__name__)
 APPLICATION_REF = re.compile(r"^[Ss](\d{1,9})$")
 
 
-async def send_file(ctx: Ctx[Any], name: str, mime: str, build: Callable[[], bytes]) -> None:
-    """Build the file in a worker thread (``build`` is one of ``bot.exports``' pure builders over
-    rows already loaded) and hand it to the outbox as the reply."""
-    await ctx.reply(Document(name, await asyncio.to_thread(build), mime))
-
-
 @router.command(*texts.CMD_EXPORT_REGISTRY)
 async def on_export_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if not await is_info_center_admin(ctx.person):
         await ctx.reply(texts.ONLY_INFO_CENTER_REGISTRY)
         return
     year, _ = review_window(ctx.local_now.date(), deps.settings)
-    registry = await exports.load_registry(year, deps.settings.tz, now=ctx.now, cal=deps.calendar)
-    await send_file(ctx, texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx",
-                    exports.XLSX, partial(exports.registry_xlsx, registry, deps.settings.tz, year))
+    await ctx.reply(exports.registry_request(
+        texts.export_file_name(texts.EXPORT_REGISTRY_SHEET, "", ctx.local_now) + ".xlsx", year,
+        tz=deps.settings.tz, now=ctx.now, cal=deps.calendar))
 
 
 @router.command(*texts.CMD_EXPORT_REVIEW)
@@ -72,9 +61,9 @@ async def on_export_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
             await ctx.reply(texts.export_review_usage(year))
             return
         year = int(asked)
-    registry = await exports.load_registry(year, deps.settings.tz)
-    await send_file(ctx, texts.export_file_name(texts.export_review_sheet(year), "", ctx.local_now) + ".xlsx",
-                    exports.XLSX, partial(exports.review_xlsx, registry, deps.settings.tz, year))
+    await ctx.reply(exports.review_request(
+        texts.export_file_name(texts.export_review_sheet(year), "", ctx.local_now) + ".xlsx", year,
+        tz=deps.settings.tz))
 
 
 async def find_application(ctx: Ctx[Any]) -> AccountApplication | None:
@@ -123,9 +112,9 @@ async def on_export_form1(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if not await may_export_form1(ctx.person, app):
         await ctx.reply(texts.not_responsible_for(app.name))
         return
-    form = await exports.load_form1(app)
-    await send_file(ctx, texts.export_file_name(texts.FORM1_DOC_TITLE, app.name, ctx.local_now) + ".docx",
-                    exports.DOCX, partial(exports.form1_document, form, deps.settings.tz))
+    await ctx.reply(exports.form1_request(
+        texts.export_file_name(texts.FORM1_DOC_TITLE, app.name, ctx.local_now) + ".docx", app.id,
+        tz=deps.settings.tz))
 
 
 @router.command(*texts.CMD_EXPORT_FORM2)
@@ -134,6 +123,6 @@ async def on_export_form2(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if found is None:
         return
     account, _ = found
-    form = await exports.load_form2(account)
-    await send_file(ctx, texts.export_file_name(texts.FORM2_DOC_TITLE, account.name, ctx.local_now) + ".docx",
-                    exports.DOCX, partial(exports.form2_document, form, deps.settings.tz))
+    await ctx.reply(exports.form2_request(
+        texts.export_file_name(texts.FORM2_DOC_TITLE, account.name, ctx.local_now) + ".docx", account.id,
+        tz=deps.settings.tz))

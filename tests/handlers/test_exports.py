@@ -50,3 +50,31 @@ async def test_each_file_is_built_in_a_worker_thread(
     assert sent[0].data[:2] == b"PK"  # a zip: the builder's .xlsx/.docx
     assert {k: len(v) for k, v in threads.items()} == {k: int(k == builder) for k in BUILDERS}
     assert threads[builder][0] != threading.get_ident()  # not the event loop's thread
+
+
+@pytest.mark.parametrize(("who", "command", "builder"), [
+    ("wangwu", "导出台账", "registry_xlsx"),
+    ("zhangsan", "导出备案表 @某某发布", "form2_document"),
+])
+async def test_the_file_is_built_outside_the_events_transaction_and_the_row_holds_no_bytes(
+        world: World, monkeypatch: pytest.MonkeyPatch, who: str, command: str, builder: str) -> None:
+    """The handler queues a FileRequest; the outbox builds the file when it delivers it, in no
+    transaction (the event's had committed: building inside it held the database for the whole
+    build), and the outbox row carries parameters, not megabytes of base64."""
+    from tortoise import connections
+
+    from models import OutboxMessage
+
+    connection_types: list[str] = []
+    original = exports.build_file
+
+    async def observed(request: Any) -> Document:
+        connection_types.append(type(connections.get("default")).__name__)
+        return await original(request)
+
+    monkeypatch.setattr(exports, "build_file", observed)
+    await world.say(who, command)
+    assert len(connection_types) == 1 and "Transaction" not in connection_types[0], connection_types
+    rows = [r for r in await OutboxMessage.all() if r.body.get("type") == "file_request"]
+    assert len(rows) == 1 and "data" not in rows[0].body and len(str(rows[0].body)) < 500
+    assert [m for m in world.channel.to(who) if isinstance(m, Document)]
