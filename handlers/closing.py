@@ -40,11 +40,12 @@ from bot.card_closing import close_used_cards
 from bot.cards import Button, Card, Document, Payload, Text
 from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
-from bot.router import Ctx, Router
+from bot.links import MAX_LINK, link_attempt, valid_link
+from bot.router import ActionCtx, Ctx, Router
 from handlers import drafts
 from handlers.common import account_from_args, ic_card_subject, may_act_for, void_closed_account_cards
 from handlers.decisions import decides_own, given_reason
-from handlers.verification import MAX_LINK, link_attempt, screenshot_name, valid_link
+from handlers.verification import screenshot_name
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
 from models.org import ACCOUNT_TRANSITIONS, info_center_admins, is_info_center_admin
 from models.transitions import guarded_update, set_once
@@ -250,8 +251,8 @@ async def _decidable(ctx: Ctx[Any], p: ConfirmClosure) -> tuple[Account, Departm
 
 
 @router.action(ConfirmClosure)
-async def on_closure_decision(ctx: Ctx[Any], deps: Deps) -> None:
-    p: ConfirmClosure = ctx.payload
+async def on_closure_decision(ctx: ActionCtx[ConfirmClosure], deps: Deps) -> None:
+    p = ctx.payload
     found = await _decidable(ctx, p)
     if found is None:
         return

@@ -9,8 +9,6 @@ chat is told. Imports no channel.
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from tortoise.expressions import Q
 
 from bot import audit, texts
@@ -18,16 +16,12 @@ from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import DraftView, load_view
 from bot.events import TextMessage
+from bot.links import valid_link
 from bot.router import Ctx, Router
 from handlers.common import draft_from_args, stopped_text
 from models import Account, AccountStatus, Decision, Draft, DraftStatus, Outcome, Publication
 
 router = Router(name=__name__)
-
-
-def _valid_link(text: str) -> bool:
-    parsed = urlparse(text)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc) and len(text) <= 2048
 
 
 async def _approved_hash(view: DraftView) -> str | None:
@@ -52,7 +46,7 @@ async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if not link:
         await ctx.reply(texts.publish_usage(draft.ref))
         return
-    if not _valid_link(link):
+    if not valid_link(link):
         await ctx.reply(texts.bad_link(link))
         return
     view = await load_view(draft)

@@ -9,21 +9,20 @@ Who may: the people who may act for the account (``handlers.registry.may_act_for
 UPDATE, so two people sending it at once record it once; the weekly reminders and the 4/8-week
 escalation in ``schedules.verification`` end as soon as verified_at is set.
 
-``link_attempt`` / ``valid_link`` are shared with ``handlers.closing`` (evidence of closure).
+Links are checked by ``bot.links`` (as 注销 and 已发布 check theirs).
 Imports no channel.
 """
 
 from __future__ import annotations
 
 import mimetypes
-import re
 from typing import Any
-from urllib.parse import urlparse
 
 from bot import audit, texts
 from bot.cards import Document, Text
 from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
+from bot.links import MAX_LINK, valid_link
 from bot.router import Ctx, Router
 from handlers.common import own_account_from_args
 from models import Account, AccountStatus, Department, Person, Prompt
@@ -31,28 +30,6 @@ from models.org import info_center_admins
 from models.transitions import set_once
 
 router = Router(name=__name__)
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-MAX_LINK = 2048  # the evidence columns' size
-
-
-def link_attempt(token: str) -> bool:
-    """Whether a word was meant as a link (so a malformed one is refused, not taken as text)."""
-    lowered = token.casefold()
-    return bool(_SCHEME.match(token)) or lowered.startswith(("http", "www."))
-
-
-def valid_link(token: str) -> bool:
-    """An http(s) address with a host: what a person can open to see the evidence."""
-    if len(token) > MAX_LINK or any(c.isspace() for c in token):
-        return False
-    try:
-        parsed = urlparse(token)
-        host = parsed.hostname
-    except ValueError:  # e.g. a malformed IPv6 host
-        return False
-    return parsed.scheme in ("http", "https") and bool(host)
-
 
 def screenshot_name(name: str, mime: str) -> str:
     """``name`` (ending .png) with the extension of the image's own type, so it opens as what it is."""

@@ -168,6 +168,8 @@ async def test_published_only_after_approval(world: World) -> None:
     await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "通过")
     await world.say("zhangsan", "已发布 D1 不是链接")
     assert world.last_text("zhangsan") == texts.bad_link("不是链接")
+    await world.say("zhangsan", "已发布 D1 http://[mp.example.org/s/1")  # urlparse raises on it
+    assert world.last_text("zhangsan") == texts.bad_link("http://[mp.example.org/s/1")
     await world.say("zhangsan", "已发布 D1 https://mp.example.org/s/1")
     await draft.refresh_from_db()
     assert draft.status == DraftStatus.PUBLISHED
