@@ -67,7 +67,6 @@ from bot.channels.wecom.client import WeComClient
 from bot.channels.wxbiz import Crypto as WeComCrypto
 from bot.db import close_db, init_db
 from bot.deps import Deps
-from bot.events import PublicInquiry
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
 from bot.outbox import Outbox
@@ -76,7 +75,6 @@ from bot.screening import WordLists
 from bot.settings import Settings
 from bot.tasks import Sleep, Supervisor, TaskRunner
 from handlers import build_router
-from handlers.inquiries import on_public_inquiry
 from schedules import build_scheduler
 
 log = logging.getLogger("xmt")
@@ -109,8 +107,7 @@ def build_bot(
                 wordlists=WordLists(Path(settings.wordlist_dir)))
     tasks = TaskRunner(on_error=lambda exc: log.error("background task failed", exc_info=exc))
     router = build_router()
-    inbox = Inbox(router, deps, tasks)
-    inbox.public[PublicInquiry] = on_public_inquiry  # type: ignore[assignment]
+    inbox = Inbox(router, deps, tasks, channels)
     return Bot(settings, deps, outbox, inbox, tasks, router, {c.name: c for c in channels})
 
 

@@ -2,9 +2,11 @@
 
 A channel's route calls ``Inbox.accept(event)`` inside the request: one INSERT of the event key
 (unique) and payload, then the route answers the platform. ``accept`` returns False for a repeat
-delivery. The work runs in a task: one transaction resolves the sender, runs the handler (which
-writes its state changes and outbox rows) and marks the event done — all or nothing, so a crash
-mid-way leaves the event ``received`` and ``resume()`` processes it again after restart.
+delivery. The work runs in a task: one transaction resolves the sender (by the ``Person`` column
+the event's channel declares as its ``identity``; events from outside the organisation, routed
+with ``router.public``, have none), runs the handler (which writes its state changes and outbox
+rows) and marks the event done — all or nothing, so a crash mid-way leaves the event ``received``
+and ``resume()`` processes it again after restart.
 
 Nothing accepted is lost or stuck:
 - Keys built from platform values are bounded (``bot.events.bounded_key``): a 10,000-character
@@ -26,9 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from tortoise.transactions import in_transaction
 
@@ -36,7 +38,7 @@ from bot import audit, texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.events import Event, bounded_key
-from bot.router import Ctx, Router
+from bot.router import Ctx, EventCtx, Router
 from bot.tasks import TaskRunner
 from models import InboundEvent, InboundStatus, Person, Prompt
 
@@ -63,18 +65,37 @@ def describe(exc: BaseException) -> str:
     return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()[:ERROR_LIMIT]
 
 
-async def find_person(channel: str, sender: str) -> Person | None:
-    """Map a chat identity to a person. The local channel uses the person's code."""
-    field = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}.get(channel, "code")
-    if len(sender) > Person._meta.fields_map[field].max_length:  # type: ignore[attr-defined]
+@runtime_checkable
+class Identifies(Protocol):
+    """A channel whose senders are people of the organisation: ``identity`` is the ``Person``
+    column holding their id there (``wecom_userid``, ``dingtalk_userid``, ``code``)."""
+
+    name: str
+    identity: str
+
+
+DEFAULT_IDENTITY = "code"  # a channel that declares none (the simulator's stand-ins): the code
+
+
+def identities(channels: Iterable[object]) -> dict[str, str]:
+    """Channel name → the ``Person`` column its senders are found by, as each channel declares."""
+    return {c.name: c.identity for c in channels if isinstance(c, Identifies)}
+
+
+async def find_person(column: str, sender: str) -> Person | None:
+    """The active person whose ``column`` (their id on a channel) is ``sender``."""
+    if len(sender) > Person._meta.fields_map[column].max_length:  # type: ignore[attr-defined]
         return None  # nobody on file has it (and tortoise would refuse the filter)
-    lookup: dict[str, Any] = {field: sender, "active": True}
+    lookup: dict[str, Any] = {column: sender, "active": True}
     return await Person.get_or_none(**lookup)
 
 
 class Inbox:
-    def __init__(self, router: Router, deps: Deps, tasks: TaskRunner) -> None:
+    def __init__(self, router: Router, deps: Deps, tasks: TaskRunner,
+                 channels: Iterable[object] = ()) -> None:
         self.router = router
+        # Per channel: the Person column a sender's id is looked up in (declared by the channel).
+        self.identities = identities(channels)
         self.deps = deps
         self.tasks = tasks
         # Per channel: complete an event before it is handled, outside the transaction
@@ -88,8 +109,6 @@ class Inbox:
         # One person's events are handled one after another, in the order they arrived: a
         # draft and the photo sent a second later must not race (the photo would find no draft).
         self._queues: dict[tuple[str, str], tuple[asyncio.Lock, list[int]]] = {}
-        # Events from outside the organisation (no person to resolve): event type → handler.
-        self.public: dict[type[Event], Callable[[Event, Deps, datetime], Awaitable[None]]] = {}
         self._intake = _GroupCommit(self._stored, tasks)
         # Rows queued or being processed in this process: the stuck-event sweep leaves them be.
         self._in_flight: set[int] = set()
@@ -182,11 +201,12 @@ class Inbox:
 
     async def handle(self, event: Event, now: datetime, row_id: int) -> None:
         """Route one event to its handler (inside the caller's transaction)."""
-        public = self.public.get(type(event))
-        if public is not None:
-            await public(event, self.deps, now)
+        public = self.router.public_route(event)
+        if public is not None:  # from outside the organisation: nobody to look up
+            await public.handler(EventCtx(event=event, now=now, outbox=self.deps.outbox,
+                                          tz=self.deps.settings.tz), self.deps)
             return
-        person = await find_person(event.channel, event.sender)
+        person = await self.sender(event)
         if person is None:
             await self._stranger(event, now, row_id)
             return
@@ -196,13 +216,14 @@ class Inbox:
             prompt = None
         ctx: Ctx[Any] = Ctx(event=event, person=person, now=now, outbox=self.deps.outbox,
                             prompt=prompt, tz=self.deps.settings.tz)
-        route = self.router.resolve(ctx)
-        if route is None:
+        if not await self.router.dispatch(ctx, self.deps):
             log.info("no route for %s event from %s", event.kind, person.code)
             await ctx.reply(texts.EXPIRED_BUTTON if event.kind == "card_action"
                             else texts.UNKNOWN_COMMAND)
-            return
-        await route.handler(ctx, self.deps)
+
+    async def sender(self, event: Event) -> Person | None:
+        """The person who sent ``event``, found by the column its channel declares."""
+        return await find_person(self.identities.get(event.channel, DEFAULT_IDENTITY), event.sender)
 
     async def _stranger(self, event: Event, now: datetime, row_id: int) -> None:
         """Someone not in the organisation: an audit line and a pointer to the Information
@@ -227,7 +248,7 @@ class Inbox:
                 )
                 if not marked:
                     return  # another worker or instance finished it meanwhile
-                person = await find_person(event.channel, event.sender)
+                person = await self.sender(event)
                 if person is not None:
                     await self.deps.outbox.send(
                         person, Text(texts.INTERNAL_ERROR),

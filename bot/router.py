@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from bot.cards import Message, Payload, Text, unpack_payload
+from bot.cards import Message, Payload, Queued, Text, unpack_payload
 from bot.deps import Deps
 from bot.events import CardAction, Event, TextMessage, bounded_key
 from bot.prompts import PromptData, PromptError
@@ -113,7 +113,7 @@ class Ctx(EventCtx[E]):
         if self.prompt is not None and (kind is None or self.prompt.kind == kind.kind):
             self.prompt = None
 
-    async def reply(self, message: Message | str) -> None:  # a Text, Card or Document
+    async def reply(self, message: Queued | str) -> None:  # a Text, Card, Document or FileRequest
         """Queue a message to the sender, on the channel the event came from."""
         msg = Text(message) if isinstance(message, str) else message
         self._replies += 1  # the key is bounded: a platform's 10,000-character msgId still fits
@@ -132,9 +132,11 @@ class ActionCtx(Ctx[CardAction], Generic[P]):
 
 @dataclass(kw_only=True)
 class AnswerCtx(Ctx[E], Generic[E, Q]):
-    """An answer to an open question: ``answering`` is the question."""
+    """An answer to an open question: ``answering`` is the question, ``answered`` its row (a
+    form's cards carry its id)."""
 
     answering: Q
+    answered: Prompt
 
 
 Handler = Callable[[C, Deps], Awaitable[None]]
@@ -281,7 +283,8 @@ class Router:
                         log.warning("open question %s of %s does not load: not taken as answered",
                                     ctx.prompt.kind, ctx.person.code, exc_info=True)
                         break
-                    return Match(route, _specialise(AnswerCtx, ctx, answering=answering))
+                    return Match(route, _specialise(AnswerCtx, ctx, answering=answering,
+                                                    answered=ctx.prompt))
         if isinstance(event, CardAction):
             payload = unpack_payload(event.payload)
             if payload is None:
@@ -305,7 +308,6 @@ class Router:
         if match is None:
             return False
         await match.route.handler(match.ctx, deps)
-        answered = ctx.prompt
-        if match.route.prompt is not None and answered is not None and not match.ctx._kept:
-            await Prompt.filter(id=answered.id).delete()
+        if isinstance(match.ctx, AnswerCtx) and not match.ctx._kept:
+            await Prompt.filter(id=match.ctx.answered.id).delete()
         return True

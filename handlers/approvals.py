@@ -12,6 +12,7 @@ buttons (a chat that missed the update) is refused saying why the account stoppe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot import audit, texts
@@ -29,12 +30,21 @@ from bot.draft_cards import (
     screening_notes,
 )
 from bot.events import TextMessage, bounded_key
-from bot.router import Ctx, Router
+from bot.prompts import PromptData
+from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 from handlers.common import stopped_text
 from handlers.decisions import given_reason
-from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Prompt
+from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person
 
 router = Router(name=__name__)
+
+
+@dataclass(frozen=True)
+class RejectReason(PromptData, kind="reject_reason"):
+    """Asked of the head who rejected ``draft`` at ``version``: why (the author is told)."""
+
+    draft: int
+    version: int
 
 
 async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, *,
@@ -92,8 +102,7 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
             texts.rejected_to_author(draft.ref, view.title, ctx.person.name)),
             key=f"{key}:author", now=ctx.now)
         # One message: the tap is confirmed and the reason asked for together.
-        await ctx.ask("reject_reason", {"draft": draft.id, "version": version},
-                      texts.rejected_to_head(draft.ref))
+        await ctx.ask(RejectReason(draft.id, version), texts.rejected_to_head(draft.ref))
 
 
 async def _lost(ctx: Ctx[Any], draft_id: int, version: int) -> None:
@@ -111,28 +120,26 @@ async def _lost(ctx: Ctx[Any], draft_id: int, version: int) -> None:
 
 
 @router.action(Approve)
-async def on_approve(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Approve = ctx.payload
+async def on_approve(ctx: ActionCtx[Approve], deps: Deps) -> None:
+    p = ctx.payload
     await _decide(ctx, p.draft, p.version, Outcome.APPROVE)
 
 
 @router.action(ConfirmApprove)
-async def on_confirm(ctx: Ctx[Any], deps: Deps) -> None:
-    p: ConfirmApprove = ctx.payload
+async def on_confirm(ctx: ActionCtx[ConfirmApprove], deps: Deps) -> None:
+    p = ctx.payload
     await _decide(ctx, p.draft, p.version, Outcome.APPROVE, confirmed=True)
 
 
 @router.action(Reject)
-async def on_reject(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Reject = ctx.payload
+async def on_reject(ctx: ActionCtx[Reject], deps: Deps) -> None:
+    p = ctx.payload
     await _decide(ctx, p.draft, p.version, Outcome.REJECT)
 
 
-@router.on(TextMessage, prompt="reject_reason")
-async def on_reject_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    draft_id, version = int(ctx.prompt.data["draft"]), int(ctx.prompt.data["version"])
-    await Prompt.filter(id=ctx.prompt.id).delete()
+@router.on(TextMessage, prompt=RejectReason)
+async def on_reject_reason(ctx: AnswerCtx[TextMessage, RejectReason], deps: Deps) -> None:
+    draft_id, version = ctx.answering.draft, ctx.answering.version
     draft = await Draft.get(id=draft_id)
     author = await Person.get(id=draft.author_id)
     reason = given_reason(ctx.event.text, 2000)

@@ -41,12 +41,13 @@ from bot.cards import Button, Card, Document, Payload, Text
 from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.links import MAX_LINK, link_attempt, valid_link
-from bot.router import ActionCtx, Ctx, Router
+from bot.prompts import PromptData
+from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 from handlers import drafts
 from handlers.common import account_from_args, ic_card_subject, may_act_for, void_closed_account_cards
 from handlers.decisions import decides_own, given_reason
 from handlers.verification import screenshot_name
-from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Prompt
+from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person
 from models.org import ACCOUNT_TRANSITIONS, info_center_admins, is_info_center_admin
 from models.transitions import guarded_update, set_once
 
@@ -55,6 +56,22 @@ router = Router(name=__name__)
 # Opened on the platform and not closed: what can be closed (the table's way to CLOSED).
 # (Applied/approved: nothing to delete.)
 CLOSABLE = ACCOUNT_TRANSITIONS[AccountStatus.CLOSED]
+
+
+@dataclass(frozen=True)
+class ClosureEvidence(PromptData, kind="closure_evidence"):
+    """Asked of who requests closing ``account`` without a link: a screenshot or a link."""
+
+    account: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ClosureReturn(PromptData, kind="closure_return"):
+    """Asked of the admin who returns closure request ``request`` of ``account``: why."""
+
+    account: int
+    request: int
 
 
 @dataclass(frozen=True)
@@ -182,51 +199,42 @@ async def on_close(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if links:
         await _request(ctx, account, reason, links[0], None)
         return
-    await ctx.ask("closure_evidence", {"account": account.id, "reason": reason},
-                  texts.ASK_CLOSURE_EVIDENCE)
+    await ctx.ask(ClosureEvidence(account.id, reason), texts.ASK_CLOSURE_EVIDENCE)
 
 
-async def _prompted(ctx: Ctx[Any]) -> tuple[Account | None, str]:
-    assert ctx.prompt is not None
-    account = await Account.get_or_none(id=int(ctx.prompt.data["account"]))
-    return account, str(ctx.prompt.data.get("reason", ""))
-
-
-@router.on(ImageMessage, prompt="closure_evidence")
-async def on_closure_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    account, reason = await _prompted(ctx)
-    await Prompt.filter(id=ctx.prompt.id).delete()
+@router.on(ImageMessage, prompt=ClosureEvidence)
+async def on_closure_image(ctx: AnswerCtx[ImageMessage, ClosureEvidence], deps: Deps) -> None:
+    account = await Account.get_or_none(id=ctx.answering.account)
     if account is not None:
-        await _request(ctx, account, reason, texts.EVIDENCE_SCREENSHOT, ctx.event.data, ctx.event.mime)
+        await _request(ctx, account, ctx.answering.reason, texts.EVIDENCE_SCREENSHOT, ctx.event.data,
+                       ctx.event.mime)
 
 
-@router.on(LinkMessage, prompt="closure_evidence")
-async def on_closure_link_card(ctx: Ctx[LinkMessage], deps: Deps) -> None:
+@router.on(LinkMessage, prompt=ClosureEvidence)
+async def on_closure_link_card(ctx: AnswerCtx[LinkMessage, ClosureEvidence], deps: Deps) -> None:
     await _answer_link(ctx, ctx.event.url.strip())
 
 
-@router.on(TextMessage, prompt="closure_evidence")
-async def on_closure_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+@router.on(TextMessage, prompt=ClosureEvidence)
+async def on_closure_text(ctx: AnswerCtx[TextMessage, ClosureEvidence], deps: Deps) -> None:
     await _answer_link(ctx, ctx.event.text.strip())
 
 
-async def _answer_link(ctx: Ctx[Any], said: str) -> None:
-    assert ctx.prompt is not None
-    account, reason = await _prompted(ctx)
+async def _answer_link(ctx: AnswerCtx[Any, ClosureEvidence], said: str) -> None:
+    account = await Account.get_or_none(id=ctx.answering.account)
     if account is None or said.casefold() in texts.CANCEL_WORDS:
-        await Prompt.filter(id=ctx.prompt.id).delete()
         await ctx.reply(texts.EVIDENCE_CANCELLED)
         return
     word = said.split()[0] if said.split() else ""
     if link_attempt(word) and not valid_link(word):
         await ctx.reply(texts.bad_closure_link(word[:200]))
+        await ctx.keep_prompt()
         return
     if not valid_link(word):  # the question stays open: a screenshot or a good link answers it
         await ctx.reply(texts.ASK_CLOSURE_EVIDENCE_AGAIN)
+        await ctx.keep_prompt()
         return
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    await _request(ctx, account, reason, word, None)
+    await _request(ctx, account, ctx.answering.reason, word, None)
 
 
 # -- the Information Center's decision --------------------------------------------------------------
@@ -258,8 +266,7 @@ async def on_closure_decision(ctx: ActionCtx[ConfirmClosure], deps: Deps) -> Non
         return
     account, dept, requester = found
     if not p.ok:
-        await ctx.ask("closure_return", {"account": account.id, "request": p.request},
-                      texts.ASK_CLOSURE_RETURN_REASON)
+        await ctx.ask(ClosureReturn(account.id, p.request), texts.ASK_CLOSURE_RETURN_REASON)
         return
     if not await Account.transition(account.id, AccountStatus.CLOSED,
                                     where={"closure_requested_at": account.closure_requested_at},
@@ -290,14 +297,12 @@ async def on_closure_decision(ctx: ActionCtx[ConfirmClosure], deps: Deps) -> Non
     await ctx.reply(texts.closed(account.name))
 
 
-@router.on(TextMessage, prompt="closure_return")
-async def on_closure_return_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
+@router.on(TextMessage, prompt=ClosureReturn)
+async def on_closure_return_reason(ctx: AnswerCtx[TextMessage, ClosureReturn], deps: Deps) -> None:
     """The return is decided with its reason: until then the card stays live (another admin may
     still confirm it, and then this return changes nothing and says so)."""
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    account = await Account.get(id=int(ctx.prompt.data["account"]))
-    request = int(ctx.prompt.data["request"])
+    account = await Account.get(id=ctx.answering.account)
+    request = ctx.answering.request
     reason = given_reason(ctx.event.text, 500)
     if account.status == AccountStatus.CLOSED or account.closure_requested_at is None \
             or _stamp(account) != request:

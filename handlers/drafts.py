@@ -18,6 +18,7 @@ account is stopped, and allowed again after.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +28,8 @@ from bot.deps import Deps
 from bot.draft_cards import ChooseCategory, category_card, load_view, preview_card
 from bot.draft_voiding import void_drafts
 from bot.events import TextMessage, bounded_key
-from bot.router import Ctx, Router
+from bot.prompts import PromptData
+from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 from handlers.common import parse_category, stamp, stopped_text
 from models import (
     Account,
@@ -38,13 +40,28 @@ from models import (
     DraftStatus,
     DraftVersion,
     Person,
-    Prompt,
 )
 
 router = Router(name=__name__)
 
 CATEGORY_PROMPT_TTL = timedelta(minutes=30)
 DRAFT_TEXT_PROMPT_TTL = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class DraftText(PromptData, kind="draft_text"):
+    """投稿 without a text: the next message is the text of a draft for ``account``."""
+
+    account: int
+    category: str | None = None  # a Category's value, if the command named one
+
+
+@dataclass(frozen=True)
+class CategoryChoice(PromptData, kind="category"):
+    """Which category draft ``draft`` at ``version`` is in (a button or a typed word answers)."""
+
+    draft: int
+    version: int
 
 
 async def void_pending_drafts(ctx: Ctx[Any], account: Account, why: str) -> int:
@@ -97,8 +114,7 @@ async def on_draft(ctx: Ctx[TextMessage], deps: Deps) -> None:
     text = "\n".join(part for part in (first_text.strip(), rest.strip()) if part)
     if not text:
         # On a phone, Enter often sends: take the body from the next message.
-        await ctx.ask("draft_text",
-                      {"account": account.id, "category": category.value if category else None},
+        await ctx.ask(DraftText(account.id, category.value if category else None),
                       texts.ask_draft_text(account.name), ttl=DRAFT_TEXT_PROMPT_TTL)
         return
     await _create_draft(ctx, account, category, text)
@@ -120,44 +136,43 @@ async def _create_draft(ctx: Ctx[Any], account: Account, category: Category | No
         await ctx.reply(preview_card(await load_view(draft)))
 
 
-@router.on(TextMessage, prompt="draft_text")
-async def on_draft_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    account = await Account.get_or_none(id=int(ctx.prompt.data["account"]))
+@router.on(TextMessage, prompt=DraftText)
+async def on_draft_text(ctx: AnswerCtx[TextMessage, DraftText], deps: Deps) -> None:
+    account = await Account.get_or_none(id=ctx.answering.account)
     if account is None or account.status != AccountStatus.OPERATING:
         await ctx.reply(stopped_text(account, texts.DOING_DRAFT) if account else texts.EXPIRED_BUTTON)
         return
-    code = ctx.prompt.data.get("category")
+    code = ctx.answering.category
     await _create_draft(ctx, account, Category(code) if code else None, ctx.event.text.strip())
 
 
 async def ask_category(ctx: Ctx[Any], draft: Draft, version: int) -> None:
-    await ctx.ask("category", {"draft": draft.id, "version": version}, category_card(draft, version),
-                  ttl=CATEGORY_PROMPT_TTL)
+    await ctx.ask(CategoryChoice(draft.id, version), category_card(draft, version), ttl=CATEGORY_PROMPT_TTL)
 
 
-async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Category) -> None:
+async def _set_category(ctx: Ctx[Any], draft_id: int, version: int, category: Category) -> bool:
+    """Set it (closing the question, from a button too); False if this draft takes none now."""
     draft = await Draft.get_or_none(id=draft_id)
     if draft is None or draft.author_id != ctx.person.id:
         await ctx.reply(texts.NOT_YOUR_CARD)
-        return
+        return False
     if draft.status != DraftStatus.COMPOSING or draft.version != version:
         await ctx.reply(texts.EXPIRED_BUTTON)
-        return
+        return False
     await DraftVersion.filter(draft_id=draft.id, number=version).update(category=category)
-    await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
+    await ctx.close_prompt(CategoryChoice)
     await stamp(draft, ctx.now)
     await close_card(ctx.outbox, category_card(draft, version),
                      title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_CATEGORY),
                      status=texts.category_chosen(category.value),
                      key=bounded_key("cat", str(draft.id), str(version), ctx.event.key), now=ctx.now)
     await ctx.reply(preview_card(await load_view(draft)))
+    return True
 
 
 @router.action(ChooseCategory)
-async def on_choose_category(ctx: Ctx[Any], deps: Deps) -> None:
-    p: ChooseCategory = ctx.payload
+async def on_choose_category(ctx: ActionCtx[ChooseCategory], deps: Deps) -> None:
+    p = ctx.payload
     category = parse_category(p.category)
     if category is None:
         await ctx.reply(texts.BAD_CATEGORY)
@@ -165,12 +180,13 @@ async def on_choose_category(ctx: Ctx[Any], deps: Deps) -> None:
     await _set_category(ctx, p.draft, p.version, category)
 
 
-@router.on(TextMessage, prompt="category")
-async def on_category_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
+@router.on(TextMessage, prompt=CategoryChoice)
+async def on_category_answer(ctx: AnswerCtx[TextMessage, CategoryChoice], deps: Deps) -> None:
+    """A typed category; the question stays open until one is set."""
     category = parse_category(ctx.event.text)
     if category is None:
         await ctx.reply(texts.BAD_CATEGORY)
+        await ctx.keep_prompt()
         return
-    await _set_category(ctx, int(ctx.prompt.data["draft"]), int(ctx.prompt.data["version"]),
-                        category)
+    if not await _set_category(ctx, ctx.answering.draft, ctx.answering.version, category):
+        await ctx.keep_prompt()

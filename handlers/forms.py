@@ -2,14 +2,17 @@
 summary card [提交][修改][取消]. 取消 (or the card's button) stops at any step; 修改 asks which
 field to answer again.
 
-A form is a list of ``Field`` s; its state (which field, the answers so far) lives in the
-person's ``Prompt`` (kind ``form``), so a form survives a restart and a person has one open
-question at a time. What happens on 提交 is the form's ``on_submit``. Imports no channel.
+A form is a list of ``Field`` s; its state (``FormState``: which field, the answers so far) is the
+person's open question (kind ``form``), so a form survives a restart and a person has one open
+question at a time. Unlike a one-answer question, it stays open across answers (each step keeps
+it, with the answers so far); 取消 and 提交 close it. What happens on 提交 is the form's
+``on_submit``. Imports no channel.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,12 +23,11 @@ from bot.card_closing import close_card
 from bot.cards import Button, Card, Payload
 from bot.deps import Deps
 from bot.events import ImageMessage, TextMessage
-from bot.router import Ctx, Router
-from models import Prompt
+from bot.prompts import PromptData
+from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 
 router = Router(name=__name__)
 
-PROMPT_KIND = "form"
 FORM_TTL = timedelta(hours=2)
 
 # A check gets the answer and the answers so far; it returns the value to keep (str) or raises
@@ -70,6 +72,19 @@ def register(form: Form) -> Form:
     return form
 
 
+@dataclass
+class FormState(PromptData, kind="form"):
+    """An open form: the field asked (``step``), the answers so far, and where the summary is."""
+
+    form: str
+    step: int = 0
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    context: dict[str, Any] = dataclasses.field(default_factory=dict)
+    editing: bool = False  # answering one field again from the summary
+    choosing: bool = False  # 修改 tapped: a number picks the field
+    round: int = 0  # which summary card is the live one
+
+
 @dataclass(frozen=True)
 class FormAction(Payload, prefix="form"):
     action: str  # submit | edit | cancel
@@ -80,29 +95,28 @@ class FormAction(Payload, prefix="form"):
 async def start(ctx: Ctx[Any], form: Form, *, values: dict[str, Any] | None = None,
                 context: dict[str, Any] | None = None) -> None:
     """Open ``form`` for the sender (replacing any open question) and ask its first field."""
-    await Prompt.filter(person_id=ctx.person.id).delete()
-    prompt = await Prompt.create(person_id=ctx.person.id, kind=PROMPT_KIND, expires_at=ctx.now + FORM_TTL,
-                                 data={"form": form.name, "step": 0, "values": values or {},
-                                       "context": context or {}, "editing": False})
+    state = FormState(form.name, values=values or {}, context=context or {})
+    row = await ctx.open(state, ttl=FORM_TTL)
     await ctx.reply(texts.form_started(form.title, len(form.fields)))
-    await _ask_next(ctx, form, prompt)
+    await _ask_next(ctx, form, row.id, state)
 
 
-async def _ask_next(ctx: Ctx[Any], form: Form, prompt: Prompt) -> None:
-    data = prompt.data
-    step = int(data["step"])
+async def _ask_next(ctx: Ctx[Any], form: Form, token: int, state: FormState) -> None:
+    """Keep the form open with ``state`` (for another ``FORM_TTL``) and ask its next field, or
+    show the summary when every field is answered."""
+    step = state.step
     skipped: list[int] = []
-    while step < len(form.fields) and form.fields[step].key in data["values"] and not data["editing"]:
+    while step < len(form.fields) and form.fields[step].key in state.values and not state.editing:
         skipped.append(step)  # filled already (from the directory, by an earlier answer)
         step += 1
-    data["step"] = step
+    state.step = step
     if skipped and step < len(form.fields):  # say why the counter jumps
         await ctx.reply(texts.form_filled(skipped[0] + 1, skipped[-1] + 1, [
-            (form.fields[i].label, str(data["values"][form.fields[i].key] or texts.FORM_EMPTY))
+            (form.fields[i].label, str(state.values[form.fields[i].key] or texts.FORM_EMPTY))
             for i in skipped]))
-    await Prompt.filter(id=prompt.id).update(data=data, expires_at=ctx.now + FORM_TTL)
+    await ctx.keep_prompt(state, ttl=FORM_TTL)
     if step >= len(form.fields):
-        await ctx.reply(summary_card(form, data["values"], prompt.id, int(data.get("round", 0))))
+        await ctx.reply(summary_card(form, state.values, token, state.round))
         return
     field = form.fields[step]
     hint = texts.FORM_OPTIONAL_HINT if field.optional else ""
@@ -127,18 +141,18 @@ def summary_card(form: Form, values: dict[str, Any], token: int, round_: int) ->
     )
 
 
-@router.on(TextMessage, prompt=PROMPT_KIND)
-async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    prompt, data = ctx.prompt, ctx.prompt.data
-    form = FORMS[data["form"]]
+@router.on(TextMessage, prompt=FormState)
+async def on_answer(ctx: AnswerCtx[TextMessage, FormState], deps: Deps) -> None:
+    await ctx.keep_prompt()  # a form stays open until 取消 or 提交
+    token, state = ctx.answered.id, ctx.answering
+    form = FORMS[state.form]
     answer = ctx.event.text.strip()
     if answer in texts.CANCEL_WORDS:
-        await _cancel(ctx, form, prompt)
+        await _cancel(ctx, form, token, state)
         return
-    step = int(data["step"])
+    step = state.step
     if step >= len(form.fields):  # at the summary: a number picks the field to change
-        if data.get("choosing"):
+        if state.choosing:
             try:
                 pick = int(answer)
             except ValueError:
@@ -146,8 +160,8 @@ async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
             if not 1 <= pick <= len(form.fields):
                 await ctx.reply(texts.form_pick_number(len(form.fields)))
                 return
-            data.update(step=pick - 1, editing=True, choosing=False)
-            await Prompt.filter(id=prompt.id).update(data=data)
+            state.step, state.editing, state.choosing = pick - 1, True, False
+            await ctx.keep_prompt(state)
             field = form.fields[pick - 1]
             await ctx.reply(texts.form_question(pick, len(form.fields), field.question))
             return
@@ -165,89 +179,88 @@ async def on_answer(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     else:
         try:
-            checked = await field.check(answer, data["values"], ctx) if field.check \
+            checked = await field.check(answer, state.values, ctx) if field.check \
                 else Checked(answer[:500])
         except Invalid as exc:
             hint = texts.FORM_OPTIONAL_HINT if field.optional else ""
             await ctx.reply(texts.form_invalid(str(exc), field.question + hint))
             return
-    data["values"][field.key] = checked.value
+    state.values[field.key] = checked.value
     for key, value in checked.also:
-        data["values"][key] = value
-    if data.get("editing"):
-        data.update(step=len(form.fields), editing=False)
+        state.values[key] = value
+    _answered(form, state, step)
+    await _ask_next(ctx, form, token, state)
+
+
+def _answered(form: Form, state: FormState, step: int) -> None:
+    """Field ``step`` is answered: on to the next, or back to the summary if it was changed."""
+    if state.editing:
+        state.step, state.editing = len(form.fields), False
     else:
-        data["step"] = step + 1
-    prompt.data = data
-    await _ask_next(ctx, form, prompt)
+        state.step = step + 1
 
 
-@router.on(ImageMessage, prompt=PROMPT_KIND)
-async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
+@router.on(ImageMessage, prompt=FormState)
+async def on_image(ctx: AnswerCtx[ImageMessage, FormState], deps: Deps) -> None:
     """An image answers an image field (a QR code); anything else keeps the form where it is."""
-    assert ctx.prompt is not None
-    prompt, data = ctx.prompt, ctx.prompt.data
-    form = FORMS[data["form"]]
-    step = int(data["step"])
+    await ctx.keep_prompt()  # a form stays open until 取消 or 提交
+    token, state = ctx.answered.id, ctx.answering
+    form = FORMS[state.form]
+    step = state.step
     if step >= len(form.fields) or not form.fields[step].image or not ctx.event.data:
         await ctx.reply(texts.FORM_NOT_AN_IMAGE_STEP)
         return
     field = form.fields[step]
-    data.setdefault("context", {}).setdefault("files", {})[field.key] = \
-        base64.b64encode(ctx.event.data).decode()
-    data["values"][field.key] = texts.form_image_received(len(ctx.event.data))
-    if data.get("editing"):
-        data.update(step=len(form.fields), editing=False)
-    else:
-        data["step"] = step + 1
-    prompt.data = data
-    await _ask_next(ctx, form, prompt)
+    state.context.setdefault("files", {})[field.key] = base64.b64encode(ctx.event.data).decode()
+    state.values[field.key] = texts.form_image_received(len(ctx.event.data))
+    _answered(form, state, step)
+    await _ask_next(ctx, form, token, state)
 
 
-def _summary(form: Form, prompt: Prompt) -> Card:
+def _summary(form: Form, token: int, state: FormState) -> Card:
     """The summary card shown last, as it was sent."""
-    return summary_card(form, prompt.data["values"], prompt.id, int(prompt.data.get("round", 0)))
+    return summary_card(form, state.values, token, state.round)
 
 
-async def _cancel(ctx: Ctx[Any], form: Form, prompt: Prompt) -> None:
-    await Prompt.filter(id=prompt.id).delete()
-    await close_card(ctx.outbox, _summary(form, prompt),
+async def _cancel(ctx: Ctx[Any], form: Form, token: int, state: FormState) -> None:
+    await ctx.close_prompt()
+    await close_card(ctx.outbox, _summary(form, token, state),
                      title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_CANCELLED),
-                     status=texts.FORM_CANCELLED, key=f"form-cancel:{prompt.id}", now=ctx.now)
+                     status=texts.FORM_CANCELLED, key=f"form-cancel:{token}", now=ctx.now)
     await ctx.reply(texts.form_cancelled(form.title))
 
 
 @router.action(FormAction)
-async def on_action(ctx: Ctx[Any], deps: Deps) -> None:
-    p: FormAction = ctx.payload
-    prompt = ctx.prompt
-    if prompt is None or prompt.id != p.token or prompt.kind != PROMPT_KIND:
+async def on_action(ctx: ActionCtx[FormAction], deps: Deps) -> None:
+    p = ctx.payload
+    state = FormState.of(ctx.prompt)
+    if ctx.prompt is None or state is None or ctx.prompt.id != p.token:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
-    form = FORMS[prompt.data["form"]]
-    if p.round != int(prompt.data.get("round", 0)) or int(prompt.data["step"]) < len(form.fields):
+    token, form = p.token, FORMS[state.form]
+    if p.round != state.round or state.step < len(form.fields):
         await ctx.reply(texts.FORM_SUMMARY_REPLACED)  # 修改 was tapped on it: a newer one comes
         return
     if p.action == "cancel":
-        await _cancel(ctx, form, prompt)
+        await _cancel(ctx, form, token, state)
     elif p.action == "edit":
-        await close_card(ctx.outbox, _summary(form, prompt),
+        await close_card(ctx.outbox, _summary(form, token, state),
                          title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_EDITED),
                          status=texts.form_edited_status(ctx.local_now),
-                         key=f"form-edit:{prompt.id}:{p.round}", now=ctx.now)
-        prompt.data.update(choosing=True, round=p.round + 1)
-        await Prompt.filter(id=prompt.id).update(data=prompt.data)
+                         key=f"form-edit:{token}:{p.round}", now=ctx.now)
+        state.choosing, state.round = True, p.round + 1
+        await ctx.keep_prompt(state)
         await ctx.reply(texts.form_pick_number(len(form.fields)))
     elif p.action == "submit":
-        missing = [f.label for f in form.fields if not f.optional and not prompt.data["values"].get(f.key)]
+        missing = [f.label for f in form.fields if not f.optional and not state.values.get(f.key)]
         if missing:
             await ctx.reply(texts.form_missing(missing))
             return
-        await Prompt.filter(id=prompt.id).delete()
-        await close_card(ctx.outbox, _summary(form, prompt),
+        await ctx.close_prompt()
+        await close_card(ctx.outbox, _summary(form, token, state),
                          title=texts.closed_title(f"《{form.title}》", texts.OUTCOME_FORM_SUBMITTED),
-                         status=texts.card_submitted(ctx.local_now), key=f"form-submit:{prompt.id}",
+                         status=texts.card_submitted(ctx.local_now), key=f"form-submit:{token}",
                          now=ctx.now)
-        await form.on_submit(ctx, deps, prompt.data["values"], prompt.data.get("context") or {})
+        await form.on_submit(ctx, deps, state.values, state.context)
     else:
         await ctx.reply(texts.EXPIRED_BUTTON)

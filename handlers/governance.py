@@ -47,7 +47,8 @@ from bot import audit, texts
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import TextMessage
-from bot.router import Ctx, Router
+from bot.prompts import PromptData
+from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 from handlers import forms
 from handlers.common import ic_card_subject
 from handlers.decisions import Audited, concerned, decided, decides_own, given_reason, send_decision
@@ -60,7 +61,6 @@ from models import (
     Department,
     Person,
     Platform,
-    Prompt,
 )
 
 router = Router(name=__name__)
@@ -275,8 +275,8 @@ async def _attest(ctx: Ctx[Any], app: AccountApplication, head: Person) -> bool:
 
 
 @router.action(Attest)
-async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Attest = ctx.payload
+async def on_attest(ctx: ActionCtx[Attest], deps: Deps) -> None:
+    p = ctx.payload
     app = await AccountApplication.get_or_none(id=p.application)
     if app is None:
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -304,8 +304,8 @@ async def on_attest(ctx: Ctx[Any], deps: Deps) -> None:
 
 
 @router.action(Grant)
-async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Grant = ctx.payload
+async def on_grant(ctx: ActionCtx[Grant], deps: Deps) -> None:
+    p = ctx.payload
     app = await ic_card_subject(ctx, AccountApplication, p.application)
     if app is None:
         return
@@ -338,14 +338,19 @@ async def on_grant(ctx: Ctx[Any], deps: Deps) -> None:
                               key=f"app:{app.id}:granted:applicant", now=ctx.now)
         await ctx.reply(texts.granted_to_ic(app.ref, app.name))
         return
-    await ctx.ask("application_reason", {"application": app.id}, texts.ASK_DENY_REASON)
+    await ctx.ask(DenyReason(app.id), texts.ASK_DENY_REASON)
 
 
-@router.on(TextMessage, prompt="application_reason")
-async def on_deny_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    app = await AccountApplication.get(id=int(ctx.prompt.data["application"]))
+@dataclass(frozen=True)
+class DenyReason(PromptData, kind="application_reason"):
+    """Asked of the Information Center admin who refused ``application``: why."""
+
+    application: int
+
+
+@router.on(TextMessage, prompt=DenyReason)
+async def on_deny_reason(ctx: AnswerCtx[TextMessage, DenyReason], deps: Deps) -> None:
+    app = await AccountApplication.get(id=ctx.answering.application)
     reason = given_reason(ctx.event.text, 2000)
     await AccountApplication.filter(id=app.id).update(reason=reason)
     applicant = await Person.get(id=app.applicant_id)

@@ -33,9 +33,10 @@ from bot.deps import Deps
 from bot.events import PublicInquiry, TextMessage, bounded_key
 from bot.inquiry_ladder import first_commitments, is_overdue, times_of
 from bot.outbox import Outbox
-from bot.router import Ctx, Router
+from bot.prompts import PromptData
+from bot.router import ActionCtx, AnswerCtx, Ctx, EventCtx, Router
 from handlers.common import account_from_args
-from models import Account, Department, Inquiry, InquiryStatus, Person, Prompt
+from models import Account, Department, Inquiry, InquiryStatus, Person
 from models.inquiries import ASKER_LIMIT, SOURCE_LIMIT
 from models.org import is_info_center_admin
 from models.transitions import set_once
@@ -61,6 +62,20 @@ class Commit(Payload, prefix="iqd"):
 
 @dataclass(frozen=True)
 class Answer(Payload, prefix="iqa"):
+    inquiry: int
+
+
+@dataclass(frozen=True)
+class DueDate(PromptData, kind="inquiry_due"):
+    """By when ``inquiry`` will be answered (a button of the choices, or a typed date)."""
+
+    inquiry: int
+
+
+@dataclass(frozen=True)
+class AnswerText(PromptData, kind="inquiry_answer"):
+    """The answer to ``inquiry``."""
+
     inquiry: int
 
 
@@ -156,8 +171,10 @@ async def on_register(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await ctx.reply(texts.inquiry_registered(q.ref, account.name))
 
 
-async def on_public_inquiry(event: PublicInquiry, deps: Deps, now: datetime) -> None:
+@router.public(PublicInquiry)
+async def on_public_inquiry(ctx: EventCtx[PublicInquiry], deps: Deps) -> None:
     """An inquiry from an intake source (checked at the door: the account exists)."""
+    event, now = ctx.event, ctx.now
     account = await Account.get_or_none(name=event.account)
     if account is None or not takes_inquiries(account):
         return
@@ -168,7 +185,7 @@ async def on_public_inquiry(event: PublicInquiry, deps: Deps, now: datetime) -> 
                              source=source, asker=event.asker[:ASKER_LIMIT],
                              text=event.text[:5000], received_at=now)
     await audit.record(source, "inquiry_received", q.ref, {"account": account.name}, now=now)
-    await route_inquiry(deps.outbox, q, account, now=now, tz=deps.settings.tz)
+    await route_inquiry(ctx.outbox, q, account, now=now, tz=ctx.tz)
 
 
 # -- 认领 / 承诺时限 / 回复 --------------------------------------------------------------------------
@@ -201,8 +218,8 @@ async def _claim(ctx: Ctx[Any], q: Inquiry) -> bool:
 
 
 @router.action(Claim)
-async def on_claim(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Claim = ctx.payload
+async def on_claim(ctx: ActionCtx[Claim], deps: Deps) -> None:
+    p = ctx.payload
     q = await _load(ctx, p.inquiry)
     if q is None:
         return
@@ -214,8 +231,8 @@ async def on_claim(ctx: Ctx[Any], deps: Deps) -> None:
 
 
 @router.action(Commit)
-async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Commit = ctx.payload
+async def on_commit(ctx: ActionCtx[Commit], deps: Deps) -> None:
+    p = ctx.payload
     q = await _load(ctx, p.inquiry)
     if q is None:
         return
@@ -231,7 +248,7 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
                        title=texts.commit_title(q.ref), body=texts.COMMIT_HINT,
                        buttons=tuple(Button(texts.working_days(d), Commit(q.id, d).pack(), "default")
                                      for d in DEADLINE_CHOICES))
-        await ctx.ask("inquiry_due", {"inquiry": q.id}, choices)  # a typed date answers too
+        await ctx.ask(DueDate(q.id), choices)  # a typed date answers too
         return
     if p.days not in DEADLINE_CHOICES:
         await ctx.reply(texts.EXPIRED_BUTTON)
@@ -240,20 +257,18 @@ async def on_commit(ctx: Ctx[Any], deps: Deps) -> None:
     await _commit(ctx, q, cal.after_working_days(ctx.now, p.days))
 
 
-@router.on(TextMessage, prompt="inquiry_due")
-async def on_due_date(ctx: Ctx[TextMessage], deps: Deps) -> None:
+@router.on(TextMessage, prompt=DueDate)
+async def on_due_date(ctx: AnswerCtx[TextMessage, DueDate], deps: Deps) -> None:
     """A typed date instead of a button: 12月3日, 2026-12-03, 12-03."""
-    assert ctx.prompt is not None
-    q = await _load(ctx, int(ctx.prompt.data["inquiry"]))
+    q = await _load(ctx, ctx.answering.inquiry)
     if q is None:
-        await Prompt.filter(id=ctx.prompt.id).delete()
         return
     try:
         day = parse_day(ctx.event.text.strip(), ctx.local_now.date())
     except ValueError:
         await ctx.reply(texts.BAD_DUE_DATE)
+        await ctx.keep_prompt()
         return
-    await Prompt.filter(id=ctx.prompt.id).delete()
     cal = deps.calendar
     await _commit(ctx, q, datetime.combine(day, cal.closes, cal.tz) - timedelta(minutes=1))
 
@@ -276,7 +291,7 @@ async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
     """Art. 12 (如不能即时回复，应承诺答复期限): the deadline is a promise to the asker, made once.
     It is what the timeliness figures measure against, so it is not moved afterwards: a second
     choice (a stale card, a typed date after a tap elsewhere) is refused naming the promise."""
-    await Prompt.filter(person_id=ctx.person.id, kind="inquiry_due").delete()
+    await ctx.close_prompt(DueDate)
     if not await set_once(Inquiry, q.id, "due_at", due):
         await q.refresh_from_db()
         await ctx.reply(texts.deadline_already(q.ref, ctx.local(q.due_at or due)))
@@ -293,12 +308,12 @@ async def _commit(ctx: Ctx[Any], q: Inquiry, due: datetime) -> None:
 
 
 @router.action(Answer)
-async def on_answer_button(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Answer = ctx.payload
+async def on_answer_button(ctx: ActionCtx[Answer], deps: Deps) -> None:
+    p = ctx.payload
     q = await _load(ctx, p.inquiry, answering=True)
     if q is None:
         return
-    await ctx.ask("inquiry_answer", {"inquiry": q.id}, texts.ask_answer(q.ref))
+    await ctx.ask(AnswerText(q.id), texts.ask_answer(q.ref))
 
 
 async def _answer(ctx: Ctx[Any], q: Inquiry, answer: str) -> None:
@@ -346,11 +361,9 @@ async def relay(ctx: Ctx[Any], q: Inquiry, text: str, key: str) -> None:
     await Inquiry.filter(id=q.id).update(relay="sent")
 
 
-@router.on(TextMessage, prompt="inquiry_answer")
-async def on_answer_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    q = await _load(ctx, int(ctx.prompt.data["inquiry"]), answering=True)
+@router.on(TextMessage, prompt=AnswerText)
+async def on_answer_text(ctx: AnswerCtx[TextMessage, AnswerText], deps: Deps) -> None:
+    q = await _load(ctx, ctx.answering.inquiry, answering=True)
     if q is not None:
         await _answer(ctx, q, ctx.event.text.strip())
 

@@ -25,6 +25,7 @@ report: not its submitter, the account's administrator or 主管领导, nor the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot import audit, texts
@@ -32,14 +33,15 @@ from bot.campaign import failure_notice, review_people
 from bot.cards import Text
 from bot.deps import Deps
 from bot.events import TextMessage
+from bot.prompts import PromptData
 from bot.reminders import REVIEW as KIND
 from bot.reminders import Send, remind_many
-from bot.router import Ctx, Router
+from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 from handlers.common import ic_card_subject, refuse_if_closed
 from handlers.decisions import decided, decides_own, given_reason
 from handlers.drafts import void_pending_drafts
 from handlers.reviews import Judge, review_card
-from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
+from models import Account, AccountStatus, Department, Person, ReviewReport, ReviewStatus
 from models.transitions import guarded_update
 
 router = Router(name=__name__)
@@ -49,8 +51,8 @@ router = Router(name=__name__)
 
 
 @router.action(Judge)
-async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
-    p: Judge = ctx.payload
+async def on_judge(ctx: ActionCtx[Judge], deps: Deps) -> None:
+    p = ctx.payload
     report = await ic_card_subject(ctx, ReviewReport, p.report)
     if report is None:
         return
@@ -85,7 +87,7 @@ async def on_judge(ctx: Ctx[Any], deps: Deps) -> None:
         await account.refresh_from_db()
         await void_pending_drafts(ctx, account, texts.account_stopped_why(
             account.name, account.status.value, stop_reason))
-    await ctx.ask("review_reason", {"report": report.id}, texts.ASK_FAIL_REASON)
+    await ctx.ask(FailReason(report.id), texts.ASK_FAIL_REASON)
 
 
 async def _review_already(report: ReviewReport) -> str:
@@ -113,11 +115,16 @@ async def _passed(ctx: Ctx[Any], report: ReviewReport, account: Account) -> None
                               now=ctx.now)
 
 
-@router.on(TextMessage, prompt="review_reason")
-async def on_fail_reason(ctx: Ctx[TextMessage], deps: Deps) -> None:
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    report = await ReviewReport.get(id=int(ctx.prompt.data["report"]))
+@dataclass(frozen=True)
+class FailReason(PromptData, kind="review_reason"):
+    """Asked of the Information Center admin who judged ``report`` 不合格: why."""
+
+    report: int
+
+
+@router.on(TextMessage, prompt=FailReason)
+async def on_fail_reason(ctx: AnswerCtx[TextMessage, FailReason], deps: Deps) -> None:
+    report = await ReviewReport.get(id=ctx.answering.report)
     reason = given_reason(ctx.event.text, 2000)
     await ReviewReport.filter(id=report.id).update(reason=reason)
     account = await Account.get(id=report.account_id)

@@ -23,7 +23,7 @@ from bot import audit, texts
 from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import TextMessage
-from bot.router import Ctx, Router
+from bot.router import ActionCtx, Ctx, Router
 from handlers import forms
 from handlers.common import (
     account_from_args,
@@ -167,8 +167,8 @@ def filing_card(filing: AccountFiling, account: Account, by: str) -> Card:
 
 
 @router.action(FilingAck)
-async def on_filing_ack(ctx: Ctx[Any], deps: Deps) -> None:
-    p: FilingAck = ctx.payload
+async def on_filing_ack(ctx: ActionCtx[FilingAck], deps: Deps) -> None:
+    p = ctx.payload
     filing = await ic_card_subject(ctx, AccountFiling, p.filing)
     if filing is None:
         return
@@ -283,8 +283,8 @@ def change_card(change: AccountChange, account: Account, old: Person | None, new
 
 
 @router.action(ChangeAck)
-async def on_change_ack(ctx: Ctx[Any], deps: Deps) -> None:
-    p: ChangeAck = ctx.payload
+async def on_change_ack(ctx: ActionCtx[ChangeAck], deps: Deps) -> None:
+    p = ctx.payload
     change = await ic_card_subject(ctx, AccountChange, p.change)
     if change is None:
         return

@@ -37,9 +37,10 @@ from bot.cards import Button, Card, Payload, Text
 from bot.deps import Deps
 from bot.events import FileMessage, TextMessage
 from bot.figures import card_fields, figures_summary, render_figures, year_figures
-from bot.router import Ctx, Router
+from bot.prompts import PromptData
+from bot.router import AnswerCtx, Ctx, Router
 from handlers.common import account_from_args, may_act_for, own_account_from_args
-from models import Account, AccountStatus, Department, Person, Prompt, ReviewReport, ReviewStatus
+from models import Account, AccountStatus, Department, Person, ReviewReport, ReviewStatus
 from models.org import info_center_admins
 
 router = Router(name=__name__)
@@ -141,27 +142,32 @@ async def on_review(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     figures = await year_figures(account, year, ctx.now, deps.calendar)
     await ctx.reply(Text(render_figures(figures)))
-    await ctx.ask("review_report", {"account": account.id}, texts.ASK_REVIEW_REPORT)
+    await ctx.ask(ReportText(account.id), texts.ASK_REVIEW_REPORT)
 
 
-async def _prompted(ctx: Ctx[Any], deps: Deps) -> tuple[Account, int] | None:
+@dataclass(frozen=True)
+class ReportText(PromptData, kind="review_report"):
+    """评议 without a report: the next text or file is ``account``'s report."""
+
+    account: int
+
+
+async def _prompted(ctx: AnswerCtx[Any, ReportText], deps: Deps) -> tuple[Account, int] | None:
     """The account a report sent next is for, checked again (a report may have come in since)."""
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
-    account = await Account.get(id=int(ctx.prompt.data["account"]))
+    account = await Account.get(id=ctx.answering.account)
     year = await admissible_year(ctx, deps, account)
     return None if year is None else (account, year)
 
 
-@router.on(TextMessage, prompt="review_report")
-async def on_review_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+@router.on(TextMessage, prompt=ReportText)
+async def on_review_text(ctx: AnswerCtx[TextMessage, ReportText], deps: Deps) -> None:
     found = await _prompted(ctx, deps)
     if found is not None:
         await _submit(ctx, deps, found[0], found[1], text=ctx.event.text.strip())
 
 
-@router.on(FileMessage, prompt="review_report")
-async def on_review_file(ctx: Ctx[FileMessage], deps: Deps) -> None:
+@router.on(FileMessage, prompt=ReportText)
+async def on_review_file(ctx: AnswerCtx[FileMessage, ReportText], deps: Deps) -> None:
     found = await _prompted(ctx, deps)
     if found is not None:
         await _submit(ctx, deps, found[0], found[1], file_name=ctx.event.name, data=ctx.event.data)

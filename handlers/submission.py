@@ -20,12 +20,12 @@ from bot.card_closing import close_card
 from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import CancelDraft, DraftView, SubmitDraft, approval_card, load_view, preview_card
-from bot.router import Ctx, Router
+from bot.router import ActionCtx, Ctx, Router
 from bot.screening import Level
 from handlers.attachments import screened_text
 from handlers.common import stopped_text
-from handlers.drafts import ask_category
-from models import AccountStatus, Draft, DraftStatus, DraftVersion, Person, Prompt
+from handlers.drafts import CategoryChoice, ask_category
+from models import AccountStatus, Draft, DraftStatus, DraftVersion, Person
 from models.org import info_center_admins
 
 router = Router(name=__name__)
@@ -48,8 +48,8 @@ async def _own_composing(ctx: Ctx[Any], draft_id: int, version: int) -> Draft | 
 
 
 @router.action(SubmitDraft)
-async def on_submit(ctx: Ctx[Any], deps: Deps) -> None:
-    p: SubmitDraft = ctx.payload
+async def on_submit(ctx: ActionCtx[SubmitDraft], deps: Deps) -> None:
+    p = ctx.payload
     draft = await _own_composing(ctx, p.draft, p.version)
     if draft is None:
         return
@@ -126,8 +126,8 @@ async def _close_blocked(ctx: Ctx[Any], view: DraftView, found: list[dict[str, s
 
 
 @router.action(CancelDraft)
-async def on_cancel(ctx: Ctx[Any], deps: Deps) -> None:
-    p: CancelDraft = ctx.payload
+async def on_cancel(ctx: ActionCtx[CancelDraft], deps: Deps) -> None:
+    p = ctx.payload
     draft = await _own_composing(ctx, p.draft, p.version)
     if draft is None:
         return
@@ -139,7 +139,7 @@ async def on_cancel(ctx: Ctx[Any], deps: Deps) -> None:
                      title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_CANCELLED),
                      status=texts.card_cancelled(ctx.local_now), key=f"cancelled:{draft.id}:{p.version}",
                      now=ctx.now)
-    await Prompt.filter(person_id=ctx.person.id, kind="category").delete()
+    await ctx.close_prompt(CategoryChoice)
     await audit.record(ctx.person.code, "draft_cancelled", draft.ref, {"version": p.version},
                        now=ctx.now)
     await ctx.reply(texts.cancelled(draft.ref))

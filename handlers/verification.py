@@ -16,6 +16,7 @@ Imports no channel.
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
 from typing import Any
 
 from bot import audit, texts
@@ -23,9 +24,10 @@ from bot.cards import Document, Text
 from bot.deps import Deps
 from bot.events import ImageMessage, LinkMessage, TextMessage
 from bot.links import MAX_LINK, valid_link
-from bot.router import Ctx, Router
+from bot.prompts import PromptData
+from bot.router import AnswerCtx, Ctx, Router
 from handlers.common import own_account_from_args
-from models import Account, AccountStatus, Department, Person, Prompt
+from models import Account, AccountStatus, Department, Person
 from models.org import info_center_admins
 from models.transitions import set_once
 
@@ -81,7 +83,7 @@ async def on_verified(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     words = rest.split()
     if not words:  # Art. 4: not on one word — ask for the evidence
-        await ctx.ask("verify_evidence", {"account": account.id}, texts.ask_verify_evidence(account.name))
+        await ctx.ask(VerifyEvidence(account.id), texts.ask_verify_evidence(account.name))
         return
     if not valid_link(words[0]):
         await ctx.reply(texts.bad_verify_link(words[0][:200], account.name))
@@ -89,43 +91,40 @@ async def on_verified(ctx: Ctx[TextMessage], deps: Deps) -> None:
     await _record(ctx, account, words[0], None)
 
 
-async def _prompted(ctx: Ctx[Any]) -> Account | None:
-    assert ctx.prompt is not None
-    return await Account.get_or_none(id=int(ctx.prompt.data["account"]))
+@dataclass(frozen=True)
+class VerifyEvidence(PromptData, kind="verify_evidence"):
+    """已认证 without evidence: a screenshot or a link proving ``account`` verified."""
+
+    account: int
 
 
-@router.on(ImageMessage, prompt="verify_evidence")
-async def on_verify_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
-    account = await _prompted(ctx)
-    assert ctx.prompt is not None
-    await Prompt.filter(id=ctx.prompt.id).delete()
+@router.on(ImageMessage, prompt=VerifyEvidence)
+async def on_verify_image(ctx: AnswerCtx[ImageMessage, VerifyEvidence], deps: Deps) -> None:
+    account = await Account.get_or_none(id=ctx.answering.account)
     if account is not None:
         await _record(ctx, account, texts.EVIDENCE_SCREENSHOT, ctx.event.data, ctx.event.mime)
 
 
-@router.on(LinkMessage, prompt="verify_evidence")
-async def on_verify_link_card(ctx: Ctx[LinkMessage], deps: Deps) -> None:
+@router.on(LinkMessage, prompt=VerifyEvidence)
+async def on_verify_link_card(ctx: AnswerCtx[LinkMessage, VerifyEvidence], deps: Deps) -> None:
     await _answer_link(ctx, ctx.event.url.strip())
 
 
-@router.on(TextMessage, prompt="verify_evidence")
-async def on_verify_text(ctx: Ctx[TextMessage], deps: Deps) -> None:
+@router.on(TextMessage, prompt=VerifyEvidence)
+async def on_verify_text(ctx: AnswerCtx[TextMessage, VerifyEvidence], deps: Deps) -> None:
     await _answer_link(ctx, ctx.event.text.strip())
 
 
-async def _answer_link(ctx: Ctx[Any], said: str) -> None:
-    account = await _prompted(ctx)
-    assert ctx.prompt is not None
+async def _answer_link(ctx: AnswerCtx[Any, VerifyEvidence], said: str) -> None:
+    account = await Account.get_or_none(id=ctx.answering.account)
     if account is None:
-        await Prompt.filter(id=ctx.prompt.id).delete()
         return
     if said.casefold() in texts.CANCEL_WORDS:
-        await Prompt.filter(id=ctx.prompt.id).delete()
         await ctx.reply(texts.EVIDENCE_CANCELLED)
         return
     word = said.split()[0] if said.split() else ""
     if not valid_link(word):  # the question stays open: a screenshot or a good link answers it
         await ctx.reply(texts.bad_verify_link(word[:200], account.name, prompted=True))
+        await ctx.keep_prompt()
         return
-    await Prompt.filter(id=ctx.prompt.id).delete()
     await _record(ctx, account, word, None)

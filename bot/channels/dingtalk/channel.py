@@ -53,6 +53,7 @@ SESSION_MARGIN_MS = 60_000  # don't use a session webhook in its last minute
 
 class DingTalkChannel:
     name = "dingtalk"
+    identity = "dingtalk_userid"  # the Person column a sender's DingTalk userid is found in
 
     def __init__(self, client: DingTalkClient, *, robot_code: str, template_id: str, stream: bool,
                  clock: Callable[[], float] = time.monotonic,

@@ -47,6 +47,7 @@ class SimMessage:
 
 class LocalChannel:
     name = "local"
+    identity = "code"  # the simulator's people are their codes
 
     def __init__(self, clock: Any, tz: tzinfo = UTC) -> None:
         self.clock = clock

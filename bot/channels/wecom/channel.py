@@ -56,6 +56,7 @@ RECENT_MAX = 10_000  # remembered sends before the expired ones are pruned
 
 class WeComChannel:
     name = "wecom"
+    identity = "wecom_userid"  # the Person column a sender's WeCom userid is found in
 
     def __init__(self, client: WeComClient, agent_id: int, *,
                  clock: Callable[[], float] = time.monotonic,
