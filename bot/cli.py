@@ -72,7 +72,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
         if await Person.exists():  # a demo started before: keep what happened since
             counts = await import_file(org_file, now=clock(), tz=settings.tz)
-            print(texts.cli_org_counts("已载入演示组织：", counts))
+            print(texts.cli_org_counts(texts.CLI_DEMO_ORG_LOADED, counts))
             return 0
         # First start: a few weeks of the organisation's work, played through the bot itself
         # (bot.demo), on an app without scheduler or worker; its chats stay in the database.
@@ -140,7 +140,7 @@ def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
         except OSError as exc:
             print(texts.cli_unreadable(args.file, exc.strerror), file=sys.stderr)
             return 1
-        print(texts.cli_org_counts("已导入：", counts))
+        print(texts.cli_org_counts(texts.CLI_IMPORTED, counts))
         return 0
 
     return _with_db(settings, work)

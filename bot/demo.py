@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from bot import texts
 from bot.app import Bot
 from bot.campaign import campaign_day, review_window
 from bot.channels.local.channel import LocalChannel
@@ -105,13 +106,15 @@ class Replay:
 
 
 async def _publish(r: Replay, cal: WorkCalendar, now: datetime, days: int, author: str, head: str,
-                   account: str, title: str, body: str) -> None:
+                   account: str, post: tuple[str, str]) -> None:
+    """``post``: (title, body), the title with ``{days}`` (texts.DEMO_POST_*)."""
     at = working_days_back(cal, now, days, 9, 30)
-    await r.say(at, author, f"投稿 @{account} 1 {title}\n{body}")
-    await r.tap(at + timedelta(minutes=2), author, "pv-", "提交审核")
-    await r.tap(at + timedelta(hours=1), head, "ap-", "通过")
+    title, body = post[0].format(days=days), post[1]
+    await r.say(at, author, texts.demo_draft(account, title, body))
+    await r.tap(at + timedelta(minutes=2), author, "pv-", texts.BUTTON_SUBMIT)
+    await r.tap(at + timedelta(hours=1), head, "ap-", texts.BUTTON_APPROVE)
     ref = r.last_ref(author, "D")
-    await r.say(at + timedelta(hours=2), author, f"已发布 {ref} https://mp.weixin.qq.com/s/demo{days}")
+    await r.say(at + timedelta(hours=2), author, texts.demo_published(ref, f"https://mp.weixin.qq.com/s/demo{days}"))
 
 
 async def play(bot: Bot, local: LocalChannel, clock: DemoClock, org_file: Path) -> None:
@@ -123,14 +126,14 @@ async def play(bot: Bot, local: LocalChannel, clock: DemoClock, org_file: Path) 
     r = Replay(bot, local, clock)
     try:
         for days in (40, 30, 20, 10, 5, 1):
-            await _publish(r, cal, now, days, "zhangsan", "lisi", "某某发布", f"本周服务信息（{days}）",
-                           "办事大厅开放时间与近期服务事项。")
+            await _publish(r, cal, now, days, "zhangsan", "lisi", texts.DEMO_ACCOUNT_NEWS,
+                           texts.DEMO_POST_NEWS)
         for days in (30, 12):
-            await _publish(r, cal, now, days, "chenqi", "lisi", "某某头条", f"工作动态（{days}）",
-                           "本单位近期工作动态。")
+            await _publish(r, cal, now, days, "chenqi", "lisi", texts.DEMO_ACCOUNT_HEADLINES,
+                           texts.DEMO_POST_HEADLINES)
         for days in (20, 4):
-            await _publish(r, cal, now, days, "wujiu", "zhouba", "某某服务", f"办事指南更新（{days}）",
-                           "办事指南已更新，请以最新版本为准。")
+            await _publish(r, cal, now, days, "wujiu", "zhouba", texts.DEMO_ACCOUNT_SERVICE,
+                           texts.DEMO_POST_SERVICE)
         # The annual review of the campaign that ``now`` is in or after: each step only if its
         # day has come (a demo started on 5 November shows the kickoff and no report yet).
         year, _ = review_window(cal.local(now).date(), settings)
@@ -139,18 +142,18 @@ async def play(bot: Bot, local: LocalChannel, clock: DemoClock, org_file: Path) 
         waiting_at = cal.next_opening(datetime.combine(
             campaign_day(year, settings.review_last_warning), time(15, 0), cal.tz) + timedelta(days=2))
         if passed_at < now:
-            await r.say(passed_at, "wujiu", f"年审 @某某服务 {year}年度运行情况：按时发布，无逾期咨询。")
-            await r.tap(passed_at + timedelta(hours=2), "wangwu", "review-", "合格")
+            await r.say(passed_at, "wujiu", texts.demo_review(texts.DEMO_ACCOUNT_SERVICE, year, passed=True))
+            await r.tap(passed_at + timedelta(hours=2), "wangwu", "review-", texts.BUTTON_PASS)
         if waiting_at < now:
             await r.say(waiting_at, "zhangsan",
-                        f"年审 @某某发布 {year}年度运行情况：坚持先审后发，群众留言均已答复。")
+                        texts.demo_review(texts.DEMO_ACCOUNT_NEWS, year, passed=False))
         pending = working_days_back(cal, now, 1, 11, 0)
-        await r.say(pending, "chenqi", "投稿 @某某发布 1 冬季安全提示\n冬季用电用火安全提示。")
-        await r.tap(pending + timedelta(minutes=3), "chenqi", "pv-", "提交审核")
+        await r.say(pending, "chenqi", texts.demo_draft(texts.DEMO_ACCOUNT_NEWS, *texts.DEMO_POST_PENDING))
+        await r.tap(pending + timedelta(minutes=3), "chenqi", "pv-", texts.BUTTON_SUBMIT)
         morning = cal.next_opening(datetime.combine(cal.local(now).date(), time(0, 0), cal.tz))
         if morning < now:
             await r.say(morning + timedelta(minutes=10), "zhangsan",
-                        "咨询 @某某发布 办事大厅周六开门吗？ 来自 电话")
+                        texts.demo_inquiry(texts.DEMO_ACCOUNT_NEWS))
     finally:
         clock.at = None
     log.info("demo replay done: %d people, history up to %s", await Person.all().count(), now)

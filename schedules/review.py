@@ -184,7 +184,7 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
            else set())), active=True)}
     admins = await info_center_admins() if stopping or waiting else []
     last_day = closes - timedelta(days=1)
-    deadline = f"{last_day.month}月{last_day.day}日"
+    deadline = texts.md(last_day)
     # One message per person and step: (step, period) → person id → [(account name, part)].
     asked: dict[tuple[str, str], dict[int, list[tuple[str, str]]]] = {}
     recorded: list[tuple[str, str, str]] = []

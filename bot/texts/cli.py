@@ -61,6 +61,8 @@ CLI_HELP = {
     "at": "把时钟拨到这个本地时间再运行，如 \"2026-12-03 10:00\"（演示提醒用）",
     "register": "登记卡片回调地址（HTTP 模式）",
 }
+CLI_DEMO_ORG_LOADED = "已载入演示组织："  # then cli_org_counts
+CLI_IMPORTED = "已导入："
 CLI_OUTSIDE_HOURS = "现在不在工作时间：提醒会在下一个工作时段开始时发出。"
 
 

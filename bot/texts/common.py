@@ -7,7 +7,7 @@ type the bot cannot read, an error, a stale button, a delivery that failed).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 CATEGORY_NAMES = {
     "1": "动态服务",
@@ -52,8 +52,8 @@ def hm(at: datetime) -> str:
     return at.strftime("%H:%M")
 
 
-def md(at: datetime) -> str:
-    """A date as people write it: 12月3日 (no leading zeros)."""
+def md(at: date) -> str:
+    """A date as people write it: 12月3日 (no leading zeros); a datetime is a date too."""
     return f"{at.month}月{at.day}日"
 
 
@@ -102,3 +102,4 @@ NO_REPORT_STOP = "未按期提交年审报告"  # how an empty Account.stop_reas
 def closed_title(subject: str, outcome: str) -> str:
     """A decided card's title: what it was about and how it ended (稿件 D-12：已通过)."""
     return f"{subject}：{outcome}"
+CARD_CLOSED_STATUS = "已处理"  # a closed card's grey label when its closing names no outcome (WeCom)

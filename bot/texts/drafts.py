@@ -218,6 +218,8 @@ def draft_line(ref: str, title: str, account: str, status: str, version: int) ->
 
 ATTACHMENT_KIND_NAMES = {"image": "图片", "file": "文件", "link": "链接"}
 DEFAULT_IMAGE_NAME = "图片"
+DEFAULT_IMAGE_FILE = "图片.png"  # a DingTalk picture, which comes without a name
+DEFAULT_FILE_NAME = "文件"  # a DingTalk file without its fileName
 ACCOUNT_PLACEHOLDER = "账号名称"
 HEAD_PLACEHOLDER = "部门负责人"
 

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+from bot.texts.commands import CMD_DRAFT, CMD_INQUIRY, CMD_PUBLISHED, CMD_REVIEW
+from bot.texts.inquiries import FROM_WORD
+
 STRANGER_NAME = "访客（不在名单）"
 FOLLOWER_NAME = "公众号粉丝（演示）"
 
@@ -35,3 +38,33 @@ SIM_TAP_REQUIRED = "按钮数据缺失，请刷新页面后再试。"
 
 def sim_text_length(limit: int) -> str:
     return f"消息须为 1 到 {limit} 个字符。"
+
+
+# The demo's replayed weeks (bot.demo): what its people write. The accounts are those of
+# examples/org.yaml; the commands and buttons are the ones people use (CMD_*, BUTTON_*).
+DEMO_ACCOUNT_NEWS = "某某发布"
+DEMO_ACCOUNT_HEADLINES = "某某头条"
+DEMO_ACCOUNT_SERVICE = "某某服务"
+DEMO_POST_NEWS = ("本周服务信息（{days}）", "办事大厅开放时间与近期服务事项。")  # (title, body)
+DEMO_POST_HEADLINES = ("工作动态（{days}）", "本单位近期工作动态。")
+DEMO_POST_SERVICE = ("办事指南更新（{days}）", "办事指南已更新，请以最新版本为准。")
+DEMO_POST_PENDING = ("冬季安全提示", "冬季用电用火安全提示。")
+DEMO_INQUIRY = "办事大厅周六开门吗？"
+DEMO_INQUIRY_SOURCE = "电话"
+
+
+def demo_draft(account: str, title: str, body: str) -> str:
+    return f"{CMD_DRAFT[0]} @{account} 1 {title}\n{body}"
+
+
+def demo_published(ref: str, url: str) -> str:
+    return f"{CMD_PUBLISHED[0]} {ref} {url}"
+
+
+def demo_review(account: str, year: int, passed: bool) -> str:
+    report = "按时发布，无逾期咨询。" if passed else "坚持先审后发，群众留言均已答复。"
+    return f"{CMD_REVIEW[0]} @{account} {year}年度运行情况：{report}"
+
+
+def demo_inquiry(account: str) -> str:
+    return f"{CMD_INQUIRY[0]} @{account} {DEMO_INQUIRY} {FROM_WORD} {DEMO_INQUIRY_SOURCE}"

@@ -7,6 +7,7 @@ import ast
 import importlib
 import pkgutil
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -101,3 +102,8 @@ def test_english_word_skips_chinese_aliases_and_signs() -> None:
     assert english_word(texts.CMD_CLOSED) == "closed"  # not 已注销
     assert english_word(texts.CMD_HELP) == "help"
     assert english_word(texts.CMD_EXPORT_FORM1) == "export-form1"
+
+
+def test_md_takes_a_date_as_well_as_a_datetime() -> None:
+    """schedules.review writes the review deadline (a date) with it."""
+    assert texts.md(date(2026, 11, 30)) == texts.md(datetime(2026, 11, 30, 23, 59)) == "11月30日"

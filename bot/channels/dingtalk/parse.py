@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot import texts
 from bot.channels.dingtalk.render import CALLBACK_PARAM
 from bot.channels.verify import Malformed, check_tree, event_key, ident, load_json
 from bot.channels.verify import text as text_field
@@ -99,7 +100,7 @@ def parse_robot_message(data: Any, now: datetime) -> tuple[list[Event], Session 
         events.append(TextMessage(**common, key=key, text=said))
     elif kind == "picture":
         code = _text(content.get("downloadCode"))
-        events.append(ImageMessage(**common, key=key, media_id=code, name="图片.png"))
+        events.append(ImageMessage(**common, key=key, media_id=code, name=texts.DEFAULT_IMAGE_FILE))
     elif kind == "richText":
         rich = content.get("richText")
         parts: list[Any] = rich if isinstance(rich, list) else []
@@ -108,10 +109,11 @@ def parse_robot_message(data: Any, now: datetime) -> tuple[list[Event], Session 
             events.append(TextMessage(**common, key=key, text=text))
         pictures = [p for p in parts if isinstance(p, dict) and p.get("downloadCode")]
         for n, p in enumerate(pictures, start=1):
-            events.append(ImageMessage(**common, key=f"{key}#{n}", name="图片.png",
+            events.append(ImageMessage(**common, key=f"{key}#{n}", name=texts.DEFAULT_IMAGE_FILE,
                                        media_id=_text(p.get("downloadCode"))))
     elif kind == "file":
-        events.append(FileMessage(**common, key=key, name=_text(content.get("fileName")) or "文件",
+        events.append(FileMessage(**common, key=key,
+                                  name=_text(content.get("fileName")) or texts.DEFAULT_FILE_NAME,
                                   media_id=_text(content.get("downloadCode"))))
     else:
         events.append(UnsupportedMessage(**common, key=key, what=kind))

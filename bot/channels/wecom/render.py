@@ -28,6 +28,7 @@ import json
 import re
 from typing import Any
 
+from bot import texts
 from bot.cards import Card, Text
 
 TASK_ID_MAX = 128
@@ -134,7 +135,7 @@ def card_update(agent_id: int, user: str, response_code: str, card: Card) -> dic
     fields stay; ``replace_text`` turns its one button into a grey, unclickable label with the
     status. A bare ``button.replace_name`` would grey the buttons but keep the live title
     ("稿件待审核") on a decided card."""
-    status = card.status or "已处理"
+    status = card.status or texts.CARD_CLOSED_STATUS
     closed = _card_content(card)
     closed["button_list"] = [{"text": cut(status, BUTTON_TEXT_MAX), "style": BUTTON_STYLE["default"],
                               "key": CLOSED_KEY}]
