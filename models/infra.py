@@ -96,7 +96,10 @@ class AuditEvent(Model):
 
 
 class Prompt(Model):
-    """A question the bot asked a person and is waiting for (reason of a rejection, category)."""
+    """A question the bot asked a person and is waiting for (reason of a rejection, category).
+
+    ``kind`` and ``data`` hold a typed question (``bot.prompts.PromptData``: its kind, its fields by
+    name); a person has at most one open question."""
 
     id = fields.IntField(primary_key=True)
     person: fields.OneToOneRelation[Person] = fields.OneToOneField(
