@@ -98,7 +98,7 @@ async def check_platform(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> 
 
 
 async def check_department(answer: str, values: dict[str, Any], ctx: Ctx[Any]) -> Checked:
-    if answer in ("本部门", "我们部门") and ctx.person.department_id:
+    if answer in texts.OWN_DEPARTMENT_WORDS and ctx.person.department_id:
         dept = await Department.get(id=ctx.person.department_id)
         return Checked(dept.name)
     dept_or_none = await Department.get_or_none(name=answer) or await Department.get_or_none(code=answer)
@@ -166,25 +166,26 @@ FORM1 = forms.register(Form(
     name="apply",
     title=texts.FORM1_TITLE,
     fields=(
-        Field("name", "名称", texts.Q_NAME, check_name),
-        Field("platform", "平台类型", texts.Q_PLATFORM, check_platform),
-        Field("department", "主办单位", texts.Q_DEPARTMENT, check_department),
-        Field("leader", "负责人姓名", texts.Q_LEADER, person_check("leader")),
-        Field("leader_title", "负责人职务", texts.Q_LEADER_TITLE),
-        Field("leader_office_phone", "负责人办公电话", texts.Q_LEADER_PHONE,
+        Field("name", texts.FORM1_LABELS["name"], texts.Q_NAME, check_name),
+        Field("platform", texts.FORM1_LABELS["platform"], texts.Q_PLATFORM, check_platform),
+        Field("department", texts.FORM1_LABELS["department"], texts.Q_DEPARTMENT, check_department),
+        Field("leader", texts.FORM1_LABELS["leader"], texts.Q_LEADER, person_check("leader")),
+        Field("leader_title", texts.FORM1_LABELS["leader_title"], texts.Q_LEADER_TITLE),
+        Field("leader_office_phone", texts.FORM1_LABELS["leader_office_phone"], texts.Q_LEADER_PHONE,
               pattern_check(PHONE, texts.BAD_PHONE), optional=True),
-        Field("leader_mobile", "负责人手机号码", texts.Q_LEADER_MOBILE,
+        Field("leader_mobile", texts.FORM1_LABELS["leader_mobile"], texts.Q_LEADER_MOBILE,
               pattern_check(MOBILE, texts.BAD_MOBILE)),
-        Field("admin", "管理员姓名", texts.Q_ADMIN, person_check("admin")),
-        Field("admin_title", "管理员职务", texts.Q_ADMIN_TITLE),
-        Field("admin_office_phone", "管理员办公电话", texts.Q_ADMIN_PHONE,
+        Field("admin", texts.FORM1_LABELS["admin"], texts.Q_ADMIN, person_check("admin")),
+        Field("admin_title", texts.FORM1_LABELS["admin_title"], texts.Q_ADMIN_TITLE),
+        Field("admin_office_phone", texts.FORM1_LABELS["admin_office_phone"], texts.Q_ADMIN_PHONE,
               pattern_check(PHONE, texts.BAD_PHONE), optional=True),
-        Field("admin_mobile", "管理员手机号码", texts.Q_ADMIN_MOBILE,
+        Field("admin_mobile", texts.FORM1_LABELS["admin_mobile"], texts.Q_ADMIN_MOBILE,
               pattern_check(MOBILE, texts.BAD_MOBILE)),
-        Field("admin_qq", "QQ号码", texts.Q_ADMIN_QQ, pattern_check(QQ, texts.BAD_QQ), optional=True),
-        Field("admin_wechat", "微信号", texts.Q_ADMIN_WECHAT,
+        Field("admin_qq", texts.FORM1_LABELS["admin_qq"], texts.Q_ADMIN_QQ,
+              pattern_check(QQ, texts.BAD_QQ), optional=True),
+        Field("admin_wechat", texts.FORM1_LABELS["admin_wechat"], texts.Q_ADMIN_WECHAT,
               pattern_check(WECHAT_ID, texts.BAD_WECHAT), optional=True),
-        Field("description", "申请说明", texts.Q_DESCRIPTION),
+        Field("description", texts.FORM1_LABELS["description"], texts.Q_DESCRIPTION),
     ),
     on_submit=submit_application,
 ))

@@ -45,8 +45,6 @@ from models import (
 
 router = Router(name=__name__)
 
-ROLE_WORDS = {"管理员": "admin", "admin": "admin", "负责人": "leader", "主管领导": "leader",
-              "leader": "leader"}
 
 
 # -- 备案 (form 2) --------------------------------------------------------------------------------
@@ -94,13 +92,13 @@ FORM2 = forms.register(Form(
     name="filing",
     title=texts.FORM2_TITLE,
     fields=(
-        Field("platform_account_id", "账号ID", texts.Q_ACCOUNT_ID),
-        Field("opened_on", "创建时间", texts.Q_OPENED_ON, check_date),
-        Field("followers", "关注人数", texts.Q_FOLLOWERS, check_followers),
-        Field("qr", "二维码", texts.Q_QR, image=True),
-        Field("leader", "负责人", texts.Q_LEADER, person_check("leader")),
-        Field("admin", "管理员", texts.Q_ADMIN, person_check("admin")),
-        Field("description", "平台简介", texts.Q_DESCRIPTION),
+        Field("platform_account_id", texts.FORM2_LABELS["platform_account_id"], texts.Q_ACCOUNT_ID),
+        Field("opened_on", texts.FORM2_LABELS["opened_on"], texts.Q_OPENED_ON, check_date),
+        Field("followers", texts.FORM2_LABELS["followers"], texts.Q_FOLLOWERS, check_followers),
+        Field("qr", texts.FORM2_LABELS["qr"], texts.Q_QR, image=True),
+        Field("leader", texts.FORM2_LABELS["leader"], texts.Q_LEADER, person_check("leader")),
+        Field("admin", texts.FORM2_LABELS["admin"], texts.Q_ADMIN, person_check("admin")),
+        Field("description", texts.FORM2_LABELS["description"], texts.Q_DESCRIPTION),
     ),
     on_submit=submit_filing,
 ))
@@ -238,7 +236,7 @@ async def on_change(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     account, rest = found
     role_word, _, who = rest.partition(" ")
-    role = ROLE_WORDS.get(role_word.strip())
+    role = texts.ROLE_WORDS.get(role_word.strip())
     if role is None or not who.strip():
         await ctx.reply(texts.CHANGE_USAGE)
         return

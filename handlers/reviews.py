@@ -59,9 +59,9 @@ class Judge(Payload, prefix="rev"):
 
 def review_card(report: ReviewReport, account: Account, by: str) -> Card:
     """The Information Center's card: the bot's figures as fields, the report (or its file) below."""
-    body = report.text[:300] if report.text else f"（文件：{report.file_name}）"
+    body = report.text[:300] if report.text else texts.review_card_file(report.file_name)
     return Card(card_id=f"review-{report.id}", title=f"{texts.REVIEW_CARD_TITLE} {report.ref}",
-                subtitle=f"「{account.name}」{report.year}年度",
+                subtitle=texts.review_card_subtitle(account.name, report.year),
                 fields=((texts.FIELD_SUBMITTER, by), *card_fields(report.figures)), body=body,
                 buttons=(Button(texts.BUTTON_PASS, Judge(report.id, 1).pack(), "primary"),
                          Button(texts.BUTTON_FAIL, Judge(report.id, 0).pack(), "danger")))

@@ -27,7 +27,6 @@ from bot.screening import ALLOW, MARKINGS, Level, Screener
 from models.org import is_info_center_admin
 
 router = Router(name=__name__)
-ACTIONS = {"添加": "add", "add": "add", "删除": "remove", "remove": "remove", "列出": "list", "list": "list"}
 MAX_WORD = 64
 
 
@@ -40,7 +39,7 @@ async def on_words(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if parts and parts[0] in texts.WORDS_EXCEPTION:
         await _exceptions(ctx, deps, parts[1:])
         return
-    action = ACTIONS.get(parts[0]) if parts else None
+    action = texts.WORDLIST_ACTIONS.get(parts[0]) if parts else None
     lists = deps.wordlists
     if action == "list" and len(parts) == 1:  # every level, and the exceptions
         await ctx.reply("\n".join([
@@ -65,7 +64,7 @@ async def on_words(ctx: Ctx[TextMessage], deps: Deps) -> None:
 
 async def _exceptions(ctx: Ctx[TextMessage], deps: Deps, parts: list[str]) -> None:
     lists = deps.wordlists
-    action = ACTIONS.get(parts[0]) if parts else None
+    action = texts.WORDLIST_ACTIONS.get(parts[0]) if parts else None
     if action == "list":
         await ctx.reply(texts.words_exceptions(lists.words(ALLOW)))
         return

@@ -77,3 +77,18 @@ FORM_SUMMARY_REPLACED = "这张确认卡片已作废（点过【修改】），�
 
 def form_edited_status(at: datetime) -> str:
     return f"已点修改 · {hm(at)} · 改好后发新的确认卡片"
+
+
+# -- the labels of the guided forms' answers (Art. 4: 附件1 and 附件2, as the summary card shows them)
+FORM1_LABELS = {
+    "name": "名称", "platform": "平台类型", "department": "主办单位",
+    "leader": "负责人姓名", "leader_title": "负责人职务", "leader_office_phone": "负责人办公电话",
+    "leader_mobile": "负责人手机号码", "admin": "管理员姓名", "admin_title": "管理员职务",
+    "admin_office_phone": "管理员办公电话", "admin_mobile": "管理员手机号码", "admin_qq": "QQ号码",
+    "admin_wechat": "微信号", "description": "申请说明",
+}
+FORM2_LABELS = {
+    "platform_account_id": "账号ID", "opened_on": "创建时间", "followers": "关注人数", "qr": "二维码",
+    "leader": "负责人", "admin": "管理员", "description": "平台简介",
+}
+OWN_DEPARTMENT_WORDS = ("本部门", "我们部门")  # an answer to 主办单位 meaning the applicant's own

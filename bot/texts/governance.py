@@ -447,3 +447,8 @@ WHAT_CHANGE = "负责人/管理员变更备案"
 
 def account_closed_nothing_to_do(account: str, what: str) -> str:
     return f"账号「{account}」已注销，{what}不再办理。"
+
+
+# The words for the two roles of an account that 变更 takes (English aliases too).
+ROLE_WORDS = {"管理员": "admin", "admin": "admin", "负责人": "leader", "主管领导": "leader",
+              "leader": "leader"}

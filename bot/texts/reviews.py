@@ -316,3 +316,11 @@ def review_subject(ref: str, account: str) -> str:
 
 
 WHAT_REVIEW = "年审报告 {ref} "
+
+
+def review_card_file(name: str) -> str:
+    return f"（文件：{name}）"
+
+
+def review_card_subtitle(account: str, year: int) -> str:
+    return f"「{account}」{year}年度"

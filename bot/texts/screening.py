@@ -107,3 +107,8 @@ def blocked_help(ref: str, admins: list[str]) -> str:
 
 def confirm_used_status(at: datetime) -> str:
     return f"已处理 · {hm(at)}"
+
+
+# 词库's verbs (English aliases too).
+WORDLIST_ACTIONS = {"添加": "add", "add": "add", "删除": "remove", "remove": "remove", "列出": "list",
+                    "list": "list"}
