@@ -107,6 +107,7 @@ class FileMessage(Event):
     data: bytes | None = None
     url: str = ""
     media_id: str = ""
+    text: str | None = None  # the text inside a .txt/.docx, read before the handler (bot.inbound)
 
 
 @dataclass(frozen=True, kw_only=True)

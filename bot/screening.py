@@ -22,6 +22,7 @@ an exception, kept and audited like the lists, instead of a hole in the rule.
 from __future__ import annotations
 
 import bisect
+import io
 import os
 import re
 import secrets
@@ -31,6 +32,7 @@ from enum import Enum
 from pathlib import Path
 
 import ahocorasick
+from docx import Document as DocxDocument
 
 
 class Level(str, Enum):
@@ -219,3 +221,29 @@ def _is_word(line: str) -> bool:
 
 def _words_of(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if _is_word(line)]
+
+
+# -- the text inside attached files (Art. 13: what is published is screened, files included) ------
+SCREENED_FILES = (".txt", ".docx")
+
+
+def readable_text(name: str, data: bytes) -> str | None:
+    """The text inside a .txt or .docx file (None for any other file; "" for one that does not
+    read as what its name says: it is then screened by its name only). Pure CPU (python-docx parses
+    a zip of XML): callers run it in a worker thread, and the inbox does so when the file arrives,
+    before the event's transaction (``bot.inbound``), so screening at 提交审核 reads a column."""
+    lowered = name.lower()
+    if lowered.endswith(".txt"):
+        return data.decode("utf-8", errors="ignore")
+    if lowered.endswith(".docx"):
+        try:
+            return "\n".join(docx_text(data))
+        except Exception:  # not a readable .docx
+            return ""
+    return None
+
+
+def docx_text(data: bytes) -> list[str]:
+    """The paragraphs, then the table cells, of a .docx file; raises if ``data`` is not one."""
+    doc = DocxDocument(io.BytesIO(data))
+    return [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]

@@ -4,26 +4,24 @@ Images, files and links a person sends within ``attach_window_minutes`` of their
 a draft being composed join its latest version; the preview card shows the new count in place.
 
 ``screened_text`` is everything that will be published: the text, file names and link titles,
-and the text inside .txt and .docx files. It is a pure function of a loaded ``DraftView``: parsing
-a .docx (python-docx, a zip of XML) takes the CPU for as long as the file is big, so
-``handlers.submission`` runs it in a worker thread (``asyncio.to_thread``) and the event loop
-goes on acknowledging callbacks meanwhile.
+and the text inside .txt and .docx files. That text is read when the file arrives, in a worker
+thread and before the event's transaction (``bot.inbound.read_file_text``), and kept with the
+attachment (``Attachment.text``): parsing a long .docx takes a third of a second, which inside
+the submission's transaction would hold the database as long.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import timedelta
 from typing import Any
-
-from docx import Document as DocxDocument
 
 from bot import texts
 from bot.deps import Deps
 from bot.draft_cards import DraftView, load_view, preview_card
 from bot.events import FileMessage, ImageMessage, LinkMessage
 from bot.router import Ctx, Router
+from bot.screening import readable_text
 from handlers.common import stamp
 from models import Attachment, AttachmentKind, Draft, DraftStatus, DraftVersion
 
@@ -31,7 +29,8 @@ router = Router(name=__name__)
 
 
 async def _attach(ctx: Ctx[Any], deps: Deps, kind: AttachmentKind, *, name: str = "",
-                  url: str = "", mime: str = "", data: bytes | None = None) -> None:
+                  url: str = "", mime: str = "", data: bytes | None = None,
+                  text: str | None = None) -> None:
     since = ctx.now - timedelta(minutes=deps.settings.attach_window_minutes)
     draft = (
         await Draft.filter(author_id=ctx.person.id, status=DraftStatus.COMPOSING,
@@ -45,7 +44,7 @@ async def _attach(ctx: Ctx[Any], deps: Deps, kind: AttachmentKind, *, name: str 
     digest = hashlib.sha256(data if data is not None else url.encode()).hexdigest()
     att = await Attachment.create(
         version_id=version.id, kind=kind, name=name[:255], url=url[:2048], mime=mime[:128],
-        data=data, sha256=digest, size=len(data) if data else 0, created_at=ctx.now,
+        data=data, sha256=digest, size=len(data) if data else 0, text=text, created_at=ctx.now,
     )
     await stamp(draft, ctx.now)
     view = await load_view(draft)
@@ -68,7 +67,7 @@ async def on_image(ctx: Ctx[ImageMessage], deps: Deps) -> None:
 async def on_file(ctx: Ctx[FileMessage], deps: Deps) -> None:
     e = ctx.event
     await _attach(ctx, deps, AttachmentKind.FILE, name=e.name, url=e.url, mime=e.mime,
-                  data=e.data)
+                  data=e.data, text=e.text)
 
 
 @router.on(LinkMessage)
@@ -78,22 +77,14 @@ async def on_link(ctx: Ctx[LinkMessage], deps: Deps) -> None:
 
 # -- what is screened ---------------------------------------------------------------------------
 def screened_text(view: DraftView) -> str:
-    """Everything that will be published: the text, link titles, file names, and the text of
-    .txt and .docx attachments. Pure (no I/O): run it off the event loop."""
+    """Everything that will be published: the text, link titles, file names, and the text inside
+    .txt and .docx attachments — read when the file arrived (``Attachment.text``, see
+    ``bot.inbound.read_file_text``), or read now for a row from before that was kept. Pure (no
+    I/O); only such an old row makes it slow, so callers still run it off the event loop."""
     parts = [view.version.text]
     for a in view.attachments:
         parts.append(a.name)
-        if a.data and a.name.lower().endswith(".txt"):
-            parts.append(a.data.decode("utf-8", errors="ignore"))
-        elif a.data and a.name.lower().endswith(".docx"):
-            try:
-                parts += docx_text(a.data)
-            except Exception:  # not a readable .docx: screened by its name only
-                parts.append("")
+        text = a.text if a.text is not None else (readable_text(a.name, a.data) if a.data else None)
+        if text is not None:
+            parts.append(text)
     return "\n".join(parts)
-
-
-def docx_text(data: bytes) -> list[str]:
-    """The paragraphs, then the table cells, of a .docx file; raises if ``data`` is not one."""
-    doc = DocxDocument(io.BytesIO(data))
-    return [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]

@@ -74,7 +74,7 @@ async def on_revise(ctx: Ctx[TextMessage], deps: Deps) -> None:
     # Attachments carry over; anything sent in the next minutes adds to the new version.
     await Attachment.bulk_create([
         Attachment(version_id=version.id, kind=a.kind, name=a.name, url=a.url, mime=a.mime,
-                   data=a.data, sha256=a.sha256, size=a.size, created_at=a.created_at)
+                   data=a.data, sha256=a.sha256, size=a.size, text=a.text, created_at=a.created_at)
         for a in old.attachments
     ])
     superseded = texts.card_superseded(new_number)

@@ -141,6 +141,9 @@ class Attachment(Model):
     data = fields.BinaryField(null=True)
     sha256 = fields.CharField(max_length=64, default="")
     size = fields.IntField(default=0)
+    # The readable text of a .txt or .docx file, read when it arrived, outside any transaction
+    # (screening reads it at 提交审核); None for other files and for rows from before it was kept.
+    text = fields.TextField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
