@@ -39,6 +39,15 @@ upload a robot message can name): the same app access token in the query string,
 multipart field ``media``; it answers ``{"errcode": 0, "media_id": "@lA…"}``. A refused token
 (40014 / 42001) is renewed once; -1 and 5xx are retried with backoff; a file over 20 MB is refused
 before it is sent.
+
+The directory (通讯录, issue 16; docs/directory-dingtalk.md) is read on oapi's ``topapi``: the
+token in the query string, a JSON body, HTTP 200 with ``{"errcode", "errmsg", "result"}``.
+``errcode`` 88 is "鉴权异常": the reason is its ``sub_code`` (60011 没有调用该接口的权限), so the
+sub_code is read as the code. 40014 / 42001 renew the token once; 60121 (getbymobile: no such
+active user in the app's range) is "not found"; 60011 is ``NoPermission``; 90018 / 90002 and the
+IP limit are ``DirectoryThrottled``; any other code, a network error or a token refused after
+renewal is ``DirectoryError`` with the code. These calls raise the directory's errors, not the
+outbox's: nothing of the directory goes through the outbox.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from yarl import URL
 from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient
 from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
+from bot.directory import DirectoryError, DirectoryThrottled, NoPermission
 
 TOKEN_MARGIN = 600.0  # refresh about 10 minutes before expiry (the doc's advice)
 TIMEOUT = 10.0
@@ -68,6 +78,12 @@ REFUSED = frozenset({"InvalidParameter", "400013", "430101", "430102", "430103",
                      "40035", "40008", "40004", "40006", "41006"})
 FILE_HOSTS = ("dingtalk.com", "aliyuncs.com")
 UPLOAD_MAX = 20 * 2**20  # media/upload, type=file
+# Directory (topapi on oapi), docs/directory-dingtalk.md:
+AUTH_EXCEPTION = "88"  # 鉴权异常: the reason is in sub_code
+TOKEN_REFUSED_CODES = frozenset(str(code) for code in TOKEN_REFUSED)
+USER_NOT_FOUND = "60121"  # getbymobile: 找不到该用户
+NO_PERMISSION = frozenset({"60011"})  # 没有调用该接口的权限 (as errcode 88's sub_code)
+DIRECTORY_PAGE = 100  # user/list page size (the documented maximum of user/listsimple)
 
 
 class DingTalkApiError(DeliveryError):
@@ -103,6 +119,15 @@ def same_origin(url: str, base: str) -> bool:
     except (ValueError, TypeError):
         return False
     return one.is_absolute() and (one.scheme, one.host, one.port) == (two.scheme, two.host, two.port)
+
+
+def oapi_code(data: dict[str, Any]) -> str:
+    """An oapi answer's code as text: errcode, or errcode 88's sub_code; "" when there is none."""
+    raw = data.get("errcode")
+    code = "" if raw is None else str(raw)
+    if code == AUTH_EXCEPTION and data.get("sub_code"):
+        return str(data["sub_code"])
+    return code
 
 
 class DingTalkClient(HttpClient):
@@ -257,3 +282,70 @@ class DingTalkClient(HttpClient):
                 return await resp.read(), resp.headers.get("Content-Type", "").split(";")[0]
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"DingTalk file download: {type(exc).__name__}") from None
+
+    # -- directory (通讯录) ----------------------------------------------------------------------
+    async def _topapi(self, path: str, body: dict[str, Any], *,
+                      missing: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+        """POST ``oapi_base/path`` with the app's token; the answer when errcode is 0, None when
+        its code is in ``missing``; otherwise a directory error (see the module docstring)."""
+        async def attempt(token: str) -> tuple[int, dict[str, Any]]:
+            status, data = await self._send("POST", f"{self.oapi_base}/{path}", path,
+                                            params={"access_token": token}, json=body)
+            code = oapi_code(data)
+            if code in TOKEN_REFUSED_CODES:
+                raise TokenRefused(f"DingTalk {path}: access token refused",
+                                   after_renewal=DingTalkApiError(path, code, "token refused after renewal"))
+            return status, data
+
+        try:
+            status, data = await with_renewal(self._tokens, attempt)
+        except Throttled as exc:
+            raise DirectoryThrottled(str(exc), code="throttled") from None
+        except DeliveryError as exc:  # network, token fetch, token refused twice
+            raise DirectoryError(str(exc), code=str(getattr(exc, "code", ""))) from None
+        code = oapi_code(data)
+        if status == 200 and code == "0":
+            return data
+        if status == 200 and code in missing:
+            return None
+        detail = str(data.get("sub_msg") or data.get("errmsg") or "")[:160]
+        what = f"DingTalk {path}: {code or f'HTTP {status}'}" + (f" ({detail})" if detail else "")
+        if data.get("status") == 1111:
+            raise DirectoryThrottled(f"DingTalk {path}: IP call limit", code="1111")
+        if code in QPS_CODES:
+            raise DirectoryThrottled(what, code=code)
+        if code in NO_PERMISSION:
+            raise NoPermission(what, code=code)
+        raise DirectoryError(what, code=code or f"HTTP {status}")
+
+    async def user_by_mobile(self, mobile: str) -> str | None:
+        """``topapi/v2/user/getbymobile``: the userId of the active member with this mobile, or
+        None (60121: not in the organisation, left, or outside what the app may read)."""
+        data = await self._topapi("topapi/v2/user/getbymobile", {"mobile": mobile},
+                                  missing=frozenset({USER_NOT_FOUND}))
+        userid = ((data or {}).get("result") or {}).get("userid")
+        return str(userid) if userid else None
+
+    async def department(self, dept_id: int) -> dict[str, Any]:
+        """``topapi/v2/department/get``: one department (``dept_id``, ``name``, ``parent_id``…)."""
+        data = await self._topapi("topapi/v2/department/get", {"dept_id": dept_id})
+        result = (data or {}).get("result")
+        return result if isinstance(result, dict) else {}
+
+    async def sub_departments(self, dept_id: int) -> list[dict[str, Any]]:
+        """``topapi/v2/department/listsub``: the departments one level below ``dept_id``."""
+        data = await self._topapi("topapi/v2/department/listsub", {"dept_id": dept_id})
+        result = (data or {}).get("result")
+        return [d for d in result if isinstance(d, dict)] if isinstance(result, list) else []
+
+    async def users_page(self, dept_id: int, cursor: int,
+                         size: int = DIRECTORY_PAGE) -> tuple[list[dict[str, Any]], int | None]:
+        """``topapi/v2/user/list``: one page of the members directly in ``dept_id`` and the
+        cursor of the next page (None after the last)."""
+        data = await self._topapi("topapi/v2/user/list",
+                                  {"dept_id": dept_id, "cursor": cursor, "size": size})
+        result = (data or {}).get("result") or {}
+        people = [p for p in result.get("list") or [] if isinstance(p, dict)]
+        following = result.get("next_cursor")
+        more = bool(result.get("has_more")) and isinstance(following, int) and following != cursor
+        return people, following if more else None
