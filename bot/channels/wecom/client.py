@@ -30,6 +30,14 @@ only after ``outbox_max_attempts`` (so a message survives an outage of minutes, 
 ``WeComApiError`` (every errcode answer that is not busy, throttle or token) carries ``errcode``
 so the channel can read 42014 on a card resend and refusals of a card update.
 Messages never contain the URL: it carries the access token.
+
+Directory calls (``userid_by_mobile``, ``department_list``, ``user_list``, ``user_get``; issue 16,
+``docs/directory.md``) use the same ``call()`` and token renewal but read the errcode themselves
+(``check=False``) and raise the directory's errors (``bot.directory``) instead of the outbox's:
+45009 / 45033 → ``DirectoryThrottled``; 48002 (API not permitted), 60011 (outside the app's
+visible range), 60020 (IP not trusted), 50002 → ``NoPermission``; 46004 / 60111 (no such user) →
+``None`` where a lookup can miss; any other errcode, a refused secret, a network error →
+``DirectoryError`` carrying the code.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ import aiohttp
 from bot.channels.base import ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient
 from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
+from bot.directory import DirectoryError, DirectoryThrottled, NoPermission
 
 TOKEN_ERRORS = frozenset({40014, 41001, 42001})
 BUSY, CONCURRENCY, FREQUENCY = -1, 45033, 45009
@@ -52,6 +61,10 @@ REFUSED = frozenset({40003, 60011, 81013, 82001, 40008, 40058, 44004, 45002, 470
 TOKEN_MARGIN = 300.0  # refresh this many seconds before expires_in runs out
 TIMEOUT = 10.0  # well under the outbox lease, so a slow call is never delivered twice
 SECRET_PAUSE = 300.0  # after gettoken refused the secret, do not ask again for this long
+#: Directory answers (90313 global codes): not found, no permission, rate limits.
+NO_SUCH_USER = frozenset({46004, 60111})  # 指定的用户不存在 / UserID不存在
+NO_PERMISSION = frozenset({48002, 60011, 60020, 50002})  # API 无权限 / 成员部门无权限 / IP / 权限范围
+DIRECTORY_THROTTLED = frozenset({FREQUENCY, CONCURRENCY})
 
 
 class WeComApiError(DeliveryError):
@@ -110,9 +123,10 @@ class WeComClient(HttpClient):
 
     # -- calls --------------------------------------------------------------------------------
     async def call(self, path: str, *, json: Any = None, params: dict[str, str] | None = None,
-                   data: Any = None, method: str = "POST") -> dict[str, Any]:
+                   data: Any = None, method: str = "POST", check: bool = True) -> dict[str, Any]:
         """An authenticated API call; a rejected token is renewed and the call retried once, a
-        second refusal is temporary (the outbox backs off and renews again)."""
+        second refusal is temporary (the outbox backs off and renews again). ``check=False``
+        returns an errcode answer (other than a token refusal) instead of raising."""
         async def attempt(token: str) -> dict[str, Any]:
             result = await self._request(method, path, params={**(params or {}),
                                                                "access_token": token},
@@ -120,7 +134,8 @@ class WeComClient(HttpClient):
             if result.get("errcode") in TOKEN_ERRORS:
                 raise TokenRefused(f"WeCom {path}: access token refused after renewal "
                                    f"(errcode {result.get('errcode')})")
-            self._check(path, result)
+            if check:
+                self._check(path, result)
             return result
 
         return await with_renewal(self._tokens, attempt)
@@ -205,3 +220,60 @@ class WeComClient(HttpClient):
             return payload, ctype.split(";")[0] or "application/octet-stream", name
 
         return await with_renewal(self._tokens, attempt)
+
+    # -- directory (通讯录, issue 16) -----------------------------------------------------------
+    async def _directory(self, path: str, *, json: Any = None, params: dict[str, str] | None = None,
+                         method: str = "GET", missing_ok: bool = False) -> dict[str, Any] | None:
+        """A directory call; errors become ``bot.directory``'s. ``missing_ok``: 46004 / 60111 (no
+        such user) answer None instead of raising."""
+        try:
+            result = await self.call(path, json=json, params=params, method=method, check=False)
+        except WeComApiError as exc:  # gettoken refused our corpid or secret
+            raise DirectoryError(str(exc), code=str(exc.errcode)) from None
+        except DeliveryError as exc:  # network, HTTP 5xx, not JSON, a token refused twice
+            raise DirectoryError(str(exc)) from None
+        code = int(result.get("errcode", 0) or 0)
+        if code == 0:
+            return result
+        message = f"WeCom {path}: errcode {code} {str(result.get('errmsg', ''))[:200]}"
+        if missing_ok and code in NO_SUCH_USER:
+            return None
+        if code in DIRECTORY_THROTTLED:
+            raise DirectoryThrottled(message, code=str(code))
+        if code in NO_PERMISSION:
+            raise NoPermission(message, code=str(code))
+        raise DirectoryError(message, code=str(code))
+
+    async def userid_by_mobile(self, mobile: str) -> str | None:
+        """``user/getuserid`` (docs/directory.md): the userid of the member with this mobile, or None when
+        WeCom knows no such member the app may see (46004 / 60111, or 60011 for a member outside
+        the visible range: the doc names no code, both are read as "not found")."""
+        try:
+            result = await self._directory("user/getuserid", json={"mobile": mobile},
+                                           method="POST", missing_ok=True)
+        except NoPermission as exc:
+            if exc.code == "60011":
+                return None
+            raise
+        if result is None or not result.get("userid"):
+            return None
+        return str(result["userid"])
+
+    async def department_list(self, department_id: str | None = None) -> list[dict[str, Any]]:
+        """``department/list``: the departments in the app's visible range (all of them, or
+        ``department_id`` and everything under it): id, name, parentid, order…"""
+        params = {"id": department_id} if department_id else None
+        result = await self._directory("department/list", params=params)
+        assert result is not None
+        return [d for d in result.get("department") or [] if isinstance(d, dict)]
+
+    async def user_list(self, department_id: str) -> list[dict[str, Any]]:
+        """``user/list``: the members directly in one department, with the fields the app
+        may read (mobile, email, avatar… are not returned to apps created after 2022-06-20)."""
+        result = await self._directory("user/list", params={"department_id": department_id})
+        assert result is not None
+        return [u for u in result.get("userlist") or [] if isinstance(u, dict)]
+
+    async def user_get(self, userid: str) -> dict[str, Any] | None:
+        """``user/get``: one member, or None when WeCom knows no such userid."""
+        return await self._directory("user/get", params={"userid": userid}, missing_ok=True)
