@@ -14,7 +14,14 @@ robot, card, oauth2 and media pages named in bot/channels/dingtalk), so the clie
   ``POST /robot/send`` with 加签 and its 20 messages per rolling minute then a 10-minute block, and the
   per-message reply URL ``POST /robot/sendBySession?session=…`` made by :meth:`new_session_webhook`;
   and ``POST /media/upload?access_token=…&type=file`` (multipart field ``media``), whose ``media_id``
-  a robot send with ``msgKey: sampleFile`` names.
+  a robot send with ``msgKey: sampleFile`` names;
+* the directory (通讯录) of ``oapi.dingtalk.com`` (token in the query, JSON body, HTTP 200 with
+  ``{"errcode","errmsg","result","request_id"}``; docs/directory-dingtalk.md): ``POST
+  /topapi/v2/user/getbymobile``, ``/topapi/v2/department/get``, ``/topapi/v2/department/listsub``
+  and ``/topapi/v2/user/list`` over the departments and people a test sets with
+  :meth:`add_department` and :meth:`add_person`. ``withhold_mobiles`` plays an app without the
+  permission to read mobile numbers (``mobile``/``state_code`` absent from user/list and
+  user/get); ``denied`` holds paths the app has no permission for (errcode 88, sub_code 60011).
 
 Usage::
 
@@ -22,6 +29,9 @@ Usage::
     base_url = await fake.start()                          # http://127.0.0.1:<ephemeral port>
     fake.fail("card/instances/createAndDeliver", "qps")    # next create answers 403 QpsLimit…
     fake.flow_control("lisi", times=2)                     # next two batchSends to lisi are throttled
+    fake.add_department(2, "宣传部")                         # directory: a department under the root
+    fake.add_person("manager4220", "张三", "13800138000", departments=(2,))
+    fake.fail("topapi/v2/user/list", ERR_QPS_APP)          # next user/list answers errcode 90018
     ...                                                    # drive the client under test
     assert fake.cards["draft-42-v1"]["cardParamMap"]["status"] == "agree"
     fake.shown("draft-42-v1")["buttons"]                   # what the recipient sees, as the template binds it
@@ -119,6 +129,16 @@ ERR_SECURITY = 310000  # documented: sign mismatch, invalid timestamp (keyword /
 ERR_ROBOT_NOT_EXIST = 400101  # documented: unknown access_token
 ERR_TOO_FAST = 410100  # documented: more than 20 per minute, then blocked for 10 minutes
 ERR_TOO_LONG = 460101  # ours: text/markdown longer than ROBOT_TEXT_MAX bytes
+# Directory (topapi), documented on each API's page or the global codes (docs/directory-dingtalk.md):
+ERR_TOKEN_EXPIRED = 42001  # access_token超时
+ERR_AUTH = 88  # 鉴权异常: the reason is in sub_code / sub_msg
+ERR_NO_PERMISSION = 60011  # sent as errcode 88 with sub_code "60011" 没有调用该接口的权限
+ERR_DEPT_NOT_FOUND = 60003  # 未找到部门
+ERR_USER_NOT_FOUND = 60121  # 找不到该用户 (getbymobile)
+ERR_INVALID_MOBILE = 40104  # 无效的手机号码 (getbymobile)
+ERR_INVALID_PARAM = 400002  # 无效的参数
+ERR_QPS_APP = 90018  # the app's calls to one API over the per-second limit
+ERR_QPS_GLOBAL = 90002  # every app's calls to one API over the global limit
 
 ERRMSG: dict[int, str] = {
     ERR_SYSTEM_BUSY: "系统繁忙",
@@ -133,6 +153,13 @@ ERRMSG: dict[int, str] = {
     ERR_ROBOT_NOT_EXIST: "token is not exist",
     ERR_TOO_FAST: "send too fast, exceed 20 times per minute",
     ERR_TOO_LONG: "message too long, exceed 20000 bytes",
+    ERR_TOKEN_EXPIRED: "access_token超时",
+    ERR_DEPT_NOT_FOUND: "未找到部门",
+    ERR_USER_NOT_FOUND: "找不到该用户",
+    ERR_INVALID_MOBILE: "无效的手机号码",
+    ERR_INVALID_PARAM: "无效的参数",
+    ERR_QPS_APP: "服务器调用频率超过限制",
+    ERR_QPS_GLOBAL: "服务器调用频率超过限制",
 }
 
 #: Paths of the new API, relative to ``/v1.0/``. ``card/instances`` is the PUT update.
@@ -147,10 +174,15 @@ API_PATHS = (
 )
 #: Paths on the oapi host (errcode answers).
 ROBOT_PATHS = ("robot/send", "robot/sendBySession", "media/upload")
+#: The directory's paths on the oapi host (errcode answers too; :meth:`FakeDingTalk.fail` takes an
+#: errcode for them, ERR_NO_PERMISSION sent the way DingTalk sends it).
+DIRECTORY_PATHS = ("topapi/v2/user/getbymobile", "topapi/v2/department/get",
+                   "topapi/v2/department/listsub", "topapi/v2/user/list")
+OAPI_PATHS = (*ROBOT_PATHS, *DIRECTORY_PATHS)
 #: ``GET /files/<id>``, the download URL.
 FILES_PATH = "files"
 #: Every path :meth:`FakeDingTalk.fail` accepts.
-PATHS = (*API_PATHS, *ROBOT_PATHS, FILES_PATH)
+PATHS = (*API_PATHS, *OAPI_PATHS, FILES_PATH)
 #: String fault kinds. ``qps`` 403 QpsLimitForAppkeyAndApi, ``busy`` 500 system.busy, ``busy429`` the
 #: same as 429, ``expired`` 401 InvalidAuthentication (new-API paths only), ``http500`` a plain-text
 #: 500, ``timeout`` stalls without processing, ``late`` processes (and records) then stalls: the
@@ -166,6 +198,7 @@ ROBOT_SIGN_WINDOW_MS = 3600 * 1000
 ROBOT_TEXT_MAX = 20000
 BATCH_MAX_USERS = 20
 SESSION_TTL = 5400
+USER_LIST_MAX = 100  # user/list page size (as user/listsimple documents; ours above it: 400002)
 FILE_URL_TTL = 3600
 MEDIA_MAX = 20 * 2**20  # type=file
 MEDIA_TYPES = ("image", "voice", "video", "file")
@@ -307,6 +340,14 @@ class FakeDingTalk(LoopbackServer):
         self._robot_uuids: dict[str, set[str]] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self.callbacks: dict[str, dict[str, str]] = {}  # callbackRouteKey -> url, apiSecret
+        #: Directory: dept_id -> {"dept_id","name","parent_id"} (the root, 1, always there).
+        self.departments: dict[int, dict[str, Any]] = {1: {"dept_id": 1, "name": "测试企业"}}
+        #: Directory: userid -> {"userid","name","mobile","dept_id_list","active"}, in list order.
+        self.people: dict[str, dict[str, Any]] = {}
+        #: The app lacks the permission to read mobile numbers: user/list and user/get omit them.
+        self.withhold_mobiles = False
+        #: Directory paths the app has no permission for: errcode 88 / sub_code 60011 every time.
+        self.denied: set[str] = set()
 
         self.app = web.Application(client_max_size=32 * 2**20)
         api: list[tuple[str, str, Handler]] = [
@@ -326,6 +367,15 @@ class FakeDingTalk(LoopbackServer):
         )
         self.app.router.add_get("/files/{file_id}", self._endpoint(FILES_PATH, self._file_get))
         self.app.router.add_post("/media/upload", self._endpoint("media/upload", self._media_upload))
+        directory: list[tuple[str, Callable[[dict[str, Any]], web.Response]]] = [
+            ("topapi/v2/user/getbymobile", self._user_by_mobile),
+            ("topapi/v2/department/get", self._department_get),
+            ("topapi/v2/department/listsub", self._department_listsub),
+            ("topapi/v2/user/list", self._user_list),
+        ]
+        for path, reply in directory:
+            served: Handler = partial(self._directory, path, reply)
+            self.app.router.add_post(f"/{path}", self._endpoint(path, served))
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
@@ -341,7 +391,7 @@ class FakeDingTalk(LoopbackServer):
         path = _normalise(path)
         if path not in PATHS:
             raise ValueError(f"unknown path {path!r}; expected one of {PATHS}")
-        robot = path in ROBOT_PATHS
+        robot = path in OAPI_PATHS
         if isinstance(kind, str):
             if kind not in FAULT_KINDS:
                 raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
@@ -349,7 +399,7 @@ class FakeDingTalk(LoopbackServer):
                 raise ValueError(f"{kind!r} is a new-API fault; give {path} an errcode instead")
         elif isinstance(kind, int):
             if not robot:
-                raise ValueError(f"errcode faults are for {ROBOT_PATHS}; use (status, code) for {path}")
+                raise ValueError(f"errcode faults are for {OAPI_PATHS}; use (status, code) for {path}")
         elif robot:
             raise ValueError(f"(status, code) faults are for new-API paths, not {path}")
         self._faults.setdefault(path, deque()).extend([kind] * times)
@@ -368,6 +418,20 @@ class FakeDingTalk(LoopbackServer):
         """The token accessToken currently hands out, if one is valid."""
         value = self._current_token
         return value if value is not None and self._token_valid(value) else None
+
+    def add_department(self, dept_id: int, name: str, parent: int = 1) -> None:
+        """A department of the directory (under ``parent``, the root by default)."""
+        self.departments[dept_id] = {"dept_id": dept_id, "name": name, "parent_id": parent}
+
+    def add_person(self, userid: str, name: str, mobile: str, *, departments: Iterable[int] = (1,),
+                   active: bool = True) -> None:
+        """A member of the directory, in ``departments`` (the root by default)."""
+        self.people[userid] = {"userid": userid, "name": name, "mobile": mobile,
+                               "dept_id_list": list(departments), "active": active}
+
+    def remove_person(self, userid: str) -> None:
+        """The member leaves: no longer listed nor found by mobile."""
+        self.people.pop(userid, None)
 
     def flow_control(self, user_id: str, times: int = 1) -> None:
         """The next ``times`` batchSends to ``user_id`` list them in ``flowControlledStaffIdList``."""
@@ -515,6 +579,8 @@ class FakeDingTalk(LoopbackServer):
         if isinstance(fault, tuple):
             return self._error(fault[0], fault[1], "fault injected")
         assert isinstance(fault, int)
+        if fault == ERR_NO_PERMISSION:
+            return self._no_permission()
         return self._legacy_error(fault)
 
     def _base(self) -> str:
@@ -552,6 +618,14 @@ class FakeDingTalk(LoopbackServer):
     def _legacy_error(errcode: int, errmsg: str | None = None) -> web.Response:
         message = errmsg or ERRMSG.get(errcode, "fault injected")
         return web.json_response({"errcode": errcode, "errmsg": message}, dumps=_dumps)
+
+    @staticmethod
+    def _no_permission() -> web.Response:
+        """How oapi refuses an API the app has no permission for (errcode 88 with a sub_code)."""
+        sub_msg = "没有调用该接口的权限"
+        return web.json_response({"errcode": ERR_AUTH, "sub_code": str(ERR_NO_PERMISSION), "sub_msg": sub_msg,
+                                  "errmsg": f"ding talk error[subcode={ERR_NO_PERMISSION},submsg={sub_msg}]",
+                                  "request_id": secrets.token_hex(6)}, dumps=_dumps)
 
     def _token_valid(self, value: str) -> bool:
         token = self._tokens.get(value)
@@ -1025,6 +1099,84 @@ class FakeDingTalk(LoopbackServer):
             {"userId": session.user_id, "conversationId": session.conversation_id, **body}
         )
         return self._legacy_ok()
+
+    # ---- directory (topapi) ------------------------------------------------------------------------
+
+    async def _directory(self, path: str, handler: Callable[[dict[str, Any]], web.Response],
+                         request: web.Request) -> web.StreamResponse:
+        """The token (query ``access_token``), the permission and the JSON body of a topapi call."""
+        if not self._token_valid(request.query.get("access_token", "")):
+            return self._legacy_error(ERR_INVALID_TOKEN)
+        if path in self.denied:
+            return self._no_permission()
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            return self._legacy_error(ERR_INVALID_PARAM)
+        return handler(body)
+
+    @staticmethod
+    def _result(result: Any) -> web.Response:
+        return web.json_response({"errcode": 0, "errmsg": "ok", "result": result,
+                                  "request_id": secrets.token_hex(6)}, dumps=_dumps)
+
+    def _shown_person(self, person: dict[str, Any]) -> dict[str, Any]:
+        shown = {**person, "dept_id_list": list(person["dept_id_list"])}
+        if self.withhold_mobiles:
+            shown.pop("mobile", None)
+        else:
+            shown["state_code"] = "86"
+        return shown
+
+    def _user_by_mobile(self, body: dict[str, Any]) -> web.Response:
+        mobile = body.get("mobile")
+        if not isinstance(mobile, str) or not mobile:
+            return self._legacy_error(ERR_INVALID_PARAM)
+        if not mobile.isdigit():
+            return self._legacy_error(ERR_INVALID_MOBILE)
+        for person in self.people.values():
+            if person["mobile"] == mobile:
+                return self._result({"userid": person["userid"]})
+        return self._legacy_error(ERR_USER_NOT_FOUND)
+
+    def _dept_arg(self, body: dict[str, Any]) -> int | web.Response:
+        dept = body.get("dept_id", 1)
+        if not isinstance(dept, int) or isinstance(dept, bool):
+            return self._legacy_error(ERR_INVALID_PARAM)
+        if dept not in self.departments:
+            return self._legacy_error(ERR_DEPT_NOT_FOUND)
+        return dept
+
+    def _department_get(self, body: dict[str, Any]) -> web.Response:
+        dept = self._dept_arg(body)
+        if isinstance(dept, web.Response):
+            return dept
+        return self._result(dict(self.departments[dept]))
+
+    def _department_listsub(self, body: dict[str, Any]) -> web.Response:
+        dept = self._dept_arg(body)
+        if isinstance(dept, web.Response):
+            return dept
+        return self._result([{**d, "create_dept_group": False, "auto_add_user": False}
+                             for d in self.departments.values() if d.get("parent_id") == dept])
+
+    def _user_list(self, body: dict[str, Any]) -> web.Response:
+        dept = self._dept_arg(body)
+        if isinstance(dept, web.Response):
+            return dept
+        cursor, size = body.get("cursor"), body.get("size")
+        if not isinstance(cursor, int) or not isinstance(size, int) or cursor < 0 \
+                or not 1 <= size <= USER_LIST_MAX:
+            return self._legacy_error(ERR_INVALID_PARAM)
+        members = [p for p in self.people.values() if dept in p["dept_id_list"]]
+        page = members[cursor:cursor + size]
+        more = cursor + size < len(members)
+        result: dict[str, Any] = {"has_more": more, "list": [self._shown_person(p) for p in page]}
+        if more:
+            result["next_cursor"] = cursor + size
+        return self._result(result)
 
 
 def _normalise(path: str) -> str:
