@@ -12,6 +12,16 @@ type and content) within ``duplicate_check_interval`` seconds (default 1800, at 
 ok and dropped (kept in ``duplicates``, not in ``sent``). ``token_outage_until`` plays a lasting
 token failure: until that clock time every token-checked call answers 42001, however fresh the token.
 
+The directory (通讯录, issue 16; docs/directory.md) is what a test sets as ``fake.directory``
+(:class:`FakeDirectory`: departments, people, the app's visible range): ``user/getuserid``,
+``department/list``, ``department/simplelist``, ``user/list``, ``user/simplelist``, ``user/get`` answer
+from it with the real shapes; ``user/list_id`` answers 48002 (it takes only the 通讯录同步 secret). A
+mobile outside the visible range answers ``hidden_mobile_errcode`` (60011), an unknown one 46004, a
+department outside the range 60011, an unknown one 60003; ``withhold_sensitive`` drops mobile, email,
+avatar, gender and address like an app created after 2022-06-20, ``withhold_names`` drops names like an
+unauthorised 代开发 app. Rate limits and missing permissions are injected with :meth:`FakeWeCom.fail`
+(45009, 48002, 60011).
+
 Usage::
 
     fake = FakeWeCom()
@@ -35,7 +45,7 @@ import secrets
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -75,6 +85,12 @@ ERR_RATE_LIMIT = 45009
 ERR_DATA_FORMAT = 47001
 ERR_INVALID_CHATID = 86001
 ERR_INVALID_WEBHOOK_KEY = 93000
+ERR_USER_NOT_FOUND = 46004
+ERR_API_FORBIDDEN = 48002
+ERR_DEPARTMENT_NOT_FOUND = 60003
+ERR_NO_PRIVILEGE = 60011
+ERR_USERID_NOT_FOUND = 60111
+ERR_INVALID_MOBILE = 60103
 
 ERRMSG: dict[int, str] = {
     ERR_SYSTEM_BUSY: "system busy",
@@ -103,6 +119,12 @@ ERRMSG: dict[int, str] = {
     ERR_DATA_FORMAT: "data format error",
     ERR_INVALID_CHATID: "invalid chatid",
     ERR_INVALID_WEBHOOK_KEY: "invalid webhook url",
+    ERR_USER_NOT_FOUND: "user no exist",
+    ERR_API_FORBIDDEN: "api forbidden",
+    ERR_DEPARTMENT_NOT_FOUND: "department not found",
+    ERR_NO_PRIVILEGE: "no privilege to access/modify contact/party/agent",
+    ERR_USERID_NOT_FOUND: "userid not found",
+    ERR_INVALID_MOBILE: "invalid mobile",
 }
 
 #: The paths :meth:`FakeWeCom.fail` accepts (relative to ``/cgi-bin/``).
@@ -114,6 +136,13 @@ PATHS = (
     "media/get",
     "webhook/send",
     "appchat/send",
+    "user/getuserid",
+    "department/list",
+    "department/simplelist",
+    "user/list",
+    "user/simplelist",
+    "user/get",
+    "user/list_id",
 )
 #: Non-errcode fault kinds. ``timeout`` stalls and the request is not processed; ``late`` processes
 #: (and records) the request, then stalls before answering: the ambiguous read timeout after sending.
@@ -176,6 +205,70 @@ class ManualClock:
 
 
 @dataclass
+class FakeDepartment:
+    id: int
+    name: str
+    parentid: int = 0  # 0: the root (WeCom's root department is 1, its parentid 0)
+    order: int = 0
+    leaders: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FakePerson:
+    userid: str
+    name: str
+    mobile: str
+    department: list[int]
+    status: int = 1  # 1 activated, 2 disabled, 4 not activated, 5 left
+    position: str = ""
+    email: str = ""
+
+
+#: The fields WeCom no longer returns to apps created after 2022-06-20 20:00 (user/get, user/list).
+SENSITIVE_FIELDS = ("avatar", "thumb_avatar", "gender", "mobile", "email", "biz_mail", "qr_code", "address")
+
+
+@dataclass
+class FakeDirectory:
+    """The organisation's 通讯录 and the app's view of it. ``visible``: the department ids in the app's
+    visible range (each with everything under it), None for the whole organisation; ``visible_users``:
+    people in the range by themselves."""
+
+    departments: list[FakeDepartment] = field(default_factory=list)
+    people: list[FakePerson] = field(default_factory=list)
+    visible: set[int] | None = None
+    visible_users: set[str] = field(default_factory=set)
+
+    def department(self, department_id: int) -> FakeDepartment | None:
+        return next((d for d in self.departments if d.id == department_id), None)
+
+    def department_visible(self, department_id: int) -> bool:
+        if self.visible is None:
+            return self.department(department_id) is not None
+        seen: set[int] = set()
+        current = self.department(department_id)
+        while current is not None and current.id not in seen:
+            if current.id in self.visible:
+                return True
+            seen.add(current.id)
+            current = self.department(current.parentid)
+        return False
+
+    def person_visible(self, person: FakePerson) -> bool:
+        return person.userid in self.visible_users or any(
+            self.department_visible(d) for d in person.department)
+
+    def subtree(self, root: int) -> list[FakeDepartment]:
+        """``root`` and every department under it, parents first."""
+        found = [d for d in self.departments if d.id == root]
+        index = 0
+        while index < len(found):
+            found += [d for d in self.departments if d.parentid == found[index].id and d not in found]
+            index += 1
+        return found
+
+
+@dataclass
 class _Token:
     issued_at: float
     revoked: bool = False
@@ -217,6 +310,14 @@ class FakeWeCom(LoopbackServer):
         self.token_outage_until = 0.0
         #: message/send bodies dropped by the duplicate check (answered ok, never delivered).
         self.duplicates: list[dict[str, Any]] = []
+        #: The 通讯录 the directory endpoints answer from (module docstring).
+        self.directory = FakeDirectory()
+        #: Like an app created after 2022-06-20: no mobile, email, avatar, gender, address.
+        self.withhold_sensitive = False
+        #: Like a 代开发 app without the administrator's grant: no member or department names.
+        self.withhold_names = False
+        #: user/getuserid's answer for a mobile whose owner is outside the visible range.
+        self.hidden_mobile_errcode = ERR_NO_PRIVILEGE
 
         self.tokens_issued = 0
         self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
@@ -245,6 +346,13 @@ class FakeWeCom(LoopbackServer):
             ("GET", "media/get", self._media_get),
             ("POST", "webhook/send", self._webhook_send),
             ("POST", "appchat/send", self._appchat_send),
+            ("POST", "user/getuserid", self._user_getuserid),
+            ("GET", "department/list", self._department_list),
+            ("GET", "department/simplelist", self._department_simplelist),
+            ("GET", "user/list", self._user_list),
+            ("GET", "user/simplelist", self._user_simplelist),
+            ("GET", "user/get", self._user_get),
+            ("POST", "user/list_id", self._user_list_id),
         ]
         for method, path, handler in routes:
             self.app.router.add_route(method, f"/cgi-bin/{path}", self._endpoint(path, handler))
@@ -604,6 +712,139 @@ class FakeWeCom(LoopbackServer):
         if max_bytes and len(content.encode()) > max_bytes:
             return self._error(ERR_INVALID_PARAMETER, f"invalid parameter: content exceeds {max_bytes} bytes")
         return None
+
+
+    # ---- directory (通讯录) --------------------------------------------------------------------------
+
+    async def _user_getuserid(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        mobile = body.get("mobile")
+        if not isinstance(mobile, str) or not 5 <= len(mobile.encode()) <= 32:
+            return self._error(ERR_INVALID_MOBILE)
+        person = next((p for p in self.directory.people if p.mobile and p.mobile == mobile), None)
+        if person is None:
+            return self._error(ERR_USER_NOT_FOUND)
+        if not self.directory.person_visible(person):
+            return self._error(self.hidden_mobile_errcode)
+        return self._ok(userid=person.userid)
+
+    def _visible_departments(self, request: web.Request) -> list[FakeDepartment] | web.Response:
+        """The departments department/list and simplelist answer: the visible ones, under ``id`` if given."""
+        raw = request.query.get("id", "")
+        if raw:
+            try:
+                root = int(raw)
+            except ValueError:
+                return self._error(ERR_INVALID_PARAMETER, "invalid parameter: id")
+            if self.directory.department(root) is None:
+                return self._error(ERR_DEPARTMENT_NOT_FOUND)
+            if not self.directory.department_visible(root):
+                return self._error(ERR_NO_PRIVILEGE)
+            return self.directory.subtree(root)
+        return [d for d in self.directory.departments if self.directory.department_visible(d.id)]
+
+    async def _department_list(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        found = self._visible_departments(request)
+        if isinstance(found, web.Response):
+            return found
+        departments = []
+        for d in found:
+            entry: dict[str, Any] = {"id": d.id}
+            if not self.withhold_names:
+                entry |= {"name": d.name, "name_en": ""}
+            entry |= {"department_leader": list(d.leaders), "parentid": d.parentid, "order": d.order}
+            departments.append(entry)
+        return self._ok(department=departments)
+
+    async def _department_simplelist(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        found = self._visible_departments(request)
+        if isinstance(found, web.Response):
+            return found
+        return self._ok(department_id=[{"id": d.id, "parentid": d.parentid, "order": d.order} for d in found])
+
+    def _department_members(self, request: web.Request) -> list[FakePerson] | web.Response:
+        raw = request.query.get("department_id", "")
+        try:
+            department_id = int(raw)
+        except ValueError:
+            return self._error(ERR_INVALID_PARAMETER, "invalid parameter: department_id")
+        if self.directory.department(department_id) is None:
+            return self._error(ERR_DEPARTMENT_NOT_FOUND)
+        if not self.directory.department_visible(department_id):
+            return self._error(ERR_NO_PRIVILEGE)
+        return [p for p in self.directory.people if department_id in p.department]
+
+    def _visible_department_ids(self, person: FakePerson) -> list[int]:
+        """A member's departments as the app is shown them: only those it may see (90196)."""
+        return [d for d in person.department if self.directory.department_visible(d)]
+
+    def _member(self, person: FakePerson) -> dict[str, Any]:
+        """A user/get or user/list entry (the fields a test can read; 90196)."""
+        entry: dict[str, Any] = {"userid": person.userid}
+        if not self.withhold_names:
+            entry["name"] = person.name
+        departments = self._visible_department_ids(person)
+        entry |= {
+            "department": departments, "order": [0] * len(departments), "position": person.position,
+            "mobile": person.mobile, "gender": "0", "email": person.email, "biz_mail": "",
+            "is_leader_in_dept": [
+                int(person.userid in (self.directory.department(d) or FakeDepartment(0, "")).leaders)
+                for d in departments],
+            "direct_leader": [], "avatar": "", "thumb_avatar": "", "telephone": "", "alias": "",
+            "address": "", "status": person.status, "main_department": departments[0] if departments else 1,
+        }
+        if self.withhold_sensitive:
+            for name in SENSITIVE_FIELDS:
+                entry.pop(name, None)
+        return entry
+
+    async def _user_list(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        members = self._department_members(request)
+        if isinstance(members, web.Response):
+            return members
+        return self._ok(userlist=[self._member(p) for p in members])
+
+    async def _user_simplelist(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        members = self._department_members(request)
+        if isinstance(members, web.Response):
+            return members
+        userlist = []
+        for p in members:
+            entry: dict[str, Any] = {"userid": p.userid}
+            if not self.withhold_names:
+                entry["name"] = p.name
+            entry["department"] = self._visible_department_ids(p)
+            userlist.append(entry)
+        return self._ok(userlist=userlist)
+
+    async def _user_get(self, request: web.Request) -> web.StreamResponse:
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        userid = request.query.get("userid", "").lower()  # not case-sensitive (90196)
+        person = next((p for p in self.directory.people if p.userid.lower() == userid), None)
+        if not userid or person is None:
+            return self._error(ERR_USERID_NOT_FOUND)
+        if not self.directory.person_visible(person):
+            return self._error(ERR_NO_PRIVILEGE)
+        return self._ok(**self._member(person))
+
+    async def _user_list_id(self, request: web.Request) -> web.StreamResponse:
+        """Only the 通讯录同步 secret may call it (96269); an app's token is refused."""
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        return self._error(ERR_API_FORBIDDEN)
 
 
 def _recipients(body: dict[str, Any]) -> frozenset[str] | None:
