@@ -14,9 +14,12 @@ from typing import Any
 from bot import audit, texts
 from bot.app import BOT, create_app, serve, settle_heap, utc_now
 from bot.channels.base import DeliveryError
+from bot.channels.common import HttpClient
 from bot.db import close_db, init_db
+from bot.directory import Directory
 from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
+from bot.org_resolve import Outcome, resolve
 from bot.settings import Settings, SettingsError, load_settings
 from bot.workdays import WorkCalendar
 from schedules import SWEEPS
@@ -130,18 +133,71 @@ def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, work)
 
 
+async def _import(file: str, settings: Settings) -> bool:
+    """Import the organisation file, saying what was imported or why not."""
+    try:
+        counts = await import_file(Path(file), now=utc_now(), tz=settings.tz)
+    except OrgError as exc:
+        print(texts.cli_import_refused(exc), file=sys.stderr)
+        return False
+    except OSError as exc:
+        print(texts.cli_unreadable(file, exc.strerror), file=sys.stderr)
+        return False
+    print(texts.cli_org_counts(texts.CLI_IMPORTED, counts))
+    return True
+
+
 def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
+        return 0 if await _import(args.file, settings) else 1
+
+    return _with_db(settings, work)
+
+
+def _directory(settings: Settings, platform: str) -> tuple[Directory, HttpClient] | None:
+    """The platform's directory over its API client (closed by the caller), or None with the
+    settings it lacks printed."""
+    if platform == "wecom":
+        if not (settings.wecom_corp_id and settings.wecom_secret):
+            print(texts.CLI_RESOLVE_NEEDS_WECOM, file=sys.stderr)
+            return None
+        from bot.channels.wecom.client import WeComClient
+        from bot.channels.wecom.directory import WeComDirectory
+
+        wecom = WeComClient(base=settings.wecom_api_base, corp_id=settings.wecom_corp_id,
+                            secret=settings.wecom_secret.get_secret_value())
+        return WeComDirectory(wecom), wecom
+    if not (settings.dingtalk_client_id and settings.dingtalk_client_secret):
+        print(texts.CLI_RESOLVE_NEEDS_DINGTALK, file=sys.stderr)
+        return None
+    from bot.channels.dingtalk.client import DingTalkClient
+    from bot.channels.dingtalk.directory import DingTalkDirectory
+
+    ding = DingTalkClient(api_base=settings.dingtalk_api_base, oapi_base=settings.dingtalk_oapi_base,
+                          app_key=settings.dingtalk_client_id,
+                          app_secret=settings.dingtalk_client_secret.get_secret_value())
+    return DingTalkDirectory(ding), ding
+
+
+def cmd_org_resolve(settings: Settings, args: argparse.Namespace) -> int:
+    """``xmt org resolve [FILE] --from wecom|dingtalk [--partial]``: FILE is imported first."""
+    async def work() -> int:
+        if args.file and not await _import(args.file, settings):
+            return 1
+        made = _directory(settings, args.source)
+        if made is None:
+            return 2
+        directory, client = made
         try:
-            counts = await import_file(Path(args.file), now=utc_now(), tz=settings.tz)
-        except OrgError as exc:
-            print(texts.cli_import_refused(exc), file=sys.stderr)
-            return 1
-        except OSError as exc:
-            print(texts.cli_unreadable(args.file, exc.strerror), file=sys.stderr)
-            return 1
-        print(texts.cli_org_counts(texts.CLI_IMPORTED, counts))
-        return 0
+            report = await resolve(directory, now=utc_now(), partial=args.partial)
+        finally:
+            await client.close()
+        for r in report.rows:
+            print(texts.cli_resolve_row(r.person, r.name, r.mobile, r.outcome.value, r.userid, r.detail))
+        counts = {o.value: sum(1 for r in report.rows if r.outcome == o) for o in Outcome}
+        print(texts.cli_resolve_summary(directory.platform, report.written, counts, report.failed,
+                                        args.partial))
+        return 1 if report.failed and not args.partial else 0
 
     return _with_db(settings, work)
 
@@ -262,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp = org_sub.add_parser("import", help=texts.CLI_HELP["import"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_org_import)
+    res = org_sub.add_parser("resolve", help=texts.CLI_HELP["resolve"])
+    res.add_argument("file", nargs="?", default=None, help=texts.CLI_HELP["org_file_import"])
+    res.add_argument("--from", dest="source", choices=["wecom", "dingtalk"], required=True,
+                     help=texts.CLI_HELP["from"])
+    res.add_argument("--partial", action="store_true", help=texts.CLI_HELP["partial"])
+    res.set_defaults(func=cmd_org_resolve)
     exp = org_sub.add_parser("export", help=texts.CLI_HELP["export"])
     exp.add_argument("--out", default=None)
     exp.set_defaults(func=cmd_org_export)

@@ -60,6 +60,10 @@ CLI_HELP = {
     "run-now-demo": "用演示的数据库（xmt demo 的 var/demo.sqlite3）；提醒由正在运行的演示发到模拟器",
     "at": "把时钟拨到这个本地时间再运行，如 \"2026-12-03 10:00\"（演示提醒用）",
     "register": "登记卡片回调地址（HTTP 模式）",
+    "resolve": "按手机号从通讯录查出每人的企业微信/钉钉账号并写入（可重复执行）",
+    "from": "查哪个通讯录：wecom 或 dingtalk",
+    "partial": "有查询失败时仍写入已找到的",
+    "org_file_import": "先导入这个组织文件（可省略）",
 }
 CLI_DEMO_ORG_LOADED = "已载入演示组织："  # then cli_org_counts
 CLI_IMPORTED = "已导入："
@@ -153,3 +157,30 @@ CLI_DEMO_REPLAY = "首次启动演示：正在回放几周来的工作（发稿�
 
 def org_verified_in_future(account: str, on: str) -> str:
     return f"账号「{account}」的认证日期 verified_on {on} 晚于今天，请核对。"
+
+
+# -- xmt org resolve (issue 16) ----------------------------------------------------------------------
+RESOLVE_OUTCOMES = {"found": "已找到", "not_found": "未找到（不在应用可见范围，或通讯录无此手机号）",
+                    "ambiguous": "有歧义（该账号已属于他人）", "failed": "查询失败"}
+PLATFORM_DIRECTORY = {"wecom": "企业微信通讯录", "dingtalk": "钉钉通讯录"}
+CLI_RESOLVE_NEEDS_WECOM = ("查企业微信通讯录需要 XMT_WECOM_CORP_ID 和 XMT_WECOM_SECRET"
+                           "（见 docs/configuration.md）。")
+CLI_RESOLVE_NEEDS_DINGTALK = ("查钉钉通讯录需要 XMT_DINGTALK_CLIENT_ID 和 XMT_DINGTALK_CLIENT_SECRET"
+                              "（见 docs/configuration.md）。")
+
+
+def cli_resolve_row(code: str, name: str, mobile: str, outcome: str, userid: str, detail: str) -> str:
+    shown = mobile[:3] + "****" + mobile[-4:] if len(mobile) >= 11 else mobile
+    tail = f" → {userid}" if userid else ""
+    extra = f"（{detail}）" if detail else ""
+    return f"{name}（{code}） {shown}：{RESOLVE_OUTCOMES.get(outcome, outcome)}{tail}{extra}"
+
+
+def cli_resolve_summary(platform: str, written: int, counts: dict[str, int], failed: bool,
+                        partial: bool) -> str:
+    parts = "，".join(f"{RESOLVE_OUTCOMES[k].split('（')[0]} {v}" for k, v in counts.items() if v)
+    where = PLATFORM_DIRECTORY.get(platform, platform)
+    if failed and not partial:
+        return (f"按手机号查询{where}：{parts or '无需查询'}。有查询失败，未写入任何账号；"
+                f"排除原因后重试，或加 --partial 只写入已找到的。")
+    return f"按手机号查询{where}：{parts or '无需查询（人人已有账号）'}。已写入 {written} 人的账号。"

@@ -234,3 +234,49 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_org_resolve_prints_who_was_found_against_the_fake_wecom(
+        dbfile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``xmt org resolve FILE --from wecom`` (issue 16): the file is imported, the people without a
+    WeCom id are looked up by mobile in the (fake) directory, the table says who was found and who
+    not, the found id is written. The fake WeCom runs on its own loop in a thread: ``main`` runs
+    its own event loop."""
+    import threading
+
+    from tests.fake_wecom import FakeDepartment, FakeDirectory, FakePerson, FakeWeCom, ManualClock
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeWeCom(corp_id="ww4f2b6c1e8d3a7f90", secret="app-secret-of-xmt-bot", clock=ManualClock())
+    fake.directory = FakeDirectory(
+        departments=[FakeDepartment(1, "某某县人民政府", 0), FakeDepartment(2, "宣传科", 1)],
+        people=[FakePerson("ZhangSan01", "张三", "13800000004", [2])], visible={2})
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(5)
+    try:
+        for name, value in {"XMT_WECOM_CORP_ID": fake.corp_id, "XMT_WECOM_SECRET": fake.secret,
+                            "XMT_WECOM_AGENT_ID": "1000002", "XMT_WECOM_TOKEN": "xmt-callback-token",
+                            "XMT_WECOM_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                            "XMT_WECOM_API_BASE": fake.base_url}.items():
+            monkeypatch.setenv(name, value)
+        org = yaml.safe_load(DEMO_ORG.read_text("utf-8"))
+        for person in org["people"]:
+            if person["id"] in ("zhangsan", "chenqi"):
+                person.pop("wecom_userid")  # the administrator knows their mobiles only
+        file = tmp_path / "org.yaml"
+        file.write_text(yaml.safe_dump(org, allow_unicode=True), "utf-8")
+        assert main(["org", "resolve", str(file), "--from", "wecom"]) == 0
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    out = capsys.readouterr().out
+    assert "张三（zhangsan） 138****0004：已找到 → ZhangSan01" in out
+    assert "陈七（chenqi） 138****0005：未找到" in out
+    assert "已写入 1 人的账号" in out
+    with sqlite3.connect(dbfile) as conn:
+        rows = dict(conn.execute(
+            "SELECT code, wecom_userid FROM person WHERE code IN ('zhangsan', 'chenqi')"))
+    assert rows == {"zhangsan": "ZhangSan01", "chenqi": None}
