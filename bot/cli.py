@@ -16,10 +16,11 @@ from bot.app import BOT, create_app, serve, settle_heap, utc_now
 from bot.channels.base import DeliveryError
 from bot.channels.common import HttpClient
 from bot.db import close_db, init_db
-from bot.directory import Directory
+from bot.directory import Directory, DirectoryError
 from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
 from bot.org_resolve import Outcome, resolve
+from bot.org_sync import sync
 from bot.settings import Settings, SettingsError, load_settings
 from bot.workdays import WorkCalendar
 from schedules import SWEEPS
@@ -202,6 +203,31 @@ def cmd_org_resolve(settings: Settings, args: argparse.Namespace) -> int:
     return _with_db(settings, work)
 
 
+def cmd_org_sync(settings: Settings, args: argparse.Namespace) -> int:
+    """``xmt org sync --from wecom|dingtalk [--apply]``: the plan, written with --apply."""
+    async def work() -> int:
+        made = _directory(settings, args.source)
+        if made is None:
+            return 2
+        directory, client = made
+        try:
+            done = await sync(directory, now=utc_now(), write=args.apply)
+        except DirectoryError as exc:
+            print(texts.cli_sync_failed(directory.platform, type(exc).__name__, exc.code, str(exc)),
+                  file=sys.stderr)
+            return 1
+        finally:
+            await client.close()
+        for e in done.entries:
+            print(texts.cli_sync_line(e.change.value, e.subject, e.name, e.before, e.after, e.roles))
+        changes = len(done.changes)
+        print(texts.cli_sync_summary(done.platform, changes, len(done.entries) - changes, args.apply,
+                                     done.applied))
+        return 0
+
+    return _with_db(settings, work)
+
+
 def cmd_org_export(settings: Settings, args: argparse.Namespace) -> int:
     exported: dict[str, Any] = {}
 
@@ -324,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help=texts.CLI_HELP["from"])
     res.add_argument("--partial", action="store_true", help=texts.CLI_HELP["partial"])
     res.set_defaults(func=cmd_org_resolve)
+    syn = org_sub.add_parser("sync", help=texts.CLI_SYNC_HELP)
+    syn.add_argument("--from", dest="source", choices=["wecom", "dingtalk"], required=True,
+                     help=texts.CLI_HELP["from"])
+    syn.add_argument("--apply", action="store_true", help=texts.CLI_SYNC_APPLY_HELP)
+    syn.set_defaults(func=cmd_org_sync)
     exp = org_sub.add_parser("export", help=texts.CLI_HELP["export"])
     exp.add_argument("--out", default=None)
     exp.set_defaults(func=cmd_org_export)

@@ -184,3 +184,49 @@ def cli_resolve_summary(platform: str, written: int, counts: dict[str, int], fai
         return (f"按手机号查询{where}：{parts or '无需查询'}。有查询失败，未写入任何账号；"
                 f"排除原因后重试，或加 --partial 只写入已找到的。")
     return f"按手机号查询{where}：{parts or '无需查询（人人已有账号）'}。已写入 {written} 人的账号。"
+
+
+# -- xmt org sync (issue 16) -------------------------------------------------------------------------
+CLI_SYNC_HELP = "对照通讯录列出组织的变化（新增、离开、调动、改名的人，新增、撤销的部门）；加 --apply 写入"
+CLI_SYNC_APPLY_HELP = "写入调动、改名和离开（停用）；不加则只列出，不改动"
+SYNC_ROLES = {"admin": "「{}」的管理员", "leader": "「{}」的分管领导", "head": "{}的主要负责人",
+              "officer": "{}的信息员", "ic_admin": "信息中心管理员"}
+
+
+def cli_sync_line(change: str, subject: str, name: str, before: str, after: str,
+                  roles: tuple[tuple[str, str], ...]) -> str:
+    """One plan line of ``xmt org sync`` (``change``: a ``bot.org_sync.Change`` value)."""
+    who = f"{name}（{subject}）" if name else subject
+    if change == "department_added":
+        return f"部门「{name}」：通讯录有，组织中没有（只列出：部门及其负责人、信息员在组织文件中添加）"
+    if change == "department_removed":
+        return f"部门「{name}」（{subject}）：通讯录中没有（只列出，不删除；也可能不在应用可见范围）"
+    if change == "department_unnamed":
+        return f"通讯录部门 {subject}：名称未返回，无法对照（只列出）"
+    if change == "person_added":
+        return (f"{who}：通讯录有，组织中没有（只列出：人员在组织文件中添加，其角色来自那里，"
+                f"再 xmt org import）")
+    if change == "person_moved":
+        return f"{who}：调动 {before or '（无部门）'} → {after}"
+    if change == "person_renamed":
+        return f"{who}：改名 {before} → {after}"
+    held = "、".join(SYNC_ROLES.get(kind, kind).format(where) for kind, where in roles)
+    tail = f"；此人是{held}，需另行指定接替（第四条、第七条）" if held else ""
+    return f"{who}：已不在通讯录（或不在应用可见范围），写入时停用{tail}"
+
+
+def cli_sync_summary(platform: str, changes: int, listed: int, apply: bool, applied: int) -> str:
+    where = PLATFORM_DIRECTORY.get(platform, platform)
+    if not changes and not listed:
+        return f"对照{where}：组织与通讯录一致，无需改动。"
+    if apply:
+        return f"对照{where}：已写入 {applied} 项（调动、改名、停用），另有 {listed} 项只列出。"
+    return (f"对照{where}：{changes} 项可写入（调动、改名、停用），{listed} 项只列出；"
+            f"未改动任何数据，确认后加 --apply 写入。")
+
+
+def cli_sync_failed(platform: str, kind: str, code: str, message: str) -> str:
+    where = PLATFORM_DIRECTORY.get(platform, platform)
+    why = {"NoPermission": "应用没有这项权限",
+           "DirectoryThrottled": "调用太频繁，稍后再试"}.get(kind, "调用失败")
+    return f"读取{where}失败：{why}（{code or '无错误码'}：{message}）。未改动任何数据。"

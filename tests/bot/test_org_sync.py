@@ -8,6 +8,7 @@ WeComDirectory against the fake WeCom."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,67 @@ async def test_sync_over_wecom_through_the_real_client_and_the_fake_server(world
                      (Change.PERSON_GONE, "wujiu")}  # 周八, disabled, is still listed: not gone
     assert done.applied == 3 and not (await Person.get(code="wujiu")).active
     assert (await Person.get(code="chenqi")).name == "陈琪"
+
+
+def test_the_command_prints_the_plan_applies_it_and_refuses_on_a_failure(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``xmt org sync --from wecom [--apply]`` on a SQLite file against the fake WeCom (on its own
+    loop in a thread: ``main`` runs its own): the plan changes nothing, --apply writes, a second
+    --apply has nothing to do, a directory refusing (60011) prints why and exits 1."""
+    import asyncio
+    import sqlite3
+    import threading
+
+    from bot.cli import main
+    from tests.conftest import DEMO_ORG
+    from tests.fake_wecom import FakeDepartment, FakeDirectory, FakePerson, FakeWeCom, ManualClock
+
+    dbfile = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("XMT_DATABASE_URL", f"sqlite://{dbfile}")
+    monkeypatch.chdir(tmp_path)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeWeCom(corp_id="ww4f2b6c1e8d3a7f90", secret="app-secret-of-xmt-bot", clock=ManualClock())
+    fake.directory = FakeDirectory(
+        departments=[FakeDepartment(1, "信息中心", 0), FakeDepartment(2, "宣传科", 1),
+                     FakeDepartment(3, "服务中心", 1)],
+        people=[FakePerson("wangwu", "王五", "", [1]), FakePerson("zhaoliu", "赵六", "", [1]),
+                FakePerson("lisi", "李四", "", [2]), FakePerson("zhangsan", "张三", "", [2]),
+                FakePerson("chenqi", "陈琪", "", [2]), FakePerson("zhouba", "周八", "", [3])])
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(5)
+    try:
+        for name, value in {"XMT_WECOM_CORP_ID": fake.corp_id, "XMT_WECOM_SECRET": fake.secret,
+                            "XMT_WECOM_AGENT_ID": "1000002", "XMT_WECOM_TOKEN": "xmt-callback-token",
+                            "XMT_WECOM_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+                            "XMT_WECOM_API_BASE": fake.base_url}.items():
+            monkeypatch.setenv(name, value)
+        assert main(["org", "import", str(DEMO_ORG)]) == 0
+        capsys.readouterr()
+        fake.fail("user/list", 60011)
+        assert main(["org", "sync", "--from", "wecom", "--apply"]) == 1
+        failed = capsys.readouterr()
+        assert "读取企业微信通讯录失败：应用没有这项权限（60011" in failed.err and failed.out == ""
+        assert main(["org", "sync", "--from", "wecom"]) == 0
+        planned = capsys.readouterr().out
+        assert main(["org", "sync", "--from", "wecom", "--apply"]) == 0
+        applied = capsys.readouterr().out
+        assert main(["org", "sync", "--from", "wecom", "--apply"]) == 0
+        again = capsys.readouterr().out
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+    assert "陈七（chenqi）：改名 陈七 → 陈琪" in planned
+    assert ("吴九（wujiu）：已不在通讯录（或不在应用可见范围），写入时停用；此人是「某某服务」的管理员、"
+            "服务中心的信息员，需另行指定接替（第四条、第七条）") in planned
+    assert "2 项可写入（调动、改名、停用），0 项只列出；未改动任何数据" in planned
+    assert "已写入 2 项" in applied
+    assert "组织与通讯录一致，无需改动" in again
+    with sqlite3.connect(dbfile) as conn:
+        rows = dict(conn.execute("SELECT code, name || ':' || active FROM person"
+                                 " WHERE code IN ('chenqi', 'wujiu')"))
+        actions = [a for (a,) in conn.execute("SELECT action FROM audit_event WHERE actor = 'cli'"
+                                              " AND action LIKE 'person_%' ORDER BY id")]
+    assert rows == {"chenqi": "陈琪:1", "wujiu": "吴九:0"}
+    assert sorted(actions) == ["person_left", "person_renamed"]
