@@ -350,10 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=texts.CLI_HELP["from"])
     res.add_argument("--partial", action="store_true", help=texts.CLI_HELP["partial"])
     res.set_defaults(func=cmd_org_resolve)
-    syn = org_sub.add_parser("sync", help=texts.CLI_SYNC_HELP)
+    syn = org_sub.add_parser("sync", help=texts.CLI_HELP["sync"])
     syn.add_argument("--from", dest="source", choices=["wecom", "dingtalk"], required=True,
                      help=texts.CLI_HELP["from"])
-    syn.add_argument("--apply", action="store_true", help=texts.CLI_SYNC_APPLY_HELP)
+    syn.add_argument("--apply", action="store_true", help=texts.CLI_HELP["apply"])
     syn.set_defaults(func=cmd_org_sync)
     exp = org_sub.add_parser("export", help=texts.CLI_HELP["export"])
     exp.add_argument("--out", default=None)

@@ -64,6 +64,8 @@ CLI_HELP = {
     "from": "查哪个通讯录：wecom 或 dingtalk",
     "partial": "有查询失败时仍写入已找到的",
     "org_file_import": "先导入这个组织文件（可省略）",
+    "sync": "对照通讯录列出组织的变化（新增、离开、调动、改名的人，新增、撤销的部门）；加 --apply 写入",
+    "apply": "写入调动、改名和离开（停用）；不加则只列出，不改动",
 }
 CLI_DEMO_ORG_LOADED = "已载入演示组织："  # then cli_org_counts
 CLI_IMPORTED = "已导入："
@@ -187,8 +189,6 @@ def cli_resolve_summary(platform: str, written: int, counts: dict[str, int], fai
 
 
 # -- xmt org sync (issue 16) -------------------------------------------------------------------------
-CLI_SYNC_HELP = "对照通讯录列出组织的变化（新增、离开、调动、改名的人，新增、撤销的部门）；加 --apply 写入"
-CLI_SYNC_APPLY_HELP = "写入调动、改名和离开（停用）；不加则只列出，不改动"
 SYNC_ROLES = {"admin": "「{}」的管理员", "leader": "「{}」的分管领导", "head": "{}的主要负责人",
               "officer": "{}的信息员", "ic_admin": "信息中心管理员"}
 
