@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot import audit
@@ -77,25 +78,29 @@ class Plan:
         return tuple(e for e in self.entries if e.change in APPLIED)
 
 
-async def _roles(person: Person) -> tuple[tuple[str, str], ...]:
-    """What a person leaving leaves unheld: accounts they run or lead, departments they head or
-    serve as officer, the Information Center's administration."""
-    roles: list[tuple[str, str]] = []
+async def _roles(gone: list[Person], departments: dict[int, Department]
+                 ) -> dict[int, tuple[tuple[str, str], ...]]:
+    """What each person leaving leaves unheld: accounts they run or lead, departments they head or
+    serve as officer, the Information Center's administration. Two queries however many leave."""
+    ids = [p.id for p in gone]
+    roles: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
     accounts = await Account.exclude(status=AccountStatus.CLOSED).filter(
-        admin_id=person.id).order_by("name").values_list("name", flat=True)
-    roles += [("admin", str(a)) for a in accounts]
-    accounts = await Account.exclude(status=AccountStatus.CLOSED).filter(
-        leader_id=person.id).order_by("name").values_list("name", flat=True)
-    roles += [("leader", str(a)) for a in accounts]
-    heads = await Department.filter(head_id=person.id).order_by("code").values_list("name", flat=True)
-    roles += [("head", str(d)) for d in heads]
-    if person.is_officer and person.department_id is not None:
-        department = await Department.get_or_none(id=person.department_id)
-        if department is not None:
-            roles.append(("officer", department.name))
-    if Role.IC_ADMIN.value in person.roles:
-        roles.append(("ic_admin", ""))
-    return tuple(roles)
+        Q(admin_id__in=ids) | Q(leader_id__in=ids)).order_by("name").values_list(
+        "name", "admin_id", "leader_id") if ids else []
+    for role, index in (("admin", 1), ("leader", 2)):
+        for row in accounts:
+            if row[index] in roles:
+                roles[row[index]].append((role, str(row[0])))
+    for department in sorted(departments.values(), key=lambda d: d.code):
+        if department.head_id in roles:
+            roles[department.head_id].append(("head", department.name))
+    for person in gone:
+        officer_of = departments.get(person.department_id or 0)
+        if person.is_officer and officer_of is not None:
+            roles[person.id].append(("officer", officer_of.name))
+        if Role.IC_ADMIN.value in person.roles:
+            roles[person.id].append(("ic_admin", ""))
+    return {i: tuple(r) for i, r in roles.items()}
 
 
 async def plan(directory: Directory) -> Plan:
@@ -135,14 +140,15 @@ async def plan(directory: Directory) -> Plan:
         if targets:
             entries.append(Entry(Change.PERSON_ADDED, userid, seen[userid].name or "", "", userid,
                                  ()))
+    gone = [p for p in people if p.active and str(getattr(p, column)) not in seen]
+    held = await _roles(gone, {d.id: d for d in ours})
     for person in people:
         if not person.active:
             continue
         userid = str(getattr(person, column))
         listed = seen.get(userid)
         if listed is None:
-            entries.append(Entry(Change.PERSON_GONE, person.code, person.name,
-                                 roles=await _roles(person)))
+            entries.append(Entry(Change.PERSON_GONE, person.code, person.name, roles=held[person.id]))
             continue
         targets = [mapped[i] for i in in_departments[userid] if i in mapped]
         if targets and person.department_id not in {t.id for t in targets}:
