@@ -67,7 +67,6 @@ async def resolve(directory: Directory, *, now: datetime, partial: bool = False,
     taken = {str(u): str(c) for u, c in await Person.exclude(**{f"{column}__isnull": True})
              .values_list(column, "code")}
     rows: list[Resolved] = []
-    claimed: dict[str, str] = {}
     for person in people:
         if not MOBILE.match(person.mobile):
             rows.append(Resolved(person.code, person.name, person.mobile, Outcome.NOT_FOUND,
@@ -79,20 +78,20 @@ async def resolve(directory: Directory, *, now: datetime, partial: bool = False,
             rows.append(Resolved(person.code, person.name, person.mobile, Outcome.FAILED,
                                  detail=f"{type(exc).__name__} {exc.code}".strip()))
             continue
-        if userid is None:
-            rows.append(Resolved(person.code, person.name, person.mobile, Outcome.NOT_FOUND))
-        elif userid in taken or userid in claimed:
-            other = taken.get(userid) or claimed[userid]
-            rows.append(Resolved(person.code, person.name, person.mobile, Outcome.AMBIGUOUS, userid,
-                                 detail=f"also {other}"))
-        else:
-            claimed[userid] = person.code
-            rows.append(Resolved(person.code, person.name, person.mobile, Outcome.FOUND, userid))
-    # Two people of the file resolved to one id: neither is written.
-    twice = {r.userid for r in rows if r.outcome == Outcome.AMBIGUOUS and r.userid in claimed}
+        rows.append(Resolved(person.code, person.name, person.mobile,
+                             Outcome.NOT_FOUND if userid is None else Outcome.FOUND, userid or ""))
+    # An id someone already has, or that two people looked up here got: nobody's (a shared
+    # mobile, a typo); every one of them is named.
+    holders: dict[str, list[str]] = {}
+    for r in rows:
+        if r.outcome == Outcome.FOUND:
+            holders.setdefault(r.userid, []).append(r.person)
+    for userid, codes in holders.items():
+        if userid in taken:
+            codes.append(taken[userid])
     rows = [Resolved(r.person, r.name, r.mobile, Outcome.AMBIGUOUS, r.userid,
-                     detail=f"also {next(x.person for x in rows if x.userid == r.userid and x is not r)}")
-            if r.outcome == Outcome.FOUND and r.userid in twice else r for r in rows]
+                     detail="also " + "、".join(c for c in holders[r.userid] if c != r.person))
+            if r.outcome == Outcome.FOUND and len(holders[r.userid]) > 1 else r for r in rows]
     report = Report(tuple(rows), 0)
     if report.failed and not partial:
         return report
