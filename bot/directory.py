@@ -62,3 +62,17 @@ class Directory(Protocol):
 
     async def members(self, department_id: str) -> list[DirectoryPerson]:
         """The people directly in one department (not its sub-departments)."""
+
+    async def person(self, userid: str) -> DirectoryPerson | None:
+        """One person by their id, or None when the directory no longer has them (left, or
+        outside the visible range)."""
+
+
+async def department_names(directory: Directory, ids: list[str] | tuple[str, ...]) -> list[str] | None:
+    """The names of the directory departments ``ids`` (in that order, unknown or unnamed ones
+    left out), or None when the names are withheld from all of them. One ``departments()`` call."""
+    shown = {d.id: d.name for d in await directory.departments()}
+    names = [shown[i] for i in ids if shown.get(i) is not None]
+    if ids and not names:
+        return None
+    return [n for n in names if n is not None]

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any, ClassVar
 
 KEY_LIMIT = 255  # InboundEvent.key and OutboxMessage.key
@@ -147,8 +148,37 @@ class PublicInquiry(Event):
     asker: str = ""
 
 
+class Change(str, Enum):
+    """What a ``ContactChange`` says happened in the platform's address book."""
+
+    LEFT = "left"  # the person was deleted from the directory (离职)
+    UPDATED = "updated"  # the person's departments or name changed (调岗, 改名)
+    DEPARTMENT_REMOVED = "department_removed"  # a department was deleted
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactChange(Event):
+    """A change in the organisation's address book (通讯录), pushed by the platform: WeCom's
+    ``change_contact`` events, DingTalk's address-book events (Art. 4 changes of leader or
+    administrator, Art. 7 officers). ``sender`` is ``"directory"`` (no person sent it), so one
+    platform's changes are handled one after another, in the order they arrived.
+
+    A platform tells little in the event itself (DingTalk only the user ids), so the channel's
+    ``prepare`` asks its directory for the facts before the handler runs (outside the
+    transaction) and fills them in; ``None`` means unknown (withheld, or the directory could not
+    be asked): the handler then changes nothing it cannot be sure of and says so."""
+
+    kind: ClassVar[str] = "contact_change"
+    change: str  # a ``Change`` value
+    userid: str = ""  # left, updated: the person's id on this channel
+    name: str | None = None  # updated: the name the directory now gives
+    departments: list[str] | None = None  # updated: names of the departments they are in now
+    department: str = ""  # department_removed: the platform's id of the department removed
+    remaining: list[str] | None = None  # department_removed: names of the departments still shown
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction, UnsupportedMessage,
-                PublicInquiry)
+                PublicInquiry, ContactChange)
 }
