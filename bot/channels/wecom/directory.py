@@ -18,6 +18,11 @@ empty field is ``None`` here, and the caller keeps the organisation file's value
 
 ``status`` (1 activated, 2 disabled, 4 not activated, 5 left): only 1 is ``active``; a member
 without ``status`` is taken as active.
+
+One person (``person``, for the change events' ``prepare``): ``user/get``. "No longer in the
+directory" is any of: 46004 / 60111 (no such userid, 90313), 60011 (outside the app's visible
+range: user/get reads "应用可见范围内的成员" only, 90196), or a member whose ``status`` is 5 (left).
+A person moved out of the visible range therefore reads as gone, as the interface says.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.wecom.client import WeComClient
-from bot.directory import DirectoryDepartment, DirectoryPerson
+from bot.directory import DirectoryDepartment, DirectoryPerson, NoPermission
 
 if TYPE_CHECKING:
     from bot.directory import Directory
 
-ACTIVE = 1
+ACTIVE, LEFT = 1, 5
+OUTSIDE_RANGE = "60011"
 
 
 def _text(value: Any) -> str | None:
@@ -72,6 +78,17 @@ class WeComDirectory:
 
     async def members(self, department_id: str) -> list[DirectoryPerson]:
         return [person_from(u) for u in await self.client.user_list(department_id) if u.get("userid")]
+
+    async def person(self, userid: str) -> DirectoryPerson | None:
+        try:
+            raw = await self.client.user_get(userid)
+        except NoPermission as exc:
+            if exc.code == OUTSIDE_RANGE:
+                return None
+            raise
+        if raw is None or not raw.get("userid") or str(raw.get("status")) == str(LEFT):
+            return None
+        return person_from(raw)
 
 
 if TYPE_CHECKING:
