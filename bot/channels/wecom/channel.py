@@ -29,11 +29,19 @@ After a crash or an ambiguous failure (``maybe_sent``), nothing in memory says w
   72 h, that means our earlier call updated the card; otherwise ``CardGone``.
 Group robots and app group chats have no duplicate check: a crash right after WeCom took a group
 message can repeat it once.
+
+Contact changes (``ContactChange``, issue 16): ``prepare`` reads the facts from the directory
+(``WeComDirectory``, the app's own token) before the handler runs, outside its transaction:
+UPDATED gets the name and department names ``user/get`` + ``department/list`` give now (a person
+``user/get`` no longer shows becomes LEFT); DEPARTMENT_REMOVED gets the names of the departments
+still shown. A ``DirectoryError`` (throttled, no permission, network) leaves the fields None and
+the event goes on: the handler then says it cannot be sure, rather than the event failing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -43,7 +51,9 @@ from bot.channels.base import CardGone, ConfigurationError, PermanentDeliveryErr
 from bot.channels.common import RateWindow
 from bot.channels.wecom import render
 from bot.channels.wecom.client import WeComApiError, WeComClient
-from bot.events import Event, FileMessage, ImageMessage
+from bot.channels.wecom.directory import WeComDirectory
+from bot.directory import DirectoryError, department_names
+from bot.events import Change, ContactChange, Event, FileMessage, ImageMessage
 from models import Department, Person
 
 ROBOT, CHAT = "robot:", "chat:"
@@ -52,6 +62,7 @@ ROBOT_PER_MINUTE = 20
 TASK_ID_USED = 42014
 RESPONSE_CODE_LIFETIME = 72 * 3600.0
 RECENT_MAX = 10_000  # remembered sends before the expired ones are pruned
+log = logging.getLogger("xmt.wecom")
 
 
 class WeComChannel:
@@ -63,6 +74,7 @@ class WeComChannel:
                  wall: Callable[[], float] = time.time) -> None:
         self.client = client
         self.agent_id = agent_id
+        self.directory = WeComDirectory(client)
         self.members = RateWindow(MEMBER_PER_MINUTE, 60.0, clock)
         self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
         self.wall = wall  # epoch seconds: a card's response code dies 72 h after its send
@@ -147,12 +159,43 @@ class WeComChannel:
             raise CardGone(str(exc)) from None
 
     async def prepare(self, event: Event) -> Event:
-        """Download an image or file at once: its media id dies after 3 days (doc 90254)."""
+        """Download an image or file at once: its media id dies after 3 days (doc 90254). Fill a
+        contact change from the directory (module docstring)."""
+        if isinstance(event, ContactChange):
+            return await self._contact_facts(event)
         if isinstance(event, (ImageMessage, FileMessage)) and event.media_id and event.data is None:
             data, mime, name = await self.client.media_get(event.media_id)
             keep_name = event.name if isinstance(event, FileMessage) else name
             return dataclasses.replace(event, data=data, mime=mime or event.mime,
                                        name=keep_name or name)
+        return event
+
+    async def _contact_facts(self, event: ContactChange) -> ContactChange:
+        if event.change == Change.UPDATED:
+            try:
+                person = await self.directory.person(event.userid)
+            except DirectoryError as exc:
+                log.warning("contact change %s: user/get failed (%s): facts unknown", event.key, exc)
+                return event
+            if person is None:
+                return dataclasses.replace(event, change=Change.LEFT.value)
+            event = dataclasses.replace(event, name=person.name)
+            try:
+                names = await department_names(self.directory, person.departments)
+            except DirectoryError as exc:
+                log.warning("contact change %s: department/list failed (%s)", event.key, exc)
+                return event
+            return dataclasses.replace(event, departments=names)
+        if event.change == Change.DEPARTMENT_REMOVED:
+            try:
+                shown = await self.directory.departments()
+            except DirectoryError as exc:
+                log.warning("contact change %s: department/list failed (%s)", event.key, exc)
+                return event
+            others = [d for d in shown if d.id != event.department]
+            if others and all(d.name is None for d in others):
+                return event  # names withheld: unknown, not "none left"
+            return dataclasses.replace(event, remaining=[d.name for d in others if d.name is not None])
         return event
 
     def _checked(self, address: str, body: dict[str, Any], key: str) -> bool:

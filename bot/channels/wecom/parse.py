@@ -1,5 +1,5 @@
 """WeCom XML → domain events (pure). Doc pages 90238 (callbacks), 90239 (messages), 90240
-(template_card_event).
+(template_card_event), 90970 / 90971 (通讯录 change events, ``change_contact``).
 
 Quirks handled here:
 - ``MsgId`` is kept as text: WeCom 5.0 clients send strings such as
@@ -19,6 +19,27 @@ Quirks handled here:
   digits and ``_-@.``), ``TaskId`` (a card we sent) at most 128 printable characters. Keys are
   built with ``verify.event_key``: an EventKey of 1,100 characters or a MsgId of 10,000 gives a
   key of bounded length, the same one on a repeat.
+
+Contact changes (``Event=change_contact``, issue 16; docs/directory.md "Change events"): WeCom sends
+them from ``FromUserName`` ``sys`` ("此事件该值固定为sys，表示该消息由系统生成") with no MsgId, to
+apps whose visible range holds the member or department. Each becomes one ``ContactChange`` with
+sender ``"directory"`` and the key ``cc:<CreateTime>:<ChangeType>:<UserID or Id>`` (a redelivery
+carries the same CreateTime, so it dedupes; two changes of one person in one second collapse into
+one, which loses nothing: ``prepare`` reads the person as they are now, not from the event).
+- ``delete_user`` → LEFT (``UserID``).
+- ``update_user`` → UPDATED only when the event carries ``Department``, ``MainDepartment``,
+  ``IsLeaderInDept`` or ``Name`` (WeCom lists the changed member's fields; which ones it leaves out
+  when unchanged is not documented, so any of them counts as "may have changed"); a change of
+  mobile, position, avatar… alone is acknowledged and dropped. The event's own values are not
+  trusted for the facts: ``WeComChannel.prepare`` asks ``user/get``.
+- ``update_user`` with ``NewUserID`` (a system-made userid changed once, 90970) is acknowledged and
+  dropped: ``ContactChange`` has no field for the new id, and reading the old id would find no one
+  and turn a rename of the account into LEFT. ``xmt org sync`` shows it (one gone, one added).
+- ``delete_party`` → DEPARTMENT_REMOVED (``Id``, WeCom's department id: digits).
+- ``create_user``, ``create_party``, ``update_party``, ``update_tag`` and any other ChangeType:
+  acknowledged, no event.
+Values are checked where they enter: ``UserID`` (and ``NewUserID``) a userid, ``Id`` 1-10 digits,
+``CreateTime`` 1-11 digits, ``Department`` empty or comma-separated ids; anything else → 400.
 """
 
 from __future__ import annotations
@@ -31,10 +52,13 @@ from wechatpy.enterprise.events import register_event
 from wechatpy.events import BaseEvent
 from wechatpy.fields import StringField
 
+from bot.channels import verify
 from bot.channels.verify import Malformed, event_key, ident
 from bot.channels.wxbiz import scalar, xml_root
 from bot.events import (
     CardAction,
+    Change,
+    ContactChange,
     Event,
     FileMessage,
     ImageMessage,
@@ -45,6 +69,11 @@ from bot.events import (
 
 CHANNEL = "wecom"
 USERID = re.compile(r"[A-Za-z0-9_\-@.]{1,64}")
+DEPARTMENT_ID = re.compile(r"[0-9]{1,10}")  # a 32-bit unsigned department id
+DEPARTMENT_IDS = re.compile(r"[0-9]{1,10}(,[0-9]{1,10}){0,999}")
+DIRECTORY = "directory"  # the sender of every ContactChange
+#: update_user fields whose presence means the person's departments or name may have changed.
+MOVE_OR_RENAME = ("Department", "MainDepartment", "IsLeaderInDept", "Name")
 
 
 @register_event("template_card_event")
@@ -103,6 +132,8 @@ def parse_plaintext(xml: str, now: datetime) -> Event | None:
                            description=scalar(root, "Description"))
     if msg_type == "event":
         event = scalar(root, "Event").lower()
+        if event == "change_contact":
+            return contact_change(root, now)
         if event == "template_card_event":
             # Built from the dict already parsed (wechatpy's parse_message would parse again).
             fields = {name: scalar(root, name) for name in
@@ -120,3 +151,31 @@ def parse_plaintext(xml: str, now: datetime) -> Event | None:
             return None  # opening the app is not a message; nothing to answer
         return None  # other events (subscribe, view, …) are logged by the route and ignored
     return UnsupportedMessage(**common, what=msg_type)
+
+
+def contact_change(root: dict[str, Any], now: datetime) -> ContactChange | None:
+    """A ``change_contact`` event → one ``ContactChange``, or None for the kinds we ignore (see
+    the module docstring). Raises ``Malformed`` for values of the wrong shape."""
+    change_type = scalar(root, "ChangeType")
+    if change_type not in ("delete_user", "update_user", "delete_party"):
+        return None  # create_user, create_party, update_party, update_tag…: nothing to act on
+    created = str(verify.timestamp(scalar(root, "CreateTime"), unit="s"))
+    common: dict[str, Any] = {"channel": CHANNEL, "sender": DIRECTORY, "received_at": now}
+    if change_type == "delete_party":
+        department = ident(root.get("Id"), name="Id", max_len=10, pattern=DEPARTMENT_ID)
+        return ContactChange(**common, key=event_key("cc", created, change_type, department),
+                             change=Change.DEPARTMENT_REMOVED.value, department=department)
+    userid = ident(root.get("UserID"), name="UserID", max_len=64, pattern=USERID)
+    key = event_key("cc", created, change_type, userid)
+    if change_type == "delete_user":
+        return ContactChange(**common, key=key, change=Change.LEFT.value, userid=userid)
+    departments = root.get("Department")
+    if departments not in (None, "") and not (isinstance(departments, str)
+                                              and DEPARTMENT_IDS.fullmatch(departments)):
+        raise Malformed("Department: comma-separated department ids expected")
+    if root.get("NewUserID") not in (None, ""):
+        ident(root.get("NewUserID"), name="NewUserID", max_len=64, pattern=USERID)
+        return None  # the account's userid changed: no field for it in ContactChange (docstring)
+    if not any(name in root for name in MOVE_OR_RENAME):
+        return None  # mobile, position, avatar…: nothing the organisation keeps
+    return ContactChange(**common, key=key, change=Change.UPDATED.value, userid=userid)
