@@ -55,6 +55,7 @@ from bot.channels.base import Channel
 from bot.channels.dingtalk import routes as dingtalk_routes
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.dingtalk.client import DingTalkClient
+from bot.channels.dingtalk.events import EventCrypto
 from bot.channels.dingtalk.stream import StreamConnection
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
@@ -342,6 +343,12 @@ def create_app(
         dingtalk_routes.setup(app, secret=_secret(settings.dingtalk_client_secret),
                               accept=bot.inbox.accept, remember=dingtalk.remember, clock=clock,
                               max_age=settings.callback_max_age)
+        if settings.dingtalk_events_enabled:
+            dingtalk_routes.setup_events(
+                app, crypto=EventCrypto(_secret(settings.dingtalk_event_token),
+                                        _secret(settings.dingtalk_event_aes_key),
+                                        settings.dingtalk_client_id or ""),
+                accept=bot.inbox.accept, clock=clock, max_age=settings.callback_max_age)
     if wecom is not None:
         bot.inbox.prepare[wecom.name] = wecom.prepare
         wecom_routes.setup(app, crypto=_wecom_crypto(settings), accept=bot.inbox.accept,

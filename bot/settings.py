@@ -32,6 +32,9 @@ _WECOM_VARS = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token",
 # required; the template ships as bot/channels/dingtalk/card_template.json (docs/dingtalk-card.md).
 _DINGTALK_VARS = ("dingtalk_client_id", "dingtalk_client_secret", "dingtalk_robot_code",
                   "dingtalk_card_template_id")
+# DingTalk's HTTP event subscription (事件订阅, for address-book changes): both or neither, and
+# only with the DingTalk channel itself.
+_DINGTALK_EVENT_VARS = ("dingtalk_event_token", "dingtalk_event_aes_key")
 _TEMPLATE_HINT = ("build the card template once from bot/channels/dingtalk/card_template.json, "
                   "see docs/dingtalk-card.md")
 
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
     dingtalk_mode: Literal["http", "stream"] = "http"
     dingtalk_api_base: str = "https://api.dingtalk.com"
     dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+    dingtalk_event_token: SecretStr | None = None
+    dingtalk_event_aes_key: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -134,17 +139,17 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgres://")
         return value
 
-    @field_validator("wecom_aes_key")
+    @field_validator("wecom_aes_key", "dingtalk_event_aes_key")
     @classmethod
     def _aes_key_length(cls, value: SecretStr | None) -> SecretStr | None:
-        # EncodingAESKey is 43 base64 characters (WeCom callback docs).
+        # EncodingAESKey is 43 base64 characters (WeCom callback docs; DingTalk's 加密 aes_key too).
         if value is not None and len(value.get_secret_value()) != 43:
             raise ValueError("must be 43 characters (the EncodingAESKey from the admin console)")
         return value
 
     @model_validator(mode="after")
     def _channels_complete(self) -> Settings:
-        for group in (_WECOM_VARS, _DINGTALK_VARS):
+        for group in (_WECOM_VARS, _DINGTALK_VARS, _DINGTALK_EVENT_VARS):
             present = [name for name in group if getattr(self, name) not in (None, "")]
             if present and len(present) != len(group):
                 missing = [env_name(n) for n in group if n not in present]
@@ -154,6 +159,9 @@ class Settings(BaseSettings):
                     f"channel partly configured: {', '.join(missing)} missing "
                     f"(set with {', '.join(env_name(n) for n in present)}){hint}"
                 )
+        if self.dingtalk_event_token is not None and not self.dingtalk_client_id:
+            raise ValueError("XMT_DINGTALK_EVENT_TOKEN and XMT_DINGTALK_EVENT_AES_KEY set without the "
+                             "DingTalk channel: XMT_DINGTALK_CLIENT_ID missing")
         return self
 
     @field_validator("dingtalk_card_template_id")
@@ -196,6 +204,11 @@ class Settings(BaseSettings):
     @property
     def dingtalk_enabled(self) -> bool:
         return self.dingtalk_client_id is not None
+
+    @property
+    def dingtalk_events_enabled(self) -> bool:
+        """The HTTP event subscription (``POST /dingtalk/event``) is configured."""
+        return self.dingtalk_enabled and self.dingtalk_event_token is not None
 
     @property
     def simulator_enabled(self) -> bool:

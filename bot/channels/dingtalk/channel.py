@@ -24,6 +24,14 @@ After a crash or an ambiguous failure (``maybe_sent``) a card's resend carries t
 Without ``maybe_sent`` that answer is a collision: permanent. Card updates are idempotent (a PUT
 of the whole state), so a repeated one is harmless. Texts over a sessionWebhook or the 1:1 batch
 send have no idempotency key: a crash right after DingTalk took one can repeat it once.
+
+Address-book changes (``ContactChange``, issue 16) name only who: ``prepare`` asks the directory
+(``DingTalkDirectory``: ``topapi/v2/user/get``, the department walk) before the handler runs,
+outside its transaction. UPDATED gets the person's name (None if withheld) and the names of the
+departments they are in now; someone the directory no longer has by then became LEFT.
+DEPARTMENT_REMOVED gets the names of the departments still shown (the removed id left out, in
+case the directory still lists it). A ``DirectoryError`` (no permission, rate limit, network)
+leaves the fields None: the event is still handled, and the handler says it cannot be sure.
 """
 
 from __future__ import annotations
@@ -39,9 +47,11 @@ from bot.channels.base import CardGone, ConfigurationError, PermanentDeliveryErr
 from bot.channels.common import RateWindow
 from bot.channels.dingtalk import render
 from bot.channels.dingtalk.client import DingTalkApiError, DingTalkClient, DingTalkRefused
+from bot.channels.dingtalk.directory import DingTalkDirectory
 from bot.channels.dingtalk.parse import Session
 from bot.channels.dingtalk.sign import signed_robot_url
-from bot.events import Event, FileMessage, ImageMessage
+from bot.directory import DirectoryError, department_names
+from bot.events import Change, ContactChange, Event, FileMessage, ImageMessage
 from models import Department, Person
 
 log = logging.getLogger("xmt.dingtalk")
@@ -65,6 +75,7 @@ class DingTalkChannel:
         self.robots = RateWindow(ROBOT_PER_MINUTE, 60.0, clock)
         self.wall_ms = wall_ms
         self.sessions: dict[str, Session] = {}
+        self.directory = DingTalkDirectory(client)
 
     # -- addresses ----------------------------------------------------------------------------
     def person_address(self, person: Person) -> str | None:
@@ -188,10 +199,30 @@ class DingTalkChannel:
             raise CardGone(str(exc)) from None
 
     async def prepare(self, event: Event) -> Event:
-        """Fetch a picture's or file's bytes now: the download code is short-lived."""
+        """Fetch a picture's or file's bytes now: the download code is short-lived. Fill an
+        address-book change from the directory (see the module docstring)."""
+        if isinstance(event, ContactChange):
+            return await self._contact(event)
         if isinstance(event, (ImageMessage, FileMessage)) and event.media_id and event.data is None:
             data, mime = await self.client.download(event.media_id, self.robot_code)
             return dataclasses.replace(event, data=data, mime=mime or event.mime)
+        return event
+
+    async def _contact(self, event: ContactChange) -> ContactChange:
+        try:
+            if event.change == Change.UPDATED.value:
+                found = await self.directory.person(event.userid)
+                if found is None:
+                    return dataclasses.replace(event, change=Change.LEFT.value)
+                names = await department_names(self.directory, found.departments)
+                return dataclasses.replace(event, name=found.name, departments=names)
+            if event.change == Change.DEPARTMENT_REMOVED.value:
+                shown = [d for d in await self.directory.departments() if d.id != event.department]
+                named = [d.name for d in shown if d.name is not None]
+                return dataclasses.replace(event, remaining=named if named or not shown else None)
+        except DirectoryError as exc:
+            log.warning("dingtalk %s of %s: directory not asked (%s); handled without it",
+                        event.change, event.userid[:64] or event.department[:32], exc)
         return event
 
     @staticmethod

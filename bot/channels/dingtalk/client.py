@@ -81,7 +81,8 @@ UPLOAD_MAX = 20 * 2**20  # media/upload, type=file
 # Directory (topapi on oapi), docs/directory-dingtalk.md:
 AUTH_EXCEPTION = "88"  # 鉴权异常: the reason is in sub_code
 TOKEN_REFUSED_CODES = frozenset(str(code) for code in TOKEN_REFUSED)
-USER_NOT_FOUND = "60121"  # getbymobile: 找不到该用户
+USER_NOT_FOUND = "60121"  # getbymobile, user/get: 找不到该用户
+INVALID_USERID = "33012"  # 无效的USERID (global code list): user/get of an id that is no one's
 NO_PERMISSION = frozenset({"60011"})  # 没有调用该接口的权限 (as errcode 88's sub_code)
 DIRECTORY_PAGE = 100  # user/list page size (the documented maximum of user/listsimple)
 
@@ -349,3 +350,11 @@ class DingTalkClient(HttpClient):
         following = result.get("next_cursor")
         more = bool(result.get("has_more")) and isinstance(following, int) and following != cursor
         return people, following if more else None
+
+    async def user(self, userid: str) -> dict[str, Any] | None:
+        """``topapi/v2/user/get``: one member's details, or None when the directory does not know
+        them (60121 找不到该用户, 33012 无效的USERID: left, or never there)."""
+        data = await self._topapi("topapi/v2/user/get", {"userid": userid, "language": "zh_CN"},
+                                  missing=frozenset({USER_NOT_FOUND, INVALID_USERID}))
+        result = (data or {}).get("result")
+        return result if isinstance(result, dict) and result.get("userid") else None

@@ -11,6 +11,9 @@
   the separate permission to read employees' mobile numbers: without it the key is absent and
   the person's mobile is None here (never ""), as is a missing name, so the caller falls back
   to the organisation file. ``active`` false (not yet activated) keeps the person, inactive.
+- One person: ``topapi/v2/user/get`` (通讯录个人信息读权限 / 成员信息读权限), the same fields as
+  a user/list entry; a member who left is errcode 60121 (or 33012 for an id that is no one's):
+  None. Used by ``DingTalkChannel.prepare`` for the address-book change events.
 
 DingTalk department ids are numbers; the interface speaks text. The facts and their pages are
 in docs/directory-dingtalk.md.
@@ -90,3 +93,7 @@ class DingTalkDirectory:
                 if entry.get("userid"):
                     people.setdefault(str(entry["userid"]), person(entry))
         return list(people.values())
+
+    async def person(self, userid: str) -> DirectoryPerson | None:
+        entry = await self.client.user(userid)
+        return None if entry is None else person(entry)

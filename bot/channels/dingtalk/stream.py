@@ -20,8 +20,8 @@ the whole frame in it. Here every frame ends in exactly one of:
 - an ack with 200 (ping echoed; ``{"response": …}`` for a handled callback);
 - 400 for a frame that is not what its topic carries (``data`` not a JSON object, the handler's
   ``Malformed``): sending it again would not help;
-- 404 for a topic or frame type we do not handle (an unknown CALLBACK topic, EVENT frames — we
-  subscribe to none, unknown SYSTEM topics), as the protocol asks;
+- 404 for a topic or frame type we do not handle (an unknown CALLBACK topic, an EVENT frame
+  without an ``eventType`` header, unknown SYSTEM topics), as the protocol asks;
 - 500 (``STATUS_SYSTEM_EXCEPTION``) when handling failed on our side — a database error, a handler
   raising anything else, a handler slower than ``handler_timeout``: nothing was acked as done, so
   the platform may deliver it again (card callbacks; robot messages are documented as
@@ -38,6 +38,17 @@ going false after a few failed connection attempts in a row (wrong credentials, 
 
 Both handlers feed the same path as HTTP mode: parse → ``accept`` (dedupe + persist).
 Robot messages are not re-pushed by DingTalk, so a frame is acked only after ``accept`` stored it.
+
+Events (issue 16): the connection also subscribes to ``{"type": "EVENT", "topic": "*"}`` — the
+only event subscription the protocol offers; which events come is what the developer console
+ticks. An EVENT frame's headers carry ``eventType`` and ``eventId`` (and ``eventCorpId``,
+``eventBornTime``), its ``data`` the event as a JSON string. Address-book changes become
+``ContactChange`` events (``bot.channels.dingtalk.events``), stored through ``accept`` before the
+ack; every other type is acked and ignored. The ack of an event carries ``data`` =
+``{"status": "SUCCESS", "message": …}``; when storing failed it is 500 with ``"status": "LATER"``
+(consumption failed: DingTalk pushes it again). Events are pushed "relatively reliably": even
+after a correct ack one may come twice, which the inbox's dedupe by ``eventId`` absorbs
+(developerpedia docs/learn/stream/protocol.md, 事件推送 and FAQ).
 """
 
 from __future__ import annotations
@@ -56,6 +67,7 @@ import aiohttp
 import websockets
 from dingtalk_stream import AckMessage, CallbackHandler, CallbackMessage, ChatbotMessage, Credential
 
+from bot.channels.dingtalk.events import contact_changes, event_type
 from bot.channels.dingtalk.parse import Malformed, Session, parse_card_callback, parse_robot_message
 from bot.events import Event
 
@@ -65,6 +77,9 @@ BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 HANDLER_TIMEOUT = 10.0  # a stuck database must not stop the connection (pings go unanswered)
 UNHEALTHY_AFTER = 3  # failed connection attempts in a row (1 + 2 + 5 s of backoff)
 MAX_ID = 128  # messageIds are ~30 characters ("213d841d_972_1898bb26334_70a7")
+EVENT_TOPIC = "*"  # the only EVENT subscription there is
+EVENT_OK = {"status": "SUCCESS", "message": "success"}
+EVENT_LATER = {"status": "LATER", "message": "error"}
 
 Accept = Callable[[Event], Awaitable[bool]]
 
@@ -139,6 +154,7 @@ class StreamConnection:
         self.connections = 0
         self.failures = 0  # connection attempts failed in a row
         self.handlers: dict[str, Handler] = {}
+        self.accept, self.clock = accept, clock
         self.register_callback_handler(ChatbotMessage.TOPIC, RobotMessages(accept, remember, clock))
         self.register_callback_handler(CallbackHandler.TOPIC_CARD_CALLBACK, CardTaps(accept, clock))
 
@@ -154,7 +170,8 @@ class StreamConnection:
     async def open(self) -> str:
         """Ask the gateway for an endpoint and a one-time ticket; return the URI to connect to."""
         body = {"clientId": self.credential.client_id, "clientSecret": self.credential.client_secret,
-                "subscriptions": [{"type": "CALLBACK", "topic": topic} for topic in self.handlers],
+                "subscriptions": [*({"type": "CALLBACK", "topic": topic} for topic in self.handlers),
+                                  {"type": "EVENT", "topic": EVENT_TOPIC}],
                 "ua": "xmt-bot/1.0", "localIp": ""}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, \
                 session.post(self.api_base + OPEN_PATH, json=body) as resp:
@@ -237,6 +254,8 @@ class StreamConnection:
                 return Reply(None, disconnect=True)
             log.warning("stream frame refused (unknown system topic): %s", where)
             return Reply(_ack(message_id, AckMessage.STATUS_NOT_IMPLEMENT, "unknown topic"))
+        if kind == "EVENT":
+            return await self._event(message_id, headers, data, where)
         if kind != "CALLBACK":
             log.warning("stream frame refused (not handled): %s", where)
             return Reply(_ack(message_id, AckMessage.STATUS_NOT_IMPLEMENT, "not handled"))
@@ -274,6 +293,35 @@ class StreamConnection:
                               {"response": None}))
         return Reply(_ack(message_id, code, "OK" if code == AckMessage.STATUS_OK else "error",
                           {"response": response}))
+
+    async def _event(self, message_id: str, headers: dict[str, Any], data: Any, where: str) -> Reply:
+        """An EVENT frame: address-book changes stored, anything else acked and ignored."""
+        raw_type = headers.get("eventType")
+        if not isinstance(raw_type, str) or not raw_type:
+            log.warning("stream frame refused (event without eventType): %s", where)
+            return Reply(_ack(message_id, AckMessage.STATUS_NOT_IMPLEMENT, "not handled"))
+        try:
+            kind = event_type(raw_type)
+            try:
+                body = json.loads(data) if isinstance(data, str) else None
+            except (ValueError, RecursionError):
+                raise Malformed("data is not JSON") from None
+            events = contact_changes(kind, headers.get("eventId"), body, self.clock())
+        except Malformed as exc:
+            log.warning("stream event refused (%s): %s", str(exc)[:200], where)
+            return Reply(_ack(message_id, AckMessage.STATUS_BAD_REQUEST, "bad request", EVENT_LATER))
+        if not events:
+            log.debug("stream event %s acknowledged and ignored", _shown(kind))
+            return Reply(_ack(message_id, AckMessage.STATUS_OK, "OK", EVENT_OK))
+        try:
+            async with asyncio.timeout(self.handler_timeout):
+                for event in events:
+                    await self.accept(event)
+        except Exception as exc:
+            log.error("stream event failed (%s at %s), acked LATER to be sent again: %s",
+                      type(exc).__name__, _where(exc), where)
+            return Reply(_ack(message_id, AckMessage.STATUS_SYSTEM_EXCEPTION, "error", EVENT_LATER))
+        return Reply(_ack(message_id, AckMessage.STATUS_OK, "OK", EVENT_OK))
 
 
 def _where(exc: BaseException) -> str:
