@@ -22,6 +22,15 @@ avatar, gender and address like an app created after 2022-06-20, ``withhold_name
 unauthorised 代开发 app. Rate limits and missing permissions are injected with :meth:`FakeWeCom.fail`
 (45009, 48002, 60011).
 
+Contact changes (doc 90970 成员变更通知, 90971 部门变更通知): :meth:`FakeWeCom.member_leaves`,
+:meth:`FakeWeCom.member_changes` and :meth:`FakeWeCom.department_removed` change the directory (so
+``user/get`` and ``department/list`` answer the new state) and return the decrypted callback WeCom
+sends for it — ``FromUserName`` ``sys``, ``MsgType`` event, ``Event`` change_contact, the
+``ChangeType`` and its fields (``UserID``; for update_user the changed ones: ``Name``,
+``Department`` / ``MainDepartment`` / ``IsLeaderInDept`` as comma-separated lists, ``Position``;
+``Id`` for a department); :meth:`FakeWeCom.contact_event` builds any other (create_user,
+update_tag…). ``tests.wecom_callbacks.WeComSender`` encrypts and signs it as WeCom does.
+
 Usage::
 
     fake = FakeWeCom()
@@ -393,6 +402,56 @@ class FakeWeCom(LoopbackServer):
         """The task_id a response code belongs to, or None if the fake never issued it."""
         entry = self._codes.get(response_code)
         return entry.task_id if entry else None
+
+    # ---- contact changes (change_contact callbacks) ------------------------------------------------
+
+    def contact_event(self, change_type: str, *fields: tuple[str, str | int]) -> str:
+        """The decrypted ``change_contact`` callback (90970 / 90971) with ``fields`` after ChangeType."""
+        body = "".join(f"<{name}>{value}</{name}>" if isinstance(value, int)
+                       else f"<{name}><![CDATA[{value}]]></{name}>" for name, value in fields)
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{int(self.clock())}</CreateTime>"
+                f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_contact]]></Event>"
+                f"<ChangeType><![CDATA[{change_type}]]></ChangeType>{body}</xml>")
+
+    def _person(self, userid: str) -> FakePerson:
+        person = next((p for p in self.directory.people if p.userid == userid), None)
+        if person is None:
+            raise KeyError(f"no person {userid!r} in the fake directory")
+        return person
+
+    def member_leaves(self, userid: str) -> str:
+        """The member is deleted from the 通讯录 (离职): delete_user."""
+        self.directory.people.remove(self._person(userid))
+        return self.contact_event("delete_user", ("UserID", userid))
+
+    def member_changes(self, userid: str, *, department: list[int] | None = None,
+                       name: str | None = None, position: str | None = None) -> str:
+        """The member is moved, renamed or given a new position: update_user with the changed fields."""
+        person = self._person(userid)
+        fields: list[tuple[str, str | int]] = [("UserID", userid)]
+        if name is not None:
+            person.name = name
+            fields.append(("Name", name))
+        if department is not None:
+            person.department = list(department)
+            leads = [int(userid in (self.directory.department(d) or FakeDepartment(0, "")).leaders)
+                     for d in department]
+            fields += [("Department", ",".join(map(str, department))),
+                       ("MainDepartment", department[0] if department else 1),
+                       ("IsLeaderInDept", ",".join(map(str, leads)))]
+        if position is not None:
+            person.position = position
+            fields.append(("Position", position))
+        return self.contact_event("update_user", *fields)
+
+    def department_removed(self, department_id: int) -> str:
+        """The department is deleted (WeCom deletes only empty ones): delete_party."""
+        department = self.directory.department(department_id)
+        if department is None:
+            raise KeyError(f"no department {department_id} in the fake directory")
+        self.directory.departments.remove(department)
+        return self.contact_event("delete_party", ("Id", department_id))
 
     # ---- plumbing ----------------------------------------------------------------------------------
 

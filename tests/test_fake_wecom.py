@@ -10,8 +10,16 @@ from typing import Any
 
 import aiohttp
 import pytest
+import xmltodict
 
-from tests.fake_wecom import ERR_RESPONSE_CODE, FakeWeCom, ManualClock
+from tests.fake_wecom import (
+    ERR_RESPONSE_CODE,
+    FakeDepartment,
+    FakeDirectory,
+    FakePerson,
+    FakeWeCom,
+    ManualClock,
+)
 
 AGENT_ID = 1000002
 
@@ -356,3 +364,30 @@ async def test_whole_card_update_follows_the_send_rules(
     assert (await post_json(http, upd, buttonless, access_token=tok))["errcode"] == 40058
     assert (await post_json(http, upd, whole, access_token=tok))["errcode"] == 0
     assert wecom.updates == [whole]
+
+
+async def test_contact_changes_are_the_documented_callbacks_and_change_the_directory(
+    wecom: FakeWeCom, clock: ManualClock, http: aiohttp.ClientSession
+) -> None:
+    wecom.directory = FakeDirectory(
+        departments=[FakeDepartment(1, "某某县人民政府"), FakeDepartment(2, "宣传部", 1, leaders=["lisi"]),
+                     FakeDepartment(3, "教育局", 1)],
+        people=[FakePerson("zhangsan", "张三", "13800000001", [2]),
+                FakePerson("lisi", "李四", "13800000002", [2])])
+    moved = xmltodict.parse(wecom.member_changes("lisi", department=[3, 2], name="李四光"))["xml"]
+    assert moved == {"ToUserName": wecom.corp_id, "FromUserName": "sys", "CreateTime": str(int(clock())),
+                     "MsgType": "event", "Event": "change_contact", "ChangeType": "update_user",
+                     "UserID": "lisi", "Name": "李四光", "Department": "3,2", "MainDepartment": "3",
+                     "IsLeaderInDept": "0,1"}
+    left = xmltodict.parse(wecom.member_leaves("zhangsan"))["xml"]
+    assert (left["ChangeType"], left["UserID"], left["FromUserName"]) == ("delete_user", "zhangsan", "sys")
+    party = xmltodict.parse(wecom.department_removed(3))["xml"]
+    assert (party["ChangeType"], party["Id"]) == ("delete_party", "3")
+
+    access = await token(http, wecom)
+    gone = await get_json(http, f"{wecom.base_url}/cgi-bin/user/get", access_token=access, userid="zhangsan")
+    assert gone["errcode"] == 60111
+    lisi = await get_json(http, f"{wecom.base_url}/cgi-bin/user/get", access_token=access, userid="lisi")
+    assert (lisi["name"], lisi["department"]) == ("李四光", [2])  # 3 is gone: only what still exists
+    listed = await get_json(http, f"{wecom.base_url}/cgi-bin/department/list", access_token=access)
+    assert [d["id"] for d in listed["department"]] == [1, 2]
