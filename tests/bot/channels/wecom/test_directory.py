@@ -240,3 +240,32 @@ async def test_a_refused_secret_is_a_directory_error_with_its_code(fake: FakeWeC
         assert caught.value.code == "40001"
     finally:
         await wecom.close()
+
+
+# -- one person (the change events' prepare) ------------------------------------------------------
+
+async def test_a_person_by_userid(directory: WeComDirectory, fake: FakeWeCom) -> None:
+    assert await directory.person("lisi") == DirectoryPerson("lisi", "李四", "13800000002", ("2",))
+    assert await directory.person("zhaoliu") == DirectoryPerson("zhaoliu", "赵六", "13800000004", ("3",),
+                                                                active=False)  # not activated
+    fake.withhold_sensitive, fake.withhold_names = True, True
+    assert await directory.person("zhangsan") == DirectoryPerson("zhangsan", None, None, ("2",))
+
+
+async def test_a_person_no_longer_shown_is_none(directory: WeComDirectory, fake: FakeWeCom) -> None:
+    assert await directory.person("nobody") is None  # 60111
+    assert await directory.person("sunqi") is None  # 财政局 only: outside the visible range, 60011
+    fake.directory.people.append(FakePerson("qianshi", "钱十", "", [3], status=5))
+    assert await directory.person("qianshi") is None  # 5: left the organisation
+    fake.fail("user/get", 46004)
+    assert await directory.person("lisi") is None
+
+
+@pytest.mark.parametrize(("errcode", "error"), [(48002, NoPermission), (60020, NoPermission),
+                                                (45009, DirectoryThrottled), (40058, DirectoryError)])
+async def test_a_refused_person_lookup_raises(directory: WeComDirectory, fake: FakeWeCom, errcode: int,
+                                              error: type[DirectoryError]) -> None:
+    fake.fail("user/get", errcode)
+    with pytest.raises(error) as caught:
+        await directory.person("lisi")
+    assert caught.value.code == str(errcode)
