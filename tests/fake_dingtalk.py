@@ -177,7 +177,7 @@ ROBOT_PATHS = ("robot/send", "robot/sendBySession", "media/upload")
 #: The directory's paths on the oapi host (errcode answers too; :meth:`FakeDingTalk.fail` takes an
 #: errcode for them, ERR_NO_PERMISSION sent the way DingTalk sends it).
 DIRECTORY_PATHS = ("topapi/v2/user/getbymobile", "topapi/v2/department/get",
-                   "topapi/v2/department/listsub", "topapi/v2/user/list")
+                   "topapi/v2/department/listsub", "topapi/v2/user/list", "topapi/v2/user/get")
 OAPI_PATHS = (*ROBOT_PATHS, *DIRECTORY_PATHS)
 #: ``GET /files/<id>``, the download URL.
 FILES_PATH = "files"
@@ -348,6 +348,11 @@ class FakeDingTalk(LoopbackServer):
         self.withhold_mobiles = False
         #: Directory paths the app has no permission for: errcode 88 / sub_code 60011 every time.
         self.denied: set[str] = set()
+        #: The HTTP event subscription's 签名 token and 加密 aes_key (43 characters); the owner key
+        #: of its frames is the AppKey.
+        self.event_token = "xmt-event-token"
+        self.event_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+        self._event_seq = 0
 
         self.app = web.Application(client_max_size=32 * 2**20)
         api: list[tuple[str, str, Handler]] = [
@@ -372,6 +377,7 @@ class FakeDingTalk(LoopbackServer):
             ("topapi/v2/department/get", self._department_get),
             ("topapi/v2/department/listsub", self._department_listsub),
             ("topapi/v2/user/list", self._user_list),
+            ("topapi/v2/user/get", self._user_get),
         ]
         for path, reply in directory:
             served: Handler = partial(self._directory, path, reply)
@@ -432,6 +438,73 @@ class FakeDingTalk(LoopbackServer):
     def remove_person(self, userid: str) -> None:
         """The member leaves: no longer listed nor found by mobile."""
         self.people.pop(userid, None)
+
+    def remove_department(self, dept_id: int) -> None:
+        """The department is deleted from the directory."""
+        self.departments.pop(dept_id, None)
+
+    # ---- address-book events (通讯录事件) ----------------------------------------------------------
+
+    def contact_event(self, event_type: str, *, users: Iterable[str] = (), depts: Iterable[int] = (),
+                      event_id: str | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+        """One address-book event as Stream pushes it: (headers, data) of an ``EVENT`` frame — the
+        event's type and id in the headers, ``{"timeStamp", "userId"|"deptId"}`` in data."""
+        self._event_seq += 1
+        now_ms = str(self._now_ms())
+        headers = {"topic": "*", "messageId": f"{secrets.token_hex(4)}_972_{self._event_seq:011x}_70a7",
+                   "contentType": "application/json", "time": now_ms, "eventType": event_type,
+                   "eventId": event_id or secrets.token_hex(16), "eventCorpId": self.corp_id,
+                   "eventBornTime": now_ms, "eventUnifiedAppId": "bbb381b6-f01a-4c5e-9d5a-58daac"}
+        data: dict[str, Any] = {"timeStamp": now_ms}
+        if users:
+            data["userId"] = list(users)
+        if depts:
+            data["deptId"] = list(depts)
+        return headers, data
+
+    def stream_event(self, event_type: str, **kw: Any) -> dict[str, Any]:
+        """A whole ``EVENT`` frame (``data`` a JSON string), as the gateway pushes it."""
+        headers, data = self.contact_event(event_type, **kw)
+        return {"specVersion": "1.0", "type": "EVENT", "headers": headers,
+                "data": json.dumps(data, ensure_ascii=False)}
+
+    def http_event(self, plaintext: dict[str, Any] | str, *, timestamp_ms: int | None = None,
+                   new_names: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+        """An HTTP-mode push: (query, body) with the plaintext encrypted and signed as DingTalk
+        does (dingtalk-sdk's DingTalkCrypto, owner key the AppKey). ``new_names``: the query as
+        the newer pages name it (signature/timestamp) instead of msg_signature/timeStamp."""
+        from dingtalk.crypto import DingTalkCrypto
+
+        text = plaintext if isinstance(plaintext, str) else json.dumps(plaintext, ensure_ascii=False)
+        crypto = DingTalkCrypto(self.event_token, self.event_aes_key, self.app_key)
+        out = crypto.encrypt_message(text, nonce=secrets.token_hex(4),
+                                     timestamp=timestamp_ms if timestamp_ms is not None else self._now_ms())
+        if new_names:
+            query = {"signature": out["msg_signature"], "timestamp": str(out["timeStamp"]),
+                     "nonce": out["nonce"]}
+        else:
+            query = {"msg_signature": out["msg_signature"], "timeStamp": str(out["timeStamp"]),
+                     "nonce": out["nonce"]}
+        return query, {"encrypt": str(out["encrypt"])}
+
+    def http_plaintext(self, event_type: str, *, users: Iterable[str] = (), depts: Iterable[int] = (),
+                       timestamp_ms: int | None = None) -> dict[str, Any]:
+        """The plaintext of an HTTP-mode address-book event."""
+        stamp = timestamp_ms if timestamp_ms is not None else self._now_ms()
+        plain: dict[str, Any] = {"EventType": event_type, "CorpId": self.corp_id, "TimeStamp": str(stamp)}
+        if users:
+            plain["UserId"] = list(users)
+        if depts:
+            plain["DeptId"] = list(depts)
+        return plain
+
+    def read_event_answer(self, answer: dict[str, Any]) -> str:
+        """What DingTalk does with our answer: check its signature and decrypt it ("success")."""
+        from dingtalk.crypto import DingTalkCrypto
+
+        crypto = DingTalkCrypto(self.event_token, self.event_aes_key, self.app_key)
+        return str(crypto.decrypt_encrypt_str(answer["msg_signature"], str(answer["timeStamp"]),
+                                              answer["nonce"], answer["encrypt"]))
 
     def flow_control(self, user_id: str, times: int = 1) -> None:
         """The next ``times`` batchSends to ``user_id`` list them in ``flowControlledStaffIdList``."""
@@ -1140,6 +1213,15 @@ class FakeDingTalk(LoopbackServer):
             if person["mobile"] == mobile:
                 return self._result({"userid": person["userid"]})
         return self._legacy_error(ERR_USER_NOT_FOUND)
+
+    def _user_get(self, body: dict[str, Any]) -> web.Response:
+        userid = body.get("userid")
+        if not isinstance(userid, str) or not userid:
+            return self._legacy_error(ERR_INVALID_PARAM)
+        person = self.people.get(userid)
+        if person is None:
+            return self._legacy_error(ERR_USER_NOT_FOUND)
+        return self._result({**self._shown_person(person), "unionid": f"union{userid}"})
 
     def _dept_arg(self, body: dict[str, Any]) -> int | web.Response:
         dept = body.get("dept_id", 1)
