@@ -168,3 +168,29 @@ async def test_a_token_refused_after_renewal_is_a_directory_error(world: World) 
         await world.directory.userid_by_mobile(MOBILE)
     assert caught.value.code == "42001"
     assert world.fake.tokens_issued == 2
+
+
+async def test_person_by_userid_gives_name_and_department_ids(world: World) -> None:
+    found = await world.directory.person("0149221535731063")
+    assert found is not None
+    assert (found.userid, found.name, found.mobile, found.departments) == (
+        "0149221535731063", "李四", "13900139000", ("21", "3"))
+    assert world.fake.calls["topapi/v2/user/get"] == 1
+
+
+async def test_person_who_left_is_none_and_withheld_mobile_is_none(world: World) -> None:
+    world.fake.remove_person("manager4220")
+    assert await world.directory.person("manager4220") is None  # errcode 60121
+    world.fake.withhold_mobiles = True
+    found = await world.directory.person("0149221535731063")
+    assert found is not None and found.mobile is None and found.name == "李四"
+
+
+async def test_person_without_permission_or_throttled_raises(world: World) -> None:
+    world.fake.denied.add("topapi/v2/user/get")
+    with pytest.raises(NoPermission):
+        await world.directory.person("manager4220")
+    world.fake.denied.clear()
+    world.fake.fail("topapi/v2/user/get", ERR_QPS_APP)
+    with pytest.raises(DirectoryThrottled):
+        await world.directory.person("manager4220")
