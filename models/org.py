@@ -165,6 +165,12 @@ class Account(Model):
     closed_by_id = fields.IntField(null=True)
     closure_evidence = fields.CharField(max_length=2048, default="")  # a link, or "截图"
     closure_image = fields.BinaryField(null=True)
+    # Art. 4 (变更): roles whose holder left or moved, per the directory, not yet re-filed:
+    # {"admin": {"person_id": 7, "why": "left" | "moved", "since": ISO time}}. Set by a
+    # directory change (``handlers.contacts``), cleared per role when a change of that role is
+    # filed (``handlers.registry``); while it is not empty the account is 需变更备案 and its head
+    # and the Information Center are reminded weekly (``schedules.refile``).
+    refile: dict[str, Any] = fields.JSONField(default=dict, db_default="{}")
     # A WeChat official account's callback settings: app_id, token, aes_key (safe mode), and
     # app_secret for relaying answers. From the organisation file; never logged or exported.
     wechat: dict[str, str] = fields.JSONField(default=dict)

@@ -32,7 +32,6 @@ DEV = [Requirement(r) for r in PROJECT["optional-dependencies"]["dev"]]
 NOT_IMPORTED = {
     "asyncpg": "tortoise's PostgreSQL driver, loaded by tortoise for postgres:// URLs",
     "cryptography": "the AES backend that wechatpy (and dingtalk-sdk) import",
-    "dingtalk-sdk": "DingTalkCrypto, for DingTalk's encrypted event callbacks (the directory issue)",
 }
 
 

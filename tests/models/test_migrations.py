@@ -162,3 +162,31 @@ async def test_0007_unstamps_import_dates_and_adds_the_cadence_reason(tmp_path: 
     with sqlite3.connect(path) as conn:
         indexes = {r[1]: r[2] for r in conn.execute('PRAGMA index_list("account")')}
     assert list(indexes.values()) == [1]  # the unique name
+
+
+async def test_0011_gives_every_account_an_empty_refile(tmp_path: Path) -> None:
+    """Art. 4 (第四条, 变更备案). 0011 adds ``Account.refile`` (roles whose holder left, per the
+    directory): an account from before has none, and reads as not needing a change filed."""
+    import sqlite3
+
+    from tortoise.migrations.api import migrate
+
+    from models import Account
+
+    path = tmp_path / "old.sqlite3"
+    await migrate(config=tortoise_config(f"sqlite://{path}"), target="models.0010_attachment_text")
+    await Tortoise.close_connections()
+    at = "2026-11-20 02:00:00+00:00"
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO department (id, code, name, info_center, groups) "
+                     "VALUES (1, 'xc', '宣传科', 0, '{}')")
+        conn.execute(
+            "INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
+            "created_at, description, platform_account_id, opened_on, closure_evidence, "
+            "wechat) VALUES (1, '老号', 'wechat', 1, 3, 'operating', ?, '', '', '', '', '{}')", (at,))
+    await init_db(f"sqlite://{path}")
+    account = await Account.get(name="老号")
+    assert account.refile == {}
+    await Account.filter(id=account.id).update(refile={"admin": {"person_id": 1, "why": "left"}})
+    assert (await Account.get(id=account.id)).refile["admin"]["why"] == "left"
+    await close_db()

@@ -144,7 +144,8 @@ async def test_ping_is_echoed(stream: Any) -> None:
     assert json.loads(ack["data"]) == {"opaque": "123-dsfs"}
     assert gateway.opens[0]["subscriptions"] == [
         {"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"},
-        {"type": "CALLBACK", "topic": "/v1.0/card/instances/callback"}]
+        {"type": "CALLBACK", "topic": "/v1.0/card/instances/callback"},
+        {"type": "EVENT", "topic": "*"}]
 
 
 async def test_robot_message_frame_goes_the_http_path_once(stream: Any) -> None:
