@@ -68,3 +68,35 @@ def demo_review(account: str, year: int, passed: bool) -> str:
 
 def demo_inquiry(account: str) -> str:
     return f"{CMD_INQUIRY[0]} @{account} {DEMO_INQUIRY} {FROM_WORD} {DEMO_INQUIRY_SOURCE}"
+
+
+# 通讯录变更 (issue 16): the simulator plays the address book's changes as a platform would send
+# them; its refusals and the line the page shows after a click.
+SIM_DIRECTORY_REQUIRED = "请选择通讯录变更的类型（离职、调岗或撤销部门）。"
+SIM_DIRECTORY_PERSON_REQUIRED = "请选择发生变更的人员。"
+SIM_DIRECTORY_DEPARTMENT_REQUIRED = "请选择部门。"
+SIM_DIRECTORY_DUPLICATE = "这次通讯录变更已模拟过，已忽略。"
+
+
+def sim_directory_no_person(code: str) -> str:
+    return f"名单中没有在职人员「{code}」。"
+
+
+def sim_directory_no_department(code: str) -> str:
+    return f"没有部门「{code}」。"
+
+
+def sim_directory_already_in(name: str, department: str) -> str:
+    return f"{name}已在{department}，无需调岗。"
+
+
+def sim_directory_left(name: str) -> str:
+    return f"已模拟：{name}离职（通讯录）"
+
+
+def sim_directory_moved(name: str, department: str) -> str:
+    return f"已模拟：{name}调岗到{department}（通讯录）"
+
+
+def sim_directory_removed(department: str) -> str:
+    return f"已模拟：撤销部门「{department}」（通讯录）"

@@ -5,9 +5,17 @@
 - ``POST /sim/api/send``  JSON ``{as, id, text}`` or ``{as, id, link: {title, url}}``, or
   multipart ``as, id, file`` (an image when its type is image/*)
 - ``POST /sim/api/tap``   JSON ``{as, id, card_id, payload}``
+- ``POST /sim/api/follower``  JSON ``{as, id, text}``: a WeChat follower writes to an official account
+- ``POST /sim/api/directory`` JSON ``{id, change, person?, department?}``: the address book changes
+  (issue 16): ``left`` (离职, ``person``), ``updated`` (调岗: ``person`` moves to ``department``),
+  ``department_removed`` (``department``); codes as ``/sim/api/people`` lists them
 
 Like a platform callback, a request only validates, turns the input into a domain event, stores
 it (``accept``: dedupe by the client's ``id``) and answers; the bot's work happens afterwards.
+A directory change is a ``ContactChange`` from sender ``directory`` exactly as WeCom's or
+DingTalk's would be after their channel's ``prepare``: the simulator is its own directory, so the
+facts a platform leaves to ``prepare`` (the new department's name, the departments still there)
+are filled here, and a rename is not played (``name`` stays None: unknown, nothing renamed).
 """
 
 from __future__ import annotations
@@ -25,14 +33,17 @@ from bot.cards import Text
 from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
 from bot.events import (
     CardAction,
+    Change,
+    ContactChange,
     Event,
     FileMessage,
     ImageMessage,
     LinkMessage,
     PublicInquiry,
     TextMessage,
+    bounded_key,
 )
-from models import Account, AccountStatus, Department, Person, Platform
+from models import Account, AccountStatus, Department, InboundEvent, Person, Platform
 from models.org import info_center_admin_query
 
 Accept = Callable[[Event], Awaitable[bool]]
@@ -43,6 +54,7 @@ FOLLOWER: dict[str, Any] = {"code": f"follower:{DEMO_OPENID}", "name": texts.FOL
                             "department": None, "department_name": "", "roles": []}
 STRANGER: dict[str, Any] = {"code": "visitor", "name": texts.STRANGER_NAME, "title": "", "department": None,
             "department_name": "", "roles": []}
+DIRECTORY = "directory"  # the sender of every ContactChange, as on the platforms
 MAX_TEXT = 20_000
 MAX_WAIT = 25.0
 
@@ -65,6 +77,15 @@ def _event_id(data: Any) -> str:
     return uuid.uuid4().hex
 
 
+def _code(data: dict[str, Any], name: str) -> str | None:
+    """A person's or department's code from the body: a non-empty string of at most 64 (the
+    columns' length); None when absent or of another shape."""
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+        return None
+    return value.strip()
+
+
 def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
     """Register the simulator's routes on ``app``."""
 
@@ -73,7 +94,7 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     async def people(_: web.Request) -> web.Response:
-        depts = {d.id: d for d in await Department.all()}
+        depts = {d.id: d for d in await Department.all().order_by("id")}
         admins = {a.id for a in await info_center_admin_query().only("id")}
         rows = []
         for p in await Person.filter(active=True).order_by("department_id", "id"):
@@ -96,8 +117,10 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         official = await Account.filter(platform=Platform.WECHAT).order_by("id").values_list(
             "name", "status")
         follows = [str(name) for name, status in official if AccountStatus(status).live]
+        # The directory control (通讯录变更) offers these as where to move someone, what to remove.
+        departments = [{"code": d.code, "name": d.name} for d in depts.values()]
         return web.json_response({"people": [*rows, STRANGER, {**FOLLOWER, "follows": follows}],
-                                  "groups": groups})
+                                  "groups": groups, "departments": departments})
 
     async def addresses_of(code: str) -> set[str]:
         person = await Person.get_or_none(code=code).prefetch_related("department")
@@ -221,6 +244,60 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         fresh = await accept(event)
         return web.json_response({"accepted": fresh, "duplicate": not fresh})
 
+    async def directory(request: web.Request) -> web.Response:
+        """The demo's address book changes (issue 16): a person leaves (离职), moves to another
+        department (调岗), or a department is removed. One ``ContactChange`` through ``accept``,
+        as a platform's change event goes: deduped by the click's ``id``, handled in one
+        transaction by the same handler."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return _bad(texts.SIM_NOT_JSON)
+        if not isinstance(body, dict):
+            return _bad(texts.SIM_DIRECTORY_REQUIRED)
+        change = body.get("change")
+        wanted = {c.value for c in Change}
+        if not isinstance(change, str) or change not in wanted:
+            return _bad(texts.SIM_DIRECTORY_REQUIRED)
+        key = f"directory:{_event_id(body)}"
+        if await InboundEvent.exists(key=bounded_key("local", key)):  # the same click again (a retry):
+            return web.json_response({"accepted": False, "duplicate": True,  # even if the change
+                                      "said": texts.SIM_DIRECTORY_DUPLICATE})  # made it invalid now
+        common: dict[str, Any] = {"channel": "local", "sender": DIRECTORY, "key": key,
+                                  "received_at": channel.clock()}
+        target: Department | None = None
+        if change != Change.LEFT.value:
+            dept_code = _code(body, "department")
+            if dept_code is None:
+                return _bad(texts.SIM_DIRECTORY_DEPARTMENT_REQUIRED)
+            target = await Department.get_or_none(code=dept_code)
+            if target is None:
+                return _bad(texts.sim_directory_no_department(dept_code))
+        if change == Change.DEPARTMENT_REMOVED.value and target is not None:
+            remaining = await Department.exclude(id=target.id).order_by("id").values_list("name", flat=True)
+            event = ContactChange(**common, change=change, department=target.code,
+                                  remaining=[str(n) for n in remaining])
+            said = texts.sim_directory_removed(target.name)
+        else:
+            person_code = _code(body, "person")
+            if person_code is None:
+                return _bad(texts.SIM_DIRECTORY_PERSON_REQUIRED)
+            person = await Person.get_or_none(code=person_code, active=True)
+            if person is None:
+                return _bad(texts.sim_directory_no_person(person_code))
+            if target is None:
+                event = ContactChange(**common, change=change, userid=person.code)
+                said = texts.sim_directory_left(person.name)
+            else:
+                if person.department_id == target.id:
+                    return _bad(texts.sim_directory_already_in(person.name, target.name))
+                event = ContactChange(**common, change=change, userid=person.code,
+                                      departments=[target.name], name=None)
+                said = texts.sim_directory_moved(person.name, target.name)
+        fresh = await accept(event)
+        return web.json_response({"accepted": fresh, "duplicate": not fresh,
+                                  "said": said if fresh else texts.SIM_DIRECTORY_DUPLICATE})
+
     async def download(request: web.Request) -> web.Response:
         try:
             doc = channel.file(int(request.match_info["file_id"]))
@@ -239,3 +316,4 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
     app.router.add_post("/sim/api/send", send)
     app.router.add_post("/sim/api/tap", tap)
     app.router.add_post("/sim/api/follower", follower)
+    app.router.add_post("/sim/api/directory", directory)
