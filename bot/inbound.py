@@ -207,7 +207,9 @@ class Inbox:
         public = self.router.public_route(event)
         if public is not None:  # from outside the organisation: nobody to look up
             await public.handler(EventCtx(event=event, now=now, outbox=self.deps.outbox,
-                                          tz=self.deps.settings.tz), self.deps)
+                                          tz=self.deps.settings.tz,
+                                          identity=self.identities.get(event.channel, DEFAULT_IDENTITY)),
+                                 self.deps)
             return
         person = await self.sender(event)
         if person is None:

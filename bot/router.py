@@ -11,7 +11,9 @@ What ``ctx`` is, by route:
 - ``action(P)``: an ``ActionCtx[P]``, whose ``payload`` is the unpacked ``P``;
 - ``on(E, prompt=Q)``: an ``AnswerCtx[E, Q]``, whose ``answering`` is the open question ``Q``;
 - ``public(E)``: an ``EventCtx[E]``: an event from outside the organisation (a WeChat follower's
-  message, the intake API) has no person on file, so nothing of a person is there.
+  message, the intake API) or from the platform itself (a directory change, ``ContactChange``)
+  has no sender on file, so nothing of a person is there (``ctx.identity`` names the column the
+  channel's people are found by, for an event that names someone).
 
 Questions (``bot.prompts``) are consumed by the router: once a ``prompt=`` route's handler has
 run, the question it answered is closed (its row deleted), unless the handler kept it open
@@ -55,6 +57,9 @@ class EventCtx(Generic[E]):
     now: datetime
     outbox: Outbox
     tz: tzinfo = UTC  # the organisation's time zone, for times shown to people
+    # The ``Person`` column the event's channel identifies people by (``wecom_userid``…): what a
+    # directory change (``ContactChange``) names the person with.
+    identity: str = "code"
 
     @property
     def local_now(self) -> datetime:

@@ -10,6 +10,7 @@ from handlers import (
     approvals,
     attachments,
     closing,
+    contacts,
     drafts,
     exports,
     forms,
@@ -36,6 +37,6 @@ def build_router() -> Router:
                  publication.router, listings.router,
                  approvals.router, governance.router, registry.router,
                  verification.router, ledger.router, reviews.router, judgement.router, closing.router,
-                 exports.router, inquiries.router, wordlists.router, forms.router,
+                 exports.router, inquiries.router, wordlists.router, forms.router, contacts.router,
                  help.router)
     return root

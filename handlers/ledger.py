@@ -84,7 +84,8 @@ async def on_registry(ctx: Ctx[TextMessage], deps: Deps) -> None:
         a.name, texts.PLATFORM_NAMES.get(a.platform.value, ""), depts.get(a.department_id, ""),
         texts.ACCOUNT_STATUS_NAMES.get(a.status.value, a.status.value)
         + texts.registry_standing(a.status == AccountStatus.MUST_STOP, a.stop_reason,
-                                  a.closure_requested_at is not None and a.closed_at is None),
+                                  a.closure_requested_at is not None and a.closed_at is None,
+                                  bool(a.refile_roles())),
         people.get(a.leader_id or 0, ""), people.get(a.admin_id or 0, ""),
         ctx.local(a.last_published_at).strftime("%m-%d") if a.last_published_at else "",
         a.filed_at is not None, a.verified_at is not None,
@@ -177,6 +178,9 @@ def life_events(life: Life, names: dict[int, str], local: Callable[[datetime], d
             stop_told = True
     if a.stopped_at is not None and not stop_told:
         add(a.stopped_at, a.stopped_at, 12, texts.life_stopped(texts.life_cut(a.stop_reason)))
+    for role, person_id, why, since in a.refile_roles():  # Art. 4: the directory says they are gone
+        add(since, a.created_at, 15, texts.refile_line(texts.ROLE_NAMES[role], who(person_id),
+                                                       texts.why_text(why)))
     if a.closure_requested_at is not None:
         add(a.closure_requested_at, a.closure_requested_at, 13, texts.life_closure_requested(
             who(a.closure_requested_by_id), texts.life_cut(a.closure_reason),
@@ -220,7 +224,7 @@ async def load_life(account: Account) -> tuple[Life, dict[int, Person]]:
     reviews = await ReviewReport.filter(account_id=account.id).order_by("id").only(
         "id", "year", "submitted_by_id", "submitted_at", "status", "decided_by_id", "decided_at", "reason")
     ids = {account.leader_id, account.admin_id, account.verified_by_id, account.closure_requested_by_id,
-           account.closed_by_id}
+           account.closed_by_id, *(r[1] for r in account.refile_roles())}
     for app in apps:
         ids |= {app.applicant_id, app.head_id, app.ic_admin_id}
     for f in filings:

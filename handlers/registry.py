@@ -212,6 +212,7 @@ async def on_filing_ack(ctx: ActionCtx[FilingAck], deps: Deps) -> None:
                                        requested_at=filing.submitted_at, filed_by_id=ctx.person.id,
                                        filed_at=ctx.now)
             changes[f"{role}_id"] = new_id
+            changes["refile"] = account.refile = _refiled(account, role)
     await Account.filter(id=account.id).update(**changes)
     if account.status in _FILED_RUNS:  # Art. 4: filed → running
         await Account.transition(account.id, AccountStatus.OPERATING, frm=_FILED_RUNS)
@@ -265,6 +266,11 @@ async def on_change(ctx: Ctx[TextMessage], deps: Deps) -> None:
                         tell=[ctx.person])
 
 
+def _refiled(account: Account, role: str) -> dict[str, Any]:
+    """``Account.refile`` once a change of ``role`` is filed: that role no longer 需变更备案."""
+    return {r: v for r, v in account.refile.items() if r != role}
+
+
 def change_concerned(change: AccountChange) -> set[int]:
     """Art. 6: the requester, the old and the new person."""
     return concerned((change.requested_by_id, change.old_person_id, change.new_person_id))
@@ -306,7 +312,8 @@ async def on_change_ack(ctx: ActionCtx[ChangeAck], deps: Deps) -> None:
             status=texts.card_filed(ctx.person.name, ctx.local_now), key=f"change:{change.id}:filed",
             audited=("change_filed", account.name, {"role": change.role, "new": new.code})):
         return
-    await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id})
+    await Account.filter(id=account.id).update(**{f"{change.role}_id": change.new_person_id},
+                                               refile=_refiled(account, change.role))
     role = texts.ROLE_NAMES[change.role]
     await ctx.outbox.send(new, Text(texts.change_to_new(account.name, role)),
                           key=f"change:{change.id}:new", now=ctx.now)

@@ -27,6 +27,8 @@ class InquiryStatus(str, Enum):
 INQUIRY_TRANSITIONS: dict[InquiryStatus, frozenset[InquiryStatus]] = {
     InquiryStatus.CLAIMED: frozenset({InquiryStatus.OPEN}),
     InquiryStatus.ANSWERED: frozenset({InquiryStatus.OPEN, InquiryStatus.CLAIMED}),
+    # Released when its owner leaves the organisation (``handlers.contacts``): claimable again.
+    InquiryStatus.OPEN: frozenset({InquiryStatus.CLAIMED}),
 }
 
 
@@ -70,6 +72,12 @@ class Inquiry(Model):
         """``only_owner``: the move is this owner's only (an answer by someone not the head)."""
         where = None if only_owner is None else {"owner_id": only_owner}
         return await transition(cls, inquiry_id, to, INQUIRY_TRANSITIONS, where=where, **changes)
+
+    @classmethod
+    async def release(cls, inquiry_id: int, owner_id: int) -> bool:
+        """Back to unclaimed, if ``owner_id`` still holds it (the promised deadline stays)."""
+        return await transition(cls, inquiry_id, InquiryStatus.OPEN, INQUIRY_TRANSITIONS,
+                                where={"owner_id": owner_id}, owner_id=None, claimed_at=None)
 
     @classmethod
     async def claim(cls, inquiry_id: int, person_id: int, now: datetime) -> bool:

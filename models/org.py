@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -177,6 +178,17 @@ class Account(Model):
 
     class Meta:
         table = "account"
+
+    def refile_roles(self) -> list[tuple[str, int, str, datetime | None]]:
+        """(role, person id, why, since) of each role to re-file (Art. 4), admin first."""
+        out = []
+        for role in ("admin", "leader"):
+            entry = self.refile.get(role) if isinstance(self.refile, dict) else None
+            if isinstance(entry, dict) and isinstance(entry.get("person_id"), int):
+                since = entry.get("since")
+                out.append((role, entry["person_id"], str(entry.get("why", "left")),
+                            datetime.fromisoformat(since) if isinstance(since, str) else None))
+        return out
 
     @classmethod
     async def transition(cls, account_id: int, to: AccountStatus, *,

@@ -20,6 +20,7 @@ from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
 from schedules.digest import send_morning_digest
 from schedules.inquiries import remind_inquiry_deadlines
+from schedules.refile import remind_refile
 from schedules.review import run_annual_review
 from schedules.verification import remind_unverified
 
@@ -35,6 +36,7 @@ SWEEPS: dict[str, Sweep] = {
     "digest": send_morning_digest,
     "verify": remind_unverified,
     "inquiries": remind_inquiry_deadlines,
+    "refile": remind_refile,
 }
 STAGGER = timedelta(seconds=10)
 

@@ -5,16 +5,18 @@ then ``texts.NAME``); nothing else writes Chinese for people. Keep texts short e
 screen; a refusal always says why and what to do instead.
 
 The modules: ``common`` (shared names and formats, what any conversation may hear), ``commands``
-(command words and 帮助), ``drafts``, ``approvals``, ``screening``, ``governance`` (application,
-filing, verification, changes, closing), ``ledger`` (台账, 账号 @x), ``reviews``, ``inquiries``,
-``reminders``, ``forms`` (the guided form), ``exports``, ``cli``, ``simulator``. Every public name is
-defined in exactly one of them and re-exported here (``tests/bot/test_texts.py`` checks it).
+(command words and 帮助), ``directory`` (通讯录 changes, 代审), ``drafts``, ``approvals``,
+``screening``, ``governance`` (application, filing, verification, changes, closing), ``ledger``
+(台账, 账号 @x), ``reviews``, ``inquiries``, ``reminders``, ``forms`` (the guided form),
+``exports``, ``cli``, ``simulator``. Every public name is defined in
+exactly one of them and re-exported here (``tests/bot/test_texts.py`` checks it).
 """
 
 from bot.texts.approvals import *  # noqa: F403
 from bot.texts.cli import *  # noqa: F403
 from bot.texts.commands import *  # noqa: F403
 from bot.texts.common import *  # noqa: F403
+from bot.texts.directory import *  # noqa: F403
 from bot.texts.drafts import *  # noqa: F403
 from bot.texts.exports import *  # noqa: F403
 from bot.texts.forms import *  # noqa: F403

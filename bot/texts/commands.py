@@ -36,6 +36,7 @@ CMD_INQUIRY_STATS = ("咨询统计", "inquiry-stats")
 CMD_WORDS = ("词库", "words")
 CMD_EXPORT_REVIEW = ("导出年审", "export-review")
 CMD_REVIEW_HISTORY = ("年审记录", "review-history")
+CMD_ACTING = ("代审", "acting-approver")
 
 
 def english_word(command: tuple[str, ...]) -> str:
@@ -78,6 +79,7 @@ HELP_LINES = (
     HelpLine((CMD_REVIEW_HISTORY,), "{w0} @账号 — 历次年审报告、结果、审核人和数据（{e0}）"),
     HelpLine((CMD_CLOSED,), "{w0} @账号 原因 [链接] — 部门负责人或信息中心申请，须停运的账号管理员亦可；"
                             "附注销证明，信息中心确认（{e0}）"),
+    HelpLine((CMD_ACTING,), "{w0} 部门 姓名 — 部门主要负责人离职后，指定代审人（信息中心）（{e0}）"),
     HelpLine((CMD_ACCOUNT, CMD_REGISTRY), "{w0} @账号 — 查看账号档案；{w1} — 全部账号（信息中心）"),
     HelpLine((CMD_EXPORT_REGISTRY, CMD_EXPORT_REVIEW), "{w0} / {w1} [年份] — 以文件发送（信息中心）"),
     HelpLine((CMD_EXPORT_FORM1, CMD_EXPORT_FORM2),

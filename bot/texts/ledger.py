@@ -133,7 +133,8 @@ def life_closed(by: str) -> str:
     return f"信息中心 {by} 确认注销" if by else "已注销（确认人未记录）"
 
 
-def registry_standing(must_stop: bool, reason: str, closing: bool) -> str:
-    """After the status on a 台账 line: why it must stop, and a closure waiting for confirmation."""
+def registry_standing(must_stop: bool, reason: str, closing: bool, refile: bool = False) -> str:
+    """After the status on a 台账 line: why it must stop, a closure waiting for confirmation, and a
+    leader or administrator gone whose change is not filed yet (Art. 4)."""
     return ((f"（{life_cut(reason or NO_REPORT_STOP, 40)}）" if must_stop else "")
-            + ("·注销待确认" if closing else ""))
+            + ("·注销待确认" if closing else "") + ("·需变更备案" if refile else ""))
