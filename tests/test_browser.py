@@ -326,6 +326,37 @@ async def test_follower_asks_is_acknowledged_and_gets_the_answer(base_url: str, 
         await context.close()
 
 
+@WIDTHS
+async def test_a_directory_change_played_from_the_page_shows_its_consequences(
+        base_url: str, browser: Browser, width: str) -> None:
+    """Demo administrator: 通讯录变更（模拟） → 张三 离职; the page says what it played, 张三 leaves
+    the list, and the Information Center is told that 某某发布 (his account) must be re-filed."""
+    context = await new_context(browser, width)
+    try:
+        admin = Session(await context.new_page(), width, "directory")
+        await admin.open(base_url, "wangwu")
+        page = admin.page
+        if admin.phone:  # the control is in the drawer, under the people
+            await page.get_by_test_id("menu").click()
+        await page.locator('[data-testid="directory"] summary').click()
+        await page.get_by_test_id("dir-change").select_option("left")
+        await page.get_by_test_id("dir-person").select_option("zhangsan")
+        await expect(page.get_by_test_id("dir-department")).to_be_hidden()
+        await page.get_by_test_id("dir-go").click()
+        await expect(page.get_by_test_id("dir-done")).to_have_text(texts.sim_directory_left("张三"),
+                                                                   timeout=TIMEOUT)
+        await expect(page.get_by_test_id("dir-done")).to_be_in_viewport()
+        await expect(page.get_by_test_id("person-zhangsan")).to_have_count(0, timeout=TIMEOUT)
+        await admin.shot("left")
+        if admin.phone:
+            await page.locator("#scrim").click(position={"x": 400, "y": 400})
+        told = admin.bot_text(re.compile("某某发布.*张三"))
+        await expect(told).to_have_count(1, timeout=TIMEOUT)
+        admin.no_errors()
+    finally:
+        await context.close()
+
+
 async def test_at_phone_width_the_people_are_a_drawer_and_the_chat_keeps_the_width(
         base_url: str, browser: Browser) -> None:
     """At 414 px (and 375) the list of people is a drawer behind ☰: the chat and the composer
