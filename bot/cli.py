@@ -21,6 +21,7 @@ from bot.logs import configure_logging
 from bot.org import OrgError, dump_yaml, export_org, import_file
 from bot.org_resolve import Outcome, resolve
 from bot.org_sync import sync
+from bot.outbox import Outbox
 from bot.settings import Settings, SettingsError, load_settings
 from bot.workdays import WorkCalendar
 from schedules import SWEEPS
@@ -211,7 +212,9 @@ def cmd_org_sync(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         directory, client = made
         try:
-            done = await sync(directory, now=utc_now(), write=args.apply)
+            # Messages are written to the outbox; the running bot delivers them.
+            done = await sync(directory, now=utc_now(), write=args.apply,
+                              outbox=Outbox([], clock=utc_now), tz=settings.tz)
         except DirectoryError as exc:
             print(texts.cli_sync_failed(directory.platform, type(exc).__name__, exc.code, str(exc)),
                   file=sys.stderr)

@@ -19,6 +19,9 @@ Kept simple on purpose:
   deleted here, as heads and officers come from the organisation file).
 - ``apply`` writes the moves, renames and deactivations in one transaction with an audit line
   each (``person_moved``, ``person_renamed``, ``person_left``); a second run finds nothing to do.
+  What a person gone or moved held is handed on in the same transaction, exactly as when the
+  platform's change event says so (``bot.handover``): ``xmt org sync --apply`` is how a change
+  the bot missed (an event not delivered, events not enabled) gets its Art. 4 / Art. 7 follow-ups.
 - A directory that refuses or fails (``DirectoryError``) raises before anything is written.
 
 A person gone may merely be outside the app's visible range (可见范围): the range should cover the
@@ -28,15 +31,20 @@ whole organisation before ``--apply`` (``docs/directory.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot import audit
 from bot.directory import Directory, DirectoryPerson
+from bot.handover import LEFT, MOVED, Told, Vacated, vacate
 from models import Account, AccountStatus, Department, Person, Role
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
 
 COLUMNS = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}
 
@@ -160,30 +168,45 @@ async def plan(directory: Directory) -> Plan:
     return Plan(directory.platform, tuple(entries))
 
 
-async def apply(found: Plan, *, now: datetime, actor: str = "cli") -> Plan:
+async def apply(found: Plan, *, now: datetime, actor: str = "cli", outbox: Outbox | None = None,
+                tz: tzinfo = UTC) -> Plan:
     """Writes the plan's moves, renames and deactivations in one transaction, one audit line
-    each; a change no longer true in the database (someone else made it) is skipped."""
+    each; a change no longer true in the database (someone else made it) is skipped. With an
+    ``outbox``, what a person gone or moved held is handed on as a directory change event would
+    (``bot.handover``: 需变更备案, no officer left, 代审…); the running bot delivers the messages."""
     written = 0
+    run = f"sync:{found.platform}:{now.isoformat()}"
     async with in_transaction():
         for e in found.changes:
             person = Person.filter(code=e.subject)
+            before = await Person.get(code=e.subject)
             detail: dict[str, str] = {"platform": found.platform}
+            moved_to: Department | None = None
             if e.change == Change.PERSON_GONE:
                 done = await person.filter(active=True).update(active=False)
             elif e.change == Change.PERSON_MOVED:
-                department = await Department.get(code=e.after)
-                done = await person.exclude(department_id=department.id).update(department_id=department.id)
+                moved_to = await Department.get(code=e.after)
+                # An officer serves the department they are in: not the one they join.
+                done = await person.exclude(department_id=moved_to.id).update(
+                    department_id=moved_to.id, is_officer=False)
                 detail |= {"from": e.before, "to": e.after}
             else:
                 done = await person.filter(name=e.before).update(name=e.after)
                 detail |= {"from": e.before, "to": e.after}
-            if done:
-                written += 1
-                await audit.record(actor, ACTIONS[e.change], e.subject, detail, now=now)
+            if not done:
+                continue
+            written += 1
+            await audit.record(actor, ACTIONS[e.change], e.subject, detail, now=now)
+            if outbox is not None and e.change != Change.PERSON_RENAMED:
+                left = await Department.get_or_none(id=before.department_id or 0)
+                gone = (Vacated(before, left, LEFT, channel=found.platform) if moved_to is None
+                        else Vacated(before, left, MOVED, moved_to.name, found.platform))
+                await vacate(Told(outbox, now, tz, run), gone)
     return Plan(found.platform, found.entries, written)
 
 
-async def sync(directory: Directory, *, now: datetime, write: bool = False, actor: str = "cli") -> Plan:
+async def sync(directory: Directory, *, now: datetime, write: bool = False, actor: str = "cli",
+               outbox: Outbox | None = None, tz: tzinfo = UTC) -> Plan:
     """The plan, applied when ``write``. Raises ``DirectoryError`` before writing anything."""
     found = await plan(directory)
-    return await apply(found, now=now, actor=actor) if write else found
+    return await apply(found, now=now, actor=actor, outbox=outbox, tz=tz) if write else found

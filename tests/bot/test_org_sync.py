@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import texts
 from bot.directory import DirectoryDepartment, DirectoryError, DirectoryPerson, DirectoryThrottled
 from bot.org_sync import Change, Entry, plan, sync
-from models import AuditEvent, Department, Person
+from models import Account, AuditEvent, Department, Person
 from tests.conftest import World
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -40,6 +41,9 @@ class Directory:
         if self.fault and self.fault[0] == department_id:
             raise self.fault[1]
         return [p for p in self.people if department_id in p.departments]
+
+    async def person(self, userid: str) -> DirectoryPerson | None:
+        return next((p for p in self.people if p.userid == userid), None)
 
 
 def dept(id: str, name: str | None, parent: str | None = "1") -> DirectoryDepartment:
@@ -124,6 +128,26 @@ async def test_apply_writes_and_audits_then_a_second_run_has_nothing_to_do(world
     again = await sync(changed(), now=NOW, write=True)
     assert again.changes == () and again.applied == 0
     assert await AuditEvent.filter(action__in=["person_moved", "person_renamed", "person_left"]).count() == 3
+
+
+async def test_apply_hands_on_what_the_people_gone_or_moved_held_as_a_change_event_would(
+        world: World) -> None:
+    """Art. 4, 7: a departure found by sync has the same follow-ups as one the platform told."""
+    done = await sync(changed(), now=world.clock.now, write=True, outbox=world.bot.outbox)
+    assert done.applied == 3
+    await world.settle()
+    # 吴九 (administrator of 某某服务, last officer of 服务中心) gone; 张三 (administrator of
+    # 某某发布) moved to 服务中心 and no longer an officer of 宣传科, where 陈琪 still is.
+    assert (await Account.get(name="某某服务")).refile["admin"]["why"] == "left"
+    assert (await Account.get(name="某某发布")).refile["admin"]["why"] == "moved"
+    assert not (await Person.get(code="zhangsan")).is_officer
+    assert texts.no_officer_left("服务中心", "吴九", "已离职", ["某某服务"]) in world.texts("zhouba")
+    assert texts.refile_needed("某某发布", "管理员", "张三", "已调至「服务中心」", "wecom", "陈琪",
+                               texts.SUCCESSOR_OFFICER) in world.texts("lisi")
+    told = len(world.channel.sent)
+    await sync(changed(), now=world.clock.now, write=True, outbox=world.bot.outbox)
+    await world.settle()
+    assert len(world.channel.sent) == told
 
 
 async def test_withheld_names_rename_no_one(world: World) -> None:
