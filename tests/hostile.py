@@ -1427,6 +1427,7 @@ class HostileGen:
             ("POST", "/sim/api/send"),
             ("POST", "/sim/api/tap"),
             ("POST", "/sim/api/follower"),
+            ("POST", "/sim/api/directory"),
             ("GET", "/sim/files/1"),
             ("GET", "/static/index.html"),
         ):

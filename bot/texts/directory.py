@@ -3,7 +3,7 @@ Art. 7 信息员, Art. 10 审核), and 代审."""
 
 from __future__ import annotations
 
-DIRECTORY_NAMES = {"wecom": "企业微信通讯录", "dingtalk": "钉钉通讯录", "local": "通讯录（模拟）"}
+DIRECTORY_NAMES = {"wecom": "企业微信通讯录", "dingtalk": "钉钉通讯录", "local": "模拟通讯录"}
 ACTING_USAGE = "用法：代审 部门 姓名 — 部门主要负责人离职后，由信息中心指定代为审核该部门稿件的人。"
 
 
