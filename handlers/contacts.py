@@ -165,6 +165,11 @@ async def on_acting(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.ambiguous_person(who, [p.code for p in matches]))
         return
     acting = matches[0]
+    if acting.is_officer and acting.department_id == department.id:
+        # Art. 10 (先审后发): the officers write the department's drafts; one of them approving
+        # them would approve their own (and could no longer submit any).
+        await ctx.reply(texts.acting_is_officer(acting.name, department.name))
+        return
     if not await Department.filter(id=department.id, head_id=department.head_id).update(head_id=acting.id):
         await ctx.reply(texts.EXPIRED_BUTTON)
         return

@@ -104,6 +104,11 @@ def unknown_department(name: str) -> str:
     return f"没有名为「{name}」的部门。请写部门全称或代码。"
 
 
+def acting_is_officer(name: str, department: str) -> str:
+    return (f"{name}是「{department}」的信息员，稿件由信息员撰写，不能同时审核（第十条 先审后发）。"
+            f"请指定部门其他负责同志，或信息中心人员。")
+
+
 def acting_is_gone_person(name: str) -> str:
     return f"{name}不在岗（已离职），不能代审。"
 

@@ -136,11 +136,11 @@ async def test_head_leaves_ic_names_who_approves_and_pending_cards_go_to_them(wo
         assert (await Account.get(name=name)).refile["leader"]["why"] == "left"
     assert texts.refile_needed("某某发布", "负责人", "李四", "已离职", "local") in world.texts("wangwu")
 
-    await world.say("zhangsan", "代审 宣传科 陈七")
+    await world.say("zhangsan", "代审 宣传科 周八")
     assert world.last_text("zhangsan") == texts.ACTING_ONLY_IC
     await world.say("wangwu", "代审 宣传科")
     assert world.last_text("wangwu") == texts.ACTING_USAGE
-    await world.say("wangwu", "代审 宣传处 陈七")
+    await world.say("wangwu", "代审 宣传处 周八")
     assert world.last_text("wangwu") == texts.unknown_department("宣传处")
     await world.say("wangwu", "代审 宣传科 李四")
     assert world.last_text("wangwu") == texts.acting_is_gone_person("李四")
@@ -148,12 +148,17 @@ async def test_head_leaves_ic_names_who_approves_and_pending_cards_go_to_them(wo
     assert world.last_text("wangwu") == texts.acting_head_present("服务中心", "周八")
     assert await actions("acting_head_named") == []
 
-    await world.say("wangwu", "代审 宣传科 陈七")
-    assert world.last_text("wangwu") == texts.acting_named_to_ic("宣传科", "陈七", 1)
-    assert (await Department.get(code="publicity")).head_id == (await Person.get(code="chenqi")).id
+    await world.say("wangwu", "代审 宣传科 陈七")  # an officer would approve their own drafts
+    assert world.last_text("wangwu") == texts.acting_is_officer("陈七", "宣传科")
+    assert await actions("acting_head_named") == []
+
+    await world.say("wangwu", "代审 宣传科 周八")
+    assert world.last_text("wangwu") == texts.acting_named_to_ic("宣传科", "周八", 1)
+    assert (await Department.get(code="publicity")).head_id == (await Person.get(code="zhouba")).id
     assert await actions("acting_head_named") == ["publicity"]
-    card = world.channel.last_card("chenqi", "ap-")
-    await world.tap("chenqi", card, "通过")
+    assert world.last_text("zhouba") == texts.acting_named_to_person("宣传科", 1)
+    card = world.channel.last_card("zhouba", "ap-")
+    await world.tap("zhouba", card, "通过")
     assert (await Draft.get(id=int(pending[1:]))).status == DraftStatus.APPROVED
 
 
