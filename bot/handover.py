@@ -18,7 +18,9 @@ from bot.cards import Text
 from bot.events import bounded_key
 from models import (
     Account,
+    AccountApplication,
     AccountStatus,
+    ApplicationStatus,
     Department,
     Draft,
     DraftStatus,
@@ -172,10 +174,18 @@ async def _head(told: Told, gone: Vacated, department: Department,
     await Department.filter(id=department.id, head_id=gone.person.id).update(head_id=None)
     department.head_id = None
     pending = await pending_drafts(department)
+    applications = await pending_applications(department)
     await tell_ic(told, texts.head_left(department.name, gone.person.name, gone.why_text,
-                                        [d.ref for d in pending]), key="head", admins=admins)
+                                        [d.ref for d in pending], [a.ref for a in applications]),
+                  key="head", admins=admins)
     await audit.record(actor(gone.channel), "head_left", department.code,
                        {"person": gone.person.code, "pending": len(pending)}, now=told.now)
+
+
+async def pending_applications(department: Department) -> list[AccountApplication]:
+    """Applications to open an account waiting for the head's signature (Art. 3, 4)."""
+    return await AccountApplication.filter(department_id=department.id,
+                                           status=ApplicationStatus.SUBMITTED).order_by("id")
 
 
 async def pending_drafts(department: Department) -> list[Draft]:

@@ -29,8 +29,10 @@ Handing on (``vacate``), never orphaning:
   is told which wait for approval, which are approved but not yet published, which were never
   submitted;
 - a head → ``Department.head_id`` is cleared (nobody approves in their name), and the Information
-  Center is asked to name someone with ``代审 部门 姓名``: the pending drafts' approval cards then
-  go to that person, with an audit line (``acting_head_named``);
+  Center is asked to name someone with ``代审 部门 姓名`` (never one of the department's officers:
+  they write its drafts): the pending drafts' approval cards and the applications waiting for the
+  head's signature then go to that person, who acts as head until the organisation file names a
+  new one, with an audit line (``acting_head_named``);
 - their open question (prompt) is closed; inquiries they claimed go back to unclaimed and the
   department head is told (the promised deadline stays: it was promised to the public).
 """
@@ -46,8 +48,19 @@ from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import approval_card, load_views
 from bot.events import Change, ContactChange, TextMessage, bounded_key
-from bot.handover import LEFT, MOVED, Told, Vacated, actor, pending_drafts, tell_ic, vacate
+from bot.handover import (
+    LEFT,
+    MOVED,
+    Told,
+    Vacated,
+    actor,
+    pending_applications,
+    pending_drafts,
+    tell_ic,
+    vacate,
+)
 from bot.router import Ctx, EventCtx, Router
+from handlers.governance import application_card
 from models import (
     Account,
     AccountStatus,
@@ -174,14 +187,20 @@ async def on_acting(ctx: Ctx[TextMessage], deps: Deps) -> None:
         await ctx.reply(texts.EXPIRED_BUTTON)
         return
     pending = await pending_drafts(department)
+    applications = await pending_applications(department)
     await audit.record(ctx.person.code, "acting_head_named", department.code,
-                       {"person": acting.code, "previous": department.head_id, "pending": len(pending)},
-                       now=ctx.now)
-    await ctx.outbox.send(acting, Text(texts.acting_named_to_person(department.name, len(pending))),
-                          key=bounded_key(ctx.event.channel, ctx.event.key, "acting"), now=ctx.now)
+                       {"person": acting.code, "previous": department.head_id, "pending": len(pending),
+                        "applications": len(applications)}, now=ctx.now)
+    await ctx.outbox.send(acting, Text(texts.acting_named_to_person(
+        department.name, len(pending), len(applications))),
+        key=bounded_key(ctx.event.channel, ctx.event.key, "acting"), now=ctx.now)
     views = await load_views(pending)
     for draft in pending:
         await ctx.outbox.send(acting, approval_card(views[draft.id]),
                               key=f"approval:{draft.id}:{draft.version}:{acting.id}", now=ctx.now)
-    await ctx.reply(texts.acting_named_to_ic(department.name, acting.name, len(pending)))
+    applicants = {p.id: p.name for p in await Person.filter(id__in=[a.applicant_id for a in applications])}
+    for app in applications:  # the head's signature on form 1 (Art. 3, 4)
+        await ctx.outbox.send(acting, application_card(app, applicants.get(app.applicant_id, ""), "head"),
+                              key=f"app:{app.id}:head:{acting.id}", now=ctx.now)
+    await ctx.reply(texts.acting_named_to_ic(department.name, acting.name, len(pending), len(applications)))
 

@@ -52,17 +52,20 @@ def officer_drafts_to_head(person: str, why: str, pending: list[str], approved: 
     if pending:
         lines.append(f"待审核：{'、'.join(pending)} — 仍由您审核")
     if approved:
-        lines.append(f"已通过未发布：{'、'.join(approved)} — 发布后可由您登记：已发布 编号 链接")
+        lines.append(f"已通过未发布：{'、'.join(approved)} — 发布后由本部门信息员登记（已发布 编号 链接）")
     if composing:
         lines.append(f"未提交：{'、'.join(composing)} — 无人可再提交，如需发布请由新信息员重新投稿")
     return "\n".join(lines)
 
 
-def head_left(department: str, person: str, why: str, pending: list[str]) -> str:
-    """To the Information Center: a department has no head to approve its drafts (Art. 10)."""
+def head_left(department: str, person: str, why: str, pending: list[str], applications: list[str]) -> str:
+    """To the Information Center: a department has no head to approve its drafts (Art. 10) or
+    sign its applications (Art. 3)."""
     waiting = f"{len(pending)} 篇稿件待审核（{'、'.join(pending)}）" if pending else "目前没有待审核的稿件"
+    if applications:
+        waiting += f"，{len(applications)} 份开通申请待签署（{'、'.join(applications)}）"
     return (f"【缺审核人】「{department}」的主要负责人{person}{why}，{waiting}。"
-            f"请发送：代审 {department} 姓名 — 指定代审人，待审稿件将转给他/她。")
+            f"请发送：代审 {department} 姓名 — 指定代审人，待审稿件和申请将转给他/她。")
 
 
 def inquiry_released(ref: str, person: str, why: str, due: str) -> str:
@@ -86,12 +89,14 @@ def unsure_department_removed(channel: str) -> str:
             f"请运行 xmt org sync --from {channel} 核对。")
 
 
-def acting_named_to_ic(department: str, person: str, pending: int) -> str:
-    return f"已指定{person}代审「{department}」的稿件；{pending} 篇待审稿件已转给其审核。"
+def acting_named_to_ic(department: str, person: str, pending: int, applications: int = 0) -> str:
+    more = f"，{applications} 份开通申请" if applications else ""
+    return f"已指定{person}代审「{department}」的稿件；{pending} 篇待审稿件{more}已转给其审核。"
 
 
-def acting_named_to_person(department: str, pending: int) -> str:
-    more = f"现有 {pending} 篇待审稿件，审核卡片随后送达。" if pending else "目前没有待审稿件。"
+def acting_named_to_person(department: str, pending: int, applications: int = 0) -> str:
+    waiting = f"{pending} 篇待审稿件" + (f"、{applications} 份待签署的开通申请" if applications else "")
+    more = f"现有{waiting}，卡片随后送达。" if pending or applications else "目前没有待审稿件。"
     return f"信息中心指定您代为审核「{department}」的稿件（该部门主要负责人不在岗）。{more}"
 
 

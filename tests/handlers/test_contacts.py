@@ -16,6 +16,8 @@ from bot import texts
 from bot.events import Change, ContactChange
 from models import (
     Account,
+    AccountApplication,
+    ApplicationStatus,
     AuditEvent,
     Department,
     Draft,
@@ -127,10 +129,14 @@ async def test_last_officer_leaves_head_and_ic_are_told_no_drafts_until_one_is_n
 
 async def test_head_leaves_ic_names_who_approves_and_pending_cards_go_to_them(world: World) -> None:
     pending = await submit(world, "zhangsan", "待审稿")
+    chenqi = await Person.get(code="chenqi")
+    application = await AccountApplication.create(  # waiting for 李四's signature (Art. 3, 4)
+        name="某某视频号", platform="wechat", department_id=chenqi.department_id, applicant_id=chenqi.id,
+        form={"name": "某某视频号", "description": "发布活动视频"}, created_at=world.clock.now)
     await change(world, Change.LEFT, "c1", userid="lisi")
     publicity = await Department.get(code="publicity")
     assert publicity.head_id is None
-    assert texts.head_left("宣传科", "李四", "已离职", [pending]) in world.texts("wangwu")
+    assert texts.head_left("宣传科", "李四", "已离职", [pending], [application.ref]) in world.texts("wangwu")
     # 李四 led both accounts of 宣传科: the leader is to be re-filed, with no successor to offer.
     for name in ("某某发布", "某某头条"):
         assert (await Account.get(name=name)).refile["leader"]["why"] == "left"
@@ -153,13 +159,15 @@ async def test_head_leaves_ic_names_who_approves_and_pending_cards_go_to_them(wo
     assert await actions("acting_head_named") == []
 
     await world.say("wangwu", "代审 宣传科 周八")
-    assert world.last_text("wangwu") == texts.acting_named_to_ic("宣传科", "周八", 1)
+    assert world.last_text("wangwu") == texts.acting_named_to_ic("宣传科", "周八", 1, 1)
     assert (await Department.get(code="publicity")).head_id == (await Person.get(code="zhouba")).id
     assert await actions("acting_head_named") == ["publicity"]
-    assert world.last_text("zhouba") == texts.acting_named_to_person("宣传科", 1)
+    assert world.last_text("zhouba") == texts.acting_named_to_person("宣传科", 1, 1)
     card = world.channel.last_card("zhouba", "ap-")
     await world.tap("zhouba", card, "通过")
     assert (await Draft.get(id=int(pending[1:]))).status == DraftStatus.APPROVED
+    await world.tap("zhouba", world.channel.last_card("zhouba", "app-"), "同意")
+    assert (await AccountApplication.get(id=application.id)).status == ApplicationStatus.ATTESTED
 
 
 async def test_moved_administrator_is_moved_and_the_account_needs_refiling(world: World) -> None:
