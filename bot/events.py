@@ -171,6 +171,7 @@ class ContactChange(Event):
     kind: ClassVar[str] = "contact_change"
     change: str  # a ``Change`` value
     userid: str = ""  # left, updated: the person's id on this channel
+    new_userid: str = ""  # updated: their id from now on, when the platform changed it (WeCom)
     name: str | None = None  # updated: the name the directory now gives
     departments: list[str] | None = None  # updated: names of the departments they are in now
     department: str = ""  # department_removed: the platform's id of the department removed

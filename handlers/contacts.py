@@ -104,6 +104,19 @@ async def on_contact_change(ctx: EventCtx[ContactChange], deps: Deps) -> None:
 
 async def _updated(ctx: EventCtx[ContactChange], person: Person) -> None:
     event = ctx.event
+    if event.new_userid and event.new_userid != event.userid and len(event.new_userid) <= 64:
+        # WeCom lets a system-made userid be changed once: the person keeps everything, under
+        # the new id (unless someone on file already holds it: then the organisation file says).
+        column = ctx.identity
+        taken: dict[str, Any] = {column: event.new_userid}
+        if await Person.filter(**taken).exists():
+            await tell_ic(told(ctx), texts.userid_taken(person.name, event.new_userid, event.channel),
+                          key=f"userid:{person.id}")
+        else:
+            await Person.filter(id=person.id).update(**taken)
+            await audit.record(actor(event.channel), "person_userid_changed", person.code,
+                               {"platform": event.channel, "from": event.userid, "to": event.new_userid},
+                               now=ctx.now)
     if event.name is not None and event.name.strip() and event.name != person.name \
             and len(event.name) <= 64:
         await Person.filter(id=person.id).update(name=event.name)

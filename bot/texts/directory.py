@@ -78,6 +78,11 @@ def unsure_update(person: str, channel: str) -> str:
             f"为免误改，未作变更；请运行 xmt org sync --from {channel} 核对。")
 
 
+def userid_taken(person: str, userid: str, channel: str) -> str:
+    return (f"{source(channel)}将{person}的账号改为 {userid}，但组织中已有人使用该账号，未作变更。"
+            f"请核对组织文件后重新导入。")
+
+
 def department_removed(department: str, channel: str, accounts: list[str]) -> str:
     held = (f"其账号（{'、'.join(accounts)}）需划转到其他部门或注销。" if accounts else "该部门没有账号。")
     return (f"【部门撤销】「{department}」已从{source(channel)}中删除。{held}"

@@ -222,3 +222,11 @@ async def test_the_registry_and_the_account_page_say_the_change_is_to_be_filed(w
     lines = world.last_text("wangwu").splitlines()
     assert any("某某发布" in line and "需变更备案" in line for line in lines)
     assert not any("某某头条" in line and "需变更备案" in line for line in lines)
+
+
+async def test_a_new_platform_id_someone_else_holds_changes_nothing(world: World) -> None:
+    await change(world, Change.UPDATED, "c1", userid="zhangsan", new_userid="chenqi", name=None,
+                 departments=["宣传科"])
+    assert world.last_text("wangwu") == texts.userid_taken("张三", "chenqi", "local")
+    assert await Person.filter(code="zhangsan", active=True).exists()
+    assert await actions("person_userid_changed") == []

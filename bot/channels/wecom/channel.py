@@ -173,7 +173,7 @@ class WeComChannel:
     async def _contact_facts(self, event: ContactChange) -> ContactChange:
         if event.change == Change.UPDATED:
             try:
-                person = await self.directory.person(event.userid)
+                person = await self.directory.person(event.new_userid or event.userid)
             except DirectoryError as exc:
                 log.warning("contact change %s: user/get failed (%s): facts unknown", event.key, exc)
                 return event

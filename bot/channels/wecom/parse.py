@@ -32,9 +32,9 @@ one, which loses nothing: ``prepare`` reads the person as they are now, not from
   when unchanged is not documented, so any of them counts as "may have changed"); a change of
   mobile, position, avatar… alone is acknowledged and dropped. The event's own values are not
   trusted for the facts: ``WeComChannel.prepare`` asks ``user/get``.
-- ``update_user`` with ``NewUserID`` (a system-made userid changed once, 90970) is acknowledged and
-  dropped: ``ContactChange`` has no field for the new id, and reading the old id would find no one
-  and turn a rename of the account into LEFT. ``xmt org sync`` shows it (one gone, one added).
+- ``update_user`` with ``NewUserID`` (a system-made userid changed once, 90970) → UPDATED with
+  ``new_userid``: the handler moves the person's ``wecom_userid`` to it, and ``prepare`` reads the
+  directory by the new id (the old one would find no one and turn a rename of the id into LEFT).
 - ``delete_party`` → DEPARTMENT_REMOVED (``Id``, WeCom's department id: digits).
 - ``create_user``, ``create_party``, ``update_party``, ``update_tag`` and any other ChangeType:
   acknowledged, no event.
@@ -174,8 +174,10 @@ def contact_change(root: dict[str, Any], now: datetime) -> ContactChange | None:
                                               and DEPARTMENT_IDS.fullmatch(departments)):
         raise Malformed("Department: comma-separated department ids expected")
     if root.get("NewUserID") not in (None, ""):
-        ident(root.get("NewUserID"), name="NewUserID", max_len=64, pattern=USERID)
-        return None  # the account's userid changed: no field for it in ContactChange (docstring)
+        new_userid = ident(root.get("NewUserID"), name="NewUserID", max_len=64, pattern=USERID)
+        if new_userid != userid:
+            return ContactChange(**common, key=key, change=Change.UPDATED.value, userid=userid,
+                                 new_userid=new_userid)
     if not any(name in root for name in MOVE_OR_RENAME):
         return None  # mobile, position, avatar…: nothing the organisation keeps
     return ContactChange(**common, key=key, change=Change.UPDATED.value, userid=userid)

@@ -136,6 +136,24 @@ async def test_a_new_name_is_read_back(world: World) -> None:
     assert (change.change, change.name, change.departments) == (Change.UPDATED, "陈琪", ["宣传科"])
 
 
+async def test_a_changed_userid_follows_the_person_and_nothing_else_changes(world: World) -> None:
+    """WeCom lets a system-made userid be changed once (NewUserID): the directory is read by the
+    new id, and the person keeps everything under it (not read as gone)."""
+    from models import Account, AuditEvent, Person
+
+    world.fake._person("zhangsan").userid = "ZhangSan2026"
+    event = world.fake.contact_event("update_user", ("UserID", "zhangsan"), ("NewUserID", "ZhangSan2026"))
+    assert await world.deliver(event) == 200
+    change = world.only()
+    assert (change.change, change.userid, change.new_userid) == (Change.UPDATED, "zhangsan", "ZhangSan2026")
+    assert (change.name, change.departments) == ("张三", ["宣传科"])
+    person = await Person.get(code="zhangsan")
+    assert (person.wecom_userid, person.active) == ("ZhangSan2026", True)
+    assert (await Account.get(name="某某发布")).refile == {}
+    audit = await AuditEvent.get(action="person_userid_changed")
+    assert audit.detail == {"platform": "wecom", "from": "zhangsan", "to": "ZhangSan2026"}
+
+
 async def test_an_update_for_someone_already_gone_becomes_left(world: World) -> None:
     event = world.fake.member_changes("zhouba", department=[2])
     world.fake.member_leaves("zhouba")  # deleted before the bot read the update (WeCom sends both)
@@ -174,8 +192,6 @@ async def test_changes_the_organisation_does_not_keep_are_acknowledged_without_a
         fake.contact_event("create_party", ("Id", 6), ("ParentId", "1"), ("Order", 1)),
         fake.contact_event("update_party", ("Id", 4), ("ParentId", "2")),
         fake.contact_event("update_tag", ("TagId", 1), ("AddUserItems", "zhangsan")),
-        fake.contact_event("update_user", ("UserID", "zhangsan"), ("NewUserID", "zhangsan01"),
-                           ("Department", "3")),
     ]
     for plaintext in ignored:
         assert await world.deliver(plaintext) == 200
