@@ -117,7 +117,8 @@ async def _accounts(told: Told, gone: Vacated, admins: list[Person]) -> None:
                             "since": told.now.isoformat()}
             successor, note = _successor(role, department, officers, head, gone.person)
             text = texts.refile_needed(account.name, texts.ROLE_NAMES[role], gone.person.name,
-                                       gone.why_text, gone.channel, successor, note)
+                                       gone.why_text, gone.channel, successor, note,
+                                       moved=gone.why == MOVED)
             heads_told = [p for p in (head,) if p is not None and p.id != gone.person.id]
             for person in [*heads_told, *(a for a in admins if a.id not in {t.id for t in heads_told})]:
                 await told.outbox.send(person, Text(text),

@@ -251,7 +251,9 @@ async def on_change(ctx: Ctx[TextMessage], deps: Deps) -> None:
         return
     new = await Person.get(code=dict(checked.also)[f"{role}_code"])
     old_id = getattr(account, f"{role}_id")
-    if new.id == old_id:
+    if new.id == old_id and role not in account.refile:
+        # The same person again is no change, unless the directory said they moved and the
+        # department keeps them in the role: then filing them again is what clears 需变更备案.
         await ctx.reply(texts.change_same(account.name, texts.ROLE_NAMES[role], new.name))
         return
     change = await AccountChange.create(account_id=account.id, role=role, old_person_id=old_id,
@@ -317,7 +319,7 @@ async def on_change_ack(ctx: ActionCtx[ChangeAck], deps: Deps) -> None:
     role = texts.ROLE_NAMES[change.role]
     await ctx.outbox.send(new, Text(texts.change_to_new(account.name, role)),
                           key=f"change:{change.id}:new", now=ctx.now)
-    if old is not None:
+    if old is not None and old.id != new.id:
         await ctx.outbox.send(old, Text(texts.change_to_old(account.name, role, new.name)),
                               key=f"change:{change.id}:old", now=ctx.now)
     await ctx.reply(texts.change_filed_to_ic(account.name, role, new.name))

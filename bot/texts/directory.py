@@ -17,11 +17,13 @@ def why_text(why: str, where: str = "") -> str:
 
 
 def refile_needed(account: str, role: str, person: str, why: str, channel: str,
-                  successor: str = "", successor_note: str = "") -> str:
+                  successor: str = "", successor_note: str = "", moved: bool = False) -> str:
     """To the department head and the Information Center: an account's leader or administrator
-    is gone, so the change is to be filed (Art. 4)."""
+    is gone, so the change is to be filed (Art. 4). ``moved``: they may keep the role, filed again."""
     suggestion = (f"请发送：变更 @{account} {role} {successor}（{successor_note}，可按实际人选修改）"
                   if successor else f"请发送：变更 @{account} {role} 姓名")
+    if moved:
+        suggestion += f"\n如仍由{person}担任，请发送：变更 @{account} {role} {person}（重新备案）"
     return (f"【需变更备案】账号「{account}」的{role}{person}{why}（{source(channel)}）。"
             f"按《管理办法》第四条，{role}变更须报信息中心备案。\n{suggestion}")
 

@@ -143,7 +143,7 @@ async def test_apply_hands_on_what_the_people_gone_or_moved_held_as_a_change_eve
     assert not (await Person.get(code="zhangsan")).is_officer
     assert texts.no_officer_left("服务中心", "吴九", "已离职", ["某某服务"]) in world.texts("zhouba")
     assert texts.refile_needed("某某发布", "管理员", "张三", "已调至「服务中心」", "wecom", "陈琪",
-                               texts.SUCCESSOR_OFFICER) in world.texts("lisi")
+                               texts.SUCCESSOR_OFFICER, moved=True) in world.texts("lisi")
     told = len(world.channel.sent)
     await sync(changed(), now=world.clock.now, write=True, outbox=world.bot.outbox)
     await world.settle()

@@ -177,7 +177,7 @@ async def test_moved_administrator_is_moved_and_the_account_needs_refiling(world
     assert (zhangsan.department_id, zhangsan.is_officer, zhangsan.active) == (service.id, False, True)
     assert (await Account.get(name="某某发布")).refile["admin"]["why"] == "moved"
     assert texts.refile_needed("某某发布", "管理员", "张三", "已调至「服务中心」", "local", "陈七",
-                               texts.SUCCESSOR_OFFICER) in world.texts("lisi")
+                               texts.SUCCESSOR_OFFICER, moved=True) in world.texts("lisi")
     assert await actions("person_moved") == ["zhangsan"]
     # Listed again in the same place: nothing more.
     await change(world, Change.UPDATED, "c2", userid="zhangsan", name=None, departments=["服务中心"])
@@ -230,3 +230,18 @@ async def test_a_new_platform_id_someone_else_holds_changes_nothing(world: World
     assert world.last_text("wangwu") == texts.userid_taken("张三", "chenqi", "local")
     assert await Person.filter(code="zhangsan", active=True).exists()
     assert await actions("person_userid_changed") == []
+
+
+async def test_a_moved_administrator_who_keeps_the_role_is_filed_again_and_the_flag_clears(
+        world: World) -> None:
+    """Art. 4: the department may keep someone who moved as the account's administrator; filing
+    them again (变更 to the same person) is what ends 需变更备案 — not a flag nobody can clear."""
+    await change(world, Change.UPDATED, "c1", userid="zhangsan", name=None, departments=["服务中心"])
+    await world.say("lisi", "变更 @某某发布 管理员 张三")
+    assert world.last_text("lisi") == texts.change_requested("某某发布", "管理员", "张三")
+    await world.tap("wangwu", world.channel.last_card("wangwu", "change-"), "已备案")
+    account = await Account.get(name="某某发布")
+    assert account.refile == {} and account.admin_id == (await Person.get(code="zhangsan")).id
+    assert world.last_text("zhangsan") == texts.change_to_new("某某发布", "管理员")  # told once
+    await world.say("lisi", "变更 @某某发布 管理员 张三")  # nothing to re-file any more
+    assert world.last_text("lisi") == texts.change_same("某某发布", "管理员", "张三")
