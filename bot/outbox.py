@@ -291,6 +291,8 @@ class Outbox:
             target = await Department.get_or_none(code=row.group or "")
         if target is None:
             return None
+        if isinstance(target, Person) and not target.active:
+            raise RecipientLeft(texts.RECIPIENT_LEFT)
         order = [c for c in self.channels.values() if c.name not in skip]
         hinted = self.channels.get(row.channel_hint or "")
         if hinted in order:
@@ -329,6 +331,9 @@ class Outbox:
                 ref = await channel.send(address, await self._message(row), key=row.key,
                                          maybe_sent=maybe_sent)
                 ref = {"address": address, **(ref or {})}
+        except RecipientLeft as exc:  # the Information Center was told they left: no notice
+            await self._dead(row, now, str(exc), row.attempts + 1, notify=False)
+            return
         except PermanentDeliveryError as exc:
             if notice and channel_name is not None:
                 await self._notice_try_another(row, now, str(exc), channel_name,
@@ -475,19 +480,27 @@ class Outbox:
             return
         await self._dead(row, now, error, row.attempts)
 
-    async def _dead(self, row: OutboxMessage, now: datetime, error: str, attempts: int) -> None:
+    async def _dead(self, row: OutboxMessage, now: datetime, error: str, attempts: int, *,
+                    notify: bool = True) -> None:
         log.error("outbox row %s dead-lettered after %s attempts: %s", row.id, attempts, error)
         async with in_transaction():
             await OutboxMessage.filter(id=row.id).update(
                 status=OutboxStatus.DEAD, claimed_until=None, last_error=error[:2000],
                 attempts=attempts,
             )
-            if row.notify_on_dead and not is_notice(row):
+            if notify and row.notify_on_dead and not is_notice(row):
                 notice = Text(texts.dead_letter_notice(row.id, _describe(row), error))
                 for admin in await info_center_admins():
                     await self.send(admin, notice, key=f"{NOTICE_KEY}{row.id}:{admin.id}", now=now,
                                     notify_on_dead=False)
         self.wake()
+
+
+class RecipientLeft(PermanentDeliveryError):
+    """The person has left the organisation (``Person.active`` false, from the directory or the
+    organisation file): a message still queued for them can never be theirs. Dead-lettered with
+    the reason, without a notice: whoever had to know was told when they left
+    (``bot.handover``)."""
 
 
 def is_notice(row: OutboxMessage) -> bool:

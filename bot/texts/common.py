@@ -72,6 +72,7 @@ def unsupported_message(what: str) -> str:
 NOT_IN_ORG = "你还不在本单位新媒体管理名单中，无法使用本助手。请联系信息中心登记。"
 INTERNAL_ERROR = "处理这条消息时出错了，已记录。请稍后再试；如仍有问题请联系信息中心。"
 NO_CHANNEL_FOR_RECIPIENT = "没有可以送达该收件人的渠道"
+RECIPIENT_LEFT = "收件人已离职（不在组织中），消息不再发送"
 EXPIRED_BUTTON = "这个按钮已失效，请按最新的卡片操作。"
 NOT_YOUR_CARD = "这张卡片不是发给你的，无法操作。"
 FIELD_ACCOUNT = "账号"

@@ -245,3 +245,21 @@ async def test_a_moved_administrator_who_keeps_the_role_is_filed_again_and_the_f
     assert world.last_text("zhangsan") == texts.change_to_new("某某发布", "管理员")  # told once
     await world.say("lisi", "变更 @某某发布 管理员 张三")  # nothing to re-file any more
     assert world.last_text("lisi") == texts.change_same("某某发布", "管理员", "张三")
+
+
+async def test_messages_still_queued_for_someone_who_left_are_dropped_without_a_notice(
+        world: World) -> None:
+    """A reminder queued for 张三 before the directory said he left is never his: dead-lettered
+    with the reason, and the Information Center is not told again (it was told he left)."""
+    from bot.cards import Text
+    from models import OutboxMessage, OutboxStatus
+
+    zhangsan = await Person.get(code="zhangsan")
+    row = await world.bot.outbox.send(zhangsan, Text("提醒"), key="queued-before", now=world.clock.now)
+    await Person.filter(id=zhangsan.id).update(active=False)  # as the handler does, first
+    told = {who: len(world.texts(who)) for who in ("wangwu", "zhaoliu")}
+    await world.bot.outbox.drain(world.clock.now)
+    row = await OutboxMessage.get(id=row.id)
+    assert (row.status, row.last_error) == (OutboxStatus.DEAD, texts.RECIPIENT_LEFT)
+    assert "提醒" not in world.texts("zhangsan")
+    assert {who: len(world.texts(who)) for who in ("wangwu", "zhaoliu")} == told
