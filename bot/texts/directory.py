@@ -103,7 +103,7 @@ def acting_named_to_ic(department: str, person: str, pending: int, applications:
 
 def acting_named_to_person(department: str, pending: int, applications: int = 0) -> str:
     waiting = f"{pending} 篇待审稿件" + (f"、{applications} 份待签署的开通申请" if applications else "")
-    more = f"现有{waiting}，卡片随后送达。" if pending or applications else "目前没有待审稿件。"
+    more = f"现有 {waiting}，卡片随后送达。" if pending or applications else "目前没有待审稿件。"
     return f"信息中心指定您代为审核「{department}」的稿件（该部门主要负责人不在岗）。{more}"
 
 
