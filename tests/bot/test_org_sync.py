@@ -261,3 +261,41 @@ def test_the_command_prints_the_plan_applies_it_and_refuses_on_a_failure(
                                               " AND action LIKE 'person_%' ORDER BY id")]
     assert rows == {"chenqi": "陈琪:1", "wujiu": "吴九:0"}
     assert sorted(actions) == ["person_left", "person_renamed"]
+
+
+async def test_sync_over_dingtalk_through_the_real_client_and_the_fake_server(world: World) -> None:
+    """The same changes read from the fake DingTalk's address book (oapi department and user
+    pages), applied with their follow-ups: 某某服务 and 某某发布 are 需变更备案."""
+    from bot.channels.dingtalk.client import DingTalkClient
+    from bot.channels.dingtalk.directory import DingTalkDirectory
+    from tests.fake_dingtalk import FakeDingTalk, ManualClock
+
+    ids = {"wangwu": "manager4220", "zhaoliu": "01492215357310", "lisi": "manager7078",
+           "zhangsan": "0149221535731063", "chenqi": "2841536412", "zhouba": "manager1120",
+           "wujiu": "0230663357"}
+    for code, userid in ids.items():
+        await Person.filter(code=code).update(dingtalk_userid=userid)
+    pace = ManualClock()
+    fake = FakeDingTalk(clock=pace)
+    base = await fake.start()
+    for dept_id, name in ((2, "信息中心"), (3, "宣传科"), (4, "服务中心")):
+        fake.add_department(dept_id, name)
+    for code, name, dept in (("wangwu", "王五", 2), ("zhaoliu", "赵六", 2), ("lisi", "李四", 3),
+                             ("zhangsan", "张三", 4), ("chenqi", "陈琪", 3), ("zhouba", "周八", 4)):
+        fake.add_person(ids[code], name, "", departments=(dept,))
+    fake.add_person("manager9313", "孙十", "", departments=(3,))
+    client = DingTalkClient(api_base=base, oapi_base=base, app_key=fake.app_key,
+                            app_secret=fake.app_secret, timeout=1.0, clock=pace)
+    try:
+        done = await sync(DingTalkDirectory(client), now=world.clock.now, write=True,
+                          outbox=world.bot.outbox)
+    finally:
+        await client.close()
+        await fake.stop()
+    applied = {(e.change, e.subject) for e in done.changes}
+    assert applied == {(Change.PERSON_MOVED, "zhangsan"), (Change.PERSON_RENAMED, "chenqi"),
+                       (Change.PERSON_GONE, "wujiu")}
+    assert (Change.PERSON_ADDED, "manager9313") in {(e.change, e.subject) for e in done.entries}
+    assert done.applied == 3 and not (await Person.get(code="wujiu")).active
+    assert (await Account.get(name="某某服务")).refile["admin"]["why"] == "left"
+    assert (await Account.get(name="某某发布")).refile["admin"]["why"] == "moved"
