@@ -259,8 +259,13 @@ def test_the_command_prints_the_plan_applies_it_and_refuses_on_a_failure(
                                  " WHERE code IN ('chenqi', 'wujiu')"))
         actions = [a for (a,) in conn.execute("SELECT action FROM audit_event WHERE actor = 'cli'"
                                               " AND action LIKE 'person_%' ORDER BY id")]
+        refile = [str(a) for (a,) in conn.execute("SELECT refile FROM account WHERE name = '某某服务'")]
+        queued = conn.execute("SELECT count(*) FROM outbox_message WHERE key LIKE 'contact:%'"
+                              " AND status = 'pending'").fetchone()[0]
     assert rows == {"chenqi": "陈琪:1", "wujiu": "吴九:0"}
     assert sorted(actions) == ["person_left", "person_renamed"]
+    # 吴九's follow-ups are queued for the running bot to deliver (Art. 4, 7).
+    assert '"admin"' in refile[0] and queued >= 3
 
 
 async def test_sync_over_dingtalk_through_the_real_client_and_the_fake_server(world: World) -> None:
