@@ -225,7 +225,7 @@ def cmd_org_sync(settings: Settings, args: argparse.Namespace) -> int:
             print(texts.cli_sync_line(e.change.value, e.subject, e.name, e.before, e.after, e.roles))
         changes = len(done.changes)
         print(texts.cli_sync_summary(done.platform, changes, len(done.entries) - changes, args.apply,
-                                     done.applied))
+                                     done.applied, done.told))
         return 0
 
     return _with_db(settings, work)

@@ -40,8 +40,9 @@ from tortoise.transactions import in_transaction
 
 from bot import audit
 from bot.directory import Directory, DirectoryPerson
+from bot.events import bounded_key
 from bot.handover import LEFT, MOVED, Told, Vacated, vacate
-from models import Account, AccountStatus, Department, Person, Role
+from models import Account, AccountStatus, Department, OutboxMessage, Person, Role
 
 if TYPE_CHECKING:
     from bot.outbox import Outbox
@@ -79,6 +80,7 @@ class Plan:
     platform: str
     entries: tuple[Entry, ...]
     applied: int = 0
+    told: int = 0  # follow-up messages queued for the people gone or moved (``bot.handover``)
 
     @property
     def changes(self) -> tuple[Entry, ...]:
@@ -202,7 +204,9 @@ async def apply(found: Plan, *, now: datetime, actor: str = "cli", outbox: Outbo
                 gone = (Vacated(before, left, LEFT, channel=found.platform) if moved_to is None
                         else Vacated(before, left, MOVED, moved_to.name, found.platform))
                 await vacate(Told(outbox, now, tz, run), gone)
-    return Plan(found.platform, found.entries, written)
+        told = await OutboxMessage.filter(key__startswith=bounded_key("contact", run)).count() \
+            if outbox is not None and written else 0
+    return Plan(found.platform, found.entries, written, told)
 
 
 async def sync(directory: Directory, *, now: datetime, write: bool = False, actor: str = "cli",

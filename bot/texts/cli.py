@@ -215,12 +215,15 @@ def cli_sync_line(change: str, subject: str, name: str, before: str, after: str,
     return f"{who}：已不在通讯录（或不在应用可见范围），写入时停用{tail}"
 
 
-def cli_sync_summary(platform: str, changes: int, listed: int, apply: bool, applied: int) -> str:
+def cli_sync_summary(platform: str, changes: int, listed: int, apply: bool, applied: int,
+                     told: int = 0) -> str:
     where = PLATFORM_DIRECTORY.get(platform, platform)
     if not changes and not listed:
         return f"对照{where}：组织与通讯录一致，无需改动。"
     if apply:
-        return f"对照{where}：已写入 {applied} 项（调动、改名、停用），另有 {listed} 项只列出。"
+        notices = (f"已为离开或调动的人员写入 {told} 条后续通知（需变更备案、缺信息员、缺审核人等），"
+                   f"由运行中的助手发送。" if told else "")
+        return f"对照{where}：已写入 {applied} 项（调动、改名、停用），另有 {listed} 项只列出。{notices}"
     return (f"对照{where}：{changes} 项可写入（调动、改名、停用），{listed} 项只列出；"
             f"未改动任何数据，确认后加 --apply 写入。")
 

@@ -252,7 +252,7 @@ def test_the_command_prints_the_plan_applies_it_and_refuses_on_a_failure(
     assert ("吴九（wujiu）：已不在通讯录（或不在应用可见范围），写入时停用；此人是「某某服务」的管理员、"
             "服务中心的信息员，需另行指定接替（第四条、第七条）") in planned
     assert "2 项可写入（调动、改名、停用），0 项只列出；未改动任何数据" in planned
-    assert "已写入 2 项" in applied
+    assert "已写入 2 项" in applied and "条后续通知（需变更备案、缺信息员、缺审核人等）" in applied
     assert "组织与通讯录一致，无需改动" in again
     with sqlite3.connect(dbfile) as conn:
         rows = dict(conn.execute("SELECT code, name || ':' || active FROM person"
