@@ -5,15 +5,19 @@ Hypothesis modules (``tests/test_fuzz_endpoints.py``, ``tests/test_fuzz_stream.p
 
 - ``Signer``: really signed requests for each endpoint — WeCom (sha1 over token, timestamp, nonce,
   ``Encrypt``; AES-CBC frames), a WeChat official account in plain and safe mode, DingTalk robot
-  (``timestamp``/``sign``) and card (``x-ddpaas-signature*``) callbacks, the intake's bearer
-  tokens. Signatures are computed here from the protocol, not with the code under test, so a bug
-  in the bot's signing cannot hide itself. The AES frame (random 16 bytes, 4-byte big-endian
-  length, message, receive id, PKCS#7 to 32) is built by hand so that broken frames can be
-  signed too: a valid signature over a broken frame reaches the decryption code.
+  (``timestamp``/``sign``) and card (``x-ddpaas-signature*``) callbacks, DingTalk's encrypted
+  event subscription (``POST /dingtalk/event``: sha1 over token, timestamp in ms, nonce and
+  ``encrypt``, in either query naming; the same AES frame with the AppKey as receive id), the
+  intake's bearer tokens. Signatures are computed here from the protocol, not with the code under
+  test, so a bug in the bot's signing cannot hide itself. The AES frame (random 16 bytes, 4-byte
+  big-endian length, message, receive id, PKCS#7 to 32) is built by hand so that broken frames
+  can be signed too: a valid signature over a broken frame reaches the decryption code.
 - ``Req`` and ``send``: a request as data, sent with aiohttp's client or, when it carries bytes a
   client refuses (header values that are not UTF-8), as raw HTTP/1.1 over an asyncio socket.
 - ``HostileGen``: the request classes of the hostile test, each a generator driven by one
-  ``random.Random(seed)`` so that any failure replays from its seed.
+  ``random.Random(seed)`` so that any failure replays from its seed. ``dingtalk_event`` holds
+  only refusals of ``/dingtalk/event`` (parameters, signatures, timestamps, body, ``encrypt``,
+  another app's frame, plaintexts of wrong types), so its whole state is compared.
 
 Why so many classes: an attacker tried about 900 such requests against ``xmt serve`` and found
 84 answered 500 (timestamps of 400 digits, non-UTF-8 header bytes, RecursionError from deep
@@ -46,6 +50,11 @@ WECHAT_ACCOUNT = "某某发布"
 WECHAT_APP_ID = "wx5823bf96d3bd56c7"
 WECHAT_TOKEN = "QDG6eK8pLmN3rT5vX7zB9dF1hJ2kM4nP"
 WECHAT_AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+# DingTalk's HTTP event subscription (XMT_DINGTALK_EVENT_TOKEN / XMT_DINGTALK_EVENT_AES_KEY): the
+# console's 签名 token and 43-character 加密 aes_key; a frame's owner key is the app's AppKey.
+DING_APP_KEY = "dingtestappkey"
+DING_EVENT_TOKEN = "Kp4vXe9LmQ2rTz7N"
+DING_EVENT_AES_KEY = "h7Rk2Qm9XvT4pLw8Nz3Bc6Df1Gj5Hs0Ya2Ue7Io4Kb9"
 # Two intake sources (XMT_INTAKE_TOKENS).
 INTAKE = {"weibo": "weibo-intake-token-7f3a9c2e1b", "toutiao": "toutiao-intake-token-4d8e6a0c9f"}
 INTAKE_TOKENS = ",".join(f"{source}={token}" for source, token in INTAKE.items())
@@ -227,6 +236,7 @@ class Signer:
         self.rnd = rnd
         self.wecom_key = aes_key(AES_KEY)
         self.wechat_key = aes_key(WECHAT_AES_KEY)
+        self.ding_event_key = aes_key(DING_EVENT_AES_KEY)
 
     def nonce(self) -> str:
         return str(self.rnd.randint(10**8, 10**10))
@@ -469,6 +479,80 @@ class Signer:
         body.update(over)
         return body
 
+    # -- DingTalk HTTP event subscription (POST /dingtalk/event) --------------------------------
+    def ding_event_query(
+        self,
+        encrypted: str,
+        ts: str | None = None,
+        nonce: str | None = None,
+        *,
+        new_names: bool = False,
+        token: str = DING_EVENT_TOKEN,
+    ) -> dict[str, str]:
+        """msg_signature/timeStamp/nonce (or, ``new_names``, signature/timestamp/nonce): sha1 of
+        token, timestamp (ms), nonce and ``encrypt`` sorted."""
+        ts = str(self.now * 1000) if ts is None else ts
+        nonce = f"{self.rnd.getrandbits(32):08x}" if nonce is None else nonce
+        sig = sha1_sorted(token, ts, nonce, encrypted)
+        if new_names:
+            return {"signature": sig, "timestamp": ts, "nonce": nonce}
+        return {"msg_signature": sig, "timeStamp": ts, "nonce": nonce}
+
+    def ding_event_encrypted(
+        self,
+        cls: str,
+        encrypted: Any,
+        *,
+        body: bytes | None = None,
+        ts: str | None = None,
+        new_names: bool = False,
+        expect: str = REFUSE,
+        note: str = "",
+    ) -> Req:
+        """``{"encrypt": encrypted}`` (or ``body``), signed over ``encrypted`` (as text if it is not)."""
+        signed = encrypted if isinstance(encrypted, str) else json.dumps(encrypted)
+        return Req(
+            cls,
+            "POST",
+            "/dingtalk/event",
+            self.ding_event_query(signed, ts, new_names=new_names),
+            headers={"Content-Type": "application/json"},
+            body=dumps({"encrypt": encrypted}) if body is None else body,
+            expect=expect,
+            note=note or "dingtalk event signed",
+        )
+
+    def ding_event(
+        self,
+        cls: str,
+        plaintext: Any,
+        *,
+        owner: str = DING_APP_KEY,
+        ts: str | None = None,
+        new_names: bool = False,
+        expect: str = REFUSE,
+        note: str = "",
+    ) -> Req:
+        """A frame of ``plaintext`` (text, bytes, or a value sent as JSON) encrypted for ``owner``."""
+        if isinstance(plaintext, bytes):
+            raw = plaintext
+        elif isinstance(plaintext, str):
+            raw = plaintext.encode("utf-8", "surrogatepass")
+        else:
+            raw = dumps(plaintext)
+        return self.ding_event_encrypted(
+            cls,
+            encrypt(self.ding_event_key, raw, owner),
+            ts=ts,
+            new_names=new_names,
+            expect=expect,
+            note=note or "dingtalk event signed",
+        )
+
+    def ding_event_plain(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """An HTTP-mode plaintext: ``{"EventType", "CorpId", "TimeStamp", ...}``."""
+        return {"EventType": kind, "CorpId": "dingtestcorp", "TimeStamp": str(self.now * 1000), **fields}
+
     # -- intake --------------------------------------------------------------------------------
     def intake(
         self,
@@ -581,6 +665,7 @@ class HostileGen:
             "wrong_types",
             "unknown_events",
             "forged_taps",
+            "dingtalk_event",
             "methods_paths",
             "query_junk",
         ):
@@ -776,6 +861,9 @@ class HostileGen:
                         body,
                     )
                     yield Req(c, "POST", f"/dingtalk/{kind}", raw=raw, note=f"raw ts={ms[:24]!r}")
+            check = s.ding_event_plain("check_url")
+            yield s.ding_event(c, check, ts=ms, note=f"event timeStamp={ms[:24]!r}")
+            yield s.ding_event(c, check, ts=ms, new_names=True, note=f"event timestamp={ms[:24]!r}")
 
     def gen_header_bytes(self) -> Iterator[Req]:
         s, c = self.s, "header_bytes"
@@ -962,6 +1050,23 @@ class HostileGen:
             tap["content"] = deep
             yield s.ding_card(c, tap, expect=REFUSE, note=f"card content string depth {depth}")
             yield s.intake(c, None, raw_body=deep.encode(), expect=REFUSE, note=f"intake depth {depth}")
+            good = s.ding_event(c, s.ding_event_plain("check_url"))
+            yield Req(
+                c, "POST", "/dingtalk/event", good.query, body=deep.encode(), note=f"event body depth {depth}"
+            )
+            yield Req(
+                c,
+                "POST",
+                "/dingtalk/event",
+                good.query,
+                body=(good.body or b"")[:-1] + b',"x":' + deep.encode() + b"}",
+                note=f"event body depth {depth} beside a signed encrypt",
+            )
+            yield s.ding_event(c, deep, note=f"event plaintext depth {depth}")
+            plain = dumps(s.ding_event_plain("user_leave_org", UserId=[DING_IDS["zhaoliu"]]))
+            yield s.ding_event(
+                c, plain[:-1] + b',"x":' + deep.encode() + b"}", note=f"event plaintext field depth {depth}"
+            )
             yield s.intake(
                 c,
                 None,
@@ -995,6 +1100,7 @@ class HostileGen:
             yield s.intake(
                 c, None, raw_body=b'{"text":"' + filler + b'"}', expect=REFUSE, note=f"intake {size}"
             )
+            yield s.ding_event_encrypted(c, filler.decode(), note=f"event encrypt {size} (signed)")
         big = b'{"text":"' + b"B" * 300_000 + b'"}'
         rh = s.ding_robot_headers()
         yield Req(
@@ -1030,6 +1136,36 @@ class HostileGen:
             raw=raw_http("POST", "/wechat/x/callback", [(b"X-Big", b"v" * 20_000)]),
             note="20 kB header",
         )
+        event = s.ding_event(c, s.ding_event_plain("check_url"))
+        target = "/dingtalk/event?" + urlencode(event.query or {})
+        yield Req(
+            c,
+            "POST",
+            target,
+            raw=raw_http("POST", target, [(b"X-Big", b"v" * 20_000)], event.body or b""),
+            note="event 20 kB header",
+        )
+        yield Req(
+            c,
+            "POST",
+            target,
+            raw=raw_http("POST", target, [(f"X-H{i}".encode(), b"v") for i in range(300)], event.body or b""),
+            note="event 300 headers",
+        )
+        yield Req(
+            c,
+            "POST",
+            target,
+            raw=raw_http("POST", target, [(b"Content-Type", b"application/json")], big, chunked=True),
+            note="event chunked 300 kB",
+        )
+        yield Req(
+            c,
+            "POST",
+            "/dingtalk/event",
+            raw=raw_http("POST", "/dingtalk/event?" + "nonce=1&" * 3000, [], event.body or b""),
+            note="event 24 kB URL",
+        )
         yield Req(
             c, "GET", "/healthz", raw=raw_http("GET", "/healthz?" + "a=b&" * 5000, []), note="20 kB URL"
         )
@@ -1048,10 +1184,13 @@ class HostileGen:
             yield s.wecom_get(c, encrypted, note=f"wecom GET {name}")
         for name, encrypted in broken_frames(s.wechat_key, WECHAT_APP_ID, self.rnd):
             yield s.wechat_aes_encrypted(c, encrypted, note=f"wechat aes {name}")
+        for name, encrypted in broken_frames(s.ding_event_key, DING_APP_KEY, self.rnd):
+            yield s.ding_event_encrypted(c, encrypted, note=f"dingtalk event {name}")
         for _ in range(8):
             junk = base64.b64encode(self.rnd.randbytes(16 * self.rnd.randint(1, 6))).decode()
             yield s.wecom_post_encrypted(c, junk, note="wecom random blocks")
             yield s.wechat_aes_encrypted(c, junk, note="wechat random blocks")
+            yield s.ding_event_encrypted(c, junk, note="dingtalk event random blocks")
 
     def gen_long_ids(self) -> Iterator[Req]:
         s, c = self.s, "long_ids"
@@ -1378,6 +1517,26 @@ class HostileGen:
             {**s.card_tap(DING_IDS["chenqi"], "zz-unknown", {"payload": "zz:1"}), "type": "unknownCallback"},
             note="card unknown type",
         )
+        for kind in (
+            "check_url",
+            "user_add_org",
+            "user_active_org",
+            "org_admin_add",
+            "org_dept_create",
+            "bpms_task_change",
+            "label_user_change",
+            f"zz{self.rnd.getrandbits(20)}",
+        ):
+            # acknowledged and ignored, whatever else the plaintext holds
+            yield s.ding_event(
+                c,
+                s.ding_event_plain(kind, UserId=[DING_IDS["zhaoliu"]], DeptId=[1], x={"y": [None, 2**70]}),
+                expect=ANY,
+                note=f"event {kind}",
+            )
+            yield s.ding_event(
+                c, {"EventType": kind, "UserId": 5}, new_names=True, expect=ANY, note=f"event {kind} bare"
+            )
 
     def gen_forged_taps(self) -> Iterator[Req]:
         s, c, t = self.s, "forged_taps", self.t
@@ -1404,6 +1563,267 @@ class HostileGen:
             note="dingtalk near-miss of the approver's id",
         )
 
+    def gen_dingtalk_event(self) -> Iterator[Req]:
+        """``POST /dingtalk/event`` (the encrypted event subscription): every request here is
+        refused, so the class proves that nothing at all is stored."""
+        s, c = self.s, "dingtalk_event"
+        path = "/dingtalk/event"
+        leave = s.ding_event_plain("user_leave_org", UserId=[DING_IDS["zhaoliu"]])
+        for new_names in (False, True):
+            good = s.ding_event(c, leave, new_names=new_names)
+            q, body = dict(good.query or {}), good.body
+            names = list(q)
+            # missing, empty, mixed-up and duplicated parameters
+            yield Req(c, "POST", path, body=body, note="event no query")
+            for name in names:
+                yield Req(
+                    c, "POST", path, {k: v for k, v in q.items() if k != name}, body=body, note=f"no {name}"
+                )
+                yield Req(c, "POST", path, {**q, name: ""}, body=body, note=f"empty {name}")
+            sig, ts, nonce = (q[n] for n in names)
+            other_ts = str(s.now * 1000 - 1)
+            yield Req(
+                c, "POST", path, {**q, names[1]: other_ts}, body=body, note="timestamp not the signed one"
+            )
+            yield Req(
+                c, "POST", path, {**q, "nonce": s.nonce()}, body=body, note="signature of another nonce"
+            )
+            other = "timestamp" if names[1] == "timeStamp" else "timeStamp"
+            yield Req(
+                c,
+                "POST",
+                path,
+                {names[0]: sig, other: other_ts, "nonce": nonce},
+                body=body,
+                note=f"{other} of another time",
+            )
+            for first in (
+                f"{names[0]}={self.junk_sig()}",
+                f"{names[1]}={s.now * 1000 - 600_000}",
+                f"nonce={s.nonce()}",
+            ):
+                target = f"{path}?{first}&" + urlencode(q)
+                yield Req(c, "POST", target, body=body, note=f"duplicated, first {first[:30]}")
+            if names[0] == "signature":  # both namings: msg_signature/timeStamp win
+                yield Req(
+                    c,
+                    "POST",
+                    path,
+                    {**q, "msg_signature": self.junk_sig() or "0" * 40},
+                    body=body,
+                    note="forged msg_signature beside a signed signature",
+                )
+                yield Req(
+                    c,
+                    "POST",
+                    path,
+                    {**q, "timeStamp": str(s.now * 1000 - 600_000)},
+                    body=body,
+                    note="stale timeStamp beside a signed timestamp",
+                )
+            # wrong signatures
+            for junk in {self.junk_sig() for _ in range(4)} | {sig[:-1], sig + "0", sig[::-1]}:
+                if junk != sig:
+                    yield Req(c, "POST", path, {**q, names[0]: junk}, body=body, note=f"forged {junk[:12]!r}")
+            encrypted = json.loads(body or b"{}")["encrypt"]
+            for token in ("", DING_EVENT_TOKEN.upper(), DING_EVENT_TOKEN + " "):
+                yield Req(
+                    c,
+                    "POST",
+                    path,
+                    s.ding_event_query(encrypted, ts, nonce, new_names=new_names, token=token),
+                    body=body,
+                    note=f"signed with token {token!r:.10}",
+                )
+            unsorted = hashlib.sha1(f"{DING_EVENT_TOKEN}{ts}{nonce}{encrypted}".encode()).hexdigest()  # noqa: S324
+            yield Req(c, "POST", path, {**q, names[0]: unsorted}, body=body, note="sha1 unsorted")
+            other_frame = encrypt(
+                s.ding_event_key, dumps({**leave, "UserId": [DING_IDS["wujiu"]]}), DING_APP_KEY
+            )
+            yield Req(
+                c, "POST", path, q, body=dumps({"encrypt": other_frame}), note="signature of another frame"
+            )
+        # timestamps: stale, future, in seconds, absurd (signed over each)
+        check = s.ding_event_plain("check_url")
+        for ms in (
+            s.now * 1000 - 301_000,
+            s.now * 1000 + 301_000,
+            s.now * 1000 - 7_200_000,
+            s.now,
+            0,
+            -1,
+            10**13,
+            10**14,
+            s.now * 1_000_000,
+        ):
+            yield s.ding_event(c, check, ts=str(ms), note=f"ts {ms}")
+        # the body
+        for raw in (
+            b"",
+            b"{",
+            b"encrypt=abc",
+            b"<xml><Encrypt>abc</Encrypt></xml>",
+            b"\xff\xfe{}",
+            b'{"encrypt":"abc"} x',
+            b'{"encrypt":"abc","encrypt":',
+            b"[1]",
+            b'"abc"',
+            b"5",
+            b"null",
+            b"true",
+            b"\xef\xbb\xbf{}",
+            json.dumps({"encrypt": "x"}).encode("utf-16"),
+        ):
+            good = s.ding_event(c, check)
+            yield Req(c, "POST", path, good.query, body=raw, note=f"body {raw[:20]!r}")
+        for value in ([], ["abc"], "abc", 5, None, True):  # JSON, not an object, signed over its text
+            yield s.ding_event_encrypted(c, value, body=dumps(value), note=f"body {value!r}")
+        good = s.ding_event(c, check)
+        frame_text = json.loads(good.body or b"{}")["encrypt"]
+        for obj in ({}, {"Encrypt": frame_text}, {"encrypt_": frame_text}, {"data": {"encrypt": frame_text}}):
+            yield Req(c, "POST", path, good.query, body=dumps(obj), note=f"body keys {list(obj)}")
+        # encrypt: not a string, empty, not base64, wrong block size, 1 MB
+        not_text: list[Any] = [5, None, [], {}, True, 1.5, [frame_text], {"encrypt": frame_text}, 2**70, ""]
+        for odd in not_text:
+            yield s.ding_event_encrypted(c, odd, note=f"encrypt {odd!r:.30}")
+        b64 = base64.b64encode
+        for bad in (
+            "!!!!",
+            "====",
+            "A",
+            "AAA",
+            frame_text + "\n",
+            " " + frame_text,
+            frame_text[:-2],
+            frame_text.replace("+", "-").replace("/", "_") + "-_",
+            "加密" * 20,
+            frame_text + "\u00e9",
+            b64(self.rnd.randbytes(15)).decode(),
+            b64(self.rnd.randbytes(17)).decode(),
+            b64(self.rnd.randbytes(31)).decode(),
+            b64(base64.b64decode(frame_text)[:-1]).decode(),
+            b64(self.rnd.randbytes(16 * 3000)).decode(),
+            b64(b"\x00" * 32).decode(),
+        ):
+            yield s.ding_event_encrypted(c, bad, note=f"encrypt {bad[:16]!r} ({len(bad)})")
+        big = "A" * (1024 * 1024)
+        yield s.ding_event_encrypted(c, big, note="encrypt 1 MB")
+        # a frame for another app, or under another key
+        for owner in (
+            "dingotherappkey",
+            "",
+            DING_APP_KEY + "x",
+            DING_APP_KEY[:-1],
+            DING_APP_KEY.upper(),
+            "dingtestcorp",
+            DING_APP_KEY + "\x00",
+        ):
+            yield s.ding_event(c, check, owner=owner, note=f"owner {owner!r}")
+            yield s.ding_event(c, leave, owner=owner, note=f"leave for owner {owner!r}")
+        other_key = aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+        yield s.ding_event_encrypted(
+            c, encrypt(other_key, dumps(leave), DING_APP_KEY), note="another aes key"
+        )
+        # validly signed and encrypted plaintexts that are not JSON objects of the right types
+        for plain in (
+            "",
+            "success",
+            "<xml><EventType>check_url</EventType></xml>",
+            "{",
+            '{"EventType":',
+            "check_url",
+            b"\xff\xfe{}",
+            b'{"EventType":"\xc3\x28"}',
+            "[]",
+            "null",
+            "5",
+            '"check_url"',
+            '{"EventType":"check_url"} x',
+            "\ufeff{}",
+        ):
+            yield s.ding_event(c, plain, note=f"plaintext {plain[:24]!r}")
+        kinds: list[Any] = [
+            None,
+            5,
+            True,
+            [],
+            {},
+            ["check_url"],
+            "",
+            "x" * 65,
+            "user_leave_org\x00",
+            "user\ud800",
+            "用户离职",
+        ]
+        for kind in kinds:
+            yield s.ding_event(
+                c, {"EventType": kind, "UserId": [DING_IDS["zhaoliu"]]}, note=f"EventType {kind!r}"
+            )
+        ids = ["manager4220", "0149221535731063"]
+        for kind in ("user_leave_org", "user_modify_org", "user_dept_change"):
+            for users in (
+                None,
+                5,
+                "manager4220",
+                [],
+                [5],
+                [None],
+                [ids],
+                [{"userId": ids[0]}],
+                ["x" * 65],
+                ["经理"],
+                ["a b"],
+                ["m\ud800"],
+                ["m\x00"],
+                [""],
+                ids * 501,
+                True,
+            ):
+                yield s.ding_event(
+                    c, s.ding_event_plain(kind, UserId=users), note=f"{kind} UserId {users!r:.40}"
+                )
+            stamps: list[Any] = [None, 5.5, "abc", "9" * 14, "-1", [], True, {"t": 1}, 10**14, "", " 1"]
+            for stamp in stamps:
+                stamped = {"EventType": kind, "UserId": ids, "TimeStamp": stamp}
+                yield s.ding_event(c, stamped, note=f"{kind} TimeStamp {stamp!r:.20}")
+            for eid in ("x" * 129, "e\u00e9", "a b"):
+                yield s.ding_event(
+                    c,
+                    {**s.ding_event_plain(kind, UserId=ids), "eventId": eid},
+                    note=f"{kind} eventId {eid[:12]!r}",
+                )
+        for depts in (
+            None,
+            5,
+            "5",
+            [],
+            [0],
+            [-1],
+            [1.5],
+            [True],
+            ["abc"],
+            ["-5"],
+            ["0"],
+            [2**63],
+            ["9" * 14],
+            [None],
+            [[1]],
+            list(range(1, 1003)),
+            ["1e3"],
+            [" 5"],
+        ):
+            yield s.ding_event(
+                c,
+                s.ding_event_plain("org_dept_remove", DeptId=depts),
+                note=f"org_dept_remove DeptId {depts!r:.40}",
+            )
+        yield s.ding_event(
+            c, s.ding_event_plain("org_dept_remove", UserId=ids), note="org_dept_remove without DeptId"
+        )
+        yield s.ding_event(
+            c, s.ding_event_plain("user_leave_org", DeptId=[1]), note="user_leave_org without UserId"
+        )
+
     def gen_methods_paths(self) -> Iterator[Req]:
         c = "methods_paths"
         for path in (
@@ -1411,6 +1831,7 @@ class HostileGen:
             f"/wechat/{WECHAT_ACCOUNT}/callback",
             "/dingtalk/robot",
             "/dingtalk/card",
+            "/dingtalk/event",
             "/api/inquiries",
             "/healthz",
         ):
@@ -1418,6 +1839,14 @@ class HostileGen:
                 yield Req(c, method, path, body=b"{}", note="wrong method")
         yield Req(c, "GET", "/dingtalk/robot", note="GET robot")
         yield Req(c, "GET", "/dingtalk/card", note="GET card")
+        event = self.s.ding_event(c, self.s.ding_event_plain("check_url"))
+        for method in ("GET", "PUT", "DELETE"):  # signed, even: only POST is the subscription
+            yield Req(
+                c, method, "/dingtalk/event", event.query, body=event.body, note=f"{method} event signed"
+            )
+        yield Req(
+            c, "GET", "/dingtalk/event", {**(event.query or {}), "echostr": "1"}, note="GET event echostr"
+        )
         yield Req(c, "GET", "/api/inquiries", note="GET intake")
         # the simulator is off: none of its routes answer
         for method, path in (
@@ -1479,6 +1908,54 @@ class HostileGen:
                 target,
                 raw=raw_http(method, target, [], body if method == "POST" else b""),
                 note="percent-encoded non-UTF-8 query",
+            )
+        event = s.ding_event(c, s.ding_event_plain("check_url"))
+        eq = event.query or {}
+        for target in (
+            "/dingtalk/event?msg_signature=%ff%fe&timeStamp=%ff&nonce=%c3%28",
+            f"/dingtalk/event?msg_signature={eq['msg_signature']}&timeStamp=%ed%a0%80&nonce={eq['nonce']}",
+            f"/dingtalk/event?msg_signature={eq['msg_signature']}&timeStamp={eq['timeStamp']}&nonce=%ff",
+            f"/dingtalk/event?msg_signature={eq['msg_signature']}%00&timeStamp={eq['timeStamp']}"
+            f"&nonce={eq['nonce']}",
+        ):
+            yield Req(
+                c, "POST", target, raw=raw_http("POST", target, [], event.body or b""), note="event odd query"
+            )
+        # duplicated or both namings: the first msg_signature/timeStamp is what is read
+        yield Req(
+            c,
+            "POST",
+            "/dingtalk/event?" + urlencode(eq) + f"&timeStamp={s.now * 1000 - 9_999_000}&nonce=1",
+            body=event.body,
+            expect=ANY,
+            note="event duplicates after the signed ones",
+        )
+        yield Req(
+            c,
+            "POST",
+            "/dingtalk/event?" + urlencode({**eq, "signature": "0" * 40, "timestamp": "1"}),
+            body=event.body,
+            expect=ANY,
+            note="event both namings, old ones signed",
+        )
+        for _ in range(4):
+            extra = {f"k{i}": "v" * self.rnd.randint(0, 50) for i in range(self.rnd.randint(1, 200))}
+            yield Req(
+                c,
+                "POST",
+                "/dingtalk/event",
+                {**extra, **eq},
+                body=event.body,
+                expect=ANY,
+                note="event many params",
+            )
+            yield Req(
+                c,
+                "POST",
+                "/dingtalk/event",
+                {**extra, **eq, "msg_signature": self.junk_sig()},
+                body=event.body,
+                note="event many params, forged",
             )
         for echostr in (
             "",

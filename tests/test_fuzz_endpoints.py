@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from models import InboundEvent, InboundStatus
 from tests.hostile import (
+    ANY,
     DING_IDS,
     INTAKE,
     OPENID,
@@ -397,6 +398,114 @@ async def test_dingtalk_any_header_bytes_are_refused(world: Hostile) -> None:
         assert 400 <= status < 500, (status, ts, sig)
 
     await unchanged(world, lambda: run(prop))
+
+
+# -- DingTalk event subscription (POST /dingtalk/event) ------------------------------------------------
+EVENT_QUERY_NAMES = ["msg_signature", "timeStamp", "nonce", "signature", "timestamp"]
+EVENT_TYPES = st.one_of(
+    st.sampled_from(
+        [
+            "user_leave_org",
+            "user_modify_org",
+            "user_dept_change",
+            "org_dept_remove",
+            "check_url",
+            "user_add_org",
+        ]
+    ),
+    TEXT,
+    JSON,
+)
+# people an event may name (not the draft's author nor its approver: what they hold is not at stake here)
+BYSTANDERS = [ding_id for code, ding_id in DING_IDS.items() if code not in ("zhangsan", "lisi")]
+IDS = st.one_of(st.sampled_from([*BYSTANDERS, "manager9999", "0149221535731063"]), TEXT, JSON)
+
+
+@st.composite
+def event_plaintext(draw: st.DrawFn) -> Any:
+    """An HTTP-mode event plaintext whose fields are plausible or anything, or any JSON value,
+    or text and bytes that are not JSON at all."""
+    pick = draw(st.integers(0, 9))
+    if pick == 0:
+        return draw(JSON)
+    if pick == 1:
+        return draw(st.one_of(CLEAN_TEXT, st.binary(max_size=200)))
+    body: dict[str, Any] = {"EventType": draw(EVENT_TYPES)}
+    for key in draw(
+        st.lists(st.sampled_from(["UserId", "DeptId", "TimeStamp", "CorpId", "eventId"]), max_size=5)
+    ):
+        if key == "UserId":
+            body[key] = draw(st.one_of(st.lists(IDS, max_size=4), JSON))
+        elif key == "DeptId":
+            body[key] = draw(st.one_of(st.lists(st.one_of(BIG_INT, NUMBERISH), max_size=4), JSON))
+        elif key == "TimeStamp":
+            body[key] = draw(st.one_of(st.just("1790000000000"), NUMBERISH, JSON))
+        else:
+            body[key] = draw(st.one_of(TEXT, JSON))
+    return body
+
+
+async def test_dingtalk_event_any_query_and_body_unsigned_is_refused(world: Hostile) -> None:
+    loop = asyncio.get_running_loop()
+    host, port = str(world.client.server.host), int(world.client.server.port or 0)
+    part = st.one_of(st.binary(max_size=40), NUMBERISH.map(lambda v: v.encode("utf-8", "surrogatepass")))
+
+    @FUZZ
+    @given(
+        pairs=st.lists(
+            st.tuples(st.one_of(st.sampled_from(EVENT_QUERY_NAMES).map(str.encode), part), part), max_size=8
+        ),
+        body=st.one_of(
+            st.binary(max_size=400),
+            JSON.map(lambda v: json.dumps({"encrypt": v}).encode()),
+            st.binary(min_size=1, max_size=120).map(
+                lambda b: json.dumps({"encrypt": base64.b64encode(b).decode()}).encode()
+            ),
+        ),
+    )
+    def prop(pairs: list[tuple[bytes, bytes]], body: bytes) -> None:
+        query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+        target = "/dingtalk/event" + (f"?{query}" if query else "")
+        status = on(loop, send_raw(host, port, raw_http("POST", target, [], body)))
+        assert 400 <= status < 500, (status, target, body[:80])
+
+    await unchanged(world, lambda: run(prop))
+
+
+async def test_dingtalk_event_signed_junk_encrypt_is_refused(world: Hostile) -> None:
+    loop, s = asyncio.get_running_loop(), signer()
+
+    @FUZZ
+    @given(
+        encrypted=st.one_of(
+            CLEAN_TEXT,
+            st.binary(min_size=1, max_size=300).map(lambda b: base64.b64encode(b).decode()),
+            JSON,
+        ),
+        ts=st.one_of(st.none(), NUMBERISH.map(lambda v: v.encode("utf-8", "replace").decode())),
+        new_names=st.booleans(),
+    )
+    def prop(encrypted: Any, ts: str | None, new_names: bool) -> None:
+        req = s.ding_event_encrypted("fuzz", encrypted, ts=ts, new_names=new_names)
+        assert 400 <= on(loop, status_of(world, req)) < 500
+
+    await unchanged(world, lambda: run(prop))
+
+
+async def test_dingtalk_event_signed_any_plaintext_is_below_500(world: Hostile) -> None:
+    loop, s = asyncio.get_running_loop(), signer()
+
+    @FUZZ
+    @given(plain=event_plaintext(), new_names=st.booleans())
+    def prop(plain: Any, new_names: bool) -> None:
+        on(loop, status_of(world, s.ding_event("fuzz", plain, new_names=new_names, expect=ANY)))
+
+    before = await snapshot()
+    await run(prop)
+    await settled_cleanly(world)
+    after = await snapshot()
+    # an address-book change may take someone out, but decides nothing
+    assert (after["drafts"], after["decisions"]) == (before["drafts"], before["decisions"])
 
 
 # -- intake ------------------------------------------------------------------------------------------

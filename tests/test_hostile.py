@@ -1,7 +1,8 @@
-"""The hostile test: the real app (WeCom, DingTalk in HTTP mode, a WeChat official account, two
-intake sources, the simulator off) takes at least 500 generated hostile requests across every
-endpoint, in classes (``tests/hostile.py``), from one seeded ``random.Random`` — rerun a failure
-with ``XMT_HOSTILE_SEED=<seed>`` (the seed is printed; ``-s`` shows the per-class table).
+"""The hostile test: the real app (WeCom, DingTalk in HTTP mode with its event subscription, a
+WeChat official account, two intake sources, the simulator off) takes at least 500 generated
+hostile requests across every endpoint, in classes (``tests/hostile.py``), from one seeded
+``random.Random`` — rerun a failure with ``XMT_HOSTILE_SEED=<seed>`` (the seed is printed;
+``-s`` shows the per-class table).
 
 What it proves, per class and then overall:
 - no request is answered 5xx (or not answered at all); every offender is listed with its class,
@@ -16,8 +17,9 @@ What it proves, per class and then overall:
 - afterwards ``/healthz`` answers, a valid signed WeCom text is processed and answered through the
   fake WeCom API, a WeChat follower with a real 28-character openid gets an inquiry, a DingTalk
   message whose ``sessionWebhook`` points at another server is answered through DingTalk's API
-  and nothing is POSTed there, and the audit chain verifies (the function behind
-  ``xmt audit verify``).
+  and nothing is POSTed there, a signed and encrypted ``check_url`` to ``/dingtalk/event`` (built
+  by hand and by dingtalk-sdk) is answered 200 with the encrypted "success" and stores nothing,
+  and the audit chain verifies (the function behind ``xmt audit verify``).
 
 A second test sends a poisoned-but-signed request in the same group-commit batch as good ones:
 the good ones are answered 200/202 and stored all the same.
@@ -65,6 +67,10 @@ from tests.fake_dingtalk import FakeDingTalk
 from tests.fake_wecom import FakeWeCom, ManualClock
 from tests.fakes import FakeClock, LoopbackServer
 from tests.hostile import (
+    ANY,
+    DING_APP_KEY,
+    DING_EVENT_AES_KEY,
+    DING_EVENT_TOKEN,
     DING_IDS,
     INTAKE,
     INTAKE_TOKENS,
@@ -206,8 +212,13 @@ async def open_world(aiohttp_client: Any) -> AsyncIterator[Hostile]:
         dingtalk_oapi_base=dbase,
         wechat_api_base="http://127.0.0.1:9",
         intake_tokens=INTAKE_TOKENS,
+        dingtalk_event_token=DING_EVENT_TOKEN,
+        dingtalk_event_aes_key=DING_EVENT_AES_KEY,
     )
-    assert not settings.simulator_enabled
+    assert not settings.simulator_enabled and settings.dingtalk_events_enabled
+    # the fake DingTalk encrypts its own pushes (and reads our answers) with the same subscription
+    assert ding_fake.app_key == DING_APP_KEY
+    ding_fake.event_token, ding_fake.event_aes_key = DING_EVENT_TOKEN, DING_EVENT_AES_KEY
     app = create_app(
         settings,
         channels=[wecom, ding],
@@ -443,6 +454,29 @@ async def test_hostile_requests_are_refused_cleanly_and_change_nothing(hostile: 
             f"a robot message with a foreign sessionWebhook: {status}, POSTs to it: {foreign}, "
             f"answers through DingTalk: {answered_dt} (last outbox rows: {rows})"
         )
+    # The event subscription is wired: a check_url frame (built by hand here, and by the fake with
+    # dingtalk-sdk in the newer query naming) is answered 200 with the encrypted "success", stores nothing.
+    inbound_before = await InboundEvent.all().count()
+    signer = Signer(w.pace(), w.ding.app_secret, gen.rnd)
+    by_hand = signer.ding_event("after", signer.ding_event_plain("check_url"), expect=ANY)
+    query, body = w.ding.http_event({"EventType": "check_url"}, new_names=True)
+    for how, req in (
+        ("by hand", by_hand),
+        (
+            "by the SDK",
+            Req("after", "POST", "/dingtalk/event", query, body=json.dumps(body).encode(), expect=ANY),
+        ),
+    ):
+        resp = await w.client.post(req.path, params=req.query, data=req.body)
+        answer = await resp.json() if resp.status == 200 else await resp.text()
+        plain = w.ding.read_event_answer(answer) if isinstance(answer, dict) else None
+        if resp.status != 200 or plain != "success":
+            after.append(
+                f"a valid check_url frame ({how}): {resp.status} {answer!r:.120}, decrypts to {plain!r}"
+            )
+    await w.settle()
+    if await InboundEvent.all().count() != inbound_before:
+        after.append("a check_url frame stored an inbound event")
     stuck = await InboundEvent.filter(status=InboundStatus.RECEIVED).count()
     if stuck:
         after.append(f"{stuck} inbound events left 'received' overall")
