@@ -30,9 +30,11 @@ printable ASCII, department ids positive integers (as numbers or digit strings),
 Crypto: dingtalk-sdk's ``DingTalkCrypto(token, aes_key, owner_key)`` (owner key: the app's AppKey
 for an internal app). Its own signature check compares with ``!=`` and its decryption trusts the
 frame (a bad length or padding ends in ``struct.error``/``IndexError``), so ``EventCrypto``
-checks the signature itself (sha1 of the four values sorted, constant time), checks the base64
-and the block size first, and turns whatever the SDK raises into ``Malformed`` — or ``Forbidden``
-when the frame's owner key is not ours. Replies (``"success"``) are encrypted with the SDK.
+checks the signature itself (sha1 of the four values sorted, constant time), checks the frame
+first with the opener WeCom's callbacks use (``bot.channels.wxbiz.open_frame``: the same AES frame
+with the owner key in place of ReceiveId; every padding byte, the length inside the frame, the
+owner key compared in constant time), and turns whatever the SDK still raises into ``Malformed``
+— or ``Forbidden`` when the frame's owner key is not ours. Replies (``"success"``) are encrypted with the SDK.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import Any
 from dingtalk.core.exceptions import InvalidCorpIdOrSuiteKeyException
 from dingtalk.crypto import DingTalkCrypto, PrpCrypto
 
-from bot.channels import verify
+from bot.channels import verify, wxbiz
 from bot.channels.verify import Malformed, check_tree, event_key, ident, load_json
 from bot.events import Change, ContactChange
 
@@ -168,6 +170,14 @@ class EventCrypto:
             raise Malformed("encrypt: not base64") from None
         if not data or len(data) % 16:
             raise Malformed("encrypt: not whole AES blocks")
+        # The frame is DingTalk's copy of WeCom's (owner key for ReceiveId): checked first by the
+        # shared strict opener, as the SDK reads only the last padding byte and trusts the length.
+        try:
+            wxbiz.open_frame(self._sdk.key, encrypted, self.owner_key)
+        except wxbiz.WrongCorp:
+            raise verify.Forbidden("not our app's event") from None
+        except wxbiz.BadCiphertext as exc:
+            raise Malformed(f"encrypt: {exc}") from None
         try:
             plain: str = PrpCrypto(self._sdk.key).decrypt(encrypted, self.owner_key)
         except InvalidCorpIdOrSuiteKeyException:

@@ -354,3 +354,30 @@ def test_http_parser_gives_changes_nothing_or_malformed(body: str) -> None:
         return
     assert isinstance(kind, str)
     assert all(isinstance(c, ContactChange) for c in out)
+
+
+def _frame(key: bytes, message: bytes, owner: bytes, pad: bytes) -> str:
+    """An event frame as DingTalk builds it (WeCom's AES frame, the owner key in place of
+    ReceiveId), with the padding given as is."""
+    import base64
+
+    from wechatpy.crypto.cryptography import WeChatCipher
+
+    body = b"0123456789abcdef" + len(message).to_bytes(4, "big") + message + owner
+    return base64.b64encode(WeChatCipher(key).encrypt(body + pad)).decode()
+
+
+def test_a_frame_whose_padding_bytes_disagree_is_refused_though_the_sdk_would_open_it() -> None:
+    """dingtalk-sdk reads only the last padding byte; the frame is checked whole first."""
+    from bot.channels.dingtalk.events import EventCrypto
+
+    crypto = EventCrypto("event-token", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", APP_KEY)
+    key = crypto._sdk.key
+    message = b'{"EventType":"check_url"}'
+    size = 16 + 4 + len(message) + len(APP_KEY.encode())
+    n = 32 - size % 32
+    good = _frame(key, message, APP_KEY.encode(), bytes([n]) * n)
+    assert crypto.decrypt(good) == message.decode()
+    bad = _frame(key, message, APP_KEY.encode(), bytes([7]) * (n - 1) + bytes([n]))
+    with pytest.raises(Malformed):
+        crypto.decrypt(bad)
