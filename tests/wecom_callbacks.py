@@ -78,3 +78,24 @@ class WeComSender:
         resp = await client.post("/wecom/callback", params=query, data=body.encode())
         assert await resp.read() == b"" or resp.status != 200
         return resp.status
+
+
+async def wecom_app(fake: Any, aiohttp_client: Any, clock: Any) -> tuple[TestClient, Any]:  # type: ignore[type-arg]
+    """The bot's app with only the WeCom channel, its client on ``fake`` (a started
+    ``tests.fake_wecom.FakeWeCom``, whose clock paces it), the demo organisation imported; no
+    worker, no scheduler (tests drive them). Returns the test client and the channel, whose
+    client the caller closes."""
+    from bot.app import create_app
+    from bot.channels.wecom.channel import WeComChannel
+    from bot.channels.wecom.client import WeComClient
+    from bot.org import import_file
+    from tests.conftest import DEMO_ORG, make_settings
+
+    fake.agent_id = AGENT_ID
+    channel = WeComChannel(WeComClient(base=fake.base_url, corp_id=CORP_ID, secret=SECRET, timeout=1.0,
+                                       clock=fake.clock), AGENT_ID, clock=fake.clock)
+    app = create_app(make_settings(**wecom_settings(api_base=fake.base_url)), channels=[channel],
+                     manage_database=False, run_scheduler=False, run_worker=False, clock=clock)
+    client = await aiohttp_client(app)
+    await import_file(DEMO_ORG, now=clock.now)
+    return client, channel

@@ -26,18 +26,14 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import BOT, Bot, create_app
+from bot.app import BOT, Bot
 from bot.channels.verify import KEY_MAX, Refused
-from bot.channels.wecom.channel import WeComChannel
-from bot.channels.wecom.client import WeComClient
 from bot.channels.wecom.parse import parse_plaintext
 from bot.events import Change, ContactChange, Event
-from bot.org import import_file
 from models import InboundEvent, InboundStatus
-from tests.conftest import DEMO_ORG, make_settings
 from tests.fake_wecom import FakeDepartment, FakeDirectory, FakePerson, FakeWeCom, ManualClock
 from tests.fakes import FakeClock
-from tests.wecom_callbacks import AGENT_ID, CORP_ID, SECRET, WeComSender, wecom_settings
+from tests.wecom_callbacks import CORP_ID, SECRET, WeComSender, wecom_app
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -82,18 +78,11 @@ class World:
 
 @pytest.fixture
 async def world(db: str, aiohttp_client: Any) -> AsyncIterator[World]:
-    pace = ManualClock()
-    fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET, clock=pace)
-    fake.agent_id = AGENT_ID
+    fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET, clock=ManualClock())
     fake.directory = organisation()
-    base = await fake.start()
+    await fake.start()
     clock = FakeClock()
-    channel = WeComChannel(WeComClient(base=base, corp_id=CORP_ID, secret=SECRET, timeout=1.0,
-                                       clock=pace), AGENT_ID, clock=pace)
-    app = create_app(make_settings(**wecom_settings(api_base=base)), channels=[channel],
-                     manage_database=False, run_scheduler=False, run_worker=False, clock=clock)
-    client = await aiohttp_client(app)
-    await import_file(DEMO_ORG, now=clock.now)
+    client, channel = await wecom_app(fake, aiohttp_client, clock)
     w = World(client, fake, WeComSender(now=clock.now.timestamp()))
     inner: Callable[[Event], Awaitable[Event]] = w.bot.inbox.prepare["wecom"]
 

@@ -10,16 +10,14 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import BOT, Bot, create_app
+from bot.app import BOT, Bot
 from bot.cards import message_from_json
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
-from bot.org import import_file
 from models import Attachment, Decision, Department, Draft, DraftStatus, OutboxMessage, OutboxStatus
-from tests.conftest import DEMO_ORG, make_settings
 from tests.fake_wecom import FakeWeCom, ManualClock
 from tests.fakes import FakeClock
-from tests.wecom_callbacks import AGENT_ID, CORP_ID, SECRET, WeComSender, wecom_settings
+from tests.wecom_callbacks import AGENT_ID, CORP_ID, SECRET, WeComSender, wecom_app
 
 DRAFT = "投稿 @某某发布 1 冬季供暖服务指南\n今年供暖季自11月15日开始。"
 
@@ -68,15 +66,9 @@ class WeComWorld:
 async def wecom(db: str, aiohttp_client: Any) -> AsyncIterator[WeComWorld]:
     pace = ManualClock()
     fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET, clock=pace)
-    fake.agent_id = AGENT_ID
-    base = await fake.start()
+    await fake.start()
     clock = FakeClock()
-    channel = WeComChannel(WeComClient(base=base, corp_id=CORP_ID, secret=SECRET, timeout=1.0,
-                                       clock=pace), AGENT_ID, clock=pace)
-    app = create_app(make_settings(**wecom_settings(api_base=base)), channels=[channel],
-                     manage_database=False, run_scheduler=False, run_worker=False, clock=clock)
-    client = await aiohttp_client(app)
-    await import_file(DEMO_ORG, now=clock.now)
+    client, channel = await wecom_app(fake, aiohttp_client, clock)
     yield WeComWorld(client, fake, WeComSender(now=clock.now.timestamp()), clock, pace)
     await channel.client.close()
     await fake.stop()
