@@ -38,11 +38,12 @@ from models.infra import (
 )
 from models.inquiries import Inquiry, InquiryStatus
 from models.org import Account, AccountStatus, Department, Person, Platform, Role
+from models.publishing import JobStatus, PublishJob, SeenItem
 from models.reminders import Reminder
 
 MODULES = [
     "models.org", "models.drafts", "models.infra", "models.reminders", "models.accounts",
-    "models.inquiries",
+    "models.inquiries", "models.publishing",
 ]
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "InboundStatus",
     "Inquiry",
     "InquiryStatus",
+    "JobStatus",
     "OutboxMessage",
     "OutboxStatus",
     "Outcome",
@@ -73,9 +75,11 @@ __all__ = [
     "Platform",
     "Prompt",
     "Publication",
+    "PublishJob",
     "Reminder",
     "ReviewReport",
     "ReviewStatus",
     "Role",
+    "SeenItem",
     "SimMessage",
 ]

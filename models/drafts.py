@@ -190,6 +190,10 @@ class Publication(Model):
     )
     recorded_by_id: int
     published_at = fields.DatetimeField()
+    # How it was recorded: "chat" (已发布 by a person), "wechat" (published through the bot,
+    # PUBLISHJOBFINISH), "seen" (found on the platform or feed and matched, issue 17). For the
+    # last two ``recorded_by`` is the person who asked to publish, or the draft's author.
+    source = fields.CharField(max_length=8, default="chat", db_default="chat")
 
     class Meta:
         table = "publication"
