@@ -4,36 +4,23 @@ It is accepted only from the author or an officer of the account's department, f
 account (Art. 5), if the latest version was approved and its content still matches the hash the
 head approved; the draft moves to published (a guarded transition), the account's last
 publication (Art. 11's posting cadence counts from it) moves forward, and the department's group
-chat is told. Imports no channel.
+chat is told (``bot.publications``, shared with publishing through the bot and the watch).
+Imports no channel.
 """
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
-
-from bot import audit, texts
-from bot.cards import Text
+from bot import texts
 from bot.deps import Deps
-from bot.draft_cards import DraftView, load_view
+from bot.draft_cards import load_view
 from bot.events import TextMessage
 from bot.links import valid_link
+from bot.publications import approved_hash, record
 from bot.router import Ctx, Router
 from handlers.common import draft_from_args, stopped_text
-from models import Account, AccountStatus, Decision, Draft, DraftStatus, Outcome, Publication
+from models import AccountStatus, Draft, DraftStatus
 
 router = Router(name=__name__)
-
-
-async def _approved_hash(view: DraftView) -> str | None:
-    """The hash the head approved for the latest version, if the content still matches it."""
-    decision = await Decision.get_or_none(draft_id=view.draft.id, version=view.version.number,
-                                          outcome=Outcome.APPROVE)
-    if decision is None:
-        return None
-    current = view.computed_hash()
-    if decision.content_hash != current or view.version.content_hash != current:
-        return None
-    return current
 
 
 @router.command(*texts.CMD_PUBLISHED)
@@ -61,27 +48,13 @@ async def on_published(ctx: Ctx[TextMessage], deps: Deps) -> None:
     if draft.status != DraftStatus.APPROVED:
         await ctx.reply(texts.cannot_publish(draft.ref, draft.status.value))
         return
-    digest = await _approved_hash(view)
+    digest = await approved_hash(view)
     if digest is None:
         await ctx.reply(texts.not_approved_version(draft.ref))
         return
-    if not await Draft.transition(draft.id, DraftStatus.PUBLISHED, ctx.now,
-                                  at_version=view.version.number):
+    if not await record(view, digest, link, recorded_by_id=ctx.person.id, actor=ctx.person.code,
+                        at=ctx.now, now=ctx.now, outbox=ctx.outbox):
         fresh = await Draft.get(id=draft.id)
         await ctx.reply(texts.cannot_publish(draft.ref, fresh.status.value))
         return
-    await Publication.create(draft_id=draft.id, account_id=view.account.id,
-                             version=view.version.number, content_hash=digest, url=link,
-                             recorded_by_id=ctx.person.id, published_at=ctx.now)
-    await Account.filter(Q(last_published_at__isnull=True) | Q(last_published_at__lt=ctx.now),
-                         id=view.account.id).update(last_published_at=ctx.now)
-    await audit.record(ctx.person.code, "draft_published", draft.ref,
-                       {"version": view.version.number, "hash": digest, "url": link,
-                        "account": view.account.name}, now=ctx.now)
     await ctx.reply(texts.published(draft.ref, view.account.name))
-    await ctx.outbox.send(
-        view.department,
-        Text(texts.published_to_group(view.account.name, draft.ref, view.title, view.author.name,
-                                      link)),
-        key=f"published:group:{draft.id}", now=ctx.now,
-    )
