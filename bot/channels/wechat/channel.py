@@ -10,6 +10,13 @@ retried once; refused again it is temporary. -1 and 5xx are temporary, 45009 ``T
 a reply, 40003 unknown openid, 44002 / 44004 empty, 45002 too long, 40008 bad type),
 ``MISCONFIGURED`` ones (40013 bad AppID, 40125 bad secret, 40164 / 61004 IP not allowed,
 48001 API not authorised) are ``ConfigurationError``; any other code is temporary, counted.
+
+One access token per AppID in the process (``WechatTokens``): WeChat invalidates an AppID's
+previous token when a new one is fetched, so two caches for one AppID would keep knocking each
+other's token out (a 40001 storm). The channel owns the registry; the publisher
+(``bot.channels.wechat.publish``) is given the channel's (``WechatPublisher(tokens=channel.tokens)``).
+A refusal of ``/cgi-bin/token`` itself is a ``WechatTokenError`` (a ``ConfigurationError`` that
+keeps the errcode, so the publisher can say "add this server's IP to the allow-list" for 40164).
 """
 
 from __future__ import annotations
@@ -35,6 +42,58 @@ class WechatTokenRefused(TokenRefused):
     pass
 
 
+class WechatTokenError(ConfigurationError):
+    """``/cgi-bin/token`` refused the AppID, the secret or this server (``errcode``: 40001 / 40125
+    the secret, 40013 the AppID, 40164 / 61004 an IP not on the allow-list…)."""
+
+    def __init__(self, message: str, *, errcode: int) -> None:
+        super().__init__(message)
+        self.errcode = errcode
+
+
+class WechatTokens:
+    """The process's access tokens, one ``TokenCache`` per AppID, shared by every client of the
+    official-account API (the channel, the publisher). Fetches go through ``http``'s session; the
+    newest secret given for an AppID is the one used at its next fetch."""
+
+    def __init__(self, http: HttpClient, api_base: str, *, clock: Callable[[], float]) -> None:
+        self.http = http
+        self.api_base = api_base.rstrip("/")
+        self.clock = clock
+        self._caches: dict[str, TokenCache] = {}
+        self._secrets: dict[str, str] = {}
+        self.fetched = 0  # tokens fetched so far (tests, metrics)
+
+    def cache(self, app_id: str, secret: str) -> TokenCache:
+        self._secrets[app_id] = secret
+        if app_id not in self._caches:
+            async def fetch() -> tuple[str, float]:
+                return await self._fetch(app_id)
+
+            self._caches[app_id] = TokenCache(fetch, clock=self.clock, margin=300.0)
+        return self._caches[app_id]
+
+    async def _fetch(self, app_id: str) -> tuple[str, float]:
+        path = "/cgi-bin/token"
+        params = {"grant_type": "client_credential", "appid": app_id, "secret": self._secrets[app_id]}
+        try:
+            async with self.http.session.get(self.api_base + path, params=params) as resp:
+                if resp.status >= 500:
+                    raise DeliveryError(f"WeChat {path}: HTTP {resp.status}")
+                data = await resp.json(content_type=None)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise DeliveryError(f"WeChat {path}: {type(exc).__name__}") from None
+        code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else -1
+        if code == 0 and isinstance(data, dict) and isinstance(data.get("access_token"), str):
+            self.fetched += 1
+            return data["access_token"], float(data.get("expires_in", 7200))
+        if code == 45009:  # the token's own daily quota
+            raise Throttled(f"WeChat {path}: frequency limit", retry_after=60.0)
+        if code in TOKEN_ERRORS or code in MISCONFIGURED:  # here 40001 is the secret
+            raise WechatTokenError(f"WeChat {path}: errcode {code}", errcode=code)
+        raise DeliveryError(f"WeChat {path}: errcode {code}")
+
+
 class WechatMPChannel(HttpClient):
     name = NAME
 
@@ -43,7 +102,7 @@ class WechatMPChannel(HttpClient):
         super().__init__(timeout)
         self.api_base = api_base.rstrip("/")
         self.clock = clock
-        self._tokens: dict[str, TokenCache] = {}
+        self.tokens = WechatTokens(self, self.api_base, clock=clock)
 
     def person_address(self, person: Person) -> str | None:
         return None
@@ -52,17 +111,7 @@ class WechatMPChannel(HttpClient):
         return None
 
     def _cache(self, app_id: str, secret: str) -> TokenCache:
-        async def fetch() -> tuple[str, float]:
-            try:
-                data = await self._call("GET", "/cgi-bin/token", params={
-                    "grant_type": "client_credential", "appid": app_id, "secret": secret})
-            except WechatTokenRefused as exc:  # here 40001 is the secret
-                raise ConfigurationError(str(exc)) from None
-            return str(data["access_token"]), float(data.get("expires_in", 7200))
-
-        if app_id not in self._tokens:
-            self._tokens[app_id] = TokenCache(fetch, clock=self.clock, margin=300.0)
-        return self._tokens[app_id]
+        return self.tokens.cache(app_id, secret)
 
     async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         try:
