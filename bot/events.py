@@ -178,8 +178,23 @@ class ContactChange(Event):
     remaining: list[str] | None = None  # department_removed: names of the departments still shown
 
 
+@dataclass(frozen=True, kw_only=True)
+class PublishFinished(Event):
+    """WeChat's ``PUBLISHJOBFINISH``: how a publish job the bot submitted ended (issue 17).
+    ``sender`` is the official account's name in the registry; ``key`` names the publish id."""
+
+    kind: ClassVar[str] = "publish_finished"
+    account: str
+    publish_id: str
+    state: str  # "published" | "failed"
+    article_url: str = ""
+    article_id: str = ""
+    reason: str = ""
+    code: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (TextMessage, ImageMessage, FileMessage, LinkMessage, CardAction, UnsupportedMessage,
-                PublicInquiry, ContactChange)
+                PublicInquiry, ContactChange, PublishFinished)
 }

@@ -21,6 +21,7 @@ from handlers import (
     ledger,
     listings,
     publication,
+    publishing,
     registry,
     reviews,
     revisions,
@@ -34,7 +35,7 @@ def build_router() -> Router:
     root = Router(name="root")
     # A draft's life, once one module (drafts.py), in its old order: first match wins.
     root.include(drafts.router, attachments.router, submission.router, revisions.router,
-                 publication.router, listings.router,
+                 publication.router, publishing.router, listings.router,
                  approvals.router, governance.router, registry.router,
                  verification.router, ledger.router, reviews.router, judgement.router, closing.router,
                  exports.router, inquiries.router, wordlists.router, forms.router, contacts.router,

@@ -31,10 +31,12 @@ from bot.draft_cards import (
 )
 from bot.events import TextMessage, bounded_key
 from bot.prompts import PromptData
+from bot.publish_jobs import credentials
 from bot.router import ActionCtx, AnswerCtx, Ctx, Router
 from handlers.common import stopped_text
 from handlers.decisions import given_reason
-from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person
+from handlers.publishing import publish_card
+from models import AccountStatus, Decision, Draft, DraftStatus, Outcome, Person, Platform
 
 router = Router(name=__name__)
 
@@ -93,9 +95,12 @@ async def _decide(ctx: Ctx[Any], draft_id: int, version: int, outcome: Outcome, 
                        {"version": version, "hash": view.version.content_hash}, now=ctx.now)
     key = f"decision:{draft.id}:{version}"
     if outcome == Outcome.APPROVE:
-        await ctx.outbox.send(view.author, Text(
-            texts.approved_to_author(draft.ref, view.title, ctx.person.name)),
-            key=f"{key}:author", now=ctx.now)
+        # A WeChat official account the bot can publish to: the author gets 发布到公众号.
+        await ctx.outbox.send(view.author, publish_card(draft.ref, draft.id, version, view.title,
+                                                        ctx.person.name)
+                              if view.account.platform == Platform.WECHAT and credentials(view.account)
+                              else Text(texts.approved_to_author(draft.ref, view.title, ctx.person.name)),
+                              key=f"{key}:author", now=ctx.now)
         await ctx.reply(texts.approved_to_head(draft.ref))
     else:
         await ctx.outbox.send(view.author, Text(

@@ -8,7 +8,7 @@ The modules: ``common`` (shared names and formats, what any conversation may hea
 (command words and 帮助), ``directory`` (通讯录 changes, 代审), ``drafts``, ``approvals``,
 ``screening``, ``governance`` (application, filing, verification, changes, closing), ``ledger``
 (台账, 账号 @x), ``reviews``, ``inquiries``, ``reminders``, ``forms`` (the guided form),
-``exports``, ``cli``, ``simulator``. Every public name is defined in
+``exports``, ``cli``, ``simulator``, ``publishing`` (发布到公众号, the watch). Every public name is defined in
 exactly one of them and re-exported here (``tests/bot/test_texts.py`` checks it).
 """
 
@@ -23,7 +23,9 @@ from bot.texts.forms import *  # noqa: F403
 from bot.texts.governance import *  # noqa: F403
 from bot.texts.inquiries import *  # noqa: F403
 from bot.texts.ledger import *  # noqa: F403
+from bot.texts.publishing import *  # noqa: F403
 from bot.texts.reminders import *  # noqa: F403
 from bot.texts.reviews import *  # noqa: F403
 from bot.texts.screening import *  # noqa: F403
 from bot.texts.simulator import *  # noqa: F403
+from bot.texts.wechat_publish import *  # noqa: F403

@@ -15,6 +15,7 @@ CMD_DRAFT = ("投稿", "draft", "submit")
 CMD_REVISE = ("修改", "revise", "edit")
 CMD_WITHDRAW = ("撤回", "withdraw")
 CMD_PUBLISHED = ("已发布", "published")
+CMD_PUBLISH = ("发布", "publish")
 CMD_MINE = ("我的", "mine", "my")
 CMD_VIEW = ("查看", "view", "show")
 CMD_PENDING = ("待审", "pending", "todo")
@@ -65,6 +66,7 @@ HELP_LINES = (
     HelpLine((CMD_REVISE,), "{w0} D12 正文 — 修改稿件，生成新版本，需重新审核（{e0}）"),
     HelpLine((CMD_WITHDRAW,), "{w0} D12 — 撤回待审核的稿件（{e0}）"),
     HelpLine((CMD_PUBLISHED,), "{w0} D12 链接 — 登记已发布的稿件（{e0}）"),
+    HelpLine((CMD_PUBLISH,), "{w0} D12 — 把审核通过的版本发布到公众号，自动登记（{e0}）"),
     HelpLine((CMD_VIEW,), "{w0} D12 — 查看稿件全文和附件（{e0}）"),
     HelpLine((CMD_MINE,), "{w0} — 查看我的稿件（{e0}）"),
     HelpLine((CMD_PENDING,), "{w0} — 查看等待我审核的稿件（{e0}）"),

@@ -1,0 +1,64 @@
+"""Texts of publishing through the bot and of the watch (issue 17; Art. 10 先审后发, Art. 11, 13)."""
+
+from __future__ import annotations
+
+BUTTON_PUBLISH = "发布到公众号"
+OUTCOME_PUBLISH_QUEUED = "已提交发布"
+
+
+PUBLISH_USAGE = ("用法：发布 D12 — 把已通过审核的稿件发布到公众号"
+                 "（需在组织文件中配置该公众号的 AppID、AppSecret）。")
+
+
+def approved_card_title(ref: str) -> str:
+    return f"稿件 {ref}：已通过审核"
+
+
+def approved_card_body(title: str, head: str) -> str:
+    return (f"《{title}》已由 {head} 审核通过。点「{BUTTON_PUBLISH}」由助手发布审核通过的版本；"
+            f"在公众号后台自行发布的，发布后请回复：已发布 编号 链接")
+
+
+def publish_not_wechat(account: str) -> str:
+    return f"「{account}」不是微信公众号，不能由助手发布。发布后请回复：已发布 编号 链接"
+
+
+def publish_no_credentials(account: str) -> str:
+    return (f"「{account}」没有配置公众号接口（AppID、AppSecret），助手不能代为发布。"
+            f"请信息中心在组织文件中补充；或在公众号后台发布后回复：已发布 编号 链接")
+
+
+def publish_not_allowed(ref: str) -> str:
+    return f"只有稿件 {ref} 的作者、本部门信息员或部门负责人可以发布。"
+
+
+def publish_in_progress(ref: str, job: str) -> str:
+    return f"稿件 {ref} 已在发布中（任务 {job}），结果会通知你。"
+
+
+def publish_queued(ref: str, account: str, job: str) -> str:
+    return f"正在把稿件 {ref} 发布到「{account}」（任务 {job}）：上传图片、创建草稿、提交发布，结果会通知你。"
+
+
+def publish_submitted(ref: str, account: str) -> str:
+    return f"稿件 {ref} 已提交微信发布（「{account}」），微信审核发布后会通知你。"
+
+
+def publish_done(ref: str, account: str, url: str) -> str:
+    return f"稿件 {ref} 已在「{account}」发布：{url}\n已自动登记，无需再回复“已发布”。"
+
+
+def publish_failed(ref: str, account: str, reason: str) -> str:
+    return f"稿件 {ref} 未能发布到「{account}」：{reason}"
+
+
+def publish_changed(ref: str) -> str:
+    return f"稿件 {ref} 的内容与审核通过的版本不一致，不能发布。请重新提交审核。"
+
+
+def publish_uncertain(ref: str, account: str) -> str:
+    return (f"发布稿件 {ref} 时助手中断，不确定微信是否已收到。为免重复发布，不会自动重试："
+            f"助手会在「{account}」已发布的文章中查找它并自动登记；若一段时间后仍未出现，请到公众号后台查看。")
+
+
+PUBLISH_GAVE_UP = "多次尝试都未成功（微信接口暂时不可用），已停止重试，请稍后重新发送：发布 编号"
