@@ -46,9 +46,10 @@ class WechatTokenError(ConfigurationError):
     """``/cgi-bin/token`` refused the AppID, the secret or this server (``errcode``: 40001 / 40125
     the secret, 40013 the AppID, 40164 / 61004 an IP not on the allow-list…)."""
 
-    def __init__(self, message: str, *, errcode: int) -> None:
+    def __init__(self, message: str, *, errcode: int, errmsg: str = "") -> None:
         super().__init__(message)
         self.errcode = errcode
+        self.errmsg = errmsg[:300]  # WeChat's words ("invalid ip 203.0.113.7 …, not in whitelist")
 
 
 class WechatTokens:
@@ -90,7 +91,8 @@ class WechatTokens:
         if code == 45009:  # the token's own daily quota
             raise Throttled(f"WeChat {path}: frequency limit", retry_after=60.0)
         if code in TOKEN_ERRORS or code in MISCONFIGURED:  # here 40001 is the secret
-            raise WechatTokenError(f"WeChat {path}: errcode {code}", errcode=code)
+            raise WechatTokenError(f"WeChat {path}: errcode {code}", errcode=code,
+                                   errmsg=str(data.get("errmsg", "")) if isinstance(data, dict) else "")
         raise DeliveryError(f"WeChat {path}: errcode {code}")
 
 
