@@ -145,7 +145,7 @@ def _url(link: Any, base_url: str) -> str:
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # not FeedParserDict's own get: its updated→published fallback warns
         if parsed:
             try:  # feedparser's struct_time is UTC
                 return datetime.fromtimestamp(calendar.timegm(parsed), UTC)

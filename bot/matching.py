@@ -34,7 +34,7 @@ draft and version.
 
 **No similarity threshold below 100 decides a match.** After normalising, what is left is words
 and numbers, and every change to those is a change to what the head approved: 12月1日 → 12月2日,
-王芳 → 王方 and 同意 → 不同意 all score above 99 on a 300-character article with rapidfuzz's
+王芳 → 王方 and 同意 → 不同意 all score above 99 on a 260-character notice with rapidfuzz's
 ``fuzz.ratio`` — as high as a fixed typo — so no threshold can let the typo through and stop the
 others (tests/bot/test_matching.py measures it). A fixed typo is therefore reported as published
 without approval, with ``nearest`` saying which version it resembles and what changed; the fix

@@ -206,3 +206,24 @@ def test_any_text_inside_a_feed_is_items_or_a_feed_error(title: str, body: str, 
 @given(st.text(max_size=500))
 def test_html_to_text_never_raises(markup: str) -> None:
     assert isinstance(html_to_text(markup), str)
+
+
+FIXTURES = sorted(p.name for p in FEEDS.iterdir())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(FIXTURES), st.integers(min_value=0), st.lists(
+    st.tuples(st.integers(min_value=0), st.binary(min_size=0, max_size=8)), max_size=6))
+def test_real_feeds_cut_and_corrupted_are_items_or_a_feed_error(name: str, cut: int,
+                                                              edits: list[tuple[int, bytes]]) -> None:
+    data = bytearray(read(name))
+    for at, junk in edits:
+        at %= len(data) + 1
+        data[at:at + len(junk)] = junk
+    data = data[: cut % (len(data) + 1)] if cut % 3 else data
+    try:
+        items = parse_feed(bytes(data), base_url=BASE)
+    except FeedError:
+        return
+    assert all(isinstance(i.source_id, str) and i.source_id for i in items)
+    assert all(i.published_at is None or i.published_at.tzinfo is not None for i in items)

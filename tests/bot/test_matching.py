@@ -115,7 +115,7 @@ def test_nearest_says_what_changed() -> None:
 
 def test_no_ratio_threshold_separates_a_typo_from_a_material_change() -> None:
     """Why the rule has no threshold below 100: on normalised text, a changed date, name or a
-    negation scores as high as a fixed typo (all above 99 on this ~300-character notice)."""
+    negation scores as high as a fixed typo (all above 99 on this ~260-character notice)."""
     base = normalise(BODY)
     typo = fuzz.ratio(base, normalise(MATERIAL["typo fixed"]))
     for change in ("date only", "name", "negation", "decimal point"):
