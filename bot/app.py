@@ -62,15 +62,19 @@ from bot.channels.local.channel import LocalChannel
 from bot.channels.local.wechat import SimulatedWechat
 from bot.channels.wechat import routes as wechat_routes
 from bot.channels.wechat.channel import WechatMPChannel
+from bot.channels.wechat.publish import WechatPublisher
 from bot.channels.wecom import routes as wecom_routes
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
 from bot.channels.wxbiz import Crypto as WeComCrypto
 from bot.db import close_db, init_db
 from bot.deps import Deps
+from bot.feed_fetch import FeedFetcher
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
 from bot.outbox import Outbox
+from bot.publish_jobs import PublishWorker
+from bot.publishing import Publisher
 from bot.router import Router
 from bot.screening import WordLists
 from bot.settings import Settings
@@ -102,10 +106,13 @@ def build_bot(
     channels: Sequence[Channel],
     *,
     clock: Callable[[], datetime] = utc_now,
+    publisher: Publisher | None = None,
+    fetch_feed: Callable[[str], Awaitable[bytes]] | None = None,
 ) -> Bot:
     outbox = Outbox(channels, clock=clock, max_attempts=settings.outbox_max_attempts)
     deps = Deps(settings=settings, clock=clock, outbox=outbox, log=logging.getLogger("xmt.handlers"),
-                wordlists=WordLists(Path(settings.wordlist_dir)))
+                wordlists=WordLists(Path(settings.wordlist_dir)), publisher=publisher,
+                fetch_feed=fetch_feed)
     tasks = TaskRunner(on_error=lambda exc: log.error("background task failed", exc_info=exc))
     router = build_router()
     inbox = Inbox(router, deps, tasks, channels)
@@ -232,7 +239,13 @@ def create_app(
         all_channels.append(SimulatedWechat(local) if local is not None
                             else WechatMPChannel(settings.wechat_api_base, clock=time.monotonic))
     wechat = next(c for c in all_channels if c.name == "wechat")
-    bot = build_bot(settings, all_channels, clock=clock)
+    # Issue 17: publishing through the bot and the watch (WeChat's API with the channel's tokens;
+    # feeds over HTTP). The simulator has no WeChat API: nothing is published or watched there.
+    publisher = (WechatPublisher(settings.wechat_api_base, tokens=wechat.tokens)
+                 if isinstance(wechat, WechatMPChannel) else None)
+    feeds = FeedFetcher()
+    bot = build_bot(settings, all_channels, clock=clock, publisher=publisher, fetch_feed=feeds)
+    publishing = PublishWorker(publisher, bot.outbox, clock=clock) if publisher is not None else None
     bot.supervisor = supervisor = Supervisor(sleep=sleep)
 
     app = web.Application(client_max_size=20 * 1024 * 1024,
@@ -266,6 +279,9 @@ def create_app(
             await dingtalk.client.close()
         if isinstance(wechat, WechatMPChannel):
             await wechat.close()
+        if publisher is not None:
+            await publisher.close()
+        await feeds.close()
 
     async def inbox(_: web.Application) -> AsyncIterator[None]:
         """The simulator's chats from before a restart, and the events acknowledged before the
@@ -280,8 +296,13 @@ def create_app(
     async def outbox_worker(_: web.Application) -> AsyncIterator[None]:
         if run_worker:
             supervisor.add("outbox-worker", bot.outbox.run_forever, stop=bot.outbox.stop)
+            if publishing is not None:
+                supervisor.add("publish-worker", publishing.run_forever, stop=publishing.stop)
         bot.outbox.wake()
         yield
+        if publishing is not None:
+            await supervisor.stop("publish-worker")
+            await publishing.stop()
         await supervisor.stop("outbox-worker")  # after the drain: it sent what the work queued
         await bot.outbox.stop()
 

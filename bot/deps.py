@@ -4,7 +4,7 @@ router and the sweeps, so that a sweep needs no router and a handler no schedule
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -15,6 +15,7 @@ from bot.workdays import WorkCalendar
 
 if TYPE_CHECKING:
     from bot.outbox import Outbox
+    from bot.publishing import Publisher
     from bot.screening import WordLists
 
 
@@ -27,6 +28,10 @@ class Deps:
     outbox: Outbox
     log: logging.Logger
     wordlists: WordLists
+    # Issue 17: WeChat's publishing API (None: no WeChat client, e.g. some tests) and the reader
+    # of an account's RSS/Atom feed (its bytes; None: feeds are not read).
+    publisher: Publisher | None = None
+    fetch_feed: Callable[[str], Awaitable[bytes]] | None = None
 
     @cached_property
     def calendar(self) -> WorkCalendar:

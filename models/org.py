@@ -174,6 +174,8 @@ class Account(Model):
     refile: dict[str, Any] = fields.JSONField(default=dict, db_default="{}")
     # Issue 17: the account's RSS/Atom feed (apps, websites), read by the watch sweep; "" none.
     feed_url = fields.CharField(max_length=2048, default="", db_default="")
+    # When the watch last read the account's sources (``schedules.watch``), None never.
+    watched_at = fields.DatetimeField(null=True)
     # A WeChat official account's callback settings: app_id, token, aes_key (safe mode), and
     # app_secret for relaying answers. From the organisation file; never logged or exported.
     wechat: dict[str, str] = fields.JSONField(default=dict)

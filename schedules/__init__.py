@@ -23,6 +23,7 @@ from schedules.inquiries import remind_inquiry_deadlines
 from schedules.refile import remind_refile
 from schedules.review import run_annual_review
 from schedules.verification import remind_unverified
+from schedules.watch import watch_publications
 
 Sweep = Callable[[datetime, Deps], Awaitable[int]]
 
@@ -37,6 +38,7 @@ SWEEPS: dict[str, Sweep] = {
     "verify": remind_unverified,
     "inquiries": remind_inquiry_deadlines,
     "refile": remind_refile,
+    "watch": watch_publications,
 }
 STAGGER = timedelta(seconds=10)
 

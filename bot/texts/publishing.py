@@ -62,3 +62,22 @@ def publish_uncertain(ref: str, account: str) -> str:
 
 
 PUBLISH_GAVE_UP = "多次尝试都未成功（微信接口暂时不可用），已停止重试，请稍后重新发送：发布 编号"
+
+
+def unapproved_publication(account: str, title: str, url: str, when: str) -> str:
+    """Art. 10: found on the platform or in the feed, matching no approved version."""
+    return (f"【未经审核发布】「{account}」发布了未经助手审核的内容：\n《{title or '（无标题）'}》\n"
+            f"{url}\n发布时间：{when}\n按《管理办法》第十条，信息须经部门主要领导批准方可发布。"
+            f"请部门负责人核实并处理，必要时在平台撤下。")
+
+
+def published_blocked(account: str, title: str, url: str, words: list[str]) -> str:
+    """Art. 13: a blocking word (a classified marking) in what is already published."""
+    return (f"【紧急】「{account}」已发布的《{title or '（无标题）'}》中出现「{'、'.join(words)}」。"
+            f"按《管理办法》第十三条，涉密信息不得上网，请立即核查并删除。\n{url}")
+
+
+def unapproved_near(ref: str, changes: list[tuple[str, str]]) -> str:
+    """After 【未经审核发布】: the approved draft it most resembles, and what differs."""
+    diff = "；".join(f"「{a}」→「{b}」" for a, b in changes[:3])
+    return f"\n与审核通过的稿件 {ref} 相近，但内容有改动" + (f"：{diff}" if diff else "") + "。"

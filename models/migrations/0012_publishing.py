@@ -64,6 +64,11 @@ class Migration(migrations.Migration):
             field=fields.CharField(default='', db_default='', max_length=2048),
         ),
         ops.AddField(
+            model_name='Account',
+            name='watched_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
             model_name='Publication',
             name='source',
             field=fields.CharField(default='chat', db_default='chat', max_length=8),

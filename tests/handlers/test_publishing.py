@@ -110,7 +110,7 @@ async def test_approved_draft_is_published_and_recorded_from_wechats_event(world
 
 
 async def test_a_draft_changed_after_approval_is_refused(world: World) -> None:
-    publisher, worker = await setup(world)
+    publisher, _ = await setup(world)
     draft = await approved(world)
     await world.say("zhangsan", f"修改 {draft.ref} 冬季供暖通知\n今年供暖从11月20日开始。")
     await world.say("zhangsan", f"发布 {draft.ref}")
@@ -120,7 +120,7 @@ async def test_a_draft_changed_after_approval_is_refused(world: World) -> None:
 
 
 async def test_who_may_publish_and_where(world: World) -> None:
-    publisher, worker = await setup(world)
+    await setup(world)
     draft = await approved(world)
     await world.say("wujiu", f"发布 {draft.ref}")  # another department's officer
     assert world.last_text("wujiu") == texts.publish_not_allowed(draft.ref)

@@ -45,8 +45,9 @@ from wechatpy.replies import TextReply
 from bot import texts
 from bot.channels import verify
 from bot.channels.common import read_capped
-from bot.channels.wxbiz import aes_key, open_frame, parse_envelope, scalar
-from bot.events import Event, PublicInquiry
+from bot.channels.wechat.publish_events import publish_finished
+from bot.channels.wxbiz import aes_key, open_frame, parse_envelope, scalar, xml_root
+from bot.events import Event, PublicInquiry, PublishFinished
 from models import Account
 
 log = logging.getLogger("xmt.wechat")
@@ -120,6 +121,21 @@ def setup(app: web.Application, *, accept: Callable[[Event], Awaitable[bool]],
         try:
             ts, nonce = check(request, settings["token"])
             xml = opened(request, settings, ts, nonce, await read_capped(request, MAX_BODY))
+            finished = publish_finished(xml_root(xml))
+            if finished is not None:  # a job the bot submitted has ended (issue 17)
+                publish_id, status = finished
+                done = PublishFinished(
+                    channel=CHANNEL, sender=account.name, received_at=clock(),
+                    key=verify.event_key(str(account.id), "publish", publish_id), account=account.name,
+                    publish_id=publish_id, state=status.state, article_url=status.article_url,
+                    article_id=status.article_id, reason=status.reason, code=status.code)
+        except verify.Refused as exc:
+            log.warning("wechat callback refused (%d): %s", exc.status, exc)
+            raise verify.http_error(exc) from None
+        if finished is not None:
+            await accept(done)
+            return web.Response(text="success")
+        try:
             try:
                 message = parse_message(xml)
             except Exception:  # wechatpy: KeyError/AttributeError/expat errors on odd documents

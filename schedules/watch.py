@@ -1,0 +1,237 @@
+"""The watch (issue 17; Art. 10 先审后发, Art. 11, Art. 13): what each account published, read where
+it was published, matched to what was approved.
+
+Every hour (``EVERY``), for every live account with a source — a WeChat official account with API keys
+(``freepublish/batchget`` through ``deps.publisher``) or an RSS/Atom feed (``Account.feed_url``,
+through ``deps.fetch_feed`` and ``bot.feeds``) — the sweep reads what is new since the last item
+it saw (WeChat lists newest first: pages are read until an item already seen), and for each new
+item (``SeenItem``, once per account and source id):
+
+- **matched** to a version approved and not yet recorded (``bot.matching``) → recorded as that
+  draft's publication (``bot.publications``: no ``已发布`` needed, the cadence moves on);
+- matched to one already recorded (by ``已发布`` or by publishing through the bot) → noted;
+- **not matched** → 【未经审核发布】 to the department head, the account's 主管领导 and the
+  Information Center, with the title, the link and the time; audited, and counted in the
+  account's year.
+
+The published text is screened with the word lists too (Art. 13 after publication): a blocking
+word (a classified marking) found in what is already out is an urgent alert to the same people.
+
+The first time an account is read (``Account.watched_at`` empty), what it already shows is the
+baseline: recorded (and matched
+where it can be) but not reported — items from before the bot watched were never its to judge.
+
+A source that fails (network, a refused call, a broken feed) is skipped this run and read again
+the next: nothing is marked seen that was not read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from bot import audit, texts
+from bot.cards import Text
+from bot.deps import Deps
+from bot.draft_cards import load_view
+from bot.feeds import FeedError, parse_feed
+from bot.matching import Candidate, match, nearest
+from bot.publications import record
+from bot.publish_jobs import credentials
+from bot.publishing import PublishedItem, Publisher, PublishError
+from bot.screening import Level
+from models import (
+    Account,
+    AccountStatus,
+    Attachment,
+    AttachmentKind,
+    Decision,
+    Department,
+    Draft,
+    DraftStatus,
+    DraftVersion,
+    JobStatus,
+    Outcome,
+    Person,
+    Publication,
+    PublishJob,
+    SeenItem,
+)
+from models.org import info_center_admins
+from schedules.base import sweep_lock
+
+KIND = "watch"
+log = logging.getLogger("xmt.watch")
+PAGE = 20
+MAX_PAGES = 5  # per account and run: 100 items; the rest next run
+RECENT = timedelta(days=90)  # published drafts an item may still be (recorded by 已发布 first)
+ACCOUNTS_PER_RUN = 200
+EVERY = timedelta(hours=1)  # how often one account's sources are read
+
+
+async def _wechat_items(publisher: Publisher, account: Account, seen: set[str]) -> list[PublishedItem]:
+    creds = credentials(account)
+    if creds is None:
+        return []
+    out: list[PublishedItem] = []
+    for page in range(MAX_PAGES):
+        items, total = await publisher.published(creds, offset=page * PAGE, count=PAGE)
+        fresh = [i for i in items if i.source_id not in seen]
+        out += fresh
+        if len(fresh) < len(items) or (page + 1) * PAGE >= total or not items:
+            break
+    return out
+
+
+async def _candidates(account: Account, now: datetime) -> list[Candidate]:
+    """Approved versions of the account not yet recorded, and those recorded lately."""
+    drafts = await Draft.filter(account_id=account.id).filter(
+        status__in=(DraftStatus.APPROVED, DraftStatus.PUBLISHED), updated_at__gte=now - RECENT)
+    if not drafts:
+        return []
+    ids = [d.id for d in drafts]
+    versions = {(v.draft_id, v.number): v for v in await DraftVersion.filter(draft_id__in=ids)}
+    links: dict[int, list[str]] = {}
+    for version_id, url in await Attachment.filter(
+            version_id__in=[v.id for v in versions.values()], kind=AttachmentKind.LINK
+    ).values_list("version_id", "url"):
+        links.setdefault(int(version_id), []).append(str(url))
+    for draft_id, url in await Publication.filter(draft_id__in=ids).values_list("draft_id", "url"):
+        links.setdefault(-int(draft_id), []).append(str(url))  # where it was recorded as published
+    decisions = {d.draft_id: d for d in await Decision.filter(
+        draft_id__in=[d.id for d in drafts], outcome=Outcome.APPROVE).order_by("version")}
+    out = []
+    for draft in drafts:
+        version = versions.get((draft.id, draft.version))
+        decision = decisions.get(draft.id)
+        if version is None or decision is None or decision.version != draft.version:
+            continue
+        out.append(Candidate(draft.id, draft.version, version.title, version.text,
+                             tuple(links.get(version.id, []) + links.get(-draft.id, [])),
+                             decision.decided_at))
+    return out
+
+
+async def watch_publications(now: datetime, deps: Deps) -> int:
+    """One run: the accounts not read for ``EVERY`` (at most ``ACCOUNTS_PER_RUN``, least recently
+    read first) are read — outside any transaction and any lock, as reading is network calls —
+    then what is new is written under the sweep's lock (another instance's run writes nothing;
+    ``SeenItem``'s unique key would refuse a second copy anyway). Working hours only, as every
+    sweep. Returns how many items were reported as published without approval."""
+    if not deps.calendar.is_open(now):
+        return 0
+    due = [a for a in await Account.exclude(status=AccountStatus.CLOSED).filter(
+        Q(watched_at__isnull=True) | Q(watched_at__lte=now - EVERY)).order_by("watched_at", "id")
+        if a.status.live and ((deps.publisher is not None and credentials(a) is not None)
+                              or (deps.fetch_feed is not None and a.feed_url))][:ACCOUNTS_PER_RUN]
+    read: list[tuple[Account, list[tuple[str, PublishedItem]], bool]] = []
+    for account in due:
+        known = {str(s) for s in await SeenItem.filter(account_id=account.id).values_list(
+            "source_id", flat=True)}
+        items, ok = await _read(account, known, deps)
+        if ok:
+            read.append((account, items, account.watched_at is None))
+    reported = 0
+    async with sweep_lock(KIND) as mine:
+        if not mine:
+            return 0
+        for account, items, baseline in read:
+            try:
+                reported += await _write(account, items, now, deps, baseline=baseline)
+            except Exception:  # one account's items must not stop the others
+                log.exception("watch of %s failed", account.name)
+    return reported
+
+
+async def _read(account: Account, known: set[str], deps: Deps
+                ) -> tuple[list[tuple[str, PublishedItem]], bool]:
+    """The account's new items, oldest first, and whether every source could be read (if not,
+    nothing is written this run and the account is read again next run)."""
+    items: list[tuple[str, PublishedItem]] = []
+    try:
+        if deps.publisher is not None and credentials(account) is not None:
+            items += [("wechat", i) for i in await _wechat_items(deps.publisher, account, known)]
+        if deps.fetch_feed is not None and account.feed_url:
+            items += [("feed", i) for i in parse_feed(await deps.fetch_feed(account.feed_url),
+                                                      base_url=account.feed_url)
+                      if i.source_id not in known]
+    except (PublishError, FeedError, OSError, TimeoutError) as exc:
+        log.warning("watch %s: a source could not be read (%s)", account.name, exc)
+        return [], False
+    return list(reversed(items)), True
+
+
+async def _write(account: Account, items: list[tuple[str, PublishedItem]], now: datetime, deps: Deps,
+                 *, baseline: bool) -> int:
+    reported = 0
+    candidates = await _candidates(account, now) if items else []
+    for source, item in items:
+        async with in_transaction():
+            reported += await _one(account, source, item, candidates, now, deps, baseline=baseline)
+    await Account.filter(id=account.id).update(watched_at=now)
+    return reported
+
+
+async def _one(account: Account, source: str, item: PublishedItem, candidates: Sequence[Candidate],
+               now: datetime, deps: Deps, *, baseline: bool) -> int:
+    found = match(item, list(candidates), now=now)
+    hits = deps.wordlists.screener().screen(f"{item.title}\n{item.text}")
+    screening = [{"word": h.word, "level": h.level.value, "context": h.context} for h in hits]
+    row, created = await SeenItem.get_or_create(
+        account_id=account.id, source_id=item.source_id[:255],
+        defaults={"source": source, "title": item.title[:255], "url": item.url[:2048],
+                  "published_at": item.published_at, "seen_at": now,
+                  "draft_id": found.candidate.draft_id if found else None,
+                  "matched_by": found.by if found else "", "score": found.score if found else None,
+                  "screening": screening})
+    if not created:
+        return 0
+    at = item.published_at or now
+    if found is not None:
+        draft = await Draft.get(id=found.candidate.draft_id)
+        if draft.status == DraftStatus.APPROVED and draft.version == found.candidate.version:
+            view = await load_view(draft)
+            author = await Person.get(id=draft.author_id)
+            digest = view.version.content_hash
+            if await record(view, digest, item.url, recorded_by_id=author.id, actor="watch", at=at,
+                            now=now, outbox=deps.outbox, source="seen"):
+                await PublishJob.filter(draft_id=draft.id, status=JobStatus.UNCERTAIN).update(
+                    status=JobStatus.PUBLISHED, finished_at=now, article_url=item.url[:2048])
+    department = await Department.get(id=account.department_id)
+    people = await _told(account, department)
+    blocked = sorted({h.word for h in hits if h.level == Level.BLOCK})
+    if blocked:
+        for person in people:
+            await deps.outbox.send(person, Text(texts.published_blocked(
+                account.name, item.title, item.url, blocked)),
+                key=f"watch:blocked:{row.id}:{person.id}", now=now)
+        await audit.record("watch", "published_blocked", account.name,
+                           {"item": row.id, "words": blocked}, now=now)
+    if found is not None or baseline:
+        return 0
+    when = texts.md_hm(deps.calendar.local(at))
+    near = nearest(item, list(candidates))
+    like = ""
+    if near is not None:
+        like = texts.unapproved_near((await Draft.get(id=near.candidate.draft_id)).ref, list(near.changes))
+    for person in people:
+        await deps.outbox.send(person, Text(texts.unapproved_publication(
+            account.name, item.title, item.url, when) + like),
+            key=f"watch:unapproved:{row.id}:{person.id}", now=now)
+    await audit.record("watch", "unapproved_publication", account.name,
+                       {"item": row.id, "title": item.title[:100], "url": item.url[:300]}, now=now)
+    return 1
+
+
+async def _told(account: Account, department: Department) -> list[Person]:
+    """The department head, the account's 主管领导 and the Information Center, once each."""
+    ids = [i for i in (department.head_id, account.leader_id) if i]
+    people = list(await Person.filter(id__in=ids, active=True).order_by("id"))
+    for admin in await info_center_admins():
+        if admin.id not in {p.id for p in people}:
+            people.append(admin)
+    return people
