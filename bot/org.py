@@ -91,6 +91,8 @@ class AccountIn(_Strict):
     filed_on: date | None = None  # Art. 4: the real filing date of an existing account
     verified_on: date | None = None  # Art. 4: when the platform verified it (认证), if it has been
     wechat: WechatIn | None = None
+    # Issue 17: the account's RSS/Atom feed (an app's or a website's), read by the watch.
+    feed_url: str = Field(default="", max_length=2048, pattern=r"^(https?://\S+)?$")
 
 
 class OrgIn(_Strict):
@@ -194,6 +196,7 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli",
                 "post_every_days": a.post_every_days,
                 "cadence_reason": a.cadence_reason,
                 "wechat": a.wechat.model_dump(exclude_none=True) if a.wechat else {},
+                "feed_url": a.feed_url,
             }
             filed_at = datetime.combine(a.filed_on, time(0), tz) if a.filed_on else None
             verified_at = datetime.combine(a.verified_on, time(0), tz) if a.verified_on else None
@@ -268,6 +271,8 @@ async def export_org(tz: tzinfo = DEFAULT_TZ) -> dict[str, Any]:
                "department": codes[a.department_id], "post_every_days": a.post_every_days}
         if a.cadence_reason:
             row["cadence_reason"] = a.cadence_reason
+        if a.feed_url:
+            row["feed_url"] = a.feed_url
         if a.filed_at is not None:  # a real filing (from the file or a 备案), never the import
             row["filed_on"] = a.filed_at.astimezone(tz).date().isoformat()
         if a.verified_at is not None:

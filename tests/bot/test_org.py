@@ -230,3 +230,16 @@ async def test_the_reason_is_kept_shown_in_the_registry_and_exported(world: Worl
     row = next(a for a in exported if a["name"] == "某某微博")
     assert (row["post_every_days"], row["cadence_reason"], row["filed_on"]) == (
         7, "科普专栏，每周一期", "2024-03-01")
+
+
+async def test_a_feed_url_is_imported_checked_and_exported(world: World) -> None:
+    """Issue 17 (Art. 10): the watch reads an app's or a website's feed, named in the file."""
+    with pytest.raises(OrgError, match="feed_url"):
+        parse_org(dumped(with_weibo(feed_url="ftp://example.cn/feed")))
+    with pytest.raises(OrgError, match="feed_url"):
+        parse_org(dumped(with_weibo(feed_url="https://example.cn/" + "a" * 2048)))
+    org = with_weibo(feed_url="https://www.example.gov.cn/rss.xml")
+    await import_org(parse_org(dumped(org)), now=world.clock.now, tz=TZ)
+    assert (await Account.get(name="某某微博")).feed_url == "https://www.example.gov.cn/rss.xml"
+    row = next(a for a in (await export_org(TZ))["accounts"] if a["name"] == "某某微博")
+    assert row["feed_url"] == "https://www.example.gov.cn/rss.xml"
