@@ -44,6 +44,7 @@ from bot.publishing import (
     PublishError,
     PublishRefused,
     PublishStatus,
+    PublishUncertain,
 )
 from models import Account, AttachmentKind, Draft, JobStatus, Person, PublishJob
 
@@ -191,6 +192,15 @@ class PublishWorker:
             return
         try:
             publish_id = await self.publisher.submit(creds, article(view))
+        except PublishUncertain as exc:  # WeChat may have it: never submitted again
+            async with in_transaction():
+                if await PublishJob.transition(job.id, JobStatus.UNCERTAIN, frm=(JobStatus.SUBMITTING,),
+                                               claimed_until=now + UNCERTAIN_FOR, last_error=str(exc)[:2000]):
+                    await self.outbox.send(await Person.get(id=job.requested_by_id),
+                                           Text(texts.publish_uncertain(draft.ref, account.name)),
+                                           key=f"publish:{job.id}:uncertain", now=now)
+                    await audit.record("wechat", "publish_uncertain", draft.ref, {"job": job.ref}, now=now)
+            return
         except PublishRefused as exc:
             async with in_transaction():
                 await finish(job, PublishStatus("failed", reason=exc.reason or str(exc), code=exc.code),

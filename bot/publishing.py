@@ -14,8 +14,9 @@ channel folder, ``bot.channels.wechat.publish``; feeds in ``bot.feeds``):
 
 Every method may raise ``PublishError``: ``PublishRefused`` when retrying cannot help (the API
 not authorised to the account, its IP allow-list, a body WeChat refuses — the officer is told
-why), ``PublishThrottled`` when it can (the caller retries later), plain ``PublishError`` for
-anything temporary.
+why), ``PublishThrottled`` when it can (the caller retries later), ``PublishUncertain`` when a
+submission may have gone through unanswered (never retried), plain ``PublishError`` for anything
+temporary.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ class PublishRefused(PublishError):
 
 class PublishThrottled(PublishError):
     """Rate limited (e.g. 45009): try again later."""
+
+
+class PublishUncertain(PublishError):
+    """The submission may have been carried out though no answer came (a timeout or a 5xx on
+    ``freepublish/submit``): submitting again could publish the article twice, so the caller
+    must not; the watch finds it if it went out."""
 
 
 @dataclass(frozen=True)

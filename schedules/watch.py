@@ -4,7 +4,8 @@ it was published, matched to what was approved.
 Every hour (``EVERY``), for every live account with a source — a WeChat official account with API keys
 (``freepublish/batchget`` through ``deps.publisher``) or an RSS/Atom feed (``Account.feed_url``,
 through ``deps.fetch_feed`` and ``bot.feeds``) — the sweep reads what is new since the last item
-it saw (WeChat lists newest first: pages are read until an item already seen), and for each new
+it saw (pages are read until one has nothing new: WeChat does not promise the order; articles
+sent as 群发 are not in the list at all, so the watch cannot see them), and for each new
 item (``SeenItem``, once per account and source id):
 
 - **matched** to a version approved and not yet recorded (``bot.matching``) → recorded as that
@@ -82,7 +83,8 @@ async def _wechat_items(publisher: Publisher, account: Account, seen: set[str]) 
         items, total = await publisher.published(creds, offset=page * PAGE, count=PAGE)
         fresh = [i for i in items if i.source_id not in seen]
         out += fresh
-        if len(fresh) < len(items) or (page + 1) * PAGE >= total or not items:
+        # WeChat does not promise the list is newest first: stop at a page with nothing new.
+        if not fresh or (page + 1) * PAGE >= total:
             break
     return out
 

@@ -182,3 +182,19 @@ async def test_a_submission_interrupted_is_never_submitted_again(world: World) -
     assert (await PublishJob.get()).status == JobStatus.UNCERTAIN and publisher.submitted == []
     assert world.last_text("zhangsan") == texts.publish_uncertain(draft.ref, "某某发布")
     assert await AuditEvent.filter(action="publish_uncertain").count() == 1
+
+
+async def test_a_submission_without_an_answer_is_not_retried(world: World) -> None:
+    """A timeout on freepublish/submit: WeChat may have published it; submitting again could
+    publish it twice (Art. 10 is about what goes out, once)."""
+    from bot.publishing import PublishUncertain
+
+    publisher, worker = await setup(world)
+    draft = await approved(world)
+    await world.say("zhangsan", f"发布 {draft.ref}")
+    publisher.fail = PublishUncertain("timeout", code="uncertain")
+    await run(world, worker)
+    assert (await PublishJob.get()).status == JobStatus.UNCERTAIN
+    assert world.last_text("zhangsan") == texts.publish_uncertain(draft.ref, "某某发布")
+    await run(world, worker, timedelta(minutes=30))
+    assert publisher.submitted == [] and (await PublishJob.get()).status == JobStatus.UNCERTAIN

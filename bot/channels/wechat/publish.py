@@ -64,6 +64,7 @@ from bot.publishing import (
     PublishRefused,
     PublishStatus,
     PublishThrottled,
+    PublishUncertain,
 )
 from bot.texts import wechat_publish as texts  # re-exported by bot.texts once listed there
 
@@ -224,17 +225,21 @@ class WechatPublisher(HttpClient):
             form = aiohttp.FormData()
             form.add_field("media", image.data, filename=filename, content_type=image.mime)
             kw["data"] = form
-        lost = UNCERTAIN if ambiguous else ""
+
+        def lost(message: str, code: str) -> PublishError:
+            if ambiguous:
+                return PublishUncertain(message, code=UNCERTAIN)
+            return PublishError(message, code=code)
+
         try:
             async with self.session.post(self.api_base + path, **kw) as resp:
                 if resp.status >= 500:
-                    raise PublishError(f"WeChat {path}: HTTP {resp.status}",
-                                       code=lost or f"http{resp.status}")
+                    raise lost(f"WeChat {path}: HTTP {resp.status}", f"http{resp.status}")
                 data = await resp.json(content_type=None)
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
-            raise PublishError(f"WeChat {path}: {type(exc).__name__}", code=lost or "network") from None
+            raise lost(f"WeChat {path}: {type(exc).__name__}", "network") from None
         if not isinstance(data, dict):
-            raise PublishError(f"WeChat {path}: not a JSON object", code=lost or "answer")
+            raise lost(f"WeChat {path}: not a JSON object", "answer")
         try:
             code = int(data.get("errcode", 0) or 0)
         except (TypeError, ValueError):
@@ -331,7 +336,7 @@ class WechatPublisher(HttpClient):
             publish_id = data.get("publish_id")  # a string on one page, an int on another
             text = str(publish_id) if isinstance(publish_id, (str, int)) else ""
             if not PUBLISH_ID.fullmatch(text):
-                raise PublishError("WeChat freepublish/submit: no publish_id", code=UNCERTAIN)
+                raise PublishUncertain("WeChat freepublish/submit: no publish_id", code=UNCERTAIN)
             return text
 
         publish_id = await self._call(credentials, publish)
