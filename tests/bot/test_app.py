@@ -45,7 +45,9 @@ async def test_a_stop_tears_the_resources_down_in_reverse_order(
         shutdown()
 
     monkeypatch.setattr(scheduling, "shutdown", shut)
-    assert set(bot.supervisor.status()) == {"outbox-worker", "inbound-sweep", "scheduler"}
+    # the publish worker: the WeChat official-account client is on (issue 17)
+    assert set(bot.supervisor.status()) == {"outbox-worker", "publish-worker", "inbound-sweep",
+                                            "scheduler"}
     await runner.cleanup()
     assert list(dict.fromkeys(calls)) == ["stop the scheduler", "drain the background work",
                                           "stop the outbox worker", "close the sessions"]
@@ -64,6 +66,6 @@ async def test_a_start_that_fails_stops_what_had_started(
     runner = web.AppRunner(app)
     with pytest.raises(RuntimeError, match="cannot be built"):
         await runner.setup()
-    assert set(bot.supervisor.status()) == {"outbox-worker", "inbound-sweep"}
+    assert set(bot.supervisor.status()) == {"outbox-worker", "publish-worker", "inbound-sweep"}
     await app.cleanup()  # what aiohttp runs for the contexts that had started
     assert bot.supervisor.status() == {}  # the outbox worker and the stuck-event sweep stopped
