@@ -12,6 +12,10 @@ of this account (40007); a news article without one, or without title or content
 upload that is not an image WeChat takes (40005) or too big (40009); ``ip_allowed = False`` makes
 ``/cgi-bin/token`` answer 40164 with the IP, as WeChat does.
 
+One server can stand for many official accounts (the watch's bench reads 10,000):
+:meth:`FakeWechat.add_app` registers another AppID and secret with its own published list; a
+token is good for its AppID's list only, and a new token retires only its own AppID's previous one.
+
 A submitted job stays *publishing* (status 1) until the test ends it: :meth:`FakeWechat.finish`
 (status 0 makes it published, with an ``article_id``, an article URL, and an entry in
 ``batchget``; 2-6 fail it) returns the ``PUBLISHJOBFINISH`` XML WeChat would push to the account's
@@ -118,6 +122,7 @@ def image_kind(data: bytes) -> str:
 class _Token:
     issued_at: float
     expires_at: float
+    app_id: str = ""
 
 
 @dataclass
@@ -173,6 +178,9 @@ class FakeWechat(LoopbackServer):
         self.draft_box: dict[str, list[dict[str, Any]]] = {}
         self.token_queries: list[dict[str, str]] = []
         self._tokens: dict[str, _Token] = {}
+        #: Other official accounts served (``add_app``): AppID → secret, AppID → published list.
+        self.secrets: dict[str, str] = {}
+        self.lists: dict[str, list[Published]] = {}
         self._faults: dict[str, deque[Any]] = {}
         self._next_publish_id = 2247483655
         self.app = web.Application(client_max_size=32 * 2**20)
@@ -198,6 +206,11 @@ class FakeWechat(LoopbackServer):
         if isinstance(kind, str) and kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         self._faults.setdefault(path, deque()).extend([kind] * times)
+
+    def add_app(self, app_id: str, secret: str) -> list[Published]:
+        """Serve another official account too; returns its published list (newest first)."""
+        self.secrets[app_id] = secret
+        return self.lists.setdefault(app_id, [])
 
     def expire_tokens(self) -> None:
         """Every token issued so far is refused from now on (42001)."""
@@ -241,16 +254,18 @@ class FakeWechat(LoopbackServer):
                 f"<PublishEventInfo>{info}</PublishEventInfo></xml>")
 
     def publish_directly(self, title: str, content: str, *, author: str = "", digest: str = "",
-                         update_time: int | None = None) -> str:
+                         update_time: int | None = None, app_id: str = "") -> str:
         """An article published by hand on the platform (no draft through the API): only
-        ``batchget`` shows it. Returns its ``article_id``."""
+        ``batchget`` shows it (of ``app_id``, one of ``add_app``'s, if given). Returns its
+        ``article_id``."""
         article_id = _article_id()
         url = f"https://mp.weixin.qq.com/s/{secrets.token_urlsafe(16)[:22]}"
         item = {"title": title, "author": author, "digest": digest, "content": content,
                 "content_source_url": "", "thumb_media_id": secrets.token_urlsafe(48)[:64],
                 "show_cover_pic": 0, "need_open_comment": 0, "only_fans_can_comment": 0,
                 "url": url, "is_deleted": False}
-        self.published.insert(0, Published(article_id, update_time or int(self.clock()), [item]))
+        listed = self.lists[app_id] if app_id else self.published
+        listed.insert(0, Published(article_id, update_time or int(self.clock()), [item]))
         return article_id
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -278,6 +293,12 @@ class FakeWechat(LoopbackServer):
             return self._error(ERR_TOKEN_EXPIRED)
         return None
 
+    def _list(self, request: web.Request) -> list[Published]:
+        """The published list of the account whose token the request carries."""
+        token = self._tokens.get(request.query.get("access_token", ""))
+        app_id = token.app_id if token is not None else ""
+        return self.lists[app_id] if app_id in self.lists else self.published
+
     async def _json(self, request: web.Request) -> dict[str, Any] | web.Response:
         try:
             body = json.loads(await request.read())
@@ -302,18 +323,20 @@ class FakeWechat(LoopbackServer):
         self.token_queries.append(dict(q))
         if q.get("grant_type") != "client_credential":
             return self._error(40002, "invalid grant_type")
-        if q.get("appid") != self.app_id:
+        app_id = q.get("appid", "")
+        if app_id != self.app_id and app_id not in self.secrets:
             return self._error(ERR_INVALID_APPID)
-        if q.get("secret") != self.secret:
+        if q.get("secret") != (self.secret if app_id == self.app_id else self.secrets[app_id]):
             return self._error(ERR_INVALID_APPSECRET)
         if not self.ip_allowed:
             return self._error(ERR_IP_NOT_ALLOWED,
                                f"invalid ip {CLIENT_IP} ipv6 ::ffff:{CLIENT_IP}, not in whitelist")
         now = self.clock()
-        for token in self._tokens.values():  # the previous token: 5 more minutes
-            token.expires_at = min(token.expires_at, now + TOKEN_OVERLAP)
+        for token in self._tokens.values():  # the AppID's previous token: 5 more minutes
+            if token.app_id == app_id:
+                token.expires_at = min(token.expires_at, now + TOKEN_OVERLAP)
         value = secrets.token_urlsafe(100)
-        self._tokens[value] = _Token(now, now + TOKEN_TTL)
+        self._tokens[value] = _Token(now, now + TOKEN_TTL, app_id)
         self.tokens_issued += 1
         return self._ok(access_token=value, expires_in=TOKEN_TTL)
 
@@ -427,13 +450,14 @@ class FakeWechat(LoopbackServer):
         offset, count, no_content = body.get("offset"), body.get("count"), body.get("no_content", 0)
         if not isinstance(offset, int) or offset < 0 or not isinstance(count, int) or not 1 <= count <= 20:
             return self._error(ERR_INVALID_PARAMETER)
-        page = self.published[offset:offset + count]
+        listed = self._list(request)
+        page = listed[offset:offset + count]
         items = [{"article_id": p.article_id, "update_time": p.update_time,
                   "content": {"news_item": [
                       {k: v for k, v in n.items() if not (no_content == 1 and k == "content")}
                       for n in p.news_item]}}
                  for p in page]
-        return self._ok(total_count=len(self.published), item_count=len(items), item=items)
+        return self._ok(total_count=len(listed), item_count=len(items), item=items)
 
 
 async def _parts(reader: MultipartReader) -> AsyncIterator[BodyPartReader]:
