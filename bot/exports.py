@@ -205,7 +205,7 @@ def registry_xlsx(reg: Registry, tz: ZoneInfo, year: int) -> bytes:
 # (``bot.figures``): what the Information Center judged, not what the records say today.
 REVIEW_HEADERS = [*texts.EXPORT_REVIEW_HEADERS, *texts.EXPORT_REVIEW_FIGURE_HEADERS]
 _FIGURE_KEYS = ("post_every_days", "periods", "periods_kept", "kept_percent", "late", "zombie", "inquiries",
-                "in_time", "overdue", "median_reply_hours", "blocked_drafts", "changes_filed")
+                "in_time", "overdue", "median_reply_hours", "blocked_drafts", "changes_filed", "unapproved")
 
 
 def _figure_cells(figures: Mapping[str, Any] | None) -> list[object]:

@@ -19,9 +19,11 @@ Every figure uses the definition the rest of the bot uses, never a copy of it:
   registry export count them (``bot.inquiry_ladder.is_overdue`` over ``times_of`` and
   ``first_commitments``), and the median reply time in working hours as 咨询统计 computes it;
 - drafts blocked by screening (Art. 13): distinct drafts with a ``draft_blocked`` audit row;
-- changes filed (Art. 4): AccountChange rows the Information Center filed in the year.
+- changes filed (Art. 4): AccountChange rows the Information Center filed in the year;
+- published without approval (Art. 10, issue 17): the watch's ``unapproved_publication`` audit
+  rows of the account (what it reported; the baseline it read first is not counted).
 
-A fixed number of queries (seven at most), whatever the number of publications or inquiries.
+A fixed number of queries (eight at most), whatever the number of publications or inquiries.
 The dict is plain JSON (ints, floats, strings, lists): it is stored as is.
 """
 
@@ -100,6 +102,8 @@ async def year_figures(account: Account, year: int, now: datetime, cal: WorkCale
     draft_ids = {int(s[1:]) for s in blocked_refs if s[:1] == "D" and s[1:].isdigit()}
     blocked = await Draft.filter(id__in=list(draft_ids), account_id=account.id).count() if draft_ids else 0
     changes = await AccountChange.filter(account_id=account.id, filed_at__gte=start, filed_at__lt=end).count()
+    unapproved = await AuditEvent.filter(action="unapproved_publication", subject=account.name,
+                                         at__gte=start, at__lt=end).count()
     return {
         "version": VERSION,
         "year": year,
@@ -119,6 +123,7 @@ async def year_figures(account: Account, year: int, now: datetime, cal: WorkCale
         "median_reply_hours": median,
         "blocked_drafts": blocked,
         "changes_filed": changes,
+        "unapproved": unapproved,
     }
 
 
@@ -152,7 +157,8 @@ def render_figures(figures: Mapping[str, Any] | None) -> str:
         zombie=_int(figures, "zombie"), inquiries=_int(figures, "inquiries"),
         in_time=_int(figures, "in_time"), overdue=_int(figures, "overdue"),
         median_hours=float(median) if isinstance(median, int | float) else None,
-        blocked=_int(figures, "blocked_drafts"), changes=_int(figures, "changes_filed"))
+        blocked=_int(figures, "blocked_drafts"), changes=_int(figures, "changes_filed"),
+        unapproved=_int(figures, "unapproved"))
 
 
 def figures_summary(figures: Mapping[str, Any] | None) -> str:
@@ -163,7 +169,8 @@ def figures_summary(figures: Mapping[str, Any] | None) -> str:
         posts=_int(figures, "posts"), kept_pct=kept_percent(figures), late=_int(figures, "late"),
         zombie=_int(figures, "zombie"), inquiries=_int(figures, "inquiries"),
         in_time=_int(figures, "in_time"), overdue=_int(figures, "overdue"),
-        blocked=_int(figures, "blocked_drafts"), changes=_int(figures, "changes_filed"))
+        blocked=_int(figures, "blocked_drafts"), changes=_int(figures, "changes_filed"),
+        unapproved=_int(figures, "unapproved"))
 
 
 def card_fields(figures: Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -177,4 +184,5 @@ def card_fields(figures: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         inquiries=_int(figures, "inquiries"), in_time=_int(figures, "in_time"),
         overdue=_int(figures, "overdue"),
         median_hours=float(median) if isinstance(median, int | float) else None,
-        blocked=_int(figures, "blocked_drafts"), changes=_int(figures, "changes_filed"))
+        blocked=_int(figures, "blocked_drafts"), changes=_int(figures, "changes_filed"),
+        unapproved=_int(figures, "unapproved"))

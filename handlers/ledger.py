@@ -38,7 +38,7 @@ changes and reviews (blobs left out), and one for the people named — whatever 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
@@ -56,6 +56,7 @@ from models import (
     AccountFiling,
     AccountStatus,
     ApplicationStatus,
+    AuditEvent,
     Department,
     Person,
     ReviewReport,
@@ -116,6 +117,7 @@ class Life:
     filings: list[AccountFiling]
     changes: list[AccountChange]
     reviews: list[ReviewReport]
+    unapproved: list[AuditEvent] = field(default_factory=list)  # the watch's reports (Art. 10)
 
 
 def life_events(life: Life, names: dict[int, str], local: Callable[[datetime], datetime]) -> list[Event]:
@@ -181,6 +183,9 @@ def life_events(life: Life, names: dict[int, str], local: Callable[[datetime], d
     for role, person_id, why, since in a.refile_roles():  # Art. 4: the directory says they are gone
         add(since, a.created_at, 15, texts.refile_line(texts.ROLE_NAMES[role], who(person_id),
                                                        texts.why_text(why)))
+    for e in life.unapproved:  # Art. 10: seen on the platform or in the feed, never approved
+        seen = e.detail or {}
+        add(e.at, e.at, 16, texts.life_unapproved(str(seen.get("title", "")), str(seen.get("url", ""))))
     if a.closure_requested_at is not None:
         add(a.closure_requested_at, a.closure_requested_at, 13, texts.life_closure_requested(
             who(a.closure_requested_by_id), texts.life_cut(a.closure_reason),
@@ -210,7 +215,7 @@ def fit(header: str, lines: list[str], limit: int, omitted: Callable[[int], str]
 
 
 async def load_life(account: Account) -> tuple[Life, dict[int, Person]]:
-    """The account's rows and everyone they name: five queries, however long the life."""
+    """The account's rows and everyone they name: six queries, however long the life."""
     apps = await AccountApplication.filter(
         Q(account_id=account.id)
         | Q(account_id__isnull=True, name=account.name, department_id=account.department_id,
@@ -234,7 +239,8 @@ async def load_life(account: Account) -> tuple[Life, dict[int, Person]]:
     for r in reviews:
         ids |= {r.submitted_by_id, r.decided_by_id}
     people = await Person.filter(id__in=[i for i in ids if i is not None])
-    return Life(account, apps, filings, changes, reviews), {p.id: p for p in people}
+    unapproved = await AuditEvent.filter(action="unapproved_publication", subject=account.name).order_by("id")
+    return Life(account, apps, filings, changes, reviews, unapproved), {p.id: p for p in people}
 
 
 @router.command(*texts.CMD_ACCOUNT)

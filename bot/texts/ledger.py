@@ -138,3 +138,8 @@ def registry_standing(must_stop: bool, reason: str, closing: bool, refile: bool 
     leader or administrator gone whose change is not filed yet (Art. 4)."""
     return ((f"（{life_cut(reason or NO_REPORT_STOP, 40)}）" if must_stop else "")
             + ("·注销待确认" if closing else "") + ("·需变更备案" if refile else ""))
+
+
+def life_unapproved(title: str, url: str) -> str:
+    """In 账号 @x: an item the watch found published without approval (Art. 10)."""
+    return f"未经审核发布《{life_cut(title, 30) or '（无标题）'}》{life_cut(url, LIFE_LINK_CHARS)}"

@@ -163,7 +163,7 @@ REVIEW_CARD_REPORT = "报告"
 def review_figures(*, year: int, month: int, day: int, posts: int, by_month: list[int], every: int,
                    periods: int, kept: int, kept_pct: int | None, late: int, zombie: int, inquiries: int,
                    in_time: int, overdue: int, median_hours: float | None, blocked: int,
-                   changes: int) -> str:
+                   changes: int, unapproved: int = 0) -> str:
     """The bot's figures of the year, a few lines (a chat message, the review card)."""
     months = "、".join(f"{m}月 {n}" for m, n in enumerate(by_month[:month], start=1))
     if periods:
@@ -179,22 +179,25 @@ def review_figures(*, year: int, month: int, day: int, posts: int, by_month: lis
         f"· 群众咨询（第十二条）：收到 {inquiries}，按时答复 {in_time}，逾期 {overdue}，"
         f"答复用时中位数 {median}",
         f"· 敏感词拦截稿件 {blocked} 篇；负责人/管理员变更备案 {changes} 次",
+        f"· 未经审核发布（第十条，平台或订阅源所见）{unapproved} 篇",
     ])
 
 
 def review_figures_line(*, posts: int, kept_pct: int | None, late: int, zombie: int, inquiries: int,
-                        in_time: int, overdue: int, blocked: int, changes: int) -> str:
+                        in_time: int, overdue: int, blocked: int, changes: int, unapproved: int = 0) -> str:
     kept = f"{kept_pct}%" if kept_pct is not None else FIGURES_NONE
     return (f"发布 {posts} 篇·按期 {kept}·逾期更新 {late}·僵尸 {zombie}·咨询 {inquiries}"
-            f"（按时 {in_time}，逾期 {overdue}）·拦截 {blocked}·变更 {changes}")
+            f"（按时 {in_time}，逾期 {overdue}）·拦截 {blocked}·变更 {changes}"
+            + (f"·未经审核发布 {unapproved}" if unapproved else ""))
 
 
 def review_card_fields(*, posts: int, kept_pct: int | None, kept: int, periods: int, late: int, zombie: int,
                        inquiries: int, in_time: int, overdue: int, median_hours: float | None, blocked: int,
-                       changes: int) -> list[tuple[str, str]]:
+                       changes: int, unapproved: int = 0) -> list[tuple[str, str]]:
     """The figures as card fields (WeCom shows six fields with names of five characters at most)."""
     median = f"，中位 {median_hours} 小时" if median_hours is not None else ""
-    return [("发布", f"{posts} 篇"),
+    # Six fields at most on WeCom, one is the submitter: the unapproved count goes with the posts.
+    return [("发布", f"{posts} 篇" + (f"，未经审核 {unapproved} 篇" if unapproved else "")),
             ("按期更新", f"{kept_pct}%（{kept}/{periods}）" if kept_pct is not None else FIGURES_NONE),
             ("逾期/僵尸", f"{late} / {zombie} 次"),
             ("咨询", f"{inquiries}，按时 {in_time}，逾期 {overdue}{median}"),

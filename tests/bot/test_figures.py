@@ -89,6 +89,11 @@ async def constructed_year(world: World) -> Account:
         for n in range(times):
             await audit.record("zhangsan", "draft_blocked", draft.ref, {"version": n + 1, "words": ["机密"]},
                                now=at(2026, 11, 20, 9, n))
+    # Art. 10: the watch reported one item published without approval this year, one in 2025, and
+    # one of another account.
+    for name, when in ((account.name, at(2026, 9, 1, 9, 0)), (account.name, at(2025, 9, 1, 9, 0)),
+                       (other.name, at(2026, 9, 1, 9, 0))):
+        await audit.record("watch", "unapproved_publication", name, {"title": "某文"}, now=when)
     # Changes: one filed this year, one still waiting, one filed in 2025.
     for requested, filed in ((at(2026, 10, 28, 9, 0), at(2026, 11, 2, 9, 0)), (at(2026, 11, 20, 9, 0), None),
                              (at(2025, 3, 1, 9, 0), at(2025, 3, 2, 9, 0))):
@@ -111,7 +116,7 @@ async def test_figures_of_a_constructed_year(world: World) -> None:
         "post_every_days": 2, "periods": 9, "periods_kept": 4, "kept_percent": 44,
         "late": 1, "zombie": 1,
         "inquiries": 3, "answered": 2, "in_time": 1, "overdue": 2, "median_reply_hours": 19.0,
-        "blocked_drafts": 1, "changes_filed": 1,
+        "blocked_drafts": 1, "changes_filed": 1, "unapproved": 1,
     }
     assert json.loads(json.dumps(figures)) == figures  # stored as JSON on the report
     assert kept_percent(figures) == 44
@@ -142,7 +147,7 @@ async def test_figures_take_a_fixed_number_of_queries(world: World, queries: Que
     queries.count = 0
     figures = await year_figures(account, 2026, NOW, cal)
     assert figures["posts"] == 29 and figures["inquiries"] == 23
-    assert queries.count == few <= 7
+    assert queries.count == few <= 8
 
 
 async def test_rendered_for_chat_card_and_history(world: World) -> None:
@@ -157,13 +162,16 @@ async def test_rendered_for_chat_card_and_history(world: World) -> None:
         "· 逾期更新 1 次，长期未更新（僵尸）预警 1 次",
         "· 群众咨询（第十二条）：收到 3，按时答复 1，逾期 2，答复用时中位数 19.0 个工作小时",
         "· 敏感词拦截稿件 1 篇；负责人/管理员变更备案 1 次",
+        "· 未经审核发布（第十条，平台或订阅源所见）1 篇",
     ]
-    assert card_fields(figures) == [("发布", "9 篇"), ("按期更新", "44%（4/9）"), ("逾期/僵尸", "1 / 1 次"),
+    assert card_fields(figures) == [("发布", "9 篇，未经审核 1 篇"), ("按期更新", "44%（4/9）"),
+                                    ("逾期/僵尸", "1 / 1 次"),
                                     ("咨询", "3，按时 1，逾期 2，中位 19.0 小时"),
                                     ("拦截/变更", "1 篇 / 1 次")]
+    assert len(card_fields(figures)) <= 5  # the review card adds the submitter: six on WeCom
     assert all(len(name) <= 5 for name, _ in card_fields(figures))  # WeCom's field names
     assert figures_summary(figures) == ("发布 9 篇·按期 44%·逾期更新 1·僵尸 1·咨询 3（按时 1，逾期 2）"
-                                        "·拦截 1·变更 1")
+                                        "·拦截 1·变更 1·未经审核发布 1")
     assert render_figures(None) == figures_summary(None) == "" and card_fields(None) == []
     assert texts.FIGURES_NONE in figures_summary({"posts": 0})
 

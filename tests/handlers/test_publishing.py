@@ -198,3 +198,14 @@ async def test_a_submission_without_an_answer_is_not_retried(world: World) -> No
     assert world.last_text("zhangsan") == texts.publish_uncertain(draft.ref, "某某发布")
     await run(world, worker, timedelta(minutes=30))
     assert publisher.submitted == [] and (await PublishJob.get()).status == JobStatus.UNCERTAIN
+
+
+async def test_an_unapproved_publication_is_in_the_accounts_life(world: World) -> None:
+    """Art. 10: what the watch reported stays in 账号 @x (its figures: tests/bot/test_figures.py)."""
+    from bot import audit
+
+    await audit.record("watch", "unapproved_publication", "某某发布",
+                       {"item": 1, "title": "领导活动", "url": "https://mp.weixin.qq.com/s/item3"},
+                       now=world.clock.now)
+    await world.say("wangwu", "账号 @某某发布")
+    assert texts.life_unapproved("领导活动", "https://mp.weixin.qq.com/s/item3") in world.last_text("wangwu")
