@@ -300,3 +300,28 @@ async def test_a_frame_for_another_app_id_is_403(db: str, aiohttp_client: Any) -
     query["msg_signature"] = sign(TOKEN, "1411525903", "461056294", good)
     body = f"<xml><Encrypt>{good}</Encrypt></xml>".encode()
     assert (await client.post(f"/wechat/{APP_ID}/callback", params=query, data=body)).status == 200
+
+
+async def test_publish_job_finish_events_are_checked_where_they_enter(db: str, aiohttp_client: Any) -> None:
+    """Issue 17: a PUBLISHJOBFINISH becomes one publish_finished event (a retry is one); a
+    malformed one is 400 and stores nothing."""
+    from models import InboundEvent
+
+    client = await _client(aiohttp_client)
+
+    def event(publish_id: str, status: str = "0") -> bytes:
+        return ("<xml><ToUserName>gh_4d00ed8d6399</ToUserName><FromUserName>mphelper</FromUserName>"
+                "<CreateTime>1700000000</CreateTime><MsgType>event</MsgType><Event>PUBLISHJOBFINISH</Event>"
+                f"<PublishEventInfo><publish_id>{publish_id}</publish_id><publish_status>{status}"
+                "</publish_status><article_id>2247483656_1</article_id><article_detail><count>1</count>"
+                "<item><idx>1</idx><article_url>https://mp.weixin.qq.com/s/AbCd</article_url></item>"
+                "</article_detail></PublishEventInfo></xml>").encode()
+
+    for _ in range(2):
+        resp = await client.post("/wechat/某某发布/callback", params=signed(), data=event("2247483656"))
+        assert (resp.status, await resp.text()) == (200, "success")
+    for bad in (event("22474836<56"), event("x" * 500), event("2247483656", "abc")):
+        resp = await client.post("/wechat/某某发布/callback", params=signed(), data=bad)
+        assert resp.status == 400
+    await client.app[BOT].tasks.join()
+    assert [e.kind for e in await InboundEvent.all()] == ["publish_finished"]
