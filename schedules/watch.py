@@ -28,11 +28,13 @@ the next: nothing is marked seen that was not read.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot import audit, texts
@@ -40,11 +42,11 @@ from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import load_view
 from bot.feeds import FeedError, parse_feed
-from bot.matching import Candidate, match, nearest
+from bot.matching import Candidate, Match, match, nearest
 from bot.publications import record
 from bot.publish_jobs import credentials
 from bot.publishing import PublishedItem, Publisher, PublishError
-from bot.screening import Level
+from bot.screening import Hit, Level
 from models import (
     Account,
     AccountStatus,
@@ -70,18 +72,39 @@ log = logging.getLogger("xmt.watch")
 PAGE = 20
 MAX_PAGES = 5  # per account and run: 100 items; the rest next run
 RECENT = timedelta(days=90)  # published drafts an item may still be (recorded by 已发布 first)
-ACCOUNTS_PER_RUN = 200
 EVERY = timedelta(hours=1)  # how often one account's sources are read
+READ_AT_ONCE = 16  # accounts read concurrently: each read is network calls, mostly waiting
+CHUNK = 200  # accounts read, then written, at a time: bounds what a run holds in memory
+MIN_PER_RUN = 50
+HEADROOM = 1.25  # a run reads a quarter more than its share: a late or missed run is caught up
 
 
-async def _wechat_items(publisher: Publisher, account: Account, seen: set[str]) -> list[PublishedItem]:
+def per_run(watchable: int, interval: timedelta) -> int:
+    """How many accounts one run reads so that each of ``watchable`` is read once per ``EVERY``
+    when the sweep runs every ``interval`` (``XMT_SWEEP_EVERY_MINUTES``), with ``HEADROOM``."""
+    runs = max(1, EVERY // interval)
+    return max(MIN_PER_RUN, math.ceil(watchable * HEADROOM / runs))
+
+
+async def _known(account_id: int, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` (one page, one feed) the account's ``SeenItem`` already has: one query
+    whatever the account's history."""
+    if not ids:
+        return set()
+    wanted = sorted({i[:255] for i in ids})
+    return {str(s) for s in await SeenItem.filter(account_id=account_id, source_id__in=wanted).values_list(
+        "source_id", flat=True)}
+
+
+async def _wechat_items(publisher: Publisher, account: Account) -> list[PublishedItem]:
     creds = credentials(account)
     if creds is None:
         return []
     out: list[PublishedItem] = []
     for page in range(MAX_PAGES):
         items, total = await publisher.published(creds, offset=page * PAGE, count=PAGE)
-        fresh = [i for i in items if i.source_id not in seen]
+        known = await _known(account.id, [i.source_id for i in items])
+        fresh = [i for i in items if i.source_id[:255] not in known]
         out += fresh
         # WeChat does not promise the list is newest first: stop at a page with nothing new.
         if not fresh or (page + 1) * PAGE >= total:
@@ -119,48 +142,75 @@ async def _candidates(account: Account, now: datetime) -> list[Candidate]:
 
 
 async def watch_publications(now: datetime, deps: Deps) -> int:
-    """One run: the accounts not read for ``EVERY`` (at most ``ACCOUNTS_PER_RUN``, least recently
-    read first) are read — outside any transaction and any lock, as reading is network calls —
-    then what is new is written under the sweep's lock (another instance's run writes nothing;
-    ``SeenItem``'s unique key would refuse a second copy anyway). Working hours only, as every
-    sweep. Returns how many items were reported as published without approval."""
+    """One run: the accounts due (not read for ``EVERY``, less half a sweep interval so that a run
+    a few seconds early does not leave them to the next), least recently read first, at most
+    ``per_run`` of them — so every account is read once per ``EVERY`` — are read ``READ_AT_ONCE``
+    at a time, outside any transaction and any lock, as reading is network calls; then, ``CHUNK``
+    accounts at a time, what is new is written under the sweep's lock (another instance's run
+    writes nothing; ``SeenItem``'s unique key would refuse a second copy anyway). Accounts with
+    nothing new cost one query per page read and share one ``UPDATE``. Working hours only, as
+    every sweep. Returns how many items were reported as published without approval."""
     if not deps.calendar.is_open(now):
         return 0
-    due = [a for a in await Account.exclude(status=AccountStatus.CLOSED).filter(
-        Q(watched_at__isnull=True) | Q(watched_at__lte=now - EVERY)).order_by("watched_at", "id")
-        if a.status.live and ((deps.publisher is not None and credentials(a) is not None)
-                              or (deps.fetch_feed is not None and a.feed_url))][:ACCOUNTS_PER_RUN]
-    read: list[tuple[Account, list[tuple[str, PublishedItem]], bool]] = []
-    for account in due:
-        known = {str(s) for s in await SeenItem.filter(account_id=account.id).values_list(
-            "source_id", flat=True)}
-        items, ok = await _read(account, known, deps)
-        if ok:
-            read.append((account, items, account.watched_at is None))
-    reported = 0
-    async with sweep_lock(KIND) as mine:
-        if not mine:
-            return 0
-        for account, items, baseline in read:
-            try:
-                reported += await _write(account, items, now, deps, baseline=baseline)
-            except Exception:  # one account's items must not stop the others
-                log.exception("watch of %s failed", account.name)
+    interval = timedelta(minutes=deps.settings.sweep_every_minutes)
+    due_before = now - EVERY + interval / 2
+    watchable: list[tuple[datetime | None, int]] = []
+    for row in await Account.exclude(status=AccountStatus.CLOSED).values(
+            "id", "status", "wechat", "feed_url", "watched_at"):
+        if not AccountStatus(row["status"]).live:
+            continue
+        keys = row["wechat"] if isinstance(row["wechat"], dict) else {}
+        if ((deps.publisher is not None and keys.get("app_id") and keys.get("app_secret"))
+                or (deps.fetch_feed is not None and row["feed_url"])):
+            watchable.append((row["watched_at"], int(row["id"])))
+    due = sorted((w is not None, w or now, i) for w, i in watchable if w is None or w <= due_before)
+    ids = [i for _, _, i in due[:per_run(len(watchable), interval)]]
+    reported = read = failed = fresh = 0
+    started = time.monotonic()
+    gate = asyncio.Semaphore(READ_AT_ONCE)
+
+    async def one(account: Account) -> tuple[list[tuple[str, PublishedItem]], bool]:
+        async with gate:
+            return await _read(account, deps)
+
+    for n in range(0, len(ids), CHUNK):
+        chunk = ids[n:n + CHUNK]
+        order = {i: k for k, i in enumerate(chunk)}
+        accounts = sorted(await Account.filter(id__in=chunk), key=lambda a: order[a.id])
+        results = await asyncio.gather(*(one(a) for a in accounts))
+        read += len(accounts)
+        failed += sum(1 for _, ok in results if not ok)
+        fresh += sum(len(items) for items, _ in results)
+        async with sweep_lock(KIND) as mine:
+            if not mine:
+                return reported
+            quiet = [a.id for a, (items, ok) in zip(accounts, results, strict=True) if ok and not items]
+            if quiet:
+                await Account.filter(id__in=quiet).update(watched_at=now)
+            for account, (items, ok) in zip(accounts, results, strict=True):
+                if not ok or not items:
+                    continue
+                try:
+                    reported += await _write(account, items, now, deps, baseline=account.watched_at is None)
+                except Exception:  # one account's items must not stop the others
+                    log.exception("watch of %s failed", account.name)
+    if ids:
+        log.info("watch: %d accounts read (%d failed) of %d due, %d new items, %d reported, %.1f s",
+                 read, failed, len(due), fresh, reported, time.monotonic() - started)
     return reported
 
 
-async def _read(account: Account, known: set[str], deps: Deps
-                ) -> tuple[list[tuple[str, PublishedItem]], bool]:
+async def _read(account: Account, deps: Deps) -> tuple[list[tuple[str, PublishedItem]], bool]:
     """The account's new items, oldest first, and whether every source could be read (if not,
     nothing is written this run and the account is read again next run)."""
     items: list[tuple[str, PublishedItem]] = []
     try:
         if deps.publisher is not None and credentials(account) is not None:
-            items += [("wechat", i) for i in await _wechat_items(deps.publisher, account, known)]
+            items += [("wechat", i) for i in await _wechat_items(deps.publisher, account)]
         if deps.fetch_feed is not None and account.feed_url:
-            items += [("feed", i) for i in parse_feed(await deps.fetch_feed(account.feed_url),
-                                                      base_url=account.feed_url)
-                      if i.source_id not in known]
+            entries = parse_feed(await deps.fetch_feed(account.feed_url), base_url=account.feed_url)
+            known = await _known(account.id, [i.source_id for i in entries])
+            items += [("feed", i) for i in entries if i.source_id[:255] not in known]
     except (PublishError, FeedError, OSError, TimeoutError) as exc:
         log.warning("watch %s: a source could not be read (%s)", account.name, exc)
         return [], False
@@ -169,29 +219,50 @@ async def _read(account: Account, known: set[str], deps: Deps
 
 async def _write(account: Account, items: list[tuple[str, PublishedItem]], now: datetime, deps: Deps,
                  *, baseline: bool) -> int:
+    """The account's new items in one transaction: judged without a query (matching, the word
+    lists), stored in one ``INSERT``, then only the items that call for it (a match to record, an
+    alert to send) cost more queries."""
+    candidates = await _candidates(account, now)
+    screener = deps.wordlists.screener()
+    unique: dict[str, tuple[str, PublishedItem]] = {}
+    for source, item in items:  # a source id twice in one read (a feed repeating itself): once
+        unique.setdefault(item.source_id[:255], (source, item))
     reported = 0
-    candidates = await _candidates(account, now) if items else []
-    for source, item in items:
-        async with in_transaction():
-            reported += await _one(account, source, item, candidates, now, deps, baseline=baseline)
-    await Account.filter(id=account.id).update(watched_at=now)
+    async with in_transaction():
+        # Read again under the lock: another instance may have written since this run read.
+        known = await _known(account.id, list(unique))
+        judged = []
+        for key, (source, item) in unique.items():
+            if key in known:
+                continue
+            found = match(item, list(candidates), now=now)
+            hits = screener.screen(f"{item.title}\n{item.text}")
+            judged.append((key, source, item, found, hits))
+        if judged:
+            await SeenItem.bulk_create([SeenItem(
+                account_id=account.id, source_id=key, source=source, title=item.title[:255],
+                url=item.url[:2048], published_at=item.published_at, seen_at=now,
+                draft_id=found.candidate.draft_id if found else None,
+                matched_by=found.by if found else "", score=found.score if found else None,
+                screening=[{"word": h.word, "level": h.level.value, "context": h.context} for h in hits])
+                for key, source, item, found, hits in judged])
+        acting = [j for j in judged if j[3] is not None or not baseline
+                  or any(h.level == Level.BLOCK for h in j[4])]
+        rows = {str(r.source_id): r for r in await SeenItem.filter(
+            account_id=account.id, source_id__in=[j[0] for j in acting])} if acting else {}
+        people: list[Person] | None = None
+        for key, _, item, found, hits in acting:
+            if people is None and (found is None or any(h.level == Level.BLOCK for h in hits)):
+                people = await _told(account, await Department.get(id=account.department_id))
+            reported += await _one(account, rows[key], item, found, hits, candidates, people or [],
+                                   now, deps, baseline=baseline)
+        await Account.filter(id=account.id).update(watched_at=now)
     return reported
 
 
-async def _one(account: Account, source: str, item: PublishedItem, candidates: Sequence[Candidate],
+async def _one(account: Account, row: SeenItem, item: PublishedItem, found: Match | None,
+               hits: Sequence[Hit], candidates: Sequence[Candidate], people: Sequence[Person],
                now: datetime, deps: Deps, *, baseline: bool) -> int:
-    found = match(item, list(candidates), now=now)
-    hits = deps.wordlists.screener().screen(f"{item.title}\n{item.text}")
-    screening = [{"word": h.word, "level": h.level.value, "context": h.context} for h in hits]
-    row, created = await SeenItem.get_or_create(
-        account_id=account.id, source_id=item.source_id[:255],
-        defaults={"source": source, "title": item.title[:255], "url": item.url[:2048],
-                  "published_at": item.published_at, "seen_at": now,
-                  "draft_id": found.candidate.draft_id if found else None,
-                  "matched_by": found.by if found else "", "score": found.score if found else None,
-                  "screening": screening})
-    if not created:
-        return 0
     at = item.published_at or now
     if found is not None:
         draft = await Draft.get(id=found.candidate.draft_id)
@@ -203,8 +274,6 @@ async def _one(account: Account, source: str, item: PublishedItem, candidates: S
                             now=now, outbox=deps.outbox, source="seen"):
                 await PublishJob.filter(draft_id=draft.id, status=JobStatus.UNCERTAIN).update(
                     status=JobStatus.PUBLISHED, finished_at=now, article_url=item.url[:2048])
-    department = await Department.get(id=account.department_id)
-    people = await _told(account, department)
     blocked = sorted({h.word for h in hits if h.level == Level.BLOCK})
     if blocked:
         for person in people:

@@ -10,6 +10,7 @@ implementation is tested against the fake API); the feed is a local file."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from bot import texts
 from bot.deps import Deps
 from bot.publishing import Article, Credentials, PublishedItem, PublishStatus
 from models import Account, AuditEvent, Draft, DraftStatus, Publication, SeenItem
-from schedules.watch import EVERY, watch_publications
+from schedules.watch import EVERY, per_run, watch_publications
 from tests.conftest import World
 
 FEEDS = Path(__file__).resolve().parent.parent / "data" / "feeds"
@@ -138,3 +139,61 @@ async def test_a_feed_item_is_matched_and_a_classified_marking_is_urgent(world: 
     urgent = [t for t in world.texts("wangwu") if t.startswith("【紧急】")]
     assert len(urgent) == 1 and "内部资料" in urgent[0]
     assert await AuditEvent.filter(action="published_blocked").count() == 1
+
+
+class Queries(logging.Handler):
+    """SQL statements tortoise runs (its db_client log), while installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+        self.statements: list[str] = []
+        self.logger = logging.getLogger("tortoise.db_client")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not str(record.msg).startswith(("Created connection", "Closed connection")):
+            self.count += 1
+            self.statements.append(str(record.msg) % record.args if record.args else str(record.msg))
+
+    def __enter__(self) -> Queries:
+        self.level = self.logger.level
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level)
+
+
+async def test_an_unchanged_account_costs_one_page_and_a_few_queries_whatever_its_history(
+        world: World) -> None:
+    """Issue 17 point 5: the watch reads only what is new. After the baseline, an account with
+    nothing new is one batchget page and a bounded number of queries (one to know which of the
+    page's items are seen, not a read of its whole history), and no transaction per item."""
+    published, deps = await setup(world)
+    costs = []
+    for history in (3, 60):
+        await SeenItem.all().delete()
+        await Account.all().update(watched_at=None)
+        published.items.clear()
+        for n in range(history):
+            published.add(n, f"第{n}期", f"内容{n}", world.clock.now - timedelta(days=history - n))
+        await run(world, deps, timedelta())  # the baseline reads pages until the history is in
+        assert await SeenItem.all().count() == history
+        calls = published.calls
+        with Queries() as queries:
+            assert await run(world, deps, EVERY) == 0
+        assert published.calls == calls + 1
+        costs.append(queries.count)
+        seen = [q for q in queries.statements if '"seen_item"' in q]
+        assert len(seen) == 1 and '"source_id" IN' in seen[0], seen  # the page's ids, not the history
+        assert not any(q.startswith(("INSERT", "BEGIN")) for q in queries.statements)
+    assert costs[0] == costs[1] <= 6, costs
+
+
+def test_a_run_reads_enough_accounts_for_each_to_be_read_every_hour() -> None:
+    for accounts in (1, 300, 10_000, 50_000):
+        for minutes in (1, 10, 30, 60):
+            runs = EVERY // timedelta(minutes=minutes)
+            assert per_run(accounts, timedelta(minutes=minutes)) * runs >= accounts
