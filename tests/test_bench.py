@@ -45,3 +45,18 @@ async def test_wecom_ingest_bench_runs() -> None:
         gc.unfreeze()  # the real route's start-up froze this process's heap, as ``xmt serve`` does
     assert result["rps"] > 0 and result["baseline_rps"] > 0
     assert result["n"] == 40 and result["p99_ms"] >= result["p50_ms"] > 0
+
+
+async def test_watch_bench_runs() -> None:
+    """The watch's bench at a small scale, against the fake API in its child process: every
+    account read within the hour, an unchanged account one batchget page in the second cycle, the
+    backlog matched or reported as the bench expects."""
+    out = await load("watch").main(accounts=60, feeds=4, changed=0.1)
+    first, second = out["cycles"]
+    assert first["span_min"] <= 60 and second["span_min"] <= 60
+    assert first["http"]["token"] == 60  # one token per AppID, cached for the second cycle
+    assert "token" not in second["http"]
+    changed_pages = second["http"]["freepublish/batchget"] - 60
+    assert 0 <= changed_pages <= 6  # an unchanged account: its first page only
+    assert out["unapproved"] == out["expected_unapproved"] > 0 and out["matched"] > 0
+    assert second["reported"] == out["unapproved"] and first["reported"] == 0
