@@ -40,10 +40,11 @@ from models.inquiries import Inquiry, InquiryStatus
 from models.org import Account, AccountStatus, Department, Person, Platform, Role
 from models.publishing import JobStatus, PublishJob, SeenItem
 from models.reminders import Reminder
+from models.tokens import WechatToken
 
 MODULES = [
     "models.org", "models.drafts", "models.infra", "models.reminders", "models.accounts",
-    "models.inquiries", "models.publishing",
+    "models.inquiries", "models.publishing", "models.tokens",
 ]
 
 __all__ = [
@@ -82,4 +83,5 @@ __all__ = [
     "Role",
     "SeenItem",
     "SimMessage",
+    "WechatToken",
 ]
