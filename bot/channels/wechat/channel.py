@@ -11,31 +11,66 @@ a reply, 40003 unknown openid, 44002 / 44004 empty, 45002 too long, 40008 bad ty
 ``MISCONFIGURED`` ones (40013 bad AppID, 40125 bad secret, 40164 / 61004 IP not allowed,
 48001 API not authorised) are ``ConfigurationError``; any other code is temporary, counted.
 
-One access token per AppID in the process (``WechatTokens``): WeChat invalidates an AppID's
-previous token when a new one is fetched, so two caches for one AppID would keep knocking each
-other's token out (a 40001 storm). The channel owns the registry; the publisher
-(``bot.channels.wechat.publish``) is given the channel's (``WechatPublisher(tokens=channel.tokens)``).
+One access token per AppID in the process (``WechatTokens``) and in the database: WeChat
+invalidates an AppID's previous token five minutes after a new one is fetched, and counts each
+fetch against a daily quota, so two caches for one AppID — in one process or in two instances of
+the bot on one database — would keep knocking each other's token out (a 40001 storm). In the
+process the channel owns the registry; the publisher (``bot.channels.wechat.publish``) is given
+the channel's (``WechatPublisher(tokens=channel.tokens)``). Between instances the token is stored
+sealed in ``models.WechatToken``; one instance at a time fetches (a lease won by a conditional
+UPDATE), the others read what it stored (the protocol: ``models/tokens.py``).
 A refusal of ``/cgi-bin/token`` itself is a ``WechatTokenError`` (a ``ConfigurationError`` that
 keeps the errcode, so the publisher can say "add this server's IP to the allow-list" for 40164).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import logging
+import math
+import os
+import secrets
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from tortoise.exceptions import BaseORMException
 
 from bot.cards import Card, Document, Message
 from bot.channels.base import CardGone, ConfigurationError, DeliveryError, PermanentDeliveryError, Throttled
 from bot.channels.common import HttpClient
 from bot.channels.tokens import TokenCache, TokenRefused, with_renewal
-from models import Account, Department, Person
+from models import Account, Department, Person, WechatToken
 
 NAME = "wechat"
 WINDOW_CLOSED = 45015
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 REFUSED = frozenset({WINDOW_CLOSED, 45047, 40003, 44002, 44004, 45002, 40008})
 MISCONFIGURED = frozenset({40013, 40125, 40164, 61004, 48001})
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _db(op: Callable[[], Awaitable[T]]) -> T:
+    """A database call of the shared token (``op`` builds it: even building a query fails without a
+    database); any failure of the database is ``_StoreDown``."""
+    try:
+        return await op()
+    except (BaseORMException, OSError, RuntimeError) as exc:  # RuntimeError: no Tortoise context
+        raise _StoreDown(type(exc).__name__) from None
 
 
 class WechatTokenRefused(TokenRefused):
@@ -52,27 +87,143 @@ class WechatTokenError(ConfigurationError):
         self.errmsg = errmsg[:300]  # WeChat's words ("invalid ip 203.0.113.7 …, not in whitelist")
 
 
+class _AppTokens(TokenCache):
+    """One AppID's in-process cache; remembers the token WeChat refused (``drop``) so the next
+    fetch can drop it from the database too, if it is still the stored one."""
+
+    refused: str | None = None
+
+    def drop(self, stale: str) -> None:
+        if stale == self._token:
+            self.refused = stale
+        super().drop(stale)
+
+
+class _StoreDown(Exception):
+    """The database did not answer (or none is configured): the token is fetched directly."""
+
+
 class WechatTokens:
     """The process's access tokens, one ``TokenCache`` per AppID, shared by every client of the
-    official-account API (the channel, the publisher). Fetches go through ``http``'s session; the
-    newest secret given for an AppID is the one used at its next fetch."""
+    official-account API (the channel, the publisher), and through the database
+    (``models.WechatToken``) by every instance of the bot. Fetches go through ``http``'s session;
+    the newest secret given for an AppID is the one used at its next fetch.
 
-    def __init__(self, http: HttpClient, api_base: str, *, clock: Callable[[], float]) -> None:
+    The in-process cache answers until ``margin`` seconds before the token expires; then (or when
+    WeChat refused it) the stored token is read. Missing, expiring or the refused one: the
+    instance that wins the row's lease fetches from WeChat and stores it; the others poll every
+    ``poll`` seconds and read it, or after ``wait`` seconds fetch anyway. A lease lasts ``lease``
+    seconds (a crashed fetcher's ends). ``now`` is the wall clock for the stored times (instances
+    share them; ``clock`` is this process's monotonic one). ``shared=False``, or no database
+    answering, means one token per AppID in this process only (the tests without a database).
+    """
+
+    def __init__(self, http: HttpClient, api_base: str, *, clock: Callable[[], float],
+                 now: Callable[[], datetime] = _utcnow, shared: bool = True, margin: float = 300.0,
+                 lease: float = 30.0, wait: float = 10.0, poll: float = 0.1) -> None:
         self.http = http
         self.api_base = api_base.rstrip("/")
         self.clock = clock
-        self._caches: dict[str, TokenCache] = {}
+        self.now = now
+        self.shared = shared
+        self.margin = margin
+        self.lease, self.wait, self.poll = lease, wait, poll
+        self._caches: dict[str, _AppTokens] = {}
         self._secrets: dict[str, str] = {}
-        self.fetched = 0  # tokens fetched so far (tests, metrics)
+        self.fetched = 0  # tokens fetched from WeChat by this instance (tests, metrics)
+        self.read_shared = 0  # tokens taken from the database, fetched by another instance
+        self.waited_out = 0  # fetches made after the bounded wait for another instance's lease
+        self._store_down_logged = False
 
     def cache(self, app_id: str, secret: str) -> TokenCache:
         self._secrets[app_id] = secret
         if app_id not in self._caches:
             async def fetch() -> tuple[str, float]:
-                return await self._fetch(app_id)
+                cache = self._caches[app_id]
+                refused, cache.refused = cache.refused, None
+                if not self.shared:
+                    return await self._fetch(app_id)
+                return await self._shared(app_id, refused)
 
-            self._caches[app_id] = TokenCache(fetch, clock=self.clock, margin=300.0)
+            self._caches[app_id] = _AppTokens(fetch, clock=self.clock, margin=self.margin)
         return self._caches[app_id]
+
+    # ---- the shared token (models.tokens) ------------------------------------------------------
+
+    async def _shared(self, app_id: str, refused: str | None) -> tuple[str, float]:
+        try:
+            return await self._through_store(app_id, refused)
+        except _StoreDown as exc:
+            if not self._store_down_logged:
+                self._store_down_logged = True
+                log.warning("WeChat tokens: the shared store is unavailable (%s); fetching directly", exc)
+            return await self._fetch(app_id)
+
+    async def _through_store(self, app_id: str, refused: str | None) -> tuple[str, float]:
+        owner = secrets.token_hex(8)
+        polls, ensured = 0, False
+        max_polls = max(1, math.ceil(self.wait / self.poll)) if self.poll > 0 else 1
+        while True:
+            now = self.now().astimezone(UTC)
+            row = await _db(partial(WechatToken.get_or_none, app_id=app_id))
+            if row is None:
+                if ensured:
+                    raise _StoreDown("no row after insert")
+                await _db(partial(WechatToken.ensure, app_id))
+                ensured = True
+                continue
+            token = self._open(app_id, row.token)
+            left = (row.expires_at - now).total_seconds() if row.expires_at is not None else 0.0
+            if token is not None and token == refused:
+                await _db(partial(WechatToken.invalidate, app_id, row.generation, now=now))
+            elif token is not None and left > self.margin:
+                self.read_shared += 1
+                return token, left
+            until = now + timedelta(seconds=self.lease)
+            if await _db(partial(WechatToken.claim, app_id, row.generation, owner, now=now, until=until)):
+                return await self._fetch_and_store(app_id, row.generation, owner)
+            if polls >= max_polls:  # the lease holder is slow or gone: fetch rather than fail
+                self.waited_out += 1
+                return await self._fetch_and_store(app_id, row.generation, None)
+            polls += 1
+            await asyncio.sleep(self.poll)
+
+    async def _fetch_and_store(self, app_id: str, generation: int, owner: str | None) -> tuple[str, float]:
+        try:
+            token, valid_for = await self._fetch(app_id)
+        except BaseException:
+            if owner is not None:
+                with contextlib.suppress(_StoreDown):
+                    await _db(partial(WechatToken.release, app_id, owner))
+            raise
+        now = self.now().astimezone(UTC)
+        try:  # stored unless another instance stored one meanwhile (then it is the newer one)
+            await _db(partial(WechatToken.store, app_id, generation, self._seal(app_id, token), now=now,
+                             expires_at=now + timedelta(seconds=valid_for)))
+        except _StoreDown as exc:
+            log.warning("WeChat tokens: a fetched token was not stored (%s)", exc)
+        return token, valid_for
+
+    def _key(self, app_id: str) -> bytes:
+        secret = self._secrets[app_id].encode()
+        return hmac.new(secret, b"xmt-bot wechat access_token " + app_id.encode(), hashlib.sha256).digest()
+
+    def _seal(self, app_id: str, token: str) -> str:
+        nonce = os.urandom(12)
+        sealed = nonce + AESGCM(self._key(app_id)).encrypt(nonce, token.encode(), app_id.encode())
+        return base64.urlsafe_b64encode(sealed).decode("ascii")
+
+    def _open(self, app_id: str, sealed: str) -> str | None:
+        """The stored token, or None (none stored, or sealed under another secret)."""
+        if not sealed:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+            return AESGCM(self._key(app_id)).decrypt(raw[:12], raw[12:], app_id.encode()).decode()
+        except (InvalidTag, ValueError):
+            return None
+
+    # ---- WeChat ----------------------------------------------------------------------------------
 
     async def _fetch(self, app_id: str) -> tuple[str, float]:
         path = "/cgi-bin/token"
