@@ -200,6 +200,23 @@ async def watch_publications(now: datetime, deps: Deps) -> int:
     return reported
 
 
+async def watch_account_now(account_id: int, now: datetime, deps: Deps) -> int:
+    """One account read and written at once, outside the hourly order and the working hours (the
+    simulator's 公众号后台直接发布: what went out is seen right away). The same rules as a run: a
+    first read is the baseline, a source that fails leaves the account for the next run. Returns
+    how many items were reported as published without approval."""
+    account = await Account.get_or_none(id=account_id)
+    if account is None or not account.status.live:
+        return 0
+    items, ok = await _read(account, deps)
+    if not ok:
+        return 0
+    if not items:
+        await Account.filter(id=account.id).update(watched_at=now)
+        return 0
+    return await _write(account, items, now, deps, baseline=account.watched_at is None)
+
+
 async def _read(account: Account, deps: Deps) -> tuple[list[tuple[str, PublishedItem]], bool]:
     """The account's new items, oldest first, and whether every source could be read (if not,
     nothing is written this run and the account is read again next run)."""
