@@ -100,3 +100,42 @@ def sim_directory_moved(name: str, department: str) -> str:
 
 def sim_directory_removed(department: str) -> str:
     return f"已模拟：撤销部门「{department}」（通讯录）"
+
+
+# 公众号后台直接发布 (issue 17): the simulator stands in for WeChat's publishing API
+# (bot.channels.local.publisher). Someone publishes on the platform without the bot; the watch
+# reads the account at once and reports it. Refusals, the line after a click, the article page.
+SIM_PUBLISH_REQUIRED = "请选择微信公众号，并写下标题和正文。"
+SIM_PUBLISH_OFF = "模拟器没有开启公众号发布模拟。"
+SIM_PUBLISH_DUPLICATE = "这次发布已模拟过，已忽略。"
+SIM_PUBLISH_LOST = "模拟器重启过，这个发布任务已不在模拟的公众号后台，请重新发布。"
+SIM_ARTICLE_BY_BOT = "经助手审核后发布"
+SIM_ARTICLE_BY_HAND = "公众号后台直接发布（未经助手审核）"
+SIM_ARTICLE_NOTE = "本页由本地模拟器提供，模拟微信公众号上的文章；重启模拟器后不再保留。"
+
+
+def sim_publish_title(limit: int) -> str:
+    return f"请写下标题（1 到 {limit} 个字）。"
+
+
+def sim_publish_text(limit: int) -> str:
+    return f"请写下正文（1 到 {limit} 个字）。"
+
+
+def sim_publish_unknown(name: str) -> str:
+    return f"没有名为「{name}」的账号。"
+
+
+def sim_publish_not_wechat(name: str) -> str:
+    return f"「{name}」不是微信公众号：只有微信公众号可以模拟后台直接发布。"
+
+
+def sim_publish_not_watched(name: str) -> str:
+    return (f"「{name}」没有开通或已注销，或组织文件中没有它的 AppID 和 AppSecret："
+            "助手看不到它在公众号后台发布的内容。")
+
+
+def sim_published_by_hand(account: str, title: str, reported: int) -> str:
+    seen = ("助手已发现：【未经审核发布】已通知部门负责人、主管领导和信息中心。" if reported
+            else "助手已查看：它与已通过审核的稿件相符，不报告。")
+    return f"已模拟：「{account}」在公众号后台直接发布了《{title}》。{seen}"

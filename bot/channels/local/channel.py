@@ -18,13 +18,16 @@ import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cards import Card, Document, Message
 from bot.channels.base import CardGone
 from bot.channels.local.render import render
 from models import Department, Person
 from models import SimMessage as SimRow
+
+if TYPE_CHECKING:
+    from bot.channels.local.publisher import SimulatedPublisher
 
 MAX_MESSAGES = 5000
 GROUP_PREFIX = "group:"
@@ -58,6 +61,9 @@ class LocalChannel:
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._files: dict[int, Document] = {}
+        # The simulated WeChat publishing API, when the app uses one (it sets itself here): the
+        # routes serve its articles and its 公众号后台直接发布 control.
+        self.publisher: SimulatedPublisher | None = None
 
     # -- Channel interface ----------------------------------------------------------------
     def person_address(self, person: Person) -> str | None:

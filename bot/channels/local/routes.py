@@ -9,6 +9,14 @@
 - ``POST /sim/api/directory`` JSON ``{id, change, person?, department?}``: the address book changes
   (issue 16): ``left`` (离职, ``person``), ``updated`` (调岗: ``person`` moves to ``department``),
   ``department_removed`` (``department``); codes as ``/sim/api/people`` lists them
+- ``POST /sim/api/publish-by-hand`` JSON ``{id, account, title, text}``: someone publishes on a WeChat
+  official account straight in its back office, not through the bot (issue 17, Art. 10): the
+  simulated publishing API (``bot.channels.local.publisher``) lists it, and the watch reads that
+  account at once (a first read is the baseline, so an account never read is read before), so
+  the 【未经审核发布】 alert shows in the page; accounts as ``/sim/api/people`` lists them
+  (``wechat_accounts``: live, with AppID and AppSecret)
+- ``GET  /sim/articles/{article_id}`` an article the simulated official account published (its
+  HTML; the article URL the bot records)
 
 Like a platform callback, a request only validates, turns the input into a domain event, stores
 it (``accept``: dedupe by the client's ``id``) and answers; the bot's work happens afterwards.
@@ -20,6 +28,7 @@ are filled here, and a rename is not played (``name`` stays None: unknown, nothi
 
 from __future__ import annotations
 
+import html
 import uuid
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -31,6 +40,7 @@ from aiohttp import web
 from bot import texts
 from bot.cards import Text
 from bot.channels.local.channel import GROUP_PREFIX, LocalChannel
+from bot.channels.local.publisher import SimArticle
 from bot.events import (
     CardAction,
     Change,
@@ -43,7 +53,9 @@ from bot.events import (
     TextMessage,
     bounded_key,
 )
+from bot.publish_jobs import credentials
 from models import Account, AccountStatus, Department, InboundEvent, Person, Platform
+from models.drafts import TITLE_MAX
 from models.org import info_center_admin_query
 
 Accept = Callable[[Event], Awaitable[bool]]
@@ -119,8 +131,12 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         follows = [str(name) for name, status in official if AccountStatus(status).live]
         # The directory control (通讯录变更) offers these as where to move someone, what to remove.
         departments = [{"code": d.code, "name": d.name} for d in depts.values()]
+        # The 公众号后台直接发布 control offers the accounts the watch reads through the API.
+        wechat_accounts = [a.name for a in await Account.filter(platform=Platform.WECHAT).order_by("id")
+                           if a.status.live and credentials(a) is not None]
         return web.json_response({"people": [*rows, STRANGER, {**FOLLOWER, "follows": follows}],
-                                  "groups": groups, "departments": departments})
+                                  "groups": groups, "departments": departments,
+                                  "wechat_accounts": wechat_accounts})
 
     async def addresses_of(code: str) -> set[str]:
         person = await Person.get_or_none(code=code).prefetch_related("department")
@@ -298,6 +314,82 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
         return web.json_response({"accepted": fresh, "duplicate": not fresh,
                                   "said": said if fresh else texts.SIM_DIRECTORY_DUPLICATE})
 
+    async def publish_by_hand(request: web.Request) -> web.Response:
+        """公众号后台直接发布: an article published on the platform without the bot (see the module
+        docstring). Validated, put in the simulated back office, then the watch reads the account."""
+        publisher = channel.publisher
+        if publisher is None or publisher.watch is None:
+            return _bad(texts.SIM_PUBLISH_OFF)
+        try:
+            body = await request.json()
+        except ValueError:
+            return _bad(texts.SIM_NOT_JSON)
+        if not isinstance(body, dict):
+            return _bad(texts.SIM_PUBLISH_REQUIRED)
+        name, title, text = body.get("account"), body.get("title"), body.get("text")
+        if not isinstance(name, str) or not name.strip() or len(name) > 128:
+            return _bad(texts.SIM_PUBLISH_REQUIRED)
+        if not isinstance(title, str) or not title.strip() or len(title.strip()) > TITLE_MAX:
+            return _bad(texts.sim_publish_title(TITLE_MAX))
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            return _bad(texts.sim_publish_text(MAX_TEXT))
+        account = await Account.get_or_none(name=name.strip())
+        if account is None:
+            return _bad(texts.sim_publish_unknown(name.strip()))
+        if account.platform != Platform.WECHAT:
+            return _bad(texts.sim_publish_not_wechat(account.name))
+        if not account.status.live or credentials(account) is None:
+            return _bad(texts.sim_publish_not_watched(account.name))
+        if publisher.seen_click(f"{_event_id(body)}"):
+            return web.json_response({"accepted": False, "duplicate": True,
+                                      "said": texts.SIM_PUBLISH_DUPLICATE})
+        if account.watched_at is None:  # never read: this first read is the baseline
+            await publisher.watch(account.id)
+        article = publisher.publish_by_hand(account.name, title.strip(), text.strip())
+        reported = await publisher.watch(account.id)
+        return web.json_response({"accepted": True, "duplicate": False, "url": article.url,
+                                  "reported": reported,
+                                  "said": texts.sim_published_by_hand(account.name, article.title, reported)})
+
+    def published_article(request: web.Request) -> SimArticle:
+        found = channel.publisher.articles.get(request.match_info["article_id"]) \
+            if channel.publisher is not None else None
+        if found is None:
+            raise web.HTTPNotFound(text="article not found (the simulator keeps articles until it restarts)")
+        return found
+
+    async def article_page(request: web.Request) -> web.Response:
+        article = published_article(request)
+        body = article.html
+        for index in range(len(article.images)):  # the placeholders the publisher fills in
+            body = body.replace(f'src="cid:{index}"',
+                                f'src="/sim/articles/{article.article_id}/images/{index}"')
+        how = texts.SIM_ARTICLE_BY_HAND if article.by_hand else texts.SIM_ARTICLE_BY_BOT
+        when = article.published_at.astimezone(channel.tz).strftime("%Y-%m-%d %H:%M")
+        page = (
+            '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(article.title)}</title><style>"
+            "body{max-width:680px;margin:0 auto;padding:20px 16px;font:17px/1.75 -apple-system,"
+            '"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:#1f2329}'
+            "h1{font-size:22px;line-height:1.4;margin:0 0 10px}.meta{color:#8f959e;font-size:14px}"
+            ".meta b{color:#576b95;font-weight:normal}.note{margin-top:32px;color:#a0a5ad;font-size:13px}"
+            "img{max-width:100%}</style></head><body>"
+            f"<h1>{html.escape(article.title)}</h1>"
+            f'<div class="meta"><b>{html.escape(article.account)}</b> · {html.escape(when)} · '
+            f"{html.escape(how)}</div>{body}"
+            f'<div class="note">{html.escape(texts.SIM_ARTICLE_NOTE)}</div></body></html>')
+        return web.Response(text=page, content_type="text/html", charset="utf-8", headers={
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"})
+
+    async def article_image(request: web.Request) -> web.Response:
+        article = published_article(request)
+        try:
+            image = article.images[int(request.match_info["index"])]
+        except (ValueError, IndexError):
+            raise web.HTTPNotFound() from None
+        return web.Response(body=image.data, content_type=image.mime)
+
     async def download(request: web.Request) -> web.Response:
         try:
             doc = channel.file(int(request.match_info["file_id"]))
@@ -317,3 +409,6 @@ def setup(app: web.Application, channel: LocalChannel, accept: Accept) -> None:
     app.router.add_post("/sim/api/tap", tap)
     app.router.add_post("/sim/api/follower", follower)
     app.router.add_post("/sim/api/directory", directory)
+    app.router.add_post("/sim/api/publish-by-hand", publish_by_hand)
+    app.router.add_get("/sim/articles/{article_id}", article_page)
+    app.router.add_get("/sim/articles/{article_id}/images/{index}", article_image)
