@@ -59,6 +59,7 @@ from bot.channels.dingtalk.events import EventCrypto
 from bot.channels.dingtalk.stream import StreamConnection
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
+from bot.channels.local.publisher import SimulatedPublisher, site_url
 from bot.channels.local.wechat import SimulatedWechat
 from bot.channels.wechat import routes as wechat_routes
 from bot.channels.wechat.channel import WechatMPChannel
@@ -69,6 +70,7 @@ from bot.channels.wecom.client import WeComClient
 from bot.channels.wxbiz import Crypto as WeComCrypto
 from bot.db import close_db, init_db
 from bot.deps import Deps
+from bot.events import Event
 from bot.feed_fetch import FeedFetcher
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
@@ -81,6 +83,7 @@ from bot.settings import Settings
 from bot.tasks import Sleep, Supervisor, TaskRunner
 from handlers import build_router
 from schedules import build_scheduler
+from schedules.watch import watch_account_now
 
 log = logging.getLogger("xmt")
 
@@ -240,9 +243,23 @@ def create_app(
                             else WechatMPChannel(settings.wechat_api_base, clock=time.monotonic))
     wechat = next(c for c in all_channels if c.name == "wechat")
     # Issue 17: publishing through the bot and the watch (WeChat's API with the channel's tokens;
-    # feeds over HTTP). The simulator has no WeChat API: nothing is published or watched there.
-    publisher = (WechatPublisher(settings.wechat_api_base, tokens=wechat.tokens)
-                 if isinstance(wechat, WechatMPChannel) else None)
+    # feeds over HTTP). In the simulator a simulated back office stands in for WeChat's API: what
+    # the bot submits is published and announced through the inbox, and the page's 公众号后台直接
+    # 发布 makes the watch read that account at once.
+    publisher: WechatPublisher | SimulatedPublisher | None = None
+    if isinstance(wechat, WechatMPChannel):
+        publisher = WechatPublisher(settings.wechat_api_base, tokens=wechat.tokens)
+    elif local is not None:
+        async def accept(event: Event) -> bool:
+            return await bot.inbox.accept(event)
+
+        async def watch_now(account_id: int) -> int:
+            reported = await watch_account_now(account_id, clock(), bot.deps)
+            bot.outbox.wake()
+            return reported
+
+        publisher = SimulatedPublisher(local, accept, watch=watch_now,
+                                       base_url=site_url(settings.host, settings.port))
     feeds = FeedFetcher()
     bot = build_bot(settings, all_channels, clock=clock, publisher=publisher, fetch_feed=feeds)
     publishing = PublishWorker(publisher, bot.outbox, clock=clock) if publisher is not None else None
