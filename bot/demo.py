@@ -15,7 +15,12 @@ What the script leaves, counted back from the demo's "now" in working days:
 - an inquiry to 某某发布 from this morning, not yet claimed (the officers' ladder);
 - during the annual review window (November): 某某服务's report judged 合格 by 王五, 某某发布's
   handed in by 张三 and waiting for the Information Center, none for 某某头条 (it must stop on
-  1 December).
+  1 December);
+- then (issue 17) 某某发布 gets simulated API keys (``simulate_wechat_api``; the simulator's
+  ``SimulatedPublisher`` stands in for WeChat's publishing API): from then on an approval of its
+  drafts brings the author 发布到公众号, and the watch reads it — read once here, so that its
+  first read (the baseline, which reports nothing) is behind and the page's 公众号后台直接发布
+  is reported at once. The history before stays as it was (approved, then ``已发布`` by hand).
 """
 
 from __future__ import annotations
@@ -31,12 +36,19 @@ from bot import texts
 from bot.app import Bot
 from bot.campaign import campaign_day, review_window
 from bot.channels.local.channel import LocalChannel
+from bot.channels.local.publisher import SimulatedPublisher
 from bot.events import CardAction, Event, TextMessage
 from bot.org import import_file
+from bot.publish_jobs import credentials
 from bot.workdays import WorkCalendar, is_workday
-from models import Person
+from models import Account, Person, Platform
+from schedules.watch import watch_account_now
 
 log = logging.getLogger("xmt.demo")
+
+# The demo's WeChat official accounts' API keys: obviously not WeChat's (an AppID is "wx" and 16
+# hex digits), only ever used with the simulator's publisher, which checks nothing.
+SIMULATED_WECHAT_KEYS = {"app_id": "wx000000000000demo", "app_secret": "simulated-not-a-wechat-secret"}
 
 
 @dataclass
@@ -156,4 +168,22 @@ async def play(bot: Bot, local: LocalChannel, clock: DemoClock, org_file: Path) 
                         texts.demo_inquiry(texts.DEMO_ACCOUNT_NEWS))
     finally:
         clock.at = None
+    await simulate_wechat_api()
+    if isinstance(bot.deps.publisher, SimulatedPublisher):  # the watch's baseline, read now
+        for account in await Account.filter(platform=Platform.WECHAT):
+            await watch_account_now(account.id, clock(), bot.deps)
     log.info("demo replay done: %d people, history up to %s", await Person.all().count(), now)
+
+
+async def simulate_wechat_api() -> int:
+    """Give the demo's live WeChat official accounts without API keys the simulated ones, so that
+    发布到公众号 and the watch work with the simulator's publisher (``SimulatedPublisher``).
+    For the demo's database only (``xmt demo``): an organisation file imported again drops them,
+    so ``xmt demo`` calls this on every start. Returns how many accounts got them."""
+    given = 0
+    for account in await Account.filter(platform=Platform.WECHAT).order_by("id"):
+        if account.status.live and credentials(account) is None:
+            await Account.filter(id=account.id).update(wechat={**(account.wechat or {}),
+                                                               **SIMULATED_WECHAT_KEYS})
+            given += 1
+    return given
