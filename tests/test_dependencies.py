@@ -31,7 +31,6 @@ DEV = [Requirement(r) for r in PROJECT["optional-dependencies"]["dev"]]
 # Declared runtime dependencies that no module of ours imports, and why they are needed anyway.
 NOT_IMPORTED = {
     "asyncpg": "tortoise's PostgreSQL driver, loaded by tortoise for postgres:// URLs",
-    "cryptography": "the AES backend that wechatpy (and dingtalk-sdk) import",
 }
 
 
