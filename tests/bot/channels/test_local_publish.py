@@ -103,8 +103,8 @@ class Sim:
     async def tap(self, who: str, prefix: str, label: str) -> None:
         card = self.card(who, prefix)
         button = next(b for b in card["buttons"] if b["label"] == label)
-        status, _ = await self.post("/sim/api/tap", {"as": who, "id": uuid.uuid4().hex, "card_id": card["card_id"],
-                                                     "payload": button["payload"]})
+        tapped = {"as": who, "id": uuid.uuid4().hex, "card_id": card["card_id"], "payload": button["payload"]}
+        status, _ = await self.post("/sim/api/tap", tapped)
         assert status == 200
 
     def texts_of(self, who: str) -> list[str]:
