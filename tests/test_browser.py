@@ -53,7 +53,7 @@ from playwright.async_api import (
     expect,
 )
 
-from bot import texts
+from bot import demo, texts
 from bot.app import BOT, create_app
 from bot.org import import_file
 from tests.conftest import DEMO_ORG, ROOT, make_settings
@@ -65,6 +65,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 TIMEOUT = 15_000  # ms; each step normally takes well under a second
+PUBLISHED = 30_000  # ms: the publish worker's poll (5 s) and the simulated publication (2 s)
 ACTIVE = re.compile(r"\bactive\b")
 SHOTS = ROOT / "var" / "screenshots"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday, in the review window
@@ -353,6 +354,85 @@ async def test_a_directory_change_played_from_the_page_shows_its_consequences(
         told = admin.bot_text(re.compile("某某发布.*张三"))
         await expect(told).to_have_count(1, timeout=TIMEOUT)
         admin.no_errors()
+    finally:
+        await context.close()
+
+
+@WIDTHS
+async def test_published_through_the_bot_and_by_hand_in_the_simulator(base_url: str, browser: Browser,
+                                                                     width: str) -> None:
+    """Issue 17: with the demo's simulated WeChat keys, 张三's approved draft comes back with
+    发布到公众号; tapped, the simulated official account publishes it and the bot records it
+    (已自动登记). Then 公众号后台直接发布（模拟未经审核） as 李四: the page says what it played and
+    李四, head and 主管领导 of 某某发布, gets 【未经审核发布】 in his chat.
+    The publish worker polls every few seconds and the simulated account publishes two seconds
+    after a submission: that step waits up to PUBLISHED ms."""
+    await demo.simulate_wechat_api()
+    context = await new_context(browser, width)
+    try:
+        officer = Session(await context.new_page(), width, "publish")
+        await officer.open(base_url, "zhangsan")
+        await officer.say("投稿 @某某发布 1 冬季供暖通知", "今年供暖从11月15日开始，请市民注意用暖安全。")
+        preview = officer.card("pv-")
+        await button(preview, texts.BUTTON_SUBMIT).click()
+        await expect(preview.get_by_test_id("card-status")).to_contain_text("已提交审核", timeout=TIMEOUT)
+        await officer.switch_to("lisi")
+        approval = officer.card("ap-")
+        await button(approval, texts.BUTTON_APPROVE).click()
+        await expect(approval.get_by_test_id("card-status")).to_contain_text("已通过", timeout=TIMEOUT)
+
+        # 张三: 发布到公众号 on the approved card; tapped, published and recorded by itself.
+        await officer.switch_to("zhangsan")
+        card = officer.card("pubd-")
+        await expect(button(card, texts.BUTTON_PUBLISH)).to_be_visible(timeout=TIMEOUT)
+        await expect(card).to_contain_text("冬季供暖通知")
+        await officer.shot("card")
+        await button(card, texts.BUTTON_PUBLISH).click()
+        await expect(card.get_by_test_id("card-status")).to_contain_text(texts.OUTCOME_PUBLISH_QUEUED,
+                                                                         timeout=TIMEOUT)
+        done = officer.bot_text("已自动登记")
+        await expect(done).to_have_count(1, timeout=PUBLISHED)
+        await expect(done).to_contain_text("/sim/articles/")
+        await expect(done).to_be_in_viewport()
+        await officer.shot("done")
+        # The article as the simulated official account shows it (the path of the recorded URL).
+        path = re.search(r"/sim/articles/\w+", await done.inner_text())
+        assert path is not None
+        reader = Session(await context.new_page(), width, "publish")
+        await reader.page.goto(base_url + path.group(0))
+        await expect(reader.page.locator("h1")).to_have_text("冬季供暖通知")
+        await expect(reader.page.locator("body")).to_contain_text("今年供暖从11月15日开始")
+        await reader.shot("article")
+        await reader.page.close()
+
+        # 李四 (or anyone): someone publishes straight in the official account's back office.
+        head = Session(officer.page, width, "publish")
+        await head.switch_to("lisi")
+        page = head.page
+        if head.phone:  # the control is in the drawer, under the people
+            await page.get_by_test_id("menu").click()
+        await page.locator('[data-testid="publish"] summary').click()
+        await page.get_by_test_id("pub-account").select_option("某某发布")
+        await page.get_by_test_id("pub-title").fill("领导调研")
+        await page.get_by_test_id("pub-text").fill("某某领导今日到办事大厅调研。")
+        await expect(page.get_by_test_id("pub-go")).to_be_in_viewport()
+        await head.shot("panel")
+        await page.get_by_test_id("pub-go").click()
+        said = page.get_by_test_id("pub-done")
+        await expect(said).to_have_text(texts.sim_published_by_hand("某某发布", "领导调研", 1),
+                                        timeout=TIMEOUT)
+        await expect(said).to_be_in_viewport()
+        await expect(page.get_by_test_id("pub-title")).to_have_value("")
+        await head.shot("played")
+        if head.phone:  # the drawer closed (its slide over) before the chat is shot
+            await page.locator("#scrim").click(position={"x": 400, "y": 400})
+            await expect(page.get_by_test_id("person-lisi")).not_to_be_in_viewport(timeout=TIMEOUT)
+        alert = head.bot_text("【未经审核发布】")
+        await expect(alert).to_have_count(1, timeout=TIMEOUT)
+        await expect(alert).to_contain_text("《领导调研》")
+        await expect(alert).to_be_in_viewport()
+        await head.shot("alert")
+        officer.no_errors()
     finally:
         await context.close()
 
