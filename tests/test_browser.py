@@ -70,6 +70,9 @@ ACTIVE = re.compile(r"\bactive\b")
 SHOTS = ROOT / "var" / "screenshots"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday, in the review window
 FOLLOWER = "follower:oXmtDemoFan_8fK2pQ7wLz3vN5aR"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+       b"\x00\x00\x00IEND\xaeB`\x82")  # 1×1, the cover WeChat requires
 VIEWPORTS: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 800},
                                       "phone": {"width": 414, "height": 896}}
 WIDTHS = pytest.mark.parametrize("width", list(VIEWPORTS))
@@ -361,10 +364,11 @@ async def test_a_directory_change_played_from_the_page_shows_its_consequences(
 @WIDTHS
 async def test_published_through_the_bot_and_by_hand_in_the_simulator(base_url: str, browser: Browser,
                                                                      width: str) -> None:
-    """Issue 17: with the demo's simulated WeChat keys, 张三's approved draft comes back with
-    发布到公众号; tapped, the simulated official account publishes it and the bot records it
-    (已自动登记). Then 公众号后台直接发布（模拟未经审核） as 李四: the page says what it played and
-    李四, head and 主管领导 of 某某发布, gets 【未经审核发布】 in his chat.
+    """Issue 17: with the demo's simulated WeChat keys, 张三's approved draft (with a picture, the
+    cover WeChat requires) comes back with 发布到公众号; tapped, the simulated official account
+    publishes it and the bot records it (已自动登记). Then 公众号后台直接发布（模拟未经审核） as
+    李四: the page says what it played and 李四, head and 主管领导 of 某某发布, gets 【未经审核发布】
+    in his chat.
     The publish worker polls every few seconds and the simulated account publishes two seconds
     after a submission: that step waits up to PUBLISHED ms."""
     await demo.simulate_wechat_api()
@@ -374,6 +378,11 @@ async def test_published_through_the_bot_and_by_hand_in_the_simulator(base_url: 
         await officer.open(base_url, "zhangsan")
         await officer.say("投稿 @某某发布 1 冬季供暖通知", "今年供暖从11月15日开始，请市民注意用暖安全。")
         preview = officer.card("pv-")
+        await expect(preview).to_have_count(1, timeout=TIMEOUT)
+        # WeChat takes no news article without a cover: a picture, sent next, attaches to the draft.
+        await officer.page.get_by_test_id("file").set_input_files(
+            files=[{"name": "cover.png", "mimeType": "image/png", "buffer": PNG}])
+        await expect(preview).to_contain_text("附件图片 1", timeout=TIMEOUT)
         await button(preview, texts.BUTTON_SUBMIT).click()
         await expect(preview.get_by_test_id("card-status")).to_contain_text("已提交审核", timeout=TIMEOUT)
         await officer.switch_to("lisi")

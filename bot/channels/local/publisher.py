@@ -1,9 +1,11 @@
 """The simulator's stand-in for WeChat's publishing API (issue 17; Art. 10 先审后发): used instead of
 ``WechatPublisher`` whenever the simulator is on, so the demo shows both directions without WeChat.
 
-- **Publishing through the bot** (``submit``): the approved article is kept, a ``publish_id`` is
-  returned at once (as ``freepublish/submit`` does), and ``delay`` seconds later (WeChat publishes
-  within seconds to minutes) the job is published: a ``PublishFinished`` goes to the inbox's
+- **Publishing through the bot** (``submit``): refused as WeChat refuses it without a cover (a
+  news article needs ``thumb_media_id``; ``WechatPublisher`` refuses it before any call, with the
+  same reason for the officer); else the approved article is kept, a ``publish_id`` is returned
+  at once (as ``freepublish/submit`` does), and ``delay`` seconds later (WeChat publishes within
+  seconds to minutes) the job is published: a ``PublishFinished`` goes to the inbox's
   ``accept``, as WeChat's ``PUBLISHJOBFINISH`` on ``/wechat/{account}/callback`` would, so the
   same handler records the publication. Should that event arrive before the worker stored the
   ``publish_id`` (it is then ignored), the worker's poll (``status``) settles the job later.
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.article_html import body_html
 from bot.events import Event, PublishFinished
-from bot.publishing import Article, Credentials, Image, PublishedItem, PublishStatus
+from bot.publishing import Article, Credentials, Image, PublishedItem, PublishRefused, PublishStatus
 
 if TYPE_CHECKING:
     from bot.channels.local.channel import LocalChannel
@@ -115,6 +117,9 @@ class SimulatedPublisher:
 
     # -- Publisher -------------------------------------------------------------------------
     async def submit(self, credentials: Credentials, article: Article) -> str:
+        if article.cover is None:  # as WechatPublisher: WeChat takes no news article without one
+            raise PublishRefused("a news article needs a cover (thumb_media_id)", code="no_cover",
+                                 reason=texts.WECHAT_NO_COVER)
         publish_id = self._new_id(self._jobs, lambda: str(10**9 + secrets.randbelow(9 * 10**9)))
         stored = self._store(credentials.account, article.title, article.html, by_hand=False,
                              author=article.author, images=article.images)

@@ -9,7 +9,8 @@ of ``bot.demo.simulate_wechat_api``):
 - end to end: 李四 approves → 张三 gets 发布到公众号 and taps it → the publish worker submits →
   the publisher announces ``PublishFinished`` through the inbox (by ``deliver()``, and by itself
   after its delay) → the draft is recorded as published with the article's URL (已自动登记), the
-  article is served at that URL, and the watch then reading the account does not report it;
+  article is served at that URL with its picture, and the watch then reading the account does
+  not report it; without a picture the author is told WeChat needs a cover, as from WeChat;
 - an article published by hand: 200, the head (李四, also the 主管领导) and the Information
   Center (王五, 赵六) get 【未经审核发布】 in their chats at once, one ``SeenItem``; the same click
   again is one publication; an account never read is read first (the baseline) and still
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -39,7 +41,7 @@ from bot.channels.local.channel import LocalChannel
 from bot.channels.local.publisher import SimulatedPublisher, site_url
 from bot.org import import_file
 from bot.publish_jobs import PublishWorker
-from bot.publishing import Article, Credentials
+from bot.publishing import Article, Credentials, Image
 from models import (
     Account,
     AccountStatus,
@@ -55,6 +57,9 @@ from tests.conftest import DEMO_ORG, make_settings
 from tests.fakes import FakeClock
 
 NEWS = "某某发布"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+       b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+       b"\x00\x00\x00IEND\xaeB`\x82")
 TOLD = ("lisi", "wangwu", "zhaoliu")  # head and 主管领导 of 某某发布, the Information Center
 
 
@@ -126,8 +131,16 @@ async def sim(db: str, aiohttp_client: Any) -> AsyncIterator[Sim]:
     yield s
 
 
-async def approved(sim: Sim, title: str = "冬季供暖通知", body: str = "今年供暖从11月15日开始。") -> Draft:
+async def approved(sim: Sim, title: str = "冬季供暖通知", body: str = "今年供暖从11月15日开始。", *,
+                   picture: bool = True) -> Draft:
     await sim.say("zhangsan", f"投稿 @{NEWS} 1 {title}\n{body}")
+    if picture:  # WeChat takes no news article without a cover: the first picture
+        form = FormData()
+        form.add_field("as", "zhangsan")
+        form.add_field("id", uuid.uuid4().hex)
+        form.add_field("file", PNG, filename="cover.png", content_type="image/png")
+        assert (await sim.client.post("/sim/api/send", data=form)).status == 200
+        await sim.settle()
     await sim.tap("zhangsan", "pv-", texts.BUTTON_SUBMIT)
     await sim.tap("lisi", "ap-", texts.BUTTON_APPROVE)
     draft = await Draft.get()
@@ -163,7 +176,9 @@ async def test_approved_tapped_published_and_recorded_from_the_event(sim: Sim) -
     page = await sim.client.get(f"/sim/articles/{article.article_id}")
     shown = await page.text()
     assert page.status == 200 and "冬季供暖通知" in shown and "今年供暖从11月15日开始。" in shown
-    assert texts.SIM_ARTICLE_BY_BOT in shown
+    assert texts.SIM_ARTICLE_BY_BOT in shown and f"/sim/articles/{article.article_id}/images/0" in shown
+    image = await sim.client.get(f"/sim/articles/{article.article_id}/images/0")
+    assert (image.status, image.content_type, await image.read()) == (200, "image/png", PNG)
     # The watch reads the account: the article is the recorded publication, nothing reported.
     assert await watch_account_now((await Account.get(name=NEWS)).id, sim.clock.now, sim.bot.deps) == 0
     [seen] = await SeenItem.all()
@@ -192,10 +207,25 @@ async def test_published_by_itself_after_the_delay(sim: Sim) -> None:
     assert (await PublishJob.get()).status == JobStatus.PUBLISHED
 
 
+async def test_without_a_picture_the_author_is_told_wechat_needs_a_cover(sim: Sim) -> None:
+    """As WeChat (and WechatPublisher): a news article needs a cover; the job fails with the reason."""
+    draft = await approved(sim, picture=False)
+    await sim.tap("zhangsan", "pubd-", texts.BUTTON_PUBLISH)
+    await PublishWorker(sim.publisher, sim.bot.outbox, clock=sim.clock).run_once(sim.clock.now)
+    await sim.settle()
+    assert (await PublishJob.get()).status == JobStatus.FAILED
+    assert sim.publisher.articles == {}
+    assert texts.publish_failed(draft.ref, NEWS, texts.WECHAT_NO_COVER) in sim.texts_of("zhangsan")
+    await draft.refresh_from_db()
+    assert draft.status == DraftStatus.APPROVED  # 已发布 by hand still possible
+
+
 async def test_status_and_published_answer_from_the_state(sim: Sim) -> None:
     publisher = sim.publisher
     creds, other = Credentials(NEWS, "wx000000000000demo", "s"), Credentials("某某头条", "wx1", "s")
-    ids = [await publisher.submit(creds, Article(title=f"第{n}篇", html=f"<p>正文{n}</p>")) for n in range(3)]
+    cover = Image("cover.png", PNG, "image/png")
+    ids = [await publisher.submit(creds, Article(title=f"第{n}篇", html=f"<p>正文{n}</p>", cover=cover))
+           for n in range(3)]
     assert len(set(ids)) == 3 and all(i.isdigit() for i in ids)
     publisher.publish_by_hand(NEWS, "后台直接发", "没有经过助手。")
     status = await publisher.status(creds, ids[0])
@@ -253,7 +283,7 @@ async def test_an_account_never_read_is_read_first_and_still_reported(sim: Sim) 
 async def test_an_approved_text_published_by_hand_is_recorded_not_reported(sim: Sim) -> None:
     """Published on the platform instead of through the bot, but exactly what was approved: the
     watch records it as the draft's publication (no 已发布 needed) and tells nobody."""
-    draft = await approved(sim, "冬季安全提示", "冬季用电用火安全提示。")
+    draft = await approved(sim, "冬季安全提示", "冬季用电用火安全提示。", picture=False)
     status, answer = await sim.by_hand({"account": NEWS, "title": "冬季安全提示",
                                         "text": "冬季用电用火安全提示。"})
     assert status == 200 and answer["reported"] == 0
