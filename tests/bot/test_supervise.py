@@ -287,7 +287,7 @@ async def test_shutdown_stops_the_supervised_tasks_without_errors(
         db: str, aiohttp_client: Any, caplog: pytest.LogCaptureFixture) -> None:
     client = await aiohttp_client(create_app(make_settings(), manage_database=False))
     supervisor = client.app[BOT].supervisor
-    assert set(supervisor.status()) == {"outbox-worker", "inbound-sweep", "scheduler"}
+    assert set(supervisor.status()) == {"outbox-worker", "publish-worker", "inbound-sweep", "scheduler"}
     await client.close()
     assert supervisor.status() == {} and errors(caplog) == []
 
