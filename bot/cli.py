@@ -77,6 +77,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
         if await Person.exists():  # a demo started before: keep what happened since
             counts = await import_file(org_file, now=clock(), tz=settings.tz)
+            await demo.simulate_wechat_api()  # the import dropped the demo's simulated WeChat keys
             print(texts.cli_org_counts(texts.CLI_DEMO_ORG_LOADED, counts))
             return 0
         # First start: a few weeks of the organisation's work, played through the bot itself
