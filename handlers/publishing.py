@@ -108,16 +108,19 @@ async def request(ctx: Ctx[Any], draft: Draft, version: int) -> None:
                         "account": account.name}, now=ctx.now)
     decision = await Decision.get(draft_id=draft.id, version=draft.version, outcome=Outcome.APPROVE)
     head = await Person.get(id=decision.decider_id)
-    await close_card(ctx.outbox, publish_card(draft.ref, draft.id, draft.version, view.title, head.name),
+    await close_card(ctx.outbox, publish_card(draft.ref, draft.id, draft.version, view.title, head.name,
+                                              closing=True),
                      title=texts.closed_title(texts.draft_subject(draft.ref), texts.OUTCOME_PUBLISH_QUEUED),
                      status=texts.OUTCOME_PUBLISH_QUEUED, key=f"publish:{job.id}:card", now=ctx.now)
     await ctx.reply(texts.publish_queued(draft.ref, account.name, job.ref))
 
 
-def publish_card(ref: str, draft_id: int, version: int, title: str, head: str) -> Card:
-    """Sent to the author when the head approves a version of a WeChat account's draft."""
-    return Card(card_id=publish_card_id(draft_id, version), title=texts.approved_card_title(ref),
-                body=texts.approved_card_body(title, head),
+def publish_card(ref: str, draft_id: int, version: int, title: str, head: str, *,
+                 closing: bool = False) -> Card:
+    """Sent to the author when the head approves a version of a WeChat account's draft;
+    ``closing``: as it reads once publishing was asked for (no instruction to tap any more)."""
+    body = (texts.approved_card_closed if closing else texts.approved_card_body)(title, head)
+    return Card(card_id=publish_card_id(draft_id, version), title=texts.approved_card_title(ref), body=body,
                 buttons=(Button(texts.BUTTON_PUBLISH, PublishDraft(draft_id, version).pack(), "primary"),))
 
 

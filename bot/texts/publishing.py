@@ -19,6 +19,10 @@ def approved_card_body(title: str, head: str) -> str:
             f"在公众号后台自行发布的，发布后请回复：已发布 编号 链接")
 
 
+def approved_card_closed(title: str, head: str) -> str:
+    return f"《{title}》已由 {head} 审核通过，已交助手发布到公众号。"
+
+
 def publish_not_wechat(account: str) -> str:
     return f"「{account}」不是微信公众号，不能由助手发布。发布后请回复：已发布 编号 链接"
 

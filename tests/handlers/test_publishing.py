@@ -84,7 +84,8 @@ async def test_approved_draft_is_published_and_recorded_from_wechats_event(world
     await world.tap("zhangsan", card, texts.BUTTON_PUBLISH)
     job = await PublishJob.get()
     assert world.last_text("zhangsan") == texts.publish_queued(draft.ref, "某某发布", job.ref)
-    assert world.channel.card_state("zhangsan", card.card_id).buttons == ()  # closed
+    closed = world.channel.card_state("zhangsan", card.card_id)
+    assert closed.buttons == () and closed.body == texts.approved_card_closed("冬季供暖通知", "李四")
     assert await run(world, worker) == 1
     [(creds, article)] = publisher.submitted
     assert creds.app_id == APP_ID and article.title == "冬季供暖通知"
