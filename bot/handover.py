@@ -197,13 +197,18 @@ async def pending_drafts(department: Department) -> list[Draft]:
 async def _inquiries(told: Told, gone: Vacated) -> None:
     """Claims go back to unclaimed; the department head is told (else the IC)."""
     claimed = await Inquiry.filter(owner_id=gone.person.id, status=InquiryStatus.CLAIMED).order_by("id")
+    if not claimed:
+        return
+    departments = {d.id: d for d in await Department.filter(id__in={q.department_id for q in claimed})}
+    heads = {p.id: p for p in await Person.filter(
+        id__in=[d.head_id for d in departments.values() if d.head_id], active=True)}
     for inquiry in claimed:
         if not await Inquiry.release(inquiry.id, gone.person.id):
             continue
         due = texts.md_hm(told.local(inquiry.due_at)) if inquiry.due_at else ""
         text = texts.inquiry_released(inquiry.ref, gone.person.name, gone.why_text, due)
-        department = await Department.get_or_none(id=inquiry.department_id)
-        head = await Person.get_or_none(id=department.head_id or 0, active=True) if department else None
+        department = departments.get(inquiry.department_id)
+        head = heads.get(department.head_id or 0) if department else None
         if head is not None and head.id != gone.person.id:
             await told.outbox.send(head, Text(text), key=_key(told, "inquiry", inquiry.id, head.id),
                                   now=told.now)

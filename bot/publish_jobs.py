@@ -174,9 +174,8 @@ class PublishWorker:
             moved += 1
         for job in await PublishJob.filter(status=JobStatus.UNCERTAIN, claimed_until__lte=now):
             async with in_transaction():
-                moved += await finish(job, PublishStatus("failed", reason=texts.publish_uncertain(
-                    (await Draft.get(id=job.draft_id)).ref, (await Account.get(id=job.account_id)).name)),
-                    now=now, outbox=self.outbox)
+                moved += await finish(job, PublishStatus("failed", reason=texts.PUBLISH_NOT_FOUND),
+                                      now=now, outbox=self.outbox)
         return moved
 
     async def _submit(self, job: PublishJob, now: datetime) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot import texts
 from bot.events import PublishFinished
-from bot.publish_jobs import LEASE, PublishWorker
+from bot.publish_jobs import LEASE, UNCERTAIN_FOR, PublishWorker
 from bot.publishing import (
     Article,
     Credentials,
@@ -183,6 +183,9 @@ async def test_a_submission_interrupted_is_never_submitted_again(world: World) -
     assert (await PublishJob.get()).status == JobStatus.UNCERTAIN and publisher.submitted == []
     assert world.last_text("zhangsan") == texts.publish_uncertain(draft.ref, "某某发布")
     assert await AuditEvent.filter(action="publish_uncertain").count() == 1
+    await run(world, worker, UNCERTAIN_FOR + LEASE * 2)  # never seen on the account: failed, said why
+    assert (await PublishJob.get()).status == JobStatus.FAILED and publisher.submitted == []
+    assert world.last_text("zhangsan") == texts.publish_failed(draft.ref, "某某发布", texts.PUBLISH_NOT_FOUND)
 
 
 async def test_a_submission_without_an_answer_is_not_retried(world: World) -> None:
