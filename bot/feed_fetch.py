@@ -8,34 +8,29 @@ from __future__ import annotations
 import aiohttp
 from yarl import URL
 
+from bot.channels.common import HttpClient
 from bot.feeds import MAX_BYTES, FeedError
 
 
-class FeedFetcher:
+class FeedFetcher(HttpClient):
     def __init__(self, timeout: float = 20.0) -> None:
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-        self._session: aiohttp.ClientSession | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        super().__init__(timeout)
 
     async def __call__(self, url: str) -> bytes:
         if URL(url).scheme not in ("http", "https"):
             raise FeedError(f"not an http(s) feed URL: {url[:100]}")
         try:
-            async with self.session().get(url, headers={"Accept": "application/rss+xml, "
+            async with self.session.get(url, headers={"Accept": "application/rss+xml, "
                                                          "application/atom+xml, application/xml"}) as resp:
                 if resp.status // 100 != 2:
                     raise OSError(f"feed answered HTTP {resp.status}")
-                data = await resp.content.read(MAX_BYTES + 1)
+                # StreamReader.read(n) answers with what has arrived, up to n: the body is
+                # gathered chunk by chunk, and given up as soon as it passes the limit.
+                data = bytearray()
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > MAX_BYTES:
+                        raise FeedError("feed larger than 5 MB")
         except aiohttp.ClientError as exc:
             raise OSError(f"feed not read: {type(exc).__name__}") from None
-        if len(data) > MAX_BYTES:
-            raise FeedError("feed larger than 5 MB")
-        return data
+        return bytes(data)

@@ -53,7 +53,9 @@ def publish_done(ref: str, account: str, url: str) -> str:
 
 
 def publish_failed(ref: str, account: str, reason: str) -> str:
-    return f"稿件 {ref} 未能发布到「{account}」：{reason}"
+    """``reason`` (``bot.texts.wechat_publish``, ``PUBLISH_NOT_FOUND``…) says what to send next
+    with the placeholder 编号 (``发布 编号``, ``已发布 编号 链接``): the draft's number goes in."""
+    return f"稿件 {ref} 未能发布到「{account}」：{reason.replace('发布 编号', f'发布 {ref}')}"
 
 
 def publish_changed(ref: str) -> str:

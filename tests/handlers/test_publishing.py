@@ -186,6 +186,7 @@ async def test_a_submission_interrupted_is_never_submitted_again(world: World) -
     await run(world, worker, UNCERTAIN_FOR + LEASE * 2)  # never seen on the account: failed, said why
     assert (await PublishJob.get()).status == JobStatus.FAILED and publisher.submitted == []
     assert world.last_text("zhangsan") == texts.publish_failed(draft.ref, "某某发布", texts.PUBLISH_NOT_FOUND)
+    assert f"可重新发送：发布 {draft.ref}" in world.last_text("zhangsan")  # the number, not 编号
 
 
 async def test_a_submission_without_an_answer_is_not_retried(world: World) -> None:

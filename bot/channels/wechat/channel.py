@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+import aiohttp
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.exceptions import BaseORMException
@@ -228,13 +229,7 @@ class WechatTokens:
     async def _fetch(self, app_id: str) -> tuple[str, float]:
         path = "/cgi-bin/token"
         params = {"grant_type": "client_credential", "appid": app_id, "secret": self._secrets[app_id]}
-        try:
-            async with self.http.session.get(self.api_base + path, params=params) as resp:
-                if resp.status >= 500:
-                    raise DeliveryError(f"WeChat {path}: HTTP {resp.status}")
-                data = await resp.json(content_type=None)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise DeliveryError(f"WeChat {path}: {type(exc).__name__}") from None
+        data = await _json(self.http.session, "GET", self.api_base, path, params=params)
         code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else -1
         if code == 0 and isinstance(data, dict) and isinstance(data.get("access_token"), str):
             self.fetched += 1
@@ -245,6 +240,19 @@ class WechatTokens:
             raise WechatTokenError(f"WeChat {path}: errcode {code}", errcode=code,
                                    errmsg=str(data.get("errmsg", "")) if isinstance(data, dict) else "")
         raise DeliveryError(f"WeChat {path}: errcode {code}")
+
+
+async def _json(session: aiohttp.ClientSession, method: str, base: str, path: str, **kw: Any) -> Any:
+    """WeChat's answer to one call, decoded (any JSON: the caller reads ``errcode``); a network
+    failure, a 5xx or a body that is not JSON is a ``DeliveryError`` (retried). The URL is never
+    in the message: it carries the token or the secret."""
+    try:
+        async with session.request(method, base + path, **kw) as resp:
+            if resp.status >= 500:
+                raise DeliveryError(f"WeChat {path}: HTTP {resp.status}")
+            return await resp.json(content_type=None)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DeliveryError(f"WeChat {path}: {type(exc).__name__}") from None
 
 
 class WechatMPChannel(HttpClient):
@@ -267,13 +275,7 @@ class WechatMPChannel(HttpClient):
         return self.tokens.cache(app_id, secret)
 
     async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        try:
-            async with self.session.request(method, self.api_base + path, **kw) as resp:
-                if resp.status >= 500:
-                    raise DeliveryError(f"WeChat {path}: HTTP {resp.status}")
-                data = await resp.json(content_type=None)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise DeliveryError(f"WeChat {path}: {type(exc).__name__}") from None
+        data = await _json(self.session, method, self.api_base, path, **kw)
         code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else -1
         if code == 0:
             return data if isinstance(data, dict) else {}
