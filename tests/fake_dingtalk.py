@@ -63,7 +63,7 @@ import re
 import secrets
 import time
 import uuid
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -74,7 +74,7 @@ from urllib.parse import quote_plus
 from aiohttp import BodyPartReader, web
 
 from tests.fake_wecom import ManualClock
-from tests.fakes import Handler, LoopbackServer
+from tests.fakes import TRANSPORT_FAULTS, Fault, Faults, Handler, LoopbackServer
 
 __all__ = [
     "FakeDingTalk",
@@ -83,10 +83,6 @@ __all__ = [
     "robot_sign",
 ]
 
-
-#: A queued fault: a legacy errcode (robot paths), a kind from :data:`FAULT_KINDS`, or any new-API
-#: error as ``(http_status, code)``, e.g. ``(400, "send.too.fast")``.
-Fault = int | str | tuple[int, str]
 
 # ---- new API (api.dingtalk.com): HTTP status + code ------------------------------------------------
 
@@ -183,12 +179,12 @@ OAPI_PATHS = (*ROBOT_PATHS, *DIRECTORY_PATHS)
 FILES_PATH = "files"
 #: Every path :meth:`FakeDingTalk.fail` accepts.
 PATHS = (*API_PATHS, *OAPI_PATHS, FILES_PATH)
-#: String fault kinds. ``qps`` 403 QpsLimitForAppkeyAndApi, ``busy`` 500 system.busy, ``busy429`` the
-#: same as 429, ``expired`` 401 InvalidAuthentication (new-API paths only), ``http500`` a plain-text
-#: 500, ``timeout`` stalls without processing, ``late`` processes (and records) then stalls: the
-#: ambiguous read timeout after sending.
-FAULT_KINDS = ("qps", "busy", "busy429", "expired", "http500", "timeout", "late")
-_API_ONLY_KINDS = frozenset({"qps", "busy", "busy429", "expired"})
+#: DingTalk's own fault kinds (new-API paths only), besides :data:`tests.fakes.TRANSPORT_FAULTS`:
+#: ``qps`` 403 QpsLimitForAppkeyAndApi, ``busy`` 500 system.busy, ``busy429`` the same as 429,
+#: ``expired`` 401 InvalidAuthentication. A queued fault may also be a legacy errcode (oapi paths)
+#: or any new-API error as ``(http_status, code)``, e.g. ``(400, "send.too.fast")``.
+_API_ONLY_KINDS = ("qps", "busy", "busy429", "expired")
+FAULT_KINDS = (*_API_ONLY_KINDS, *TRANSPORT_FAULTS)
 
 TOKEN_TTL = 7200
 ROBOT_LIMIT = 20
@@ -276,7 +272,7 @@ class FakeDingTalk(LoopbackServer):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
+        super().__init__(Faults(PATHS, FAULT_KINDS, prefix="v1.0/"))
         self.app_key = app_key
         self.app_secret = app_secret
         self.clock = clock
@@ -284,8 +280,6 @@ class FakeDingTalk(LoopbackServer):
         #: robotCode every robot/card call must carry (an internal app's robotCode is its AppKey);
         #: None accepts any non-empty one.
         self.robot_code: str | None = app_key
-        #: How long ``timeout``/``late`` faults stall; make it longer than the client's timeout.
-        self.timeout_delay = 5.0
         #: HTTP status of InvalidAuthentication answers.
         self.auth_status = 401
         #: Published card templates createAndDeliver accepts.
@@ -311,7 +305,6 @@ class FakeDingTalk(LoopbackServer):
         self.download_base: str | None = None
 
         self.tokens_issued = 0  # successful accessToken answers (a renewed token counts again)
-        self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
         #: outTrackId -> the accepted createAndDeliver body, its ``cardParamMap`` (current card data,
         #: updates applied) and ``privateData`` (current, updates applied) added.
         self.cards: dict[str, dict[str, Any]] = {}
@@ -338,7 +331,6 @@ class FakeDingTalk(LoopbackServer):
         self._robot_times: dict[str, deque[float]] = {}
         self._robot_blocked: dict[str, float] = {}
         self._robot_uuids: dict[str, set[str]] = {}
-        self._faults: dict[str, deque[Fault]] = {}
         self.callbacks: dict[str, dict[str, str]] = {}  # callbackRouteKey -> url, apiSecret
         #: Directory: dept_id -> {"dept_id","name","parent_id"} (the root, 1, always there).
         self.departments: dict[int, dict[str, Any]] = {1: {"dept_id": 1, "name": "测试企业"}}
@@ -394,13 +386,9 @@ class FakeDingTalk(LoopbackServer):
         ``kind``: a kind from :data:`FAULT_KINDS`; an errcode int (robot paths only, e.g. 410100); or
         ``(status, code)`` for any new-API error (e.g. ``(400, "send.too.fast")``).
         """
-        path = _normalise(path)
-        if path not in PATHS:
-            raise ValueError(f"unknown path {path!r}; expected one of {PATHS}")
+        path = self.faults.check(path, kind)
         robot = path in OAPI_PATHS
         if isinstance(kind, str):
-            if kind not in FAULT_KINDS:
-                raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
             if robot and kind in _API_ONLY_KINDS:
                 raise ValueError(f"{kind!r} is a new-API fault; give {path} an errcode instead")
         elif isinstance(kind, int):
@@ -408,10 +396,7 @@ class FakeDingTalk(LoopbackServer):
                 raise ValueError(f"errcode faults are for {OAPI_PATHS}; use (status, code) for {path}")
         elif robot:
             raise ValueError(f"(status, code) faults are for new-API paths, not {path}")
-        self._faults.setdefault(path, deque()).extend([kind] * times)
-
-    def pending_faults(self, path: str) -> int:
-        return len(self._faults.get(_normalise(path), ()))
+        self.faults.queue(path, kind, times)
 
     def expire_tokens(self) -> None:
         """Every token issued so far becomes invalid: calls with it answer 401 InvalidAuthentication."""
@@ -642,7 +627,7 @@ class FakeDingTalk(LoopbackServer):
 
     # ---- plumbing ----------------------------------------------------------------------------------
 
-    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+    def _platform_fault(self, fault: Fault) -> web.StreamResponse:
         if fault == "qps":
             return self._error(403, CODE_QPS, "请求被流控，请稍后重试")
         if fault in ("busy", "busy429"):
@@ -1259,10 +1244,6 @@ class FakeDingTalk(LoopbackServer):
         if more:
             result["next_cursor"] = cursor + size
         return self._result(result)
-
-
-def _normalise(path: str) -> str:
-    return path.removeprefix("/").removeprefix("v1.0/")
 
 
 def _oss_error(status: int, code: str, message: str) -> web.Response:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -41,7 +40,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from tests.fakes import Handler, LoopbackServer
+from tests.fakes import Fault, Faults, Handler, LoopbackServer
 
 ERR_SYSTEM_BUSY = -1
 ERR_INVALID_CREDENTIAL = 40001
@@ -93,7 +92,6 @@ ERRMSG: dict[int, str] = {
 
 PATHS = ("token", "material/add_material", "media/uploadimg", "draft/add", "freepublish/submit",
          "freepublish/get", "freepublish/batchget")
-FAULT_KINDS = ("http500", "timeout", "late")
 
 TOKEN_TTL = 7200
 TOKEN_OVERLAP = 300  # the previous token stays valid 5 minutes after a new one is issued
@@ -160,13 +158,11 @@ class FakeWechat(LoopbackServer):
 
     def __init__(self, app_id: str = "wx49f0ab532d5d035a", secret: str = "oa-secret-0123456789abcdef",  # noqa: S107
                  *, ghid: str = "gh_4d00ed8d6399", clock: Callable[[], float] = time.time) -> None:
-        super().__init__()
+        super().__init__(Faults(PATHS, prefix="cgi-bin/"))
         self.app_id, self.secret, self.ghid, self.clock = app_id, secret, ghid, clock
-        self.timeout_delay = 5.0
         #: False: /cgi-bin/token answers 40164 (this server's IP is not on the allow-list).
         self.ip_allowed = True
         self.tokens_issued = 0
-        self.calls: Counter[str] = Counter()
         self.uploads: list[dict[str, Any]] = []  # material/add_material: type, filename, mime, data
         self.images: list[dict[str, Any]] = []  # media/uploadimg: filename, mime, data, url
         self.drafts: list[dict[str, Any]] = []
@@ -181,7 +177,6 @@ class FakeWechat(LoopbackServer):
         #: Other official accounts served (``add_app``): AppID → secret, AppID → published list.
         self.secrets: dict[str, str] = {}
         self.lists: dict[str, list[Published]] = {}
-        self._faults: dict[str, deque[Any]] = {}
         self._next_publish_id = 2247483655
         self.app = web.Application(client_max_size=32 * 2**20)
         routes: list[tuple[str, str, Handler]] = [
@@ -197,15 +192,6 @@ class FakeWechat(LoopbackServer):
             self.app.router.add_route(method, f"/cgi-bin/{path}", self._endpoint(path, handler))
 
     # ---- test controls -----------------------------------------------------------------------
-
-    def fail(self, path: str, kind: str | int, times: int = 1) -> None:
-        """Queue ``times`` faults for ``path``: an errcode, ``"http500"``, ``"timeout"`` or ``"late"``."""
-        path = path.removeprefix("/").removeprefix("cgi-bin/")
-        if path not in PATHS:
-            raise ValueError(f"unknown path {path!r}; expected one of {PATHS}")
-        if isinstance(kind, str) and kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}")
-        self._faults.setdefault(path, deque()).extend([kind] * times)
 
     def add_app(self, app_id: str, secret: str) -> list[Published]:
         """Serve another official account too; returns its published list (newest first)."""
@@ -270,7 +256,7 @@ class FakeWechat(LoopbackServer):
 
     # ---- plumbing ----------------------------------------------------------------------------
 
-    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+    def _platform_fault(self, fault: Fault) -> web.StreamResponse:
         assert isinstance(fault, int)
         return self._error(fault)
 

@@ -52,7 +52,7 @@ import mimetypes
 import re
 import secrets
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -60,7 +60,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from tests.fakes import Handler, LoopbackServer
+from tests.fakes import Fault, Faults, Handler, LoopbackServer
 
 #: Stand-in errcode for ``update_template_card`` with a ``response_code`` that is unknown, already used
 #: or older than 72 h. WeCom documents the rule (94888) but not the errcode it answers with; 42016 is
@@ -153,9 +153,6 @@ PATHS = (
     "user/get",
     "user/list_id",
 )
-#: Non-errcode fault kinds. ``timeout`` stalls and the request is not processed; ``late`` processes
-#: (and records) the request, then stalls before answering: the ambiguous read timeout after sending.
-FAULT_KINDS = ("http500", "timeout", "late")
 
 TOKEN_TTL = 7200
 DUPLICATE_CHECK_DEFAULT = 1800
@@ -301,12 +298,10 @@ class FakeWeCom(LoopbackServer):
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__()
+        super().__init__(Faults(PATHS, prefix="cgi-bin/"))  # errcodes and tests.fakes.TRANSPORT_FAULTS
         self.corp_id = corp_id
         self.secret = secret
         self.clock = clock
-        #: How long ``timeout``/``late`` faults stall; make it longer than the client's timeout.
-        self.timeout_delay = 5.0
         #: If set, message/send and update_template_card refuse any other agentid with 40056.
         self.agent_id: int | None = None
         #: UserIDs message/send reports back in ``invaliduser`` (errcode stays 0).
@@ -329,7 +324,6 @@ class FakeWeCom(LoopbackServer):
         self.hidden_mobile_errcode = ERR_NO_PRIVILEGE
 
         self.tokens_issued = 0
-        self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
         self.sent: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.webhook: dict[str, list[dict[str, Any]]] = {}
@@ -344,7 +338,6 @@ class FakeWeCom(LoopbackServer):
         self._task_ids: set[str] = set()
         self._recent: dict[str, float] = {}  # duplicate-check fingerprint -> time last accepted
         self._robot_times: dict[str, deque[float]] = {}
-        self._faults: dict[str, deque[int | str]] = {}
 
         self.app = web.Application(client_max_size=32 * 2**20)
         routes: list[tuple[str, str, Handler]] = [
@@ -370,18 +363,6 @@ class FakeWeCom(LoopbackServer):
 
 
     # ---- test controls -----------------------------------------------------------------------------
-
-    def fail(self, path: str, kind: str | int, times: int = 1) -> None:
-        """Queue ``times`` faults for ``path``: an errcode int, ``"http500"``, ``"timeout"`` or ``"late"``."""
-        path = path.removeprefix("/").removeprefix("cgi-bin/")
-        if path not in PATHS:
-            raise ValueError(f"unknown path {path!r}; expected one of {PATHS}")
-        if isinstance(kind, str) and kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected an errcode or one of {FAULT_KINDS}")
-        self._faults.setdefault(path, deque()).extend([kind] * times)
-
-    def pending_faults(self, path: str) -> int:
-        return len(self._faults.get(path, ()))
 
     def expire_tokens(self) -> None:
         """Every token issued so far becomes invalid: calls with it answer 42001."""
@@ -455,7 +436,7 @@ class FakeWeCom(LoopbackServer):
 
     # ---- plumbing ----------------------------------------------------------------------------------
 
-    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+    def _platform_fault(self, fault: Fault) -> web.StreamResponse:
         assert isinstance(fault, int)
         return self._error(fault)
 

@@ -1,12 +1,13 @@
 """Test doubles that speak our channel interface for real: a recording channel with injectable
-faults, and a clock the test moves by hand."""
+faults, and a clock the test moves by hand; and what the fake platform servers share (serving on
+127.0.0.1, the per-path fault queues and the transport faults every platform answers alike)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -20,24 +21,76 @@ from models import Department, Person
 
 TZ = ZoneInfo("Asia/Shanghai")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A queued fault: a kind (a transport one below or the platform's own), an errcode, or (DingTalk's
+#: new API) ``(http_status, code)``.
+Fault = int | str | tuple[int, str]
+#: The fault kinds every fake plays the same way (:meth:`LoopbackServer._endpoint`): ``http500`` a
+#: plain-text 500, ``timeout`` stalls and the request is not processed (then 504), ``late`` processes
+#: (and records) the request, then stalls before answering: the ambiguous read timeout after sending.
+TRANSPORT_FAULTS = ("http500", "timeout", "late")
+
+
+class Faults:
+    """The faults queued per path of a fake platform, consumed one per call to that path.
+
+    ``paths`` are the paths faults may be queued for, ``kinds`` the string kinds accepted (any
+    errcode int is too); a path may be given as its URL path: ``/`` and ``prefix`` are stripped."""
+
+    def __init__(self, paths: Iterable[str] = (), kinds: Iterable[str] = TRANSPORT_FAULTS,
+                 prefix: str = "") -> None:
+        self.paths, self.kinds, self.prefix = tuple(paths), tuple(kinds), prefix
+        self._queues: dict[str, deque[Fault]] = {}
+
+    def path(self, path: str) -> str:
+        return path.removeprefix("/").removeprefix(self.prefix)
+
+    def check(self, path: str, kind: Fault) -> str:
+        """``path`` as queued (see :meth:`path`); ValueError for an unknown path or kind."""
+        path = self.path(path)
+        if path not in self.paths:
+            raise ValueError(f"unknown path {path!r}; expected one of {self.paths}")
+        if isinstance(kind, str) and kind not in self.kinds:
+            raise ValueError(f"unknown fault kind {kind!r}; expected an errcode or one of {self.kinds}")
+        return path
+
+    def queue(self, path: str, kind: Fault, times: int = 1) -> None:
+        self._queues.setdefault(self.check(path, kind), deque()).extend([kind] * times)
+
+    def pending(self, path: str) -> int:
+        return len(self._queues.get(self.path(path), ()))
+
+    def take(self, path: str) -> Fault | None:
+        """The path's next fault, consumed; None when none is queued."""
+        queue = self._queues.get(path)
+        return queue.popleft() if queue else None
 
 
 class LoopbackServer:
     """What the fake platform servers share: serve ``self.app`` on 127.0.0.1 at an ephemeral
     port; ``stop()`` first wakes handlers stalled on ``_closing`` (injected timeouts); and the
-    fault plumbing of every endpoint (``_endpoint``): count the call, take the path's next queued
-    fault, and play the transport faults here — ``late`` (answer after ``timeout_delay``),
-    ``timeout`` (504 after it), ``http500`` — or the platform's own via ``_platform_fault``."""
+    fault plumbing of every endpoint (``_endpoint``): count the call, take the path's next fault
+    queued by :meth:`fail`, and play the transport faults here — ``late`` (answer after
+    ``timeout_delay``), ``timeout`` (504 after it), ``http500`` — or the platform's own via
+    ``_platform_fault``."""
 
     app: web.Application
-    calls: Counter[str]  # every call per path, faulted and refused ones included
-    timeout_delay: float
-    _faults: dict[str, deque[Any]]
 
-    def __init__(self) -> None:
+    def __init__(self, faults: Faults | None = None) -> None:
         self.base_url = ""
+        self.faults = faults or Faults()
+        #: How long ``timeout``/``late`` faults stall; make it longer than the client's timeout.
+        self.timeout_delay = 5.0
+        self.calls: Counter[str] = Counter()  # every call per path, faulted and refused ones included
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
+
+    def fail(self, path: str, kind: Fault, times: int = 1) -> None:
+        """Queue ``times`` faults for ``path``: an errcode or a kind (``"http500"``, ``"timeout"``,
+        ``"late"``, or one of the platform's own)."""
+        self.faults.queue(path, kind, times)
+
+    def pending_faults(self, path: str) -> int:
+        return self.faults.pending(path)
 
     async def start(self) -> str:
         """Serve on 127.0.0.1 at an ephemeral port; returns ``base_url``."""
@@ -66,8 +119,7 @@ class LoopbackServer:
     def _endpoint(self, path: str, handler: Handler) -> Handler:
         async def endpoint(request: web.Request) -> web.StreamResponse:
             self.calls[path] += 1
-            queue = self._faults.get(path)
-            fault = queue.popleft() if queue else None
+            fault = self.faults.take(path)
             if fault is None:
                 return await handler(request)
             if fault == "late":
@@ -83,7 +135,7 @@ class LoopbackServer:
 
         return endpoint
 
-    def _platform_fault(self, fault: Any) -> web.StreamResponse:
+    def _platform_fault(self, fault: Fault) -> web.StreamResponse:
         """The platform's answer for a fault that is not a transport one (an error code…)."""
         raise NotImplementedError
 
