@@ -32,20 +32,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import random
-import resource
 import sqlite3
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import QueryCounter, iso, open_bulk, rss_mb
 from bot.app import build_bot
 from bot.db import close_db, init_db
 from bot.settings import Settings
@@ -56,44 +55,10 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)  # a Thursday, a working day
 
 
-class Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # The template, not the formatted message: a bulk write logs all its rows as arguments,
-        # and formatting them would time the bench's counting, not the sweep.
-        if not str(record.msg).startswith(("Created connection", "Closed connection")):
-            self.count += 1
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def iso(at: datetime) -> str:
-    """How tortoise stores an aware datetime on SQLite."""
-    return at.astimezone(UTC).isoformat(sep=" ")
-
-
 def load(path: Path, accounts: int, publications: int, drafts: int, inquiries: int) -> None:
     rng = random.Random(7)
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA journal_mode=MEMORY")
     depts = max(1, accounts // 20)
-    people: list[tuple[Any, ...]] = []
-    for d in range(depts):
-        for role in ("head", "o1", "o2"):
-            code = f"p{d}-{role}"
-            people.append((code, f"人{d}{role}", d + 1, int(role != "head")))
-    db.executemany("INSERT INTO department (id, code, name, info_center, head_id, groups) "
-                   "VALUES (?, ?, ?, ?, ?, '{}')",
-                   [(d + 1, f"d{d}", f"部门{d}", int(d == 0), d * 3 + 1) for d in range(depts)])
-    db.executemany("INSERT INTO person (code, name, title, office_phone, mobile, qq, wechat_id, "
-                   "department_id, is_officer, roles, active) "
-                   "VALUES (?, ?, '', '', '', '', '', ?, ?, '[]', 1)", people)
+    db = open_bulk(path, depts, ("head", "o1", "o2"), officers={"o1", "o2"})
     filed = iso(NOW - timedelta(days=400))
     db.executemany("INSERT INTO account (id, name, platform, department_id, post_every_days, status, "
                    "created_at, filed_at, description, platform_account_id, opened_on, "
@@ -205,10 +170,8 @@ async def main(accounts: int, publications: int, drafts: int,
         await init_db(url, apply_migrations=False)
         settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
         bot = build_bot(settings, [], clock=lambda: NOW)
-        counter = Counter()
-        logger = logging.getLogger("tortoise.db_client")
-        logger.setLevel(logging.DEBUG)
-        logger.addHandler(counter)
+        counter = QueryCounter()
+        counter.install()
         results: dict[str, Any] = {}
         for name, sweep in SWEEPS.items():
             runs = []

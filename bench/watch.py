@@ -41,7 +41,6 @@ import asyncio
 import json
 import logging
 import random
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -55,8 +54,9 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, QueryCounter, iso, open_bulk, rss_mb
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 26, 0, 10, tzinfo=TZ)  # a Thursday; the bench's office is open all day
@@ -64,15 +64,6 @@ HISTORY = 21  # published articles per account before the watch starts: a full p
 FEED_ITEMS = 15
 BODY = "<p>" + "本单位今日召开专题会议，研究部署近期重点工作，要求各部门压实责任、狠抓落实。" * 20 + "</p>"
 log = logging.getLogger("bench.watch")
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def iso(at: datetime) -> str:
-    """How tortoise stores an aware datetime on SQLite."""
-    return at.astimezone(UTC).isoformat(sep=" ")
 
 
 def app_id(i: int) -> str:
@@ -146,21 +137,9 @@ async def serve(accounts: int, feeds: int) -> None:
 
 
 def load(path: Path, accounts: int, feeds: int, feed_base: str) -> None:
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("PRAGMA journal_mode=MEMORY")
     total = accounts + feeds
     depts = max(1, total // 20)
-    people: list[tuple[Any, ...]] = []
-    for d in range(depts):
-        for role in ("head", "o1", "leader"):
-            people.append((f"p{d}-{role}", f"人{d}{role}", d + 1, int(role == "o1")))
-    db.executemany("INSERT INTO department (id, code, name, info_center, head_id, groups) "
-                   "VALUES (?, ?, ?, ?, ?, '{}')",
-                   [(d + 1, f"d{d}", f"部门{d}", int(d == 0), d * 3 + 1) for d in range(depts)])
-    db.executemany("INSERT INTO person (code, name, title, office_phone, mobile, qq, wechat_id, "
-                   "department_id, is_officer, roles, active) "
-                   "VALUES (?, ?, '', '', '', '', '', ?, ?, '[]', 1)", people)
+    db = open_bulk(path, depts, ("head", "o1", "leader"), officers={"o1"})
     filed = iso(T0 - timedelta(days=400))
     rows = []
     for a in range(total):
@@ -213,16 +192,6 @@ def approve(path: Path, drafts: list[tuple[int, str]], accounts: int, feeds: int
 
 
 # ---- measuring -----------------------------------------------------------------------------------
-
-
-class Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not str(record.msg).startswith(("Created connection", "Closed connection")):
-            self.count += 1
 
 
 async def fake_calls(http: aiohttp.ClientSession, base: str) -> dict[str, int]:
@@ -306,10 +275,8 @@ async def main(accounts: int = 10_000, feeds: int = 20, changed: float = 0.03, s
                                 wechat_api_base=base)
             interval = timedelta(minutes=settings.sweep_every_minutes)
             bot = build_bot(settings, [], clock=lambda: T0, publisher=publisher, fetch_feed=feeds_reader)
-            counter = Counter()
-            logger = logging.getLogger("tortoise.db_client")
-            logger.setLevel(logging.DEBUG)
-            logger.addHandler(counter)
+            counter = QueryCounter()
+            logger = counter.install()
             rss_before = rss_mb()
             now = T0
             cycles: list[dict[str, Any]] = []
