@@ -17,9 +17,11 @@ from bot.channels.wechat.publish_events import publish_finished
 from bot.publishing import PublishStatus
 from bot.texts import wechat_publish as texts
 
-# The two examples of the freepublish_submit page (docs/wechat-publishing.md), the article_id
-# without the line break the page's layout put in it.
-DOC_SUCCESS = """<xml>
+
+def documented(info: str) -> str:
+    """An example of the freepublish_submit page (docs/wechat-publishing.md): the envelope both
+    share around the lines of its ``PublishEventInfo``."""
+    return f"""<xml>
 <ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>
 <FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]></FromUserName>
 <CreateTime>1481013459</CreateTime>
@@ -27,7 +29,13 @@ DOC_SUCCESS = """<xml>
 <Event><![CDATA[PUBLISHJOBFINISH]]></Event>
 <PublishEventInfo>
 <publish_id>2247503051</publish_id>
-<publish_status>0</publish_status>
+{info}
+</PublishEventInfo>
+</xml>"""
+
+
+# The page's two examples, the article_id without the line break the page's layout put in it.
+DOC_SUCCESS = documented("""<publish_status>0</publish_status>
 <article_id><![CDATA[b5O2OUs25HBxRceL7hfReg-U9QGeq9zQjiDvyWP4Hq4]]></article_id>
 <article_detail>
 <count>1</count>
@@ -35,22 +43,10 @@ DOC_SUCCESS = """<xml>
 <idx>1</idx>
 <article_url><![CDATA[https://mp.weixin.qq.com/s/b5O2OUs25HBxRceL7hfReg]]></article_url>
 </item>
-</article_detail>
-</PublishEventInfo>
-</xml>"""
-DOC_ORIGINAL_FAILED = """<xml>
-<ToUserName><![CDATA[gh_4d00ed8d6399]]></ToUserName>
-<FromUserName><![CDATA[oV5CrjpxgaGXNHIQigzNlgLTnwic]]></FromUserName>
-<CreateTime>1481013459</CreateTime>
-<MsgType><![CDATA[event]]></MsgType>
-<Event><![CDATA[PUBLISHJOBFINISH]]></Event>
-<PublishEventInfo>
-<publish_id>2247503051</publish_id>
-<publish_status>2</publish_status>
+</article_detail>""")
+DOC_ORIGINAL_FAILED = documented("""<publish_status>2</publish_status>
 <fail_idx>1</fail_idx>
-<fail_idx>2</fail_idx>
-</PublishEventInfo>
-</xml>"""
+<fail_idx>2</fail_idx>""")
 
 
 def root(xml: str) -> dict[str, Any]:
