@@ -2,8 +2,9 @@
 (``decides_own``), sending a decision card to the Information Center admins it does not concern
 (``send_decision``), a decision taken once (``decided``: the guarded move lost and says why, or
 won and closes every copy of the card and audits the decider), and a refusal's reason read one
-way (``given_reason``). Used by governance (申请开通), registry (备案, 变更), judgement (年审),
-closing (注销) and approvals (稿件).
+way (``given_reason``). The parts that need no chat (``concerned``, ``given_reason``, the Art. 6
+check) live in ``bot.decisions``, shared with the console's domain functions. Used by
+governance (申请开通), registry (备案, 变更), judgement (年审), closing (注销) and approvals (稿件).
 """
 
 from __future__ import annotations
@@ -14,25 +15,23 @@ from typing import Any
 from bot import audit, texts
 from bot.card_closing import close_card
 from bot.cards import Card, Text
+from bot.decisions import concerned, given_reason, own_case
 from bot.router import Ctx
 from models import OutboxMessage, Person
 from models.org import info_center_admin_query, info_center_admins
 
-
-def concerned(ids: Iterable[int | None]) -> set[int]:
-    return {i for i in ids if i is not None}
+__all__ = ["Audited", "concerned", "decided", "decides_own", "given_reason", "send_decision"]
 
 
 async def decides_own(ctx: Ctx[Any], involved: Collection[int | None], subject: str) -> bool:
     """Art. 6 (谁审批、谁监管): True, after telling the person so, when the decision at hand
-    concerns them (they applied, submitted, or run the account): another Information Center
-    admin decides — or, when there is none, the person is told the organisation must add one.
-    Call it after the is_info_center_admin check, before any change."""
-    ids = concerned(involved)
-    if ctx.person.id not in ids:
+    concerns them (``bot.decisions.own_case``): another Information Center admin decides — or,
+    when there is none, the person is told the organisation must add one. Call it after the
+    is_info_center_admin check, before any change."""
+    refusal = await own_case(ctx.person, involved, subject)
+    if refusal is None:
         return False
-    others = await info_center_admins(exclude=ids)
-    await ctx.reply(texts.decides_own(subject) if others else texts.nobody_else_decides(subject))
+    await ctx.reply(refusal)
     return True
 
 
@@ -87,11 +86,3 @@ async def decided(ctx: Ctx[Any], won: bool, already: str | Callable[[], Awaitabl
     if audited is not None:
         await audit.record(ctx.person.code, *audited, now=ctx.now)
     return True
-
-
-def given_reason(said: str, limit: int) -> str:
-    """A reason answered to the question after a refusal: "" when skipped (跳过, 无 …), else cut."""
-    said = said.strip()
-    return "" if said.casefold() in texts.SKIP_WORDS else said[:limit]
-
-
