@@ -81,6 +81,7 @@ from bot.router import Router
 from bot.screening import WordLists
 from bot.settings import Settings
 from bot.tasks import Sleep, Supervisor, TaskRunner
+from console import app as console_app
 from handlers import build_router
 from schedules import build_scheduler
 from schedules.watch import watch_account_now
@@ -373,6 +374,13 @@ def create_app(
                                  status=503 if down else 200)
 
     app.router.add_get("/healthz", healthz)
+    # Issue 18: the console, at /console/ (console/app.py: its own sessions, guards, templates).
+    app.add_subapp("/console/", console_app.build(settings, clock=clock, outbox=bot.outbox))
+
+    async def to_console(_: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("/console/")
+
+    app.router.add_get("/console", to_console)
     wechat_routes.setup(app, accept=bot.inbox.accept, clock=clock, max_age=settings.callback_max_age)
     if settings.intake_sources:
         intake.setup(app, sources=settings.intake_sources, accept=bot.inbox.accept, clock=clock)

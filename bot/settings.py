@@ -7,6 +7,9 @@ names the variable. Imports only the texts module of the project.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import ipaddress
 import zoneinfo
 from datetime import date, time
 from pathlib import Path
@@ -83,6 +86,15 @@ class Settings(BaseSettings):
     wordlist_dir: str = "var/wordlists"
     # Inquiry intake (POST /api/inquiries): "source=token,source2=token2", one bearer token each.
     intake_tokens: SecretStr | None = None
+
+    # Issue 18, the console (/console/): the address people open it at, as seen from their
+    # browser behind the proxy (sign-in links in chat and OAuth redirects are built from it;
+    # unset: http://XMT_HOST:XMT_PORT, right for the simulator on this machine only); the key its
+    # session cookies are encrypted with (a Fernet key: 32 bytes urlsafe-base64; unset: one is
+    # made once and kept in the database for every instance); how long a sign-in lasts.
+    public_url: str | None = None
+    console_secret: SecretStr | None = None
+    console_session_hours: float = Field(default=8, gt=0, le=24 * 30)
 
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
@@ -178,6 +190,30 @@ class Settings(BaseSettings):
                              "a1b2c3d4-….schema); " + _TEMPLATE_HINT)
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+            raise ValueError("use the console's address as people open it, e.g. https://xmt.example.gov.cn")
+        return value
+
+    @field_validator("console_secret")
+    @classmethod
+    def _console_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            ok = len(base64.urlsafe_b64decode(value.get_secret_value().encode("ascii"))) == 32
+        except (ValueError, UnicodeEncodeError):
+            ok = False
+        if not ok:
+            raise ValueError("must be 32 bytes in urlsafe base64 (44 characters), e.g. from python -c "
+                             "'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'")
+        return value
+
     @field_validator("intake_tokens")
     @classmethod
     def _intake_tokens(cls, value: SecretStr | None) -> SecretStr | None:
@@ -196,6 +232,12 @@ class Settings(BaseSettings):
             return {}
         pairs = (p.partition("=") for p in self.intake_tokens.get_secret_value().split(","))
         return {token.strip(): source.strip() for source, _, token in pairs}
+
+    @property
+    def site_url(self) -> str:
+        """Where people's browsers reach this bot: ``XMT_PUBLIC_URL``, else the listening address
+        (a wildcard host by 127.0.0.1: right on this machine only)."""
+        return self.public_url or listening_url(self.host, self.port)
 
     @property
     def wecom_enabled(self) -> bool:
@@ -219,6 +261,15 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+
+def listening_url(host: str, port: int) -> str:
+    """Where a server listening on ``host``:``port`` is reached from this machine (a wildcard host
+    by 127.0.0.1)."""
+    with contextlib.suppress(ValueError):
+        if not host or ipaddress.ip_address(host).is_unspecified:
+            host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -10,6 +10,7 @@ from handlers import (
     approvals,
     attachments,
     closing,
+    console,
     contacts,
     drafts,
     exports,
@@ -39,5 +40,5 @@ def build_router() -> Router:
                  approvals.router, governance.router, registry.router,
                  verification.router, ledger.router, reviews.router, judgement.router, closing.router,
                  exports.router, inquiries.router, wordlists.router, forms.router, contacts.router,
-                 help.router)
+                 console.router, help.router)
     return root

@@ -16,6 +16,7 @@ from models.accounts import (
     ReviewReport,
     ReviewStatus,
 )
+from models.console import ConsoleKey, ConsoleLink
 from models.drafts import (
     Attachment,
     AttachmentKind,
@@ -44,7 +45,7 @@ from models.tokens import WechatToken
 
 MODULES = [
     "models.org", "models.drafts", "models.infra", "models.reminders", "models.accounts",
-    "models.inquiries", "models.publishing", "models.tokens",
+    "models.inquiries", "models.publishing", "models.tokens", "models.console",
 ]
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
     "AttachmentKind",
     "AuditEvent",
     "Category",
+    "ConsoleKey",
+    "ConsoleLink",
     "Decision",
     "Department",
     "Draft",

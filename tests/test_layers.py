@@ -5,9 +5,10 @@ the line and the rule, before it becomes a cycle someone has to untangle.
     bot/app.py, bot/cli.py, bot/demo.py   wire everything
     handlers/         ──►  bot.*, models          (never bot.channels, never schedules)
     schedules/        ──►  bot.*, models          (never bot.channels, never handlers)
+    console/          ──►  bot.*, models          (never bot.channels, handlers or schedules)
     bot/channels/*    ──►  bot.*, models          (never handlers or schedules; one platform's
                                                    folder never imports another's)
-    bot/* (the rest)  ──►  bot.*, models          (never handlers, schedules or a channel)
+    bot/* (the rest)  ──►  bot.*, models          (never handlers, schedules, console or a channel)
     models/           ──►  nothing of ours
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = ("bot", "handlers", "schedules", "models")
+OURS = ("bot", "handlers", "schedules", "models", "console")
 WIRING = {"bot.app", "bot.cli", "bot.demo", "bot.__main__"}
 
 
@@ -76,8 +77,12 @@ def refusal(importer: str, imported: str) -> str | None:
         return "handlers do not import the sweeps (what both need lives in bot/)"
     if top == "schedules" and target == "handlers":
         return "sweeps do not import handlers (what both need lives in bot/)"
-    if top == "bot" and target in ("handlers", "schedules"):
-        return "bot/ is below handlers and schedules"
+    if top == "console" and target in ("handlers", "schedules"):
+        return "the console calls the domain functions in bot/, never a handler or a sweep"
+    if top in ("handlers", "schedules") and target == "console":
+        return "handlers and sweeps do not import the console (what both need lives in bot/)"
+    if top == "bot" and target in ("handlers", "schedules", "console"):
+        return "bot/ is below handlers, schedules and the console"
     return None
 
 
@@ -106,6 +111,13 @@ def test_every_import_points_down() -> None:
     ("bot.app", "handlers", False),
     ("handlers.drafts", "bot.deps", False),
     ("schedules.review", "bot.workdays", False),
+    ("console.pages", "handlers.judgement", True),
+    ("console.pages", "bot.channels.wecom.channel", True),
+    ("console.pages", "schedules.cadence", True),
+    ("console.pages", "bot.judging", False),
+    ("bot.outbox", "console.app", True),
+    ("handlers.ledger", "console.queries", True),
+    ("bot.app", "console.app", False),
 ])
 def test_the_rules_refuse_what_they_say(importer: str, imported: str, refused: bool) -> None:
     assert (refusal(importer, imported) is not None) == refused

@@ -38,6 +38,7 @@ CMD_WORDS = ("词库", "words")
 CMD_EXPORT_REVIEW = ("导出年审", "export-review")
 CMD_REVIEW_HISTORY = ("年审记录", "review-history")
 CMD_ACTING = ("代审", "acting-approver")
+CMD_CONSOLE = ("登录后台", "console", "后台")
 
 
 def english_word(command: tuple[str, ...]) -> str:
@@ -90,6 +91,8 @@ HELP_LINES = (
              "{w0} @账号 内容 来自 渠道 — 登记群众咨询；{w1} Q7 内容 — 答复；{w2}（{e0} / {e1}）"),
     HelpLine((CMD_WORDS,),
              "{w0} 添加|删除|列出 拦截|复核|提示 词；{w0} 例外 添加 短语 — 维护敏感词库（信息中心）"),
+    HelpLine((CMD_CONSOLE,),
+             "{w0} — 获取管理后台的登录链接：台账、年审、统计、审计（信息中心、部门负责人）（{e0}）"),
     HelpLine((CMD_HELP,), "{w0} — 显示本说明（{e0}）"),
 )
 HELP_CATEGORIES = "类别：1 动态服务　2 形象文化　3 领导批准　4 工作需要（《管理办法》第八条）"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Container
@@ -41,6 +40,7 @@ from bot import texts
 from bot.article_html import body_html
 from bot.events import Event, PublishFinished
 from bot.publishing import Article, Credentials, Image, PublishedItem, PublishRefused, PublishStatus
+from bot.settings import listening_url
 
 if TYPE_CHECKING:
     from bot.channels.local.channel import LocalChannel
@@ -55,10 +55,7 @@ DELAY = 2.0  # seconds from submission to publication
 
 def site_url(host: str, port: int) -> str:
     """Where the simulator is reached from this machine (a wildcard host by 127.0.0.1)."""
-    with contextlib.suppress(ValueError):
-        if not host or ipaddress.ip_address(host).is_unspecified:
-            host = "127.0.0.1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return listening_url(host, port)
 
 
 @dataclass(frozen=True)
