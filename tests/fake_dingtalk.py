@@ -74,7 +74,7 @@ from urllib.parse import quote_plus
 from aiohttp import BodyPartReader, web
 
 from tests.fake_wecom import ManualClock
-from tests.fakes import TRANSPORT_FAULTS, Fault, Faults, Handler, LoopbackServer
+from tests.fakes import TRANSPORT_FAULTS, Fault, Faults, LoopbackServer
 
 __all__ = [
     "FakeDingTalk",
@@ -346,8 +346,7 @@ class FakeDingTalk(LoopbackServer):
         self.event_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
         self._event_seq = 0
 
-        self.app = web.Application(client_max_size=32 * 2**20)
-        api: list[tuple[str, str, Handler]] = [
+        self._add_routes("/v1.0/", [
             ("POST", "oauth2/accessToken", self._access_token),
             ("POST", "card/instances/createAndDeliver", self._create_card),
             ("PUT", "card/instances", self._update_card),
@@ -355,15 +354,7 @@ class FakeDingTalk(LoopbackServer):
             ("POST", "robot/groupMessages/send", self._group_send),
             ("POST", "robot/messageFiles/download", self._download),
             ("POST", "card/callbacks/register", self._register_callback),
-        ]
-        for method, path, handler in api:
-            self.app.router.add_route(method, f"/v1.0/{path}", self._endpoint(path, handler))
-        self.app.router.add_post("/robot/send", self._endpoint("robot/send", self._robot_send))
-        self.app.router.add_post(
-            "/robot/sendBySession", self._endpoint("robot/sendBySession", self._session_send)
-        )
-        self.app.router.add_get("/files/{file_id}", self._endpoint(FILES_PATH, self._file_get))
-        self.app.router.add_post("/media/upload", self._endpoint("media/upload", self._media_upload))
+        ])
         directory: list[tuple[str, Callable[[dict[str, Any]], web.Response]]] = [
             ("topapi/v2/user/getbymobile", self._user_by_mobile),
             ("topapi/v2/department/get", self._department_get),
@@ -371,9 +362,13 @@ class FakeDingTalk(LoopbackServer):
             ("topapi/v2/user/list", self._user_list),
             ("topapi/v2/user/get", self._user_get),
         ]
-        for path, reply in directory:
-            served: Handler = partial(self._directory, path, reply)
-            self.app.router.add_post(f"/{path}", self._endpoint(path, served))
+        self._add_routes("/", [
+            ("POST", "robot/send", self._robot_send),
+            ("POST", "robot/sendBySession", self._session_send),
+            ("POST", "media/upload", self._media_upload),
+            *(("POST", path, partial(self._directory, path, reply)) for path, reply in directory),
+        ])
+        self.app.router.add_get("/files/{file_id}", self._endpoint(FILES_PATH, self._file_get))
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
@@ -748,9 +743,7 @@ class FakeDingTalk(LoopbackServer):
     # ---- cards -------------------------------------------------------------------------------------
 
     async def _create_card(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._require(body, "cardTemplateId", "outTrackId", "openSpaceId")) is not None:
@@ -855,9 +848,7 @@ class FakeDingTalk(LoopbackServer):
         return {**result, "success": True, "carrierId": secrets.token_hex(16)}
 
     async def _update_card(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._require(body, "outTrackId")) is not None:
@@ -916,9 +907,7 @@ class FakeDingTalk(LoopbackServer):
         return param
 
     async def _batch_send(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._check_robot_code(body)) is not None:
@@ -962,9 +951,7 @@ class FakeDingTalk(LoopbackServer):
         )
 
     async def _group_send(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._check_robot_code(body)) is not None:
@@ -990,9 +977,7 @@ class FakeDingTalk(LoopbackServer):
     async def _register_callback(self, request: web.Request) -> web.StreamResponse:
         """``/v1.0/card/callbacks/register``: the first call inserts, a later one returns the
         existing registration unless ``forceUpdate`` (§1.3)."""
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         for field in ("apiSecret", "callbackUrl", "callbackRouteKey"):
@@ -1007,9 +992,7 @@ class FakeDingTalk(LoopbackServer):
     # ---- files -------------------------------------------------------------------------------------
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._require(body, "downloadCode")) is not None:

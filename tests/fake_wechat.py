@@ -40,7 +40,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from tests.fakes import Fault, Faults, Handler, LoopbackServer
+from tests.fakes import Fault, Faults, LoopbackServer
 
 ERR_SYSTEM_BUSY = -1
 ERR_INVALID_CREDENTIAL = 40001
@@ -178,8 +178,7 @@ class FakeWechat(LoopbackServer):
         self.secrets: dict[str, str] = {}
         self.lists: dict[str, list[Published]] = {}
         self._next_publish_id = 2247483655
-        self.app = web.Application(client_max_size=32 * 2**20)
-        routes: list[tuple[str, str, Handler]] = [
+        self._add_routes("/cgi-bin/", [
             ("GET", "token", self._token),
             ("POST", "material/add_material", self._add_material),
             ("POST", "media/uploadimg", self._uploadimg),
@@ -187,9 +186,7 @@ class FakeWechat(LoopbackServer):
             ("POST", "freepublish/submit", self._submit),
             ("POST", "freepublish/get", self._get),
             ("POST", "freepublish/batchget", self._batchget),
-        ]
-        for method, path, handler in routes:
-            self.app.router.add_route(method, f"/cgi-bin/{path}", self._endpoint(path, handler))
+        ])
 
     # ---- test controls -----------------------------------------------------------------------
 

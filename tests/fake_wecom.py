@@ -60,7 +60,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from tests.fakes import Fault, Faults, Handler, LoopbackServer
+from tests.fakes import Fault, Faults, LoopbackServer
 
 #: Stand-in errcode for ``update_template_card`` with a ``response_code`` that is unknown, already used
 #: or older than 72 h. WeCom documents the rule (94888) but not the errcode it answers with; 42016 is
@@ -339,8 +339,7 @@ class FakeWeCom(LoopbackServer):
         self._recent: dict[str, float] = {}  # duplicate-check fingerprint -> time last accepted
         self._robot_times: dict[str, deque[float]] = {}
 
-        self.app = web.Application(client_max_size=32 * 2**20)
-        routes: list[tuple[str, str, Handler]] = [
+        self._add_routes("/cgi-bin/", [
             ("GET", "gettoken", self._gettoken),
             ("POST", "message/send", self._message_send),
             ("POST", "message/update_template_card", self._update_card),
@@ -355,9 +354,7 @@ class FakeWeCom(LoopbackServer):
             ("GET", "user/simplelist", self._user_simplelist),
             ("GET", "user/get", self._user_get),
             ("POST", "user/list_id", self._user_list_id),
-        ]
-        for method, path, handler in routes:
-            self.app.router.add_route(method, f"/cgi-bin/{path}", self._endpoint(path, handler))
+        ])
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
@@ -501,9 +498,7 @@ class FakeWeCom(LoopbackServer):
     # ---- message/send ------------------------------------------------------------------------------
 
     async def _message_send(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._check_agent(body)) is not None:
@@ -602,9 +597,7 @@ class FakeWeCom(LoopbackServer):
     # ---- message/update_template_card --------------------------------------------------------------
 
     async def _update_card(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if (refused := self._check_agent(body)) is not None:
@@ -728,9 +721,7 @@ class FakeWeCom(LoopbackServer):
         return self._ok()
 
     async def _appchat_send(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         if body.get("chatid") not in self.chats:
@@ -757,9 +748,7 @@ class FakeWeCom(LoopbackServer):
     # ---- directory (通讯录) --------------------------------------------------------------------------
 
     async def _user_getuserid(self, request: web.Request) -> web.StreamResponse:
-        if (refused := self._check_token(request)) is not None:
-            return refused
-        body = await self._json_body(request)
+        body = await self._authed_body(request)
         if isinstance(body, web.Response):
             return body
         mobile = body.get("mobile")

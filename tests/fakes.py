@@ -73,9 +73,8 @@ class LoopbackServer:
     ``timeout_delay``), ``timeout`` (504 after it), ``http500`` — or the platform's own via
     ``_platform_fault``."""
 
-    app: web.Application
-
     def __init__(self, faults: Faults | None = None) -> None:
+        self.app = web.Application(client_max_size=32 * 2**20)
         self.base_url = ""
         self.faults = faults or Faults()
         #: How long ``timeout``/``late`` faults stall; make it longer than the client's timeout.
@@ -116,6 +115,11 @@ class LoopbackServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def _add_routes(self, prefix: str, routes: Iterable[tuple[str, str, Handler]]) -> None:
+        """Serve each ``(method, path, handler)`` at ``prefix + path`` through :meth:`_endpoint`."""
+        for method, path, handler in routes:
+            self.app.router.add_route(method, f"{prefix}{path}", self._endpoint(path, handler))
+
     def _endpoint(self, path: str, handler: Handler) -> Handler:
         async def endpoint(request: web.Request) -> web.StreamResponse:
             self.calls[path] += 1
@@ -134,6 +138,19 @@ class LoopbackServer:
             return self._platform_fault(fault)
 
         return endpoint
+
+    def _check_token(self, request: web.Request) -> web.Response | None:
+        """The platform's refusal of the call's access token, or None when it is good."""
+        raise NotImplementedError
+
+    async def _json_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The call's JSON object body, or the platform's refusal of it."""
+        raise NotImplementedError
+
+    async def _authed_body(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The JSON body of a call with a good token, or the platform's refusal (token first)."""
+        refused = self._check_token(request)
+        return refused if refused is not None else await self._json_body(request)
 
     def _platform_fault(self, fault: Fault) -> web.StreamResponse:
         """The platform's answer for a fault that is not a transport one (an error code…)."""
