@@ -375,7 +375,7 @@ def create_app(
 
     app.router.add_get("/healthz", healthz)
     # Issue 18: the console, at /console/ (console/app.py: its own sessions, guards, templates).
-    app.add_subapp("/console/", console_app.build(settings, clock=clock, outbox=bot.outbox))
+    app.add_subapp("/console/", console_app.build(bot.deps))
 
     async def to_console(_: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/console/")

@@ -17,7 +17,6 @@ with its own middlewares, templates and static files.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -30,8 +29,7 @@ from cryptography.fernet import Fernet
 
 from bot import texts
 from bot.console_access import cookie_key
-from bot.outbox import Outbox
-from bot.settings import Settings
+from bot.deps import Deps
 from console import auth
 
 HERE = Path(__file__).resolve().parent
@@ -42,23 +40,20 @@ OPEN_PREFIXES = ("/console/login", "/console/signin", "/console/static/")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass
-class ConsoleDeps:
-    settings: Settings
-    clock: Callable[[], datetime]
-    outbox: Outbox
+DEPS = web.AppKey("console_deps", Deps)
 
 
-DEPS = web.AppKey("console_deps", ConsoleDeps)
-
-
-def deps(request: web.Request) -> ConsoleDeps:
+def deps(request: web.Request) -> Deps:
+    """The bot's own dependencies (settings, clock, outbox, calendar): the console acts through the
+    same domain functions with the same outbox as the chat handlers."""
     return request.config_dict[DEPS]
 
 
-def build(settings: Settings, *, clock: Callable[[], datetime], outbox: Outbox) -> web.Application:
+def build(bot_deps: Deps) -> web.Application:
     """The console as a sub-application; ``bot/app.py`` mounts it with ``add_subapp("/console/", …)``."""
-    from console import pages, signin  # the pages register on their route tables
+    from console import inquiries, pages, reviews, signin, trail  # each registers its routes
+
+    settings, clock = bot_deps.settings, bot_deps.clock
 
     made: list[Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]] = []
 
@@ -74,12 +69,21 @@ def build(settings: Settings, *, clock: Callable[[], datetime], outbox: Outbox) 
         return await made[0](request, handler)
 
     app = web.Application(middlewares=[session, signed_in, csrf])
-    app[DEPS] = ConsoleDeps(settings, clock, outbox)
-    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                         context_processors=[context])
+    app[DEPS] = bot_deps
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                               context_processors=[context])
+
+    def localtime(at: datetime | None) -> str:
+        """A stored (UTC) time as the organisation reads it: 2026-11-28 14:05."""
+        return "" if at is None else at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+
+    env.filters["localtime"] = localtime
     app.router.add_static("/static/", HERE / "static", name="static", append_version=True)
     app.router.add_routes(signin.routes)
     app.router.add_routes(pages.routes)
+    app.router.add_routes(reviews.routes)
+    app.router.add_routes(inquiries.routes)
+    app.router.add_routes(trail.routes)
     return app
 
 

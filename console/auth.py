@@ -90,3 +90,17 @@ async def csrf_ok(request: web.Request) -> bool:
     form = await request.post()
     given = form.get("_csrf")
     return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+FLASH = "flash"
+
+
+async def flash(request: web.Request, message: str) -> None:
+    """A message for the next page this person opens (what their last action did), kept in the
+    session: never in the URL, where a forged link could put words on our page."""
+    (await get_session(request))[FLASH] = message[:500]
+
+
+async def take_flash(request: web.Request) -> str:
+    value = (await get_session(request)).pop(FLASH, "")
+    return value if isinstance(value, str) else ""

@@ -21,8 +21,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"bot", "handlers", "schedules", "models", "tests", "bench"}
-RUNTIME_CODE = ("bot", "handlers", "schedules", "models", "bench")
+OURS = {"bot", "handlers", "schedules", "models", "console", "tests", "bench"}
+RUNTIME_CODE = ("bot", "handlers", "schedules", "models", "console", "bench")
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 RUNTIME = [Requirement(r) for r in PROJECT["dependencies"]]

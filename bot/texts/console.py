@@ -18,3 +18,45 @@ CONSOLE_FORBIDDEN = "你没有查看这一页的权限：部门负责人只能�
 CONSOLE_NO_ACCESS = "你目前不是信息中心管理员，也不是部门主要负责人，不能使用管理后台。"
 CONSOLE_SESSION_ENDED = "登录已过期，请在聊天中发送“登录后台”获取新的登录链接。"
 CONSOLE_CSRF = "页面已过期（表单校验失败），请刷新页面后重试。"
+
+#: The console's names for the states its tables show (``console.queries``).
+REVIEW_STATE_NAMES = {"submitted": "待评定", "passed": "合格", "failed": "不合格", "missing": "未提交",
+                      "none": "无需提交"}
+CADENCE_NAMES = {"ok": "按期更新", "late": "逾期", "zombie": "僵尸账号", "none": "—"}
+PUBLICATION_SOURCE_NAMES = {"chat": "已发布登记", "wechat": "助手发布", "seen": "巡检发现"}
+CONSOLE_NO_ACCOUNT = "没有这个账号（可能已被删除，或链接有误）。"
+CONSOLE_NO_REPORT = "没有这份年审报告（链接有误，或已被删除）。"
+CONSOLE_BAD_VERDICT = "请选择“合格”或“不合格”。"
+CONSOLE_ONLY_IC_JUDGES = ("只有信息中心管理员可以评定年审报告（《管理办法》第五条）；"
+                          "部门负责人可以查看本部门的报告。")
+CONSOLE_IC_ONLY = "这一页只对信息中心管理员开放。"
+
+
+def console_retried(message_id: int) -> str:
+    return f"消息 #{message_id} 已重新排队发送。"
+
+
+def console_not_dead(message_id: int) -> str:
+    return f"消息 #{message_id} 已不在失败列表中（可能已由他人重试或已发出）。"
+
+
+def console_heatmap_title(account: str, year: int) -> str:
+    return f"「{account}」{year}年每日发布"
+
+
+CONSOLE_WEEKDAYS = ("一", "", "三", "", "五", "", "日")
+
+
+def console_missed_label(every: int) -> str:
+    return f"橙框：连续超过 {every} 个工作日未发布（《管理办法》第十一条）"
+
+
+def console_day_label(day: object, posts: int) -> str:
+    return f"{day}：发布 {posts} 篇" if posts else f"{day}：未发布"
+CONSOLE_RECEIVED = "收到"
+CONSOLE_OVERDUE = "逾期"
+CONSOLE_NO_INQUIRIES = "这段时间没有收到咨询"
+
+
+def console_trend_title(weeks: int) -> str:
+    return f"最近 {weeks} 周每周收到和逾期的咨询"

@@ -46,7 +46,6 @@ class Console:
 @pytest.fixture
 async def console(world: World, aiohttp_client: object) -> Console:
     app = web.Application()
-    app.add_subapp("/console/", console_app.build(world.bot.deps.settings, clock=world.clock,
-                                                  outbox=world.bot.outbox))
+    app.add_subapp("/console/", console_app.build(world.bot.deps))
     client = await aiohttp_client(app)  # type: ignore[operator]
     return Console(client, world)
