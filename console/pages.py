@@ -155,7 +155,10 @@ async def account_page(request: web.Request) -> web.StreamResponse:
     per_day = await queries.posts_per_day(account.id, year, tz=tz)
     figures = await year_figures(account, year, now, d.calendar)
     today = now.astimezone(tz).date()
-    filed = account.filed_at.astimezone(tz).date() if account.filed_at is not None else None
+    # Marked from when the cadence counts (as the sweep: the later of filing and the account's
+    # arrival in the bot; before it the bot knew nothing of its posts).
+    known = [at.astimezone(tz).date() for at in (account.filed_at, account.created_at) if at is not None]
+    filed = max(known) if known else None
     heat = charts.calendar_heatmap(
         year, per_day, account.post_every_days if account.status == AccountStatus.OPERATING else None,
         title=texts.console_heatmap_title(account.name, year), weekdays=texts.CONSOLE_WEEKDAYS,

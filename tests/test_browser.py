@@ -478,3 +478,91 @@ async def test_at_phone_width_the_people_are_a_drawer_and_the_chat_keeps_the_wid
             session.no_errors()
         finally:
             await context.close()
+
+
+async def console_sign_in(chat: Session, base_url: str, code: str, console: Page) -> None:
+    """``登录后台`` said in the simulator as ``code``; the link it answers with opened in ``console``
+    (its path on this test server: the link names XMT_PUBLIC_URL's host and port) and 登录 pressed."""
+    await chat.open(base_url, code)
+    await chat.say("登录后台")
+    said = chat.bot_text("/console/login/").last
+    await expect(said).to_be_visible(timeout=TIMEOUT)
+    found = re.search(r"/console/login/[A-Za-z0-9_-]{43}", await said.inner_text())
+    assert found is not None
+    await console.goto(base_url + found.group(0))
+    await console.get_by_test_id("login").click()
+    await expect(console.get_by_test_id("viewer")).to_be_visible(timeout=TIMEOUT)
+
+
+@WIDTHS
+async def test_the_console_as_the_information_center_and_as_a_head(base_url: str, browser: Browser,
+                                                                   width: str) -> None:
+    """Issue 18: 登录后台 in chat gives a one-time link; as 王五 (Information Center) the console
+    shows every account, the account's page, and the review reports: 王五 judges 张三's report
+    from the page (合格 at desktop width, 不合格 with a reason at phone width) and the 年审 card in
+    his chat closes with that verdict. As 李四 (head of 宣传科) only his department's accounts
+    are listed and 某某服务's page (服务中心) is refused with 403."""
+    context = await new_context(browser, width)
+    try:
+        chat = Session(await context.new_page(), width, "console-chat")
+        await chat.open(base_url, "zhangsan")
+        await chat.say("年审 @某某发布 全年发布 120 篇，互动回复及时，无违规。")
+        submitted = chat.bot_text(texts.review_submitted("N1", "某某发布"))
+        await expect(submitted).to_have_count(1, timeout=TIMEOUT)
+
+        ic = Session(await context.new_page(), width, "console-ic")
+        await console_sign_in(chat, base_url, "wangwu", ic.page)
+        await expect(ic.page.get_by_test_id("viewer")).to_have_text("王五（信息中心）")
+        await expect(ic.page.get_by_test_id("campaign")).to_contain_text("2026年度年审")
+        await ic.shot("overview")
+        await ic.page.goto(base_url + "/console/accounts")
+        rows = ic.page.get_by_test_id("row")
+        await expect(rows).to_have_count(3)
+        await ic.shot("registry")
+        service_href = await rows.filter(has_text="某某服务").locator("a").first.get_attribute("href")
+        await rows.filter(has_text="某某发布").locator("a").first.click()
+        await expect(ic.page.get_by_test_id("account-name")).to_have_text("某某发布")
+        await expect(ic.page.get_by_test_id("heatmap").locator("svg")).to_be_visible()
+        await expect(ic.page.get_by_test_id("history")).to_contain_text("提交2026年度年审报告")
+        await ic.shot("account")
+
+        await ic.page.goto(base_url + "/console/reviews")
+        report = ic.page.get_by_test_id("report").filter(has_text="某某发布")
+        await expect(report).to_contain_text("全年发布 120 篇")
+        if width == "desktop":
+            await report.get_by_test_id("pass").click()
+            verdict = "合格"
+        else:
+            await report.locator("summary").click()
+            await report.get_by_test_id("reason").fill("全年有三个月未更新。")
+            await report.get_by_test_id("fail").click()
+            verdict = "不合格"
+        await expect(ic.page.get_by_test_id("flash")).to_be_visible(timeout=TIMEOUT)
+        await expect(report.get_by_test_id("report-status")).to_have_text(verdict)
+        await expect(report.get_by_test_id("pass")).to_have_count(0)
+        await ic.shot("judged")
+
+        # The 年审 card in 王五's chat closed with the verdict given on the page.
+        await chat.open(base_url, "wangwu")
+        card = chat.card("review-")
+        await expect(card).to_have_attribute("data-status", re.compile(verdict), timeout=TIMEOUT)
+        await expect(card.get_by_test_id("card-button")).to_have_count(0)
+        await card.scroll_into_view_if_needed()
+        await chat.shot("card-closed")
+
+        head = Session(await context.new_page(), width, "console-head")
+        await console_sign_in(chat, base_url, "lisi", head.page)
+        await expect(head.page.get_by_test_id("viewer")).to_have_text("李四（部门负责人）")
+        await head.page.goto(base_url + "/console/accounts")
+        await expect(head.page.get_by_test_id("row")).to_have_count(2)
+        await expect(head.page.get_by_test_id("registry")).not_to_contain_text("某某服务")
+        await head.shot("registry")
+        assert service_href is not None
+        refused = await head.page.goto(base_url + service_href)
+        assert refused is not None and refused.status == 403
+        await expect(head.page.get_by_test_id("refusal")).to_have_text(texts.CONSOLE_FORBIDDEN)
+        await head.shot("forbidden")
+        for session in (chat, ic, head):
+            session.no_errors()
+    finally:
+        await context.close()
