@@ -15,7 +15,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot import texts
-from bot.campaign import review_window
+from bot.campaign import campaign_day, review_window
 from bot.exports import load_registry, registry_xlsx
 from bot.figures import card_fields, year_figures
 from bot.history import account_history
@@ -60,6 +60,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
                                 title="账号状态")
     return aiohttp_jinja2.render_template("overview.html", request, {
         "o": data, "progress_svg": progress, "status_svg": statuses,
+        "opens": campaign_day(campaign.year, d.settings.review_opens),
         "departments": await _department_names(viewer), **names()})
 
 
