@@ -20,6 +20,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from tortoise.exceptions import IntegrityError
 
@@ -95,3 +96,57 @@ async def cookie_key(settings: Settings, now: datetime) -> bytes:
         except IntegrityError:  # another instance made it first
             row = await ConsoleKey.get(name="session")
     return row.value.encode("ascii")
+
+
+# -- signing in through WeCom or DingTalk (issue 18, point 2; docs/console-signin.md) ----------------
+#: Why a platform would not say who is signing in (``SignInError.reason``).
+REFUSED = "refused"  # the code is unknown, used or expired (or the person declined)
+NOT_MEMBER = "not_member"  # the platform knows them, but not as a member of our organisation
+UNAVAILABLE = "unavailable"  # network failure, timeout, 5xx, busy or throttled: try again later
+MISCONFIGURED = "misconfigured"  # our secret, app or trusted domain refused: an administrator must fix it
+
+
+class SignInError(Exception):
+    """The platform did not tell us who is signing in; ``reason`` is one of the four above, so the
+    console can say which (a code to ask again for, not a member, the platform down, our setup)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class PlatformSignIn(Protocol):
+    """A platform's OAuth sign-in, seen from the console (``console.oauth``). Each platform's quirks
+    (URLs, the code's name in the callback, which calls turn a code into a userid) stay in its
+    channel folder (``bot/channels/wecom/oauth.py``, ``bot/channels/dingtalk/oauth.py``); the
+    console never imports a channel: ``bot/app.py`` hands it the configured ones."""
+
+    #: "wecom" or "dingtalk": the ``Person`` column the userid is found in (``person_for``).
+    name: str
+    #: What the sign-in button says (企业微信, 钉钉).
+    label: str
+    #: The query parameter the platform's redirect carries the code in (WeCom ``code``, DingTalk
+    #: ``authCode``).
+    code_param: str
+
+    def authorize_url(self, redirect_uri: str, state: str, *, qr: bool) -> str:
+        """Where to send the browser: the in-app OAuth page, or (``qr``) the desktop QR sign-in."""
+        ...
+
+    async def userid(self, code: str) -> str:
+        """The signed-in member's userid in the organisation; ``SignInError`` otherwise."""
+        ...
+
+
+#: The Person column each platform's userid is kept in (org YAML ``wecom_userid`` / ``dingtalk_userid``).
+_IDENTITY = {"wecom": "wecom_userid", "dingtalk": "dingtalk_userid"}
+
+
+async def person_for(platform: str, userid: str) -> Person | None:
+    """The active person ``userid`` is on ``platform``, or None. WeCom userids are not
+    case-sensitive (its 读取成员 page), so WeCom's match ignores case; DingTalk's is exact."""
+    column = _IDENTITY.get(platform)
+    if column is None or not userid:
+        return None
+    lookup = f"{column}__iexact" if platform == "wecom" else column
+    return await Person.filter(active=True, **{lookup: userid}).first()
