@@ -23,6 +23,13 @@ robot, card, oauth2 and media pages named in bot/channels/dingtalk), so the clie
   permission to read mobile numbers (``mobile``/``state_code`` absent from user/list and
   user/get); ``denied`` holds paths the app has no permission for (errcode 88, sub_code 60011).
 
+Sign-in to the console (登录第三方网站, docs/console-signin.md): an ``authCode`` from
+:meth:`FakeDingTalk.issue_auth_code` (a member added with :meth:`add_person`) or
+:meth:`issue_outsider_auth_code` becomes a user token at ``POST /v1.0/oauth2/userAccessToken`` (once,
+``AUTH_CODE_TTL``; otherwise 400 ``invalidAuthCode``, our name), the user's ``unionId`` at ``GET
+/v1.0/contact/users/me`` with that token, and the userid at oapi ``POST /topapi/user/getbyunionid``
+with the app's token (60121 for no one; ``contact_type`` 1 for ``external_contacts``).
+
 Usage::
 
     fake = FakeDingTalk(clock=ManualClock())
@@ -106,6 +113,9 @@ CODE_USER_IDS_INVALID = "param.userIdsInvalid"  # batchSend: more than 20 userId
 CODE_MSG_KEY_INVALID = "param.msgKeyInvalid"  # msgKey not in MSG_KEYS
 CODE_MSG_PARAM_INVALID = "param.msgParamInvalid"  # msgParam not a JSON string or lacking its fields
 CODE_DOWNLOAD_CODE_INVALID = "param.downloadCodeInvalid"  # messageFiles/download, unknown code
+#: Ours (HTTP 400): oauth2/userAccessToken with an authCode that is unknown, used or expired. The
+#: protocol page names no code for it; a client should read any 4xx there as "this code is spent".
+CODE_AUTH_CODE_INVALID = "invalidAuthCode"
 #: Ours: malformed JSON, a field of the wrong type, a cardParamMap value that is not a string.
 CODE_INVALID_PARAMETER = "InvalidParameter"
 #: A required field absent or empty answers ``Missing<field>`` with "<field> is mandatory for this
@@ -167,13 +177,16 @@ API_PATHS = (
     "robot/groupMessages/send",
     "robot/messageFiles/download",
     "card/callbacks/register",
+    "oauth2/userAccessToken",
+    "contact/users/me",
 )
 #: Paths on the oapi host (errcode answers).
 ROBOT_PATHS = ("robot/send", "robot/sendBySession", "media/upload")
 #: The directory's paths on the oapi host (errcode answers too; :meth:`FakeDingTalk.fail` takes an
 #: errcode for them, ERR_NO_PERMISSION sent the way DingTalk sends it).
 DIRECTORY_PATHS = ("topapi/v2/user/getbymobile", "topapi/v2/department/get",
-                   "topapi/v2/department/listsub", "topapi/v2/user/list", "topapi/v2/user/get")
+                   "topapi/v2/department/listsub", "topapi/v2/user/list", "topapi/v2/user/get",
+                   "topapi/user/getbyunionid")
 OAPI_PATHS = (*ROBOT_PATHS, *DIRECTORY_PATHS)
 #: ``GET /files/<id>``, the download URL.
 FILES_PATH = "files"
@@ -187,6 +200,8 @@ _API_ONLY_KINDS = ("qps", "busy", "busy429", "expired")
 FAULT_KINDS = (*_API_ONLY_KINDS, *TRANSPORT_FAULTS)
 
 TOKEN_TTL = 7200
+AUTH_CODE_TTL = 300  # an OAuth authCode: once, within minutes (ours: 5, like WeCom's)
+USER_TOKEN_TTL = 7200  # userAccessToken's expireIn
 ROBOT_LIMIT = 20
 ROBOT_WINDOW = 60.0
 ROBOT_BLOCK = 600.0
@@ -247,6 +262,13 @@ def ddpaas_sign(secret: str, timestamp: str | int) -> str:
 class _Token:
     issued_at: float
     revoked: bool = False
+
+
+@dataclass
+class _AuthCode:
+    union_id: str
+    issued_at: float
+    used: bool = False
 
 
 @dataclass
@@ -345,6 +367,11 @@ class FakeDingTalk(LoopbackServer):
         self.event_token = "xmt-event-token"
         self.event_aes_key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
         self._event_seq = 0
+        #: OAuth sign-in (登录第三方网站): authCodes issued, user tokens handed out (token → unionId,
+        #: time), unionIds getbyunionid answers as external contacts (contact_type 1).
+        self._auth_codes: dict[str, _AuthCode] = {}
+        self._user_tokens: dict[str, tuple[str, float]] = {}
+        self.external_contacts: set[str] = set()
 
         self._add_routes("/v1.0/", [
             ("POST", "oauth2/accessToken", self._access_token),
@@ -354,6 +381,8 @@ class FakeDingTalk(LoopbackServer):
             ("POST", "robot/groupMessages/send", self._group_send),
             ("POST", "robot/messageFiles/download", self._download),
             ("POST", "card/callbacks/register", self._register_callback),
+            ("POST", "oauth2/userAccessToken", self._user_access_token),
+            ("GET", "contact/users/me", self._users_me),
         ])
         directory: list[tuple[str, Callable[[dict[str, Any]], web.Response]]] = [
             ("topapi/v2/user/getbymobile", self._user_by_mobile),
@@ -361,6 +390,7 @@ class FakeDingTalk(LoopbackServer):
             ("topapi/v2/department/listsub", self._department_listsub),
             ("topapi/v2/user/list", self._user_list),
             ("topapi/v2/user/get", self._user_get),
+            ("topapi/user/getbyunionid", self._user_by_unionid),
         ]
         self._add_routes("/", [
             ("POST", "robot/send", self._robot_send),
@@ -414,6 +444,29 @@ class FakeDingTalk(LoopbackServer):
         """A member of the directory, in ``departments`` (the root by default)."""
         self.people[userid] = {"userid": userid, "name": name, "mobile": mobile,
                                "dept_id_list": list(departments), "active": active}
+
+    @staticmethod
+    def union_id(userid: str) -> str:
+        """The unionId DingTalk gives member ``userid`` (stable; the shape of real ones, which end in
+        ``iEiE``)."""
+        digest = base64.urlsafe_b64encode(hashlib.sha256(userid.encode()).digest()[:15]).decode()
+        return digest.replace("-", "x").replace("_", "y") + "iEiE"
+
+    def issue_auth_code(self, userid: str) -> str:
+        """The ``authCode`` the OAuth redirect (login.dingtalk.com/oauth2/auth) would carry after
+        member ``userid`` (of the directory: :meth:`add_person`) signed in: once, ``AUTH_CODE_TTL``."""
+        if userid not in self.people:
+            raise KeyError(f"no person {userid!r} in the fake directory")
+        return self._new_auth_code(self.union_id(userid))
+
+    def issue_outsider_auth_code(self) -> str:
+        """An ``authCode`` for a DingTalk user who is in no department of this organisation."""
+        return self._new_auth_code(secrets.token_urlsafe(18).replace("-", "x").replace("_", "y") + "iEiE")
+
+    def _new_auth_code(self, union_id: str) -> str:
+        code = secrets.token_hex(16)  # real authCodes are 32 hex characters
+        self._auth_codes[code] = _AuthCode(union_id, self.clock())
+        return code
 
     def remove_person(self, userid: str) -> None:
         """The member leaves: no longer listed nor found by mobile."""
@@ -739,6 +792,53 @@ class FakeDingTalk(LoopbackServer):
             self._current_token = value
         self.tokens_issued += 1
         return web.json_response({"accessToken": value, "expireIn": TOKEN_TTL})
+
+    async def _user_access_token(self, request: web.Request) -> web.StreamResponse:
+        """``POST /v1.0/oauth2/userAccessToken`` {clientId, clientSecret, code, grantType}: a user
+        token for an authCode (once) → {accessToken, refreshToken, expireIn, corpId}."""
+        body = await self._json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        if (refused := self._require(body, "clientId", "clientSecret", "grantType")) is not None:
+            return refused
+        if body["clientId"] != self.app_key or body["clientSecret"] != self.app_secret:
+            return self._error(400, CODE_INVALID_CLIENT, "无效的clientId或者clientSecret")
+        if body["grantType"] != "authorization_code":
+            return self._invalid("grantType must be authorization_code or refresh_token")
+        if (refused := self._require(body, "code")) is not None:
+            return refused
+        entry = self._auth_codes.get(body["code"])
+        if entry is None or entry.used or self.clock() - entry.issued_at >= AUTH_CODE_TTL:
+            return self._error(400, CODE_AUTH_CODE_INVALID, "不合法的临时授权码")
+        entry.used = True
+        token = secrets.token_hex(16)
+        self._user_tokens[token] = (entry.union_id, self.clock())
+        return web.json_response({"accessToken": token, "refreshToken": secrets.token_hex(16),
+                                  "expireIn": USER_TOKEN_TTL, "corpId": self.corp_id})
+
+    async def _users_me(self, request: web.Request) -> web.StreamResponse:
+        """``GET /v1.0/contact/users/me`` with a *user* token: the signed-in user's profile."""
+        found = self._user_tokens.get(request.headers.get("x-acs-dingtalk-access-token", ""))
+        if found is None or self.clock() - found[1] >= USER_TOKEN_TTL:
+            return self._auth_error()
+        union_id = found[0]
+        person = next((p for p in self.people.values() if self.union_id(p["userid"]) == union_id), None)
+        return web.json_response({
+            "nick": person["name"] if person else "钉钉用户", "avatarUrl": "",
+            "mobile": person["mobile"] if person else "13900000000", "stateCode": "86",
+            "openId": "open" + union_id[:20], "unionId": union_id, "email": ""}, dumps=_dumps)
+
+    def _user_by_unionid(self, body: dict[str, Any]) -> web.Response:
+        """``topapi/user/getbyunionid`` {unionid}: the member's userid and contact_type (0 a member,
+        1 an external contact); 60121 when the organisation has no one with it."""
+        union_id = body.get("unionid")
+        if not isinstance(union_id, str) or not union_id:
+            return self._legacy_error(ERR_INVALID_PARAM)
+        for person in self.people.values():
+            if self.union_id(person["userid"]) == union_id:
+                return self._result({"contact_type": 1 if union_id in self.external_contacts else 0,
+                                     "userid": person["userid"]})
+        return self._legacy_error(ERR_USER_NOT_FOUND)
 
     # ---- cards -------------------------------------------------------------------------------------
 
@@ -1189,7 +1289,7 @@ class FakeDingTalk(LoopbackServer):
         person = self.people.get(userid)
         if person is None:
             return self._legacy_error(ERR_USER_NOT_FOUND)
-        return self._result({**self._shown_person(person), "unionid": f"union{userid}"})
+        return self._result({**self._shown_person(person), "unionid": self.union_id(userid)})
 
     def _dept_arg(self, body: dict[str, Any]) -> int | web.Response:
         dept = body.get("dept_id", 1)

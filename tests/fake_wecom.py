@@ -31,6 +31,12 @@ sends for it — ``FromUserName`` ``sys``, ``MsgType`` event, ``Event`` change_c
 ``Id`` for a department); :meth:`FakeWeCom.contact_event` builds any other (create_user,
 update_tag…). ``tests.wecom_callbacks.WeComSender`` encrypts and signs it as WeCom does.
 
+Web sign-in (issue 18, docs/console-signin.md): ``auth/getuserinfo`` turns a code issued with
+:meth:`FakeWeCom.issue_login_code` (a member) or :meth:`FakeWeCom.issue_outsider_code` (someone
+outside the organisation: answered with an ``openid``) into ``userid`` / ``openid``; an unknown,
+used or 5-minute-old code answers 40029. The browser's part (the OAuth or QR page) is not played:
+a test brings the code as WeCom's redirect would.
+
 Usage::
 
     fake = FakeWeCom()
@@ -100,6 +106,7 @@ ERR_DEPARTMENT_NOT_FOUND = 60003
 ERR_NO_PRIVILEGE = 60011
 ERR_USERID_NOT_FOUND = 60111
 ERR_INVALID_MOBILE = 60103
+ERR_INVALID_CODE = 40029  # auth/getuserinfo: the code is unknown, used or older than 5 minutes
 
 ERRMSG: dict[int, str] = {
     ERR_SYSTEM_BUSY: "system busy",
@@ -134,6 +141,7 @@ ERRMSG: dict[int, str] = {
     ERR_NO_PRIVILEGE: "no privilege to access/modify contact/party/agent",
     ERR_USERID_NOT_FOUND: "userid not found",
     ERR_INVALID_MOBILE: "invalid mobile",
+    ERR_INVALID_CODE: "invalid code",
 }
 
 #: The paths :meth:`FakeWeCom.fail` accepts (relative to ``/cgi-bin/``).
@@ -152,12 +160,14 @@ PATHS = (
     "user/simplelist",
     "user/get",
     "user/list_id",
+    "auth/getuserinfo",
 )
 
 TOKEN_TTL = 7200
 DUPLICATE_CHECK_DEFAULT = 1800
 DUPLICATE_CHECK_MAX = 4 * 3600
 RESPONSE_CODE_TTL = 72 * 3600
+LOGIN_CODE_TTL = 300  # an OAuth / Web登录 code: "code只能使用一次，5分钟未被使用自动过期" (91023)
 ROBOT_LIMIT = 20
 ROBOT_WINDOW = 60.0
 ROBOT_TEXT_MAX = 2048
@@ -281,6 +291,14 @@ class _Token:
 
 
 @dataclass
+class _LoginCode:
+    userid: str | None  # None: someone outside the organisation (answered with an openid)
+    openid: str | None
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
 class _ResponseCode:
     task_id: str
     recipients: frozenset[str] | None  # None: the card went to @all / parties / tags
@@ -335,6 +353,9 @@ class FakeWeCom(LoopbackServer):
 
         self._tokens: dict[str, _Token] = {}
         self._codes: dict[str, _ResponseCode] = {}
+        self._login_codes: dict[str, _LoginCode] = {}
+        #: auth/getuserinfo answers given (userid or openid), for tests to read.
+        self.logins: list[dict[str, Any]] = []
         self._task_ids: set[str] = set()
         self._recent: dict[str, float] = {}  # duplicate-check fingerprint -> time last accepted
         self._robot_times: dict[str, deque[float]] = {}
@@ -354,6 +375,7 @@ class FakeWeCom(LoopbackServer):
             ("GET", "user/simplelist", self._user_simplelist),
             ("GET", "user/get", self._user_get),
             ("POST", "user/list_id", self._user_list_id),
+            ("GET", "auth/getuserinfo", self._auth_getuserinfo),
         ])
 
     # ---- lifecycle ---------------------------------------------------------------------------------
@@ -372,6 +394,20 @@ class FakeWeCom(LoopbackServer):
         if card is None:
             raise KeyError(f"no card with task_id {task_id!r} was sent")
         return self._new_code(task_id, _recipients(card))
+
+    def issue_login_code(self, userid: str) -> str:
+        """The ``code`` WeCom's OAuth (91022) or Web登录 (98152) redirect would carry after member
+        ``userid`` signed in: single-use, valid ``LOGIN_CODE_TTL`` seconds by the fake's clock."""
+        return self._new_login_code(_LoginCode(userid, None, self.clock()))
+
+    def issue_outsider_code(self, openid: str = "oDjGHs-1yCnGrRovBj2yHij5JL6E") -> str:
+        """A code for someone who is not a member of the organisation: answered with ``openid``."""
+        return self._new_login_code(_LoginCode(None, openid, self.clock()))
+
+    def _new_login_code(self, entry: _LoginCode) -> str:
+        code = secrets.token_urlsafe(32)  # real ones are about 43 characters of the same alphabet
+        self._login_codes[code] = entry
+        return code
 
     def response_codes_used(self) -> set[str]:
         return {code for code, entry in self._codes.items() if entry.used}
@@ -744,6 +780,22 @@ class FakeWeCom(LoopbackServer):
             return self._error(ERR_INVALID_PARAMETER, f"invalid parameter: content exceeds {max_bytes} bytes")
         return None
 
+
+    # ---- web sign-in (网页授权登录 / 企业微信Web登录) ----------------------------------------------------
+
+    async def _auth_getuserinfo(self, request: web.Request) -> web.StreamResponse:
+        """``GET auth/getuserinfo?access_token&code`` (91023, 98177): ``userid`` for a member (in
+        the app's visible range or not), ``openid`` for anyone else; 40029 for a code that is
+        unknown, used, or older than 5 minutes."""
+        if (refused := self._check_token(request)) is not None:
+            return refused
+        entry = self._login_codes.get(request.query.get("code", ""))
+        if entry is None or entry.used or self.clock() - entry.issued_at >= LOGIN_CODE_TTL:
+            return self._error(ERR_INVALID_CODE)
+        entry.used = True
+        answer = {"userid": entry.userid} if entry.userid is not None else {"openid": entry.openid}
+        self.logins.append(answer)
+        return self._ok(**answer)
 
     # ---- directory (通讯录) --------------------------------------------------------------------------
 
