@@ -56,6 +56,7 @@ from bot.channels.dingtalk import routes as dingtalk_routes
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.dingtalk.client import DingTalkClient
 from bot.channels.dingtalk.events import EventCrypto
+from bot.channels.dingtalk.oauth import DingTalkSignIn
 from bot.channels.dingtalk.stream import StreamConnection
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
@@ -67,7 +68,9 @@ from bot.channels.wechat.publish import WechatPublisher
 from bot.channels.wecom import routes as wecom_routes
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
+from bot.channels.wecom.oauth import WeComSignIn
 from bot.channels.wxbiz import Crypto as WeComCrypto
+from bot.console_access import PlatformSignIn
 from bot.db import close_db, init_db
 from bot.deps import Deps
 from bot.events import Event
@@ -374,8 +377,15 @@ def create_app(
                                  status=503 if down else 200)
 
     app.router.add_get("/healthz", healthz)
-    # Issue 18: the console, at /console/ (console/app.py: its own sessions, guards, templates).
-    app.add_subapp("/console/", console_app.build(bot.deps))
+    # Issue 18: the console, at /console/ (console/app.py: its own sessions, guards, templates),
+    # signed in to by a link from chat, or through the configured platforms' OAuth with their
+    # channels' clients (tokens, HTTP sessions): docs/console-signin.md.
+    signins: list[PlatformSignIn] = []
+    if wecom is not None:
+        signins.append(WeComSignIn(wecom.client, wecom.agent_id))
+    if dingtalk is not None:
+        signins.append(DingTalkSignIn(dingtalk.client, _secret(settings.dingtalk_client_secret)))
+    app.add_subapp("/console/", console_app.build(bot.deps, signins=signins))
 
     async def to_console(_: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/console/")

@@ -16,7 +16,7 @@ with its own middlewares, templates and static files.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -28,14 +28,14 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
 from bot import texts
-from bot.console_access import cookie_key
+from bot.console_access import PlatformSignIn, cookie_key
 from bot.deps import Deps
 from console import auth
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "xmt_console"
 #: Paths under /console/ open without signing in.
-OPEN_PREFIXES = ("/console/login", "/console/signin", "/console/static/")
+OPEN_PREFIXES = ("/console/login", "/console/signin", "/console/static/", "/console/oauth/")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -49,9 +49,11 @@ def deps(request: web.Request) -> Deps:
     return request.config_dict[DEPS]
 
 
-def build(bot_deps: Deps) -> web.Application:
-    """The console as a sub-application; ``bot/app.py`` mounts it with ``add_subapp("/console/", …)``."""
-    from console import inquiries, pages, reviews, signin, trail  # each registers its routes
+def build(bot_deps: Deps, *, signins: Sequence[PlatformSignIn] = ()) -> web.Application:
+    """The console as a sub-application; ``bot/app.py`` mounts it with ``add_subapp("/console/", …)``.
+    ``signins``: the platforms one may sign in through besides the link from chat (``console.oauth``;
+    the configured channels' ones, none in the simulator)."""
+    from console import inquiries, oauth, pages, reviews, signin, trail  # each registers its routes
 
     settings, clock = bot_deps.settings, bot_deps.clock
 
@@ -70,6 +72,7 @@ def build(bot_deps: Deps) -> web.Application:
 
     app = web.Application(middlewares=[session, signed_in, csrf])
     app[DEPS] = bot_deps
+    app[oauth.SIGNINS] = {s.name: s for s in signins}
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                context_processors=[context])
 
@@ -78,8 +81,11 @@ def build(bot_deps: Deps) -> web.Application:
         return "" if at is None else at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
 
     env.filters["localtime"] = localtime
+    env.globals["signins"] = [{"name": s.name, "button": texts.console_oauth_button(s.label),
+                               "in_app": oauth.IN_APP.get(s.name, "")} for s in signins]
     app.router.add_static("/static/", HERE / "static", name="static", append_version=True)
     app.router.add_routes(signin.routes)
+    app.router.add_routes(oauth.routes)
     app.router.add_routes(pages.routes)
     app.router.add_routes(reviews.routes)
     app.router.add_routes(inquiries.routes)

@@ -60,3 +60,23 @@ CONSOLE_NO_INQUIRIES = "这段时间没有收到咨询"
 
 def console_trend_title(weeks: int) -> str:
     return f"最近 {weeks} 周每周收到和逾期的咨询"
+
+
+# Signing in with WeCom or DingTalk (console/oauth.py; docs/console-signin.md)
+CONSOLE_OAUTH_UNKNOWN_PLATFORM = ("没有这种登录方式（本系统未接入该平台）。"
+                                  "请在聊天中发送“登录后台”获取登录链接。")
+CONSOLE_OAUTH_STATE = ("登录请求已失效（超过 10 分钟、已用过，或不是从本系统发起的）。"
+                       "请回到登录页重新登录。")
+CONSOLE_OAUTH_DECLINED = "没有完成授权，未登录。请回到登录页重新登录。"
+CONSOLE_OAUTH_CODE = "平台的登录凭证无效或已过期（只能用一次，5 分钟内有效）。请回到登录页重新登录。"
+CONSOLE_OAUTH_NOT_MEMBER = "你登录的账号不是本单位通讯录中的成员，不能使用管理后台。"
+CONSOLE_OAUTH_UNKNOWN_PERSON = ("你的账号没有登记在新媒体助手的人员名单中（或已停用），不能使用管理后台。"
+                                "请联系信息中心核对。")
+CONSOLE_OAUTH_UNAVAILABLE = ("暂时无法向平台确认你的身份（平台繁忙或网络故障）。"
+                             "请稍后重试，或在聊天中发送“登录后台”获取登录链接。")
+CONSOLE_OAUTH_MISCONFIGURED = ("平台拒绝了本系统的登录配置（应用密钥、可信域名或接口权限）。"
+                               "请联系信息中心管理员检查；现在可以在聊天中发送“登录后台”获取登录链接。")
+
+
+def console_oauth_button(label: str) -> str:
+    return f"用{label}登录"
