@@ -89,7 +89,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     signin = _platform(request)
     if signin is None:
         return refusal(request, 404, texts.CONSOLE_OAUTH_UNKNOWN_PLATFORM)
-    state = secrets.token_urlsafe(24)
+    state = secrets.token_hex(16)  # WeCom takes a-zA-Z0-9 only, up to 128 bytes (91022)
     session = await get_session(request)
     session[PENDING] = {"platform": signin.name, "state": state,
                         "at": deps(request).clock().isoformat()}

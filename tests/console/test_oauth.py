@@ -116,6 +116,7 @@ async def test_the_information_center_signs_in_with_wecom(platforms: Platforms) 
     query = await platforms.start("wecom")
     assert query["login_type"] == "CorpApp" and query["appid"] == platforms.wecom.corp_id
     assert query["agentid"] == str(AGENT_ID) and query["redirect_uri"] == callback(platforms.world, "wecom")
+    assert query["state"].isalnum() and len(query["state"]) == 32  # WeCom: a-zA-Z0-9, up to 128 bytes
     code = platforms.wecom.issue_login_code("wangwu")
     response = await platforms.back("wecom", query["state"], code)
     assert response.status == 303 and response.headers["Location"] == "/console/"

@@ -10,8 +10,9 @@
   ``open.work.weixin.qq.com/wwopen/sso/qrConnect``).
 - Both come back to ``redirect_uri?code=CODE&state=STATE`` (no ``code`` when the member declined).
   The code is single-use and dies after 5 minutes; ``GET /cgi-bin/auth/getuserinfo?access_token=…
-  &code=…`` (docs 91023 / 98176) turns it into ``{"userid": …}`` for a member of the organisation
-  (whether or not in the app's visible range) or ``{"openid": …}`` for anyone else: refused here.
+  &code=…`` (docs 96442 获取访问用户身份 and 98177 获取用户登录身份, both "适用于自建应用与代开发应用")
+  turns it into ``{"userid": …}`` for a member of the organisation (whether or not in the app's
+  visible range) or ``{"openid": …}`` for anyone else: refused here.
 - The call goes through the channel's own ``WeComClient``: its cached access token, renewed once
   on 40014 / 41001 / 42001, and its HTTP session.
 
