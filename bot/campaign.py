@@ -1,6 +1,6 @@
 """The annual review campaign's calendar and people (Art. 5), below the sweep that runs it
 (``schedules.review``) and the handlers that take and judge reports (``handlers.reviews``,
-``handlers.judgement``): which year a day belongs to and whether reports are taken, who takes
+``bot.judging``): which year a day belongs to and whether reports are taken, who takes
 part, who hears of a report and of a 不合格.
 """
 

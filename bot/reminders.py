@@ -1,7 +1,7 @@
 """Reminders written once: a reminder row (kind, subject, step, period — its unique key is the
 guarantee) and the messages that tell of it, in one transaction. The sweeps write them
 (``schedules``), and so does a handler that tells what a sweep would otherwise tell later (a
-不合格 told with its reason, ``handlers.judgement``): both need this, so it lives below both.
+不合格 told with its reason, ``bot.judging``): both need this, so it lives below both.
 
 ``remind`` writes one reminder; inside ``batched`` (a sweep run holds it, see
 ``schedules.base.sweep_lock``) it queues, and every ``BATCH`` of them (and the rest when the run
@@ -33,7 +33,7 @@ from models import Department, OutboxMessage, Person, Reminder
 
 #: The reminder kinds (``Reminder.kind``) that more than the sweep writing them reads.
 CADENCE = "cadence"  # schedules.cadence; the year's figures and the registry count its late steps
-REVIEW = "review"  # schedules.review; handlers.judgement writes its failure notices
+REVIEW = "review"  # schedules.review; bot.judging writes its failure notices
 INQUIRY = "inquiry"  # schedules.inquiries
 BATCH = 50  # reminders written per transaction inside a sweep run
 

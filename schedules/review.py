@@ -7,7 +7,7 @@ whose report is in, even when the kickoff comes late (an account joining, a catc
 ``review_closes`` on, an account stops only when no report was handed in for the year (Art. 5:
 未提交年审报告…不得继续运行): a report waiting for judgement keeps it running — the Information
 Center's judgement decides, not the calendar — and a 不合格 stopped it when it was given
-(``handlers.judgement``). The stop records ``stopped_at`` and ``stop_reason`` ("" reads "no report
+(``bot.judging``). The stop records ``stopped_at`` and ``stop_reason`` ("" reads "no report
 by the deadline"), voids the account's drafts waiting for approval, and tells its administrator,
 head and 主管领导 (Art. 14) and the Information Center; weekly reminders follow until it is
 closed with ``注销 @账号 原因`` and evidence (``handlers.closing``). Each message once (the
@@ -138,7 +138,7 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     elif today >= closes:
         # Art. 5: an account stops only when no report was handed in for the year. A report
         # waiting for judgement keeps it running (the judgement decides); a 不合格 stopped it
-        # when it was given (handlers.judgement). Two conditional UPDATEs, whatever the number
+        # when it was given (bot.judging). Two conditional UPDATEs, whatever the number
         # of accounts: none handed in (stop_reason "" reads "no report by the deadline"), and a
         # failed one with nothing after it that is still running (judged before this rule).
         # Times compare as stored (UTC): SQLite compares the text.
