@@ -301,9 +301,12 @@ async def test_dingtalk_down_at_any_of_its_three_steps_is_a_page_that_says_so(pl
 
 
 async def test_a_platform_out_of_reach_is_a_page_that_says_so(platforms: Platforms) -> None:
-    code = platforms.wecom.issue_login_code("wangwu")
+    code, auth_code = platforms.code("wecom", "wangwu"), platforms.code("dingtalk", LISI_DT)
     await platforms.wecom.stop()
-    await platforms.refused(await platforms.sign_in("wecom", code), 502, texts.CONSOLE_OAUTH_UNAVAILABLE)
+    await platforms.dingtalk.stop()
+    for platform, issued in (("wecom", code), ("dingtalk", auth_code)):
+        response = await platforms.sign_in(platform, issued)
+        await platforms.refused(response, 502, texts.CONSOLE_OAUTH_UNAVAILABLE)
 
 
 async def test_our_own_setup_refused_is_a_page_that_says_so(world: World, aiohttp_client: object) -> None:

@@ -31,8 +31,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-
+from bot.channels.base import DeliveryError
 from bot.channels.dingtalk.client import DingTalkClient
 from bot.console_access import MISCONFIGURED, NOT_MEMBER, REFUSED, UNAVAILABLE, SignInError
 from bot.directory import DirectoryError, DirectoryThrottled, NoPermission
@@ -91,17 +90,11 @@ class DingTalkSignIn:
         return userid
 
     async def _call(self, method: str, path: str, **kw: Any) -> tuple[int, dict[str, Any]]:
-        """One call on the new API with the channel client's session: (status, JSON object)."""
+        """One call on the new API through the channel client's session: (status, JSON object)."""
         try:
-            async with self.client.session.request(method, self.client.api_base + path,
-                                                   allow_redirects=False, **kw) as resp:
-                try:
-                    data = await resp.json(content_type=None)
-                except ValueError:
-                    data = {}
-                return resp.status, data if isinstance(data, dict) else {}
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SignInError(UNAVAILABLE, f"DingTalk {path}: {type(exc).__name__}") from None
+            return await self.client._send(method, self.client.api_base + path, path, **kw)
+        except DeliveryError as exc:  # network, timeout
+            raise SignInError(UNAVAILABLE, str(exc)) from None
 
     @staticmethod
     def _refusal(what: str, status: int, data: dict[str, Any], *, otherwise: str) -> SignInError:
