@@ -11,6 +11,9 @@ answers for its own).
   bound to that person; only its SHA-256 is stored (``models.console.ConsoleLink``).
 - **Cookie key**: ``XMT_CONSOLE_SECRET``, else one made once and kept in the database for every
   instance (``ConsoleKey``): a sign-in made through one instance holds on the others.
+- **Platforms**: WeCom's and DingTalk's OAuth sign-in (``PlatformSignIn``, implemented in their
+  channel folders) name a userid; ``person_for`` finds the active person, and ``access_of``
+  decides as for a link (docs/console-signin.md).
 """
 
 from __future__ import annotations
