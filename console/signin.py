@@ -16,7 +16,7 @@ from aiohttp_session import get_session
 
 from bot import audit, texts
 from bot.console_access import TOKEN_CHARS, redeem_link
-from console import auth
+from console import auth, oauth
 from console.app import deps, refusal
 
 routes = web.RouteTableDef()
@@ -27,6 +27,11 @@ async def signin_page(request: web.Request) -> web.StreamResponse:
     if await auth.viewer_of(request) is not None:
         raise web.HTTPSeeOther("/console/")
     out = request.query.get("out") == "1"
+    # Inside WeCom's or DingTalk's own browser: straight to that platform's sign-in (no QR code),
+    # unless the person has just signed out (they would be signed straight back in).
+    platform = oauth.in_app(request.headers.get("User-Agent", ""))
+    if not out and platform is not None and platform in oauth.signins(request):
+        raise web.HTTPFound(f"/console/oauth/{platform}")
     return aiohttp_jinja2.render_template("signin.html", request, {"signed_out": out})
 
 

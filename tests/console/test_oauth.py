@@ -364,10 +364,13 @@ async def test_the_sign_in_page_offers_each_configured_platform(platforms: Platf
     body = await (await platforms.client.get("/console/signin")).text()
     assert 'href="/console/oauth/wecom?qr=1"' in body and "用企业微信登录" in body
     assert 'href="/console/oauth/dingtalk?qr=1"' in body and "用钉钉登录" in body
-    assert '"wxwork"' in body and '"/console/oauth/wecom"' in body  # in WeCom's browser: straight on
-    assert '"dingtalk"' in body and '"/console/oauth/dingtalk"' in body
-    out = await (await platforms.client.get("/console/signin?out=1")).text()
-    assert 'data-testid="in-app"' not in out  # just signed out: not signed straight back in
+    for ua, platform in ((WXWORK_UA, "wecom"), (DINGTALK_UA, "dingtalk")):  # in its browser: straight on
+        response = await platforms.client.get("/console/signin", headers={"User-Agent": ua},
+                                              allow_redirects=False)
+        assert response.status == 302 and response.headers["Location"] == f"/console/oauth/{platform}"
+        out = await platforms.client.get("/console/signin?out=1", headers={"User-Agent": ua},
+                                         allow_redirects=False)
+        assert out.status == 200  # just signed out: not signed straight back in
 
 
 async def test_the_simulator_offers_the_link_from_chat_only(world: World, aiohttp_client: object) -> None:
