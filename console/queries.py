@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from tortoise import connections
 
 from bot.audit import VerifyResult, verify
+from bot.cadence import thresholds as cadence_ladder
 from bot.campaign import TAKING_PART, campaign_day, review_window
 from bot.exports import year_bounds
 from bot.inquiry_ladder import first_commitments, is_overdue, times_of
@@ -295,10 +296,10 @@ def _pages(total: int, per_page: int) -> int:
 
 # -- the cadence rule (Art. 11) in SQL -----------------------------------------------------------
 def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[int, int]:
-    """(late, zombie) in working days since the start: the cadence sweep's ladder
-    (``schedules.cadence.thresholds``; a zombie is never one before it is late)."""
-    late = every + late_days
-    return late, max(zombie_days, late + 1)
+    """(late, zombie) in working days since the start: the cadence sweep's own ladder
+    (``bot.cadence.thresholds``; a zombie is never one before it is late)."""
+    steps = dict(cadence_ladder(every, late_days, zombie_days))
+    return steps["late"], steps["zombie"]
 
 
 def cadence_cutoffs(today: date, settings: Settings) -> dict[int, tuple[datetime, datetime]]:

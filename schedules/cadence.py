@@ -36,6 +36,7 @@ from typing import Any
 from tortoise.expressions import F, Q
 
 from bot import texts
+from bot.cadence import thresholds
 from bot.cards import Text
 from bot.deps import Deps
 from bot.reminders import CADENCE as KIND
@@ -44,12 +45,6 @@ from bot.workdays import working_days_since
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, sweep
-
-
-def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[tuple[str, int], ...]:
-    """The ladder's steps in working days since the start."""
-    late = every + late_days
-    return (("due", every), ("late", late), ("zombie", max(zombie_days, late + 1)))
 
 
 @sweep(KIND)

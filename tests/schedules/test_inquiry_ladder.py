@@ -16,8 +16,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot import texts
-from bot.inquiry_ladder import Times, is_overdue
+from bot.inquiry_ladder import Times, is_overdue, reached
 from bot.workdays import WorkCalendar
 from models import Account, Inquiry, InquiryStatus, Reminder
 from schedules.inquiries import remind_inquiry_deadlines
@@ -266,3 +269,23 @@ async def test_a_sweep_with_nothing_to_do_costs_the_same_for_3_or_60_inquiries(
     await Inquiry.filter(id__gt=3).update(status=InquiryStatus.ANSWERED, answered_at=later)
     sent_3 = await count()
     assert sent_60 == sent_3 <= few + 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(received=st.integers(0, 20 * 24 * 60), claim=st.one_of(st.none(), st.integers(0, 10 * 24 * 60)),
+       commit=st.one_of(st.none(), st.integers(0, 10 * 24 * 60)), due=st.integers(0, 15 * 24 * 60),
+       answer=st.one_of(st.none(), st.integers(0, 20 * 24 * 60)), look=st.integers(0, 30 * 24 * 60))
+def test_is_overdue_is_any_overdue_rung_reached(received: int, claim: int | None, commit: int | None,
+                                               due: int, answer: int | None, look: int) -> None:
+    """``is_overdue`` stops at the first overdue rung reached (the console's overview counts
+    thousands of open inquiries with it): the same answer as asking every rung (Art. 12)."""
+    cal = WorkCalendar.parse(ZoneInfo("Asia/Shanghai"), "09:00-18:00")
+    base = at(2026, 11, 2, 8, 0)
+    got = base + timedelta(minutes=received)
+    claimed = None if claim is None else got + timedelta(minutes=claim)
+    committed = None if commit is None else (claimed or got) + timedelta(minutes=commit)
+    due_at = None if committed is None else committed + timedelta(minutes=due)
+    answered = None if answer is None else got + timedelta(minutes=answer)
+    times = Times(got, claimed, committed, due_at, answered)
+    when = got + timedelta(minutes=look)
+    assert is_overdue(times, when, cal) == any(r.overdue for r in reached(times, when, cal))
