@@ -60,7 +60,7 @@ from bot.channels.dingtalk.oauth import DingTalkSignIn
 from bot.channels.dingtalk.stream import StreamConnection
 from bot.channels.local import routes as local_routes
 from bot.channels.local.channel import LocalChannel
-from bot.channels.local.publisher import SimulatedPublisher, site_url
+from bot.channels.local.publisher import SimulatedPublisher
 from bot.channels.local.wechat import SimulatedWechat
 from bot.channels.wechat import routes as wechat_routes
 from bot.channels.wechat.channel import WechatMPChannel
@@ -263,7 +263,7 @@ def create_app(
             return reported
 
         publisher = SimulatedPublisher(local, accept, watch=watch_now,
-                                       base_url=site_url(settings.host, settings.port))
+                                       base_url=settings.site_url)
     feeds = FeedFetcher()
     bot = build_bot(settings, all_channels, clock=clock, publisher=publisher, fetch_feed=feeds)
     publishing = PublishWorker(publisher, bot.outbox, clock=clock) if publisher is not None else None

@@ -40,7 +40,6 @@ from bot import texts
 from bot.article_html import body_html
 from bot.events import Event, PublishFinished
 from bot.publishing import Article, Credentials, Image, PublishedItem, PublishRefused, PublishStatus
-from bot.settings import listening_url
 
 if TYPE_CHECKING:
     from bot.channels.local.channel import LocalChannel
@@ -51,11 +50,6 @@ Accept = Callable[[Event], Awaitable[bool]]
 Watch = Callable[[int], Awaitable[int]]  # an account's id → how many items the watch reported
 Sleep = Callable[[float], Awaitable[object]]
 DELAY = 2.0  # seconds from submission to publication
-
-
-def site_url(host: str, port: int) -> str:
-    """Where the simulator is reached from this machine (a wildcard host by 127.0.0.1)."""
-    return listening_url(host, port)
 
 
 @dataclass(frozen=True)

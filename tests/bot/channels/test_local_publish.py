@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from bot import demo, texts
 from bot.app import BOT, LOCAL, Bot, create_app
 from bot.channels.local.channel import LocalChannel
-from bot.channels.local.publisher import SimulatedPublisher, site_url
+from bot.channels.local.publisher import SimulatedPublisher
 from bot.org import import_file
 from bot.publish_jobs import PublishWorker
 from bot.publishing import Article, Credentials, Image
@@ -246,7 +246,9 @@ async def test_status_and_published_answer_from_the_state(sim: Sim) -> None:
                                            ("::", "http://127.0.0.1:8080"), ("", "http://127.0.0.1:8080"),
                                            ("::1", "http://[::1]:8080"), ("demo.local", "http://demo.local:8080")])
 def test_article_urls_are_where_the_simulator_is_reached(host: str, url: str) -> None:
-    assert site_url(host, 8080) == url
+    """Article links, like the console's, use Settings.site_url (XMT_PUBLIC_URL, else the listening
+    address, a wildcard host by 127.0.0.1)."""
+    assert make_settings(host=host, port=8080).site_url == url
 
 
 # -- published by hand, seen by the watch ------------------------------------------------------
