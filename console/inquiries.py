@@ -11,7 +11,7 @@ from aiohttp import web
 from bot import texts
 from console import auth, charts, queries
 from console.app import deps
-from console.pages import _int
+from console.pages import query_int
 
 routes = web.RouteTableDef()
 WEEK_CHOICES = (4, 12, 26, 52)
@@ -21,7 +21,7 @@ WEEK_CHOICES = (4, 12, 26, 52)
 async def inquiries(request: web.Request) -> web.StreamResponse:
     viewer = auth.viewer(request)
     d = deps(request)
-    weeks = _int(request.query.get("weeks"), 1, 53)
+    weeks = query_int(request.query.get("weeks"), 1, 53)
     weeks = weeks if weeks in WEEK_CHOICES else 12
     stats = await queries.inquiry_stats(viewer.scope, d.clock(), d.settings, weeks=weeks)
     trend = charts.line_chart([f"{w.monday.month}/{w.monday.day}" for w in stats.weeks],

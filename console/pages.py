@@ -2,7 +2,7 @@
 scope (``auth.Viewer.scope``): what a head may not see is never read, so it cannot leak into a page;
 asking for it by its id is a 403.
 
-Query strings are checked where they enter (``_int``, ``_choice``): a wrong or hostile value is
+Query strings are checked where they enter (``query_int``, ``_choice``): a wrong or hostile value is
 no filter, never a 500.
 """
 
@@ -29,7 +29,8 @@ PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _int(value: str | None, low: int = 1, high: int = 10**9) -> int | None:
+def query_int(value: str | None, low: int = 1, high: int = 10**9) -> int | None:
+    """A query-string number as every console page reads it: digits only, within bounds, else None."""
     if value is None or not value.isdigit() or len(value) > 10:
         return None
     number = int(value)
@@ -77,7 +78,7 @@ FILTERS = ("department", "platform", "status", "review", "cadence")
 
 def _registry_args(request: web.Request, viewer: auth.Viewer) -> dict[str, object]:
     q = request.query
-    department = _int(q.get("department"))
+    department = query_int(q.get("department"))
     if department is not None and not viewer.may_see(department):
         department = None
     return {
@@ -88,7 +89,7 @@ def _registry_args(request: web.Request, viewer: auth.Viewer) -> dict[str, objec
         "cadence": _choice(q.get("cadence"), list(queries.CADENCE_STATES)),
         "sort": _choice(q.get("sort"), list(queries.SORTS)) or "name",
         "descending": q.get("desc") == "1",
-        "page": _int(q.get("page")) or 1,
+        "page": query_int(q.get("page")) or 1,
     }
 
 
@@ -149,7 +150,7 @@ async def account_page(request: web.Request) -> web.StreamResponse:
         return refusal(request, 403, texts.CONSOLE_FORBIDDEN)
     now = d.clock()
     tz = d.settings.tz
-    year = _int(request.query.get("year"), 2000, 2100) or now.astimezone(tz).year
+    year = query_int(request.query.get("year"), 2000, 2100) or now.astimezone(tz).year
     department = await Department.get(id=account.department_id)
     people = {p.id: p for p in await Person.filter(id__in=[i for i in (account.admin_id, account.leader_id,
                                                                         department.head_id) if i])}

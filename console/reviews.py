@@ -22,7 +22,7 @@ from bot.figures import card_fields
 from bot.judging import REASON_CHARS, Judged, judge
 from console import auth
 from console.app import deps, refusal
-from console.pages import _int, names
+from console.pages import names, query_int
 from models import Account, Department, Person, ReviewReport, ReviewStatus
 
 routes = web.RouteTableDef()
@@ -53,7 +53,7 @@ async def reviews(request: web.Request) -> web.StreamResponse:
     d = deps(request)
     now = d.clock()
     current, _ = review_window(now.astimezone(d.settings.tz).date(), d.settings)
-    year = _int(request.query.get("year"), 2000, current) or current
+    year = query_int(request.query.get("year"), 2000, current) or current
     state = request.query.get("state") if request.query.get("state") in STATES else None
     query = ReviewReport.filter(year=year)
     if viewer.scope is not None:
@@ -62,7 +62,7 @@ async def reviews(request: web.Request) -> web.StreamResponse:
         query = query.filter(status=state)
     total = await query.count()
     pages = max(1, -(-total // PER_PAGE))
-    page = min(_int(request.query.get("page")) or 1, pages)
+    page = min(query_int(request.query.get("page")) or 1, pages)
     reports = await query.order_by("status", "-id").offset((page - 1) * PER_PAGE).limit(PER_PAGE) \
         .only("id", "account_id", "year", "text", "file_name", "submitted_by_id", "submitted_at", "status",
               "decided_by_id", "reason", "figures")

@@ -17,7 +17,7 @@ from bot import texts
 from bot.dead_letters import dead_letters, retry_dead
 from console import auth, queries
 from console.app import deps, refusal
-from console.pages import _int
+from console.pages import query_int
 
 routes = web.RouteTableDef()
 PER_PAGE = 50
@@ -35,9 +35,9 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         return refusal(request, 403, texts.CONSOLE_IC_ONLY)
     q = request.query
     trail = await queries.audit_trail(actor=_text(q.get("actor")), action=_text(q.get("action")),
-                                      subject=_text(q.get("subject")), page=_int(q.get("page")) or 1,
+                                      subject=_text(q.get("subject")), page=query_int(q.get("page")) or 1,
                                       per_page=PER_PAGE, verify_chain=q.get("verify") == "1")
-    dead_page = _int(q.get("dead")) or 1
+    dead_page = query_int(q.get("dead")) or 1
     dead = await dead_letters(PER_PAGE + 1, (dead_page - 1) * PER_PAGE)
     kept: dict[str, Any] = dict(trail.filters)
     return aiohttp_jinja2.render_template("audit.html", request, {
