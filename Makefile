@@ -32,13 +32,13 @@ lock: install
 demo: install
 	$(BIN)/xmt demo
 
-# The whole suite on SQLite, then again on a throwaway PostgreSQL server; lint and types first.
+# The whole suite on SQLite and on a throwaway PostgreSQL server, side by side (scripts/both-databases);
+# lint and types first.
 test: install
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
-	scripts/with-postgres $(BIN)/python -m pytest -q
+	scripts/both-databases $(BIN)/python -m pytest -q
 
 test-sqlite: install
 	$(BIN)/python -m pytest -q

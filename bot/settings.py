@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     console_secret: SecretStr | None = None
     console_session_hours: float = Field(default=8, gt=0, le=24 * 30)
 
+    # Issue 19, running it for real (docs/operations.md). Metrics: /metrics in the Prometheus text
+    # format, off unless a port is set; the bot's own port serves it on the main app, any other
+    # port gets a listener of its own on metrics_host (loopback by default: keep it off the proxy).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Logs: "text" (one readable line per record) or "json" (one JSON object per line).
+    log_format: Literal["text", "json"] = "text"
+    # SIGTERM: seconds to finish the work in hand before what is left is stopped and its leases
+    # released for the other instances.
+    shutdown_timeout: float = Field(default=20.0, gt=0, le=300)
+    # The working calendar ahead of the chinesecalendar package: a YAML file of years' holidays
+    # and make-up workdays (the organisation file may carry the same under ``holidays:``).
+    holidays_file: str | None = None
+    # Retention: days a processed inbound event and a delivered outgoing message are kept.
+    inbox_keep_days: int = Field(default=30, ge=1, le=3650)
+    outbox_keep_days: int = Field(default=30, ge=1, le=3650)
+
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None
     wecom_secret: SecretStr | None = None
