@@ -36,6 +36,7 @@ demo: install
 # lint and types first.
 test: install
 	scripts/ensure-chromium
+	scripts/ensure-ops-tools
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	scripts/both-databases $(BIN)/python -m pytest -q
