@@ -11,6 +11,14 @@ Long-running tasks (the outbox worker, the scheduler, the DingTalk Stream connec
 ``bot.tasks.Supervisor``: one that ends is logged as an ERROR and restarted with a backoff, and
 ``/healthz`` answers 503 with ``"down": [names]`` meanwhile, so monitoring sees it.
 
+Readiness and the stop (issue 19; docs/operations.md): ``/healthz`` is "alive" (503 while a
+supervised task is down), ``/readyz`` is "send me traffic" (start-up done, the database answering,
+every worker up, no stop begun). On SIGTERM aiohttp closes the listening sockets, then
+``Lifecycle`` marks the stop: every new request but the health checks gets 503, and each later step
+(requests in flight, the background work, the outbox and publish workers' rounds) waits at most
+what is left of ``XMT_SHUTDOWN_TIMEOUT``; what the workers had claimed and not finished is released
+(its lease ended) so another instance takes it over at once.
+
 Slow clients (``serve``, used by ``xmt serve`` and ``xmt demo``): a client may hold a connection
 only as long as it makes progress, and only so many connections are open at once.
 
@@ -49,6 +57,7 @@ from aiohttp.web_runner import GracefulExit
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import SecretStr
+from tortoise import Tortoise
 
 from bot import intake
 from bot.channels.base import Channel
@@ -200,6 +209,58 @@ class Scheduling:
 
 
 SCHEDULER = web.AppKey("scheduler", Scheduling)
+
+
+class Lifecycle:
+    """Where the instance is between start and stop, for ``/readyz`` and the stop's time bound.
+
+    ``started``: every start-up step ran (the database connected and migrated, the workers
+    added). ``stop_began``: the monotonic time SIGTERM's shutdown reached the app (aiohttp has
+    closed the listening sockets by then); from that moment new requests are answered 503 and
+    every later step of the stop waits at most what is left of ``timeout`` (``remaining``)."""
+
+    def __init__(self, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout, self._clock = timeout, clock
+        self.started = False
+        self.stop_began: float | None = None
+        self.stopping_event = asyncio.Event()  # for whatever must react at once (and tests)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_began is not None
+
+    def begin_stop(self) -> None:
+        if self.stop_began is None:
+            self.stop_began = self._clock()
+            self.stopping_event.set()
+
+    def remaining(self) -> float:
+        """Seconds left of the stop's budget (the whole budget before a stop began), never < 0."""
+        if self.stop_began is None:
+            return self.timeout
+        return max(0.0, self.stop_began + self.timeout - self._clock())
+
+
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+#: Paths answered while stopping: monitoring must see the stop (and /metrics its last figures).
+ALWAYS_ANSWERED = frozenset({"/healthz", "/readyz", "/metrics"})
+READY_DB_TIMEOUT = 2.0  # seconds /readyz waits for the database's answer
+
+
+def refuse_when_stopping(lifecycle: Lifecycle) -> Any:
+    """Middleware: once a stop began, every new request but the health checks gets 503 (with
+    ``Retry-After``), so a platform retries its callback and the proxy moves on to another
+    instance (``proxy_next_upstream … http_503``), while the work already in hand finishes."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if lifecycle.stopping and request.path not in ALWAYS_ANSWERED:
+            return web.json_response({"error": "stopping"}, status=503, headers={"Retry-After": "1"})
+        return await handler(request)
+
+    return middleware
+
+
 STUCK_SWEEP_EVERY = 60.0  # seconds between sweeps for inbound events left unprocessed
 
 
@@ -269,9 +330,12 @@ def create_app(
     publishing = PublishWorker(publisher, bot.outbox, clock=clock) if publisher is not None else None
     bot.supervisor = supervisor = Supervisor(sleep=sleep)
 
+    lifecycle = Lifecycle(settings.shutdown_timeout)
     app = web.Application(client_max_size=20 * 1024 * 1024,
-                          middlewares=[body_deadline(settings.request_timeout)])
+                          middlewares=[refuse_when_stopping(lifecycle),
+                                       body_deadline(settings.request_timeout)])
     app[BOT] = bot
+    app[LIFECYCLE] = lifecycle
 
     # One cleanup_ctx per resource, in the order they start; aiohttp tears them down in reverse
     # (and, if one fails to start, only those already started). So the database outlives every
@@ -321,11 +385,20 @@ def create_app(
                 supervisor.add("publish-worker", publishing.run_forever, stop=publishing.stop)
         bot.outbox.wake()
         yield
+        # What is left of the stop's budget: a round in flight finishes inside it or is cut, and
+        # what it had claimed is released for the other instances at once (not after a lease).
+        for name in ("publish-worker", "outbox-worker"):
+            if name in supervisor.tasks:
+                supervisor.tasks[name].grace = lifecycle.remaining()
         if publishing is not None:
             await supervisor.stop("publish-worker")
             await publishing.stop()
+            if released := await publishing.release_claims(clock()):
+                log.warning("stopping: %d WeChat submissions cut short, left for another instance", released)
         await supervisor.stop("outbox-worker")  # after the drain: it sent what the work queued
         await bot.outbox.stop()
+        if released := await bot.outbox.release_claims(clock()):
+            log.warning("stopping: %d deliveries cut short, released for another instance", released)
 
     async def sweep_stuck_events() -> None:
         """Events acknowledged but still ``received`` minutes later (their task was lost: a
@@ -342,7 +415,9 @@ def create_app(
         if run_worker:
             supervisor.add("inbound-sweep", sweep_stuck_events)
         yield
-        await bot.tasks.drain()
+        # Events acknowledged and being processed finish within the stop's budget; one cut short
+        # stays `received`: the next start resumes it, another instance's stuck sweep takes it.
+        await bot.tasks.drain(timeout=lifecycle.remaining())
         await supervisor.stop("inbound-sweep")
 
     async def scheduler(_: web.Application) -> AsyncIterator[None]:
@@ -371,12 +446,47 @@ def create_app(
     app.cleanup_ctx.extend([database, platform_sessions, inbox, outbox_worker, background_work,
                             scheduler, dingtalk_stream])
 
+    async def started(_: web.Application) -> None:
+        lifecycle.started = True  # runs after every cleanup_ctx step started (aiohttp's order)
+
+    async def stop_began(_: web.Application) -> None:
+        lifecycle.begin_stop()
+        log.info("stopping: new requests refused (503); finishing the work in hand within %gs",
+                 lifecycle.timeout)
+
+    app.on_startup.append(started)
+    app.on_shutdown.append(stop_began)
+
     async def healthz(_: web.Request) -> web.Response:
+        """Alive: 200 while every supervised task runs, 503 naming those that are down (being
+        restarted). For a liveness probe: restart the process if it stays 503."""
         down = supervisor.down()
         return web.json_response({"ok": not down, "down": down, "channels": sorted(bot.channels)},
                                  status=503 if down else 200)
 
+    async def readyz(_: web.Request) -> web.Response:
+        """Ready for traffic: start-up finished (so the migrations were applied: start-up's first
+        step runs them and nothing starts after a failure), the database answers ``SELECT 1``
+        within ``READY_DB_TIMEOUT``, every supervised task runs, and no stop began. Otherwise 503
+        and what is not ready; for a load balancer's readiness check."""
+        waiting: list[str] = []
+        if lifecycle.stopping:
+            waiting.append("stopping")
+        if not lifecycle.started:
+            waiting.append("starting")
+        else:
+            try:
+                await asyncio.wait_for(Tortoise.get_connection("default").execute_query("SELECT 1"),
+                                       READY_DB_TIMEOUT)
+            except Exception:  # any failure: not ready (the reason is logged)
+                log.warning("/readyz: the database did not answer", exc_info=True)
+                waiting.append("database")
+        waiting += [f"worker:{name}" for name in supervisor.down()]
+        return web.json_response({"ready": not waiting, "waiting": waiting},
+                                 status=503 if waiting else 200)
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     # Issue 18: the console, at /console/ (console/app.py: its own sessions, guards, templates),
     # signed in to by a link from chat, or through the configured platforms' OAuth with their
     # channels' clients (tokens, HTTP sessions): docs/console-signin.md.
@@ -494,7 +604,7 @@ async def start_server(app: web.Application, settings: Settings, *, host: str, p
     """Run ``app`` on ``host:port`` with the slow-client guards; the caller cleans up the runner."""
     runner = web.AppRunner(app, handle_signals=handle_signals,
                            # open long polls of the simulator must not hold up a stop
-                           handler_cancellation=True,
+                           handler_cancellation=True, shutdown_timeout=settings.shutdown_timeout,
                            keepalive_timeout=settings.request_timeout, lingering_time=LINGER)
     await runner.setup()
     assert runner.server is not None

@@ -111,6 +111,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._in_flight: set[int] = set()  # rows this process claimed and has not finished
 
     # -- writing (inside the caller's transaction) --------------------------------------------
     async def send(self, to: Person | Department, message: Queued,
@@ -228,9 +229,22 @@ class Outbox:
                 row.attempts += 1  # the attempt a crash cut short counts too
             async with sem:
                 await self._deliver(row, now, maybe_sent=reclaimed or row.attempts > 0)
+            self._in_flight.discard(row.id)  # not when cut short (cancelled): release_claims's
 
+        self._in_flight.update(row.id for row, _ in claims)
         await asyncio.gather(*(one(row, reclaimed) for row, reclaimed in claims))
         return len(claims)
+
+    async def release_claims(self, now: datetime) -> int:
+        """On a stop, after the worker was cut short (``XMT_SHUTDOWN_TIMEOUT``): the rows this
+        process claimed and did not finish get their lease ended now, so another instance claims
+        them at once instead of after ``LEASE``. They stay ``sending``: the next claim is a
+        reclaim, which counts the cut attempt and delivers with ``maybe_sent`` (the call may have
+        reached the platform). Returns how many were released."""
+        ids, self._in_flight = sorted(self._in_flight), set()
+        if not ids:
+            return 0
+        return await OutboxMessage.filter(id__in=ids, status=OutboxStatus.SENDING).update(claimed_until=now)
 
     async def drain(self, now: datetime, *, limit: int = 1000) -> int:
         """Deliver until nothing is due at ``now`` (tests and the CLI use this)."""

@@ -124,6 +124,7 @@ class PublishWorker:
         self.clock = clock
         self._wake = asyncio.Event()
         self._stopping = False
+        self._submitting: set[int] = set()  # jobs this process is submitting right now
 
     def wake(self) -> None:
         self._wake.set()
@@ -131,6 +132,15 @@ class PublishWorker:
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+
+    async def release_claims(self, now: datetime) -> int:
+        """On a stop that cut a submission short: its lease ends now, so the next round on any
+        instance finds it interrupted at once and makes it UNCERTAIN (WeChat may have it: never
+        submitted again, looked for in the published list), instead of after ``LEASE``."""
+        ids, self._submitting = sorted(self._submitting), set()
+        if not ids:
+            return 0
+        return await PublishJob.filter(id__in=ids, status=JobStatus.SUBMITTING).update(claimed_until=now)
 
     async def run_forever(self) -> None:
         while not self._stopping:
@@ -151,7 +161,9 @@ class PublishWorker:
             if await PublishJob.transition(job.id, JobStatus.SUBMITTING, frm=(JobStatus.QUEUED,),
                                            claimed_until=now + LEASE, attempts=job.attempts + 1):
                 job.attempts += 1
+                self._submitting.add(job.id)
                 await self._submit(job, now)
+                self._submitting.discard(job.id)  # not when cut short (cancelled): release_claims's
                 moved += 1
         for job in await PublishJob.filter(status=JobStatus.SUBMITTED, claimed_until__lte=now
                                            ).order_by("id").limit(BATCH):
