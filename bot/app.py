@@ -385,16 +385,19 @@ def create_app(
                 supervisor.add("publish-worker", publishing.run_forever, stop=publishing.stop)
         bot.outbox.wake()
         yield
-        # What is left of the stop's budget: a round in flight finishes inside it or is cut, and
+        # A round in flight finishes within what is left of the stop's budget or is cut, and
         # what it had claimed is released for the other instances at once (not after a lease).
-        for name in ("publish-worker", "outbox-worker"):
+        def grace(name: str) -> None:
             if name in supervisor.tasks:
                 supervisor.tasks[name].grace = lifecycle.remaining()
+
         if publishing is not None:
+            grace("publish-worker")
             await supervisor.stop("publish-worker")
             await publishing.stop()
             if released := await publishing.release_claims(clock()):
                 log.warning("stopping: %d WeChat submissions cut short, left for another instance", released)
+        grace("outbox-worker")
         await supervisor.stop("outbox-worker")  # after the drain: it sent what the work queued
         await bot.outbox.stop()
         if released := await bot.outbox.release_claims(clock()):

@@ -111,7 +111,9 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._in_flight: set[int] = set()  # rows this process claimed and has not finished
+        # The rows this process claimed and has not finished → whether a call may have reached
+        # the platform (this process's, or, for a row reclaimed after its lease, an earlier one's).
+        self._claimed: dict[int, bool] = {}
 
     # -- writing (inside the caller's transaction) --------------------------------------------
     async def send(self, to: Person | Department, message: Queued,
@@ -228,23 +230,33 @@ class Outbox:
             if reclaimed:
                 row.attempts += 1  # the attempt a crash cut short counts too
             async with sem:
+                self._claimed[row.id] = True  # from here a call may be under way
                 await self._deliver(row, now, maybe_sent=reclaimed or row.attempts > 0)
-            self._in_flight.discard(row.id)  # not when cut short (cancelled): release_claims's
+            self._claimed.pop(row.id, None)  # not when cut short (cancelled): release_claims's
 
-        self._in_flight.update(row.id for row, _ in claims)
+        self._claimed.update((row.id, reclaimed) for row, reclaimed in claims)
         await asyncio.gather(*(one(row, reclaimed) for row, reclaimed in claims))
         return len(claims)
 
     async def release_claims(self, now: datetime) -> int:
-        """On a stop, after the worker was cut short (``XMT_SHUTDOWN_TIMEOUT``): the rows this
-        process claimed and did not finish get their lease ended now, so another instance claims
-        them at once instead of after ``LEASE``. They stay ``sending``: the next claim is a
-        reclaim, which counts the cut attempt and delivers with ``maybe_sent`` (the call may have
-        reached the platform). Returns how many were released."""
-        ids, self._in_flight = sorted(self._in_flight), set()
-        if not ids:
-            return 0
-        return await OutboxMessage.filter(id__in=ids, status=OutboxStatus.SENDING).update(claimed_until=now)
+        """On a stop, after the worker was cut short (``XMT_SHUTDOWN_TIMEOUT``): hand the rows
+        this process claimed and did not finish to the other instances at once, instead of after
+        ``LEASE``, keeping what is known of them. A row whose call may have started (or that was
+        reclaimed: an earlier call may have) keeps ``sending`` with its lease ended now: the next
+        claim is a reclaim, which counts the cut call as an attempt and delivers with
+        ``maybe_sent``. A row still waiting its turn in the round (no call made) goes back to
+        ``pending`` as it was, no attempt counted. Returns how many were released."""
+        claimed, self._claimed = self._claimed, {}
+        called = [row_id for row_id, may in claimed.items() if may]
+        untouched = [row_id for row_id, may in claimed.items() if not may]
+        released = 0
+        if called:
+            released += await OutboxMessage.filter(id__in=called, status=OutboxStatus.SENDING
+                                                   ).update(claimed_until=now)
+        if untouched:
+            released += await OutboxMessage.filter(id__in=untouched, status=OutboxStatus.SENDING
+                                                   ).update(status=OutboxStatus.PENDING, claimed_until=None)
+        return released
 
     async def drain(self, now: datetime, *, limit: int = 1000) -> int:
         """Deliver until nothing is due at ``now`` (tests and the CLI use this)."""

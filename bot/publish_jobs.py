@@ -158,6 +158,8 @@ class PublishWorker:
         moved = await self._interrupted(now)
         for job in await PublishJob.filter(status=JobStatus.QUEUED, next_attempt_at__lte=now
                                            ).order_by("id").limit(BATCH):
+            if self._stopping:  # a stop began: no new submission (the rest stay queued)
+                break
             if await PublishJob.transition(job.id, JobStatus.SUBMITTING, frm=(JobStatus.QUEUED,),
                                            claimed_until=now + LEASE, attempts=job.attempts + 1):
                 job.attempts += 1

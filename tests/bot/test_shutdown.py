@@ -11,27 +11,27 @@ on an event, bounded, never a sleep.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
-from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from bot import app as app_module
+from bot import outbox as outbox_module
+from bot import texts
 from bot.app import BOT, LIFECYCLE, Lifecycle, create_app
 from bot.cards import Message, Text
 from bot.org import import_file
 from bot.outbox import Outbox
-from models import OutboxMessage, OutboxStatus, Person
-from tests.conftest import DEMO_ORG, make_settings
+from bot.publish_jobs import PublishWorker
+from bot.publishing import Article, Credentials, PublishedItem, PublishStatus
+from models import Account, Draft, JobStatus, OutboxMessage, OutboxStatus, Person, PublishJob
+from tests.conftest import DEMO_ORG, World, make_settings
 from tests.fakes import RecordingChannel
-
-Client = Callable[..., Any]
 
 
 @dataclass
@@ -69,53 +69,7 @@ async def org(db: str) -> None:
     await import_file(DEMO_ORG, now=datetime(2026, 11, 2, 9, tzinfo=UTC))
 
 
-# -- /readyz ---------------------------------------------------------------------------------------
-async def test_ready_when_up_and_not_once_a_stop_began(org: None, aiohttp_client: Client) -> None:
-    app = app_for(RecordingChannel())
-    client: TestClient[Any, Any] = await aiohttp_client(app)
-    ready = await client.get("/readyz")
-    assert ready.status == 200 and await ready.json() == {"ready": True, "waiting": []}
-
-    await app.shutdown()  # what aiohttp runs on SIGTERM once the listening sockets are closed
-    stopping = await client.get("/readyz")
-    assert stopping.status == 503 and (await stopping.json())["waiting"] == ["stopping"]
-    refused = await client.post("/wecom/callback", data=b"<xml/>")
-    assert refused.status == 503 and refused.headers["Retry-After"] == "1"
-    assert (await client.get("/healthz")).status == 200  # alive all the same
-
-
-async def test_not_ready_when_the_database_does_not_answer(
-        org: None, aiohttp_client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A worker round that meets the hung database is cut at the stop: a short budget.
-    client: TestClient[Any, Any] = await aiohttp_client(app_for(RecordingChannel(), shutdown_timeout=0.3))
-    connection = Tortoise.get_connection("default")
-    never = asyncio.Event()
-
-    async def hangs(*args: Any, **kwargs: Any) -> Any:
-        await never.wait()
-
-    monkeypatch.setattr(app_module, "READY_DB_TIMEOUT", 0.05)
-    monkeypatch.setattr(connection, "execute_query", hangs)
-    answer = await client.get("/readyz")
-    assert answer.status == 503 and (await answer.json())["waiting"] == ["database"]
-    monkeypatch.undo()
-    assert (await client.get("/readyz")).status == 200
-
-
-async def test_not_ready_while_a_worker_is_down(org: None, aiohttp_client: Client) -> None:
-    app = app_for(RecordingChannel())
-    client: TestClient[Any, Any] = await aiohttp_client(app)
-    forever = asyncio.Event()
-
-    async def runs() -> None:
-        await forever.wait()
-
-    app[BOT].supervisor.add("probe", runs, healthy=lambda: False)
-    answer = await client.get("/readyz")
-    assert answer.status == 503 and (await answer.json())["waiting"] == ["worker:probe"]
-    await app[BOT].supervisor.stop("probe")
-
-
+# -- the stop ------------------------------------------------------------------------------------
 def test_the_stops_budget_counts_from_when_it_began() -> None:
     now = [100.0]
     lifecycle = Lifecycle(20.0, clock=lambda: now[0])
@@ -128,7 +82,6 @@ def test_the_stops_budget_counts_from_when_it_began() -> None:
     assert lifecycle.remaining() == 0.0
 
 
-# -- the stop ------------------------------------------------------------------------------------
 async def test_a_delivery_that_finishes_within_the_budget_is_completed(org: None) -> None:
     channel = HangingChannel()
     app = app_for(channel, shutdown_timeout=5.0)
@@ -161,20 +114,132 @@ async def test_a_delivery_cut_by_the_stop_is_released_and_delivered_once_elsewhe
 
     # Another instance's worker claims it at once (not after the lease), knows the call may have
     # gone out, counts the cut attempt, and delivers it once.
-    other = RecordingChannel()
-    maybe: list[bool] = []
-    original = other.send
-
-    async def send(address: str, message: Message, *, key: str, maybe_sent: bool = False) -> Any:
-        maybe.append(maybe_sent)
-        return await original(address, message, key=key, maybe_sent=maybe_sent)
-
-    other.send = send  # type: ignore[method-assign]
+    other, maybe = recording()
     elsewhere = Outbox([other], clock=lambda: datetime.now(UTC))
     assert await elsewhere.drain(datetime.now(UTC)) == 1
     row = await OutboxMessage.get(id=row_id)
     assert row.status == OutboxStatus.SENT and row.attempts == 2  # the cut call and this one
-    assert [s.key for s in other.sent] == ["test:被打断的提醒"] and maybe == [True]
+    assert [s.key for s in other.sent] == ["test:被打断的提醒"] and maybe == {"test:被打断的提醒": True}
     assert await elsewhere.drain(datetime.now(UTC)) == 0
 
 
+
+
+async def test_claims_whose_call_never_started_go_back_as_they_were(
+        org: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A round claims many rows and calls a few at a time: cut short, the rows still waiting
+    their turn made no call, so they go back to ``pending`` with no attempt counted and are not
+    sent as "maybe sent"; only the row being called keeps that knowledge."""
+    monkeypatch.setattr(outbox_module, "CONCURRENCY", 1)
+    channel = HangingChannel()
+    app = app_for(channel, shutdown_timeout=0.2)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    now = datetime.now(UTC)
+    async with in_transaction():
+        for code in ("zhangsan", "lisi"):  # two lanes: both heads claimed in one round
+            await app[BOT].outbox.send(await Person.get(code=code), Text(f"给{code}的提醒"),
+                                       key=f"test:{code}", now=now)
+    app[BOT].outbox.wake()
+    await asyncio.wait_for(channel.entered.wait(), 5)
+    await asyncio.wait_for(runner.cleanup(), 10)
+
+    called, waiting = await OutboxMessage.filter(key__in=["test:zhangsan", "test:lisi"]).order_by("id")
+    assert (called.status, called.attempts) == (OutboxStatus.SENDING, 0)
+    assert called.claimed_until is not None and called.claimed_until <= datetime.now(UTC)
+    assert (waiting.status, waiting.attempts, waiting.claimed_until) == (OutboxStatus.PENDING, 0, None)
+
+    other, maybe = recording()
+    assert await Outbox([other], clock=lambda: datetime.now(UTC)).drain(datetime.now(UTC)) == 2
+    assert maybe == {"test:zhangsan": True, "test:lisi": False}
+    sent = {r.key: (r.status, r.attempts) for r in await OutboxMessage.filter(key__startswith="test:")}
+    assert sent == {"test:zhangsan": (OutboxStatus.SENT, 2), "test:lisi": (OutboxStatus.SENT, 1)}
+
+
+def recording() -> tuple[RecordingChannel, dict[str, bool]]:
+    """A channel that answers at once, and the ``maybe_sent`` each key was sent with."""
+    channel, maybe = RecordingChannel(), {}
+    original = channel.send
+
+    async def send(address: str, message: Message, *, key: str, maybe_sent: bool = False) -> Any:
+        maybe[key] = maybe_sent
+        return await original(address, message, key=key, maybe_sent=maybe_sent)
+
+    channel.send = send  # type: ignore[method-assign]
+    return channel, maybe
+
+
+# -- WeChat submissions (bot.publish_jobs: an interrupted submission is never made again) -----------
+class HangingPublisher:
+    """WeChat's publishing API answering ``freepublish/submit`` only when ``answer`` is set."""
+
+    def __init__(self) -> None:
+        self.entered, self.answer = asyncio.Event(), asyncio.Event()
+        self.submitted: list[str] = []
+
+    async def submit(self, credentials: Credentials, article: Article) -> str:
+        self.entered.set()
+        await self.answer.wait()
+        self.submitted.append(article.title)
+        return f"22474839{len(self.submitted):02d}"
+
+    async def status(self, credentials: Credentials, publish_id: str) -> PublishStatus:
+        return PublishStatus("publishing")
+
+    async def published(self, credentials: Credentials, *, offset: int = 0, count: int = 20
+                        ) -> tuple[list[PublishedItem], int]:
+        return [], 0
+
+
+async def queue_publications(world: World, titles: Sequence[str]) -> list[PublishJob]:
+    """Approved drafts of 某某发布 (which has API credentials), each asked to be published."""
+    await Account.filter(name="某某发布").update(wechat={"app_id": "wx3f5e7c9a1b2d4e6f",
+                                                       "app_secret": "s" * 32})
+    for title in titles:
+        await world.say("zhangsan", f"投稿 @某某发布 1 {title}\n今年供暖从11月15日开始。")
+        await world.tap("zhangsan", world.channel.last_card("zhangsan", "pv-"), "提交审核")
+        await world.tap("lisi", world.channel.last_card("lisi", "ap-"), "通过")
+        draft = await Draft.all().order_by("-id").first()
+        assert draft is not None
+        await world.say("zhangsan", f"发布 {draft.ref}")
+    return list(await PublishJob.all().order_by("id"))
+
+
+async def test_a_stopping_publish_worker_finishes_its_submission_and_starts_no_other(world: World) -> None:
+    publisher = HangingPublisher()
+    first, second = await queue_publications(world, ["冬季供暖通知", "春节值班安排"])
+    worker = PublishWorker(publisher, world.bot.outbox, clock=lambda: world.clock.now)
+    running = asyncio.create_task(worker.run_forever())
+    await asyncio.wait_for(publisher.entered.wait(), 5)
+    await worker.stop()
+    publisher.answer.set()  # WeChat answers within the stop's budget
+    await asyncio.wait_for(running, 5)
+    assert publisher.submitted == ["冬季供暖通知"] and await worker.release_claims(world.clock.now) == 0
+    states = [j.status for j in await PublishJob.filter(id__in=[first.id, second.id]).order_by("id")]
+    assert states == [JobStatus.SUBMITTED, JobStatus.QUEUED]  # the next one waits for a running worker
+
+
+async def test_a_submission_cut_by_the_stop_is_uncertain_at_once_and_never_made_again(world: World) -> None:
+    publisher = HangingPublisher()  # never answers
+    [job] = await queue_publications(world, ["冬季供暖通知"])
+    worker = PublishWorker(publisher, world.bot.outbox, clock=lambda: world.clock.now)
+    running = asyncio.create_task(worker.run_forever())
+    await asyncio.wait_for(publisher.entered.wait(), 5)
+    await worker.stop()
+    running.cancel()  # the budget ran out (the supervisor cancels what did not return)
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    assert await worker.release_claims(world.clock.now) == 1
+    cut = await PublishJob.get(id=job.id)
+    assert (cut.status, cut.claimed_until) == (JobStatus.SUBMITTING, world.clock.now)
+
+    # The next round on any instance, at once (not LEASE later): WeChat may have it, so it is
+    # uncertain and the requester told; it is never submitted again.
+    elsewhere = HangingPublisher()
+    other = PublishWorker(elsewhere, world.bot.outbox, clock=lambda: world.clock.now)
+    assert await other.run_once(world.clock.now) == 1
+    await world.bot.outbox.drain(world.clock.now)
+    assert (await PublishJob.get(id=job.id)).status == JobStatus.UNCERTAIN
+    draft = await Draft.get(id=job.draft_id)
+    assert world.last_text("zhangsan") == texts.publish_uncertain(draft.ref, "某某发布")
+    assert publisher.submitted == elsewhere.submitted == [] and not elsewhere.entered.is_set()
