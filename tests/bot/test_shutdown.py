@@ -1,22 +1,27 @@
-"""Readiness and the stop (issue 19, point 3): ``/readyz`` says whether this instance should get
-traffic; on SIGTERM it stops taking requests, finishes the work in hand within
-``XMT_SHUTDOWN_TIMEOUT`` and releases what it could not finish, so another instance delivers it
-at once and once. Art. 11-12's reminders and every approval card go through the outbox: a stop
-must neither lose nor double them.
+"""The stop (issue 19, point 3; ``/readyz``: tests/bot/test_readiness.py): on SIGTERM the
+instance stops taking requests, finishes the work in hand within ``XMT_SHUTDOWN_TIMEOUT`` and
+releases what it could not finish, so another instance takes it over at once and does it once.
+Art. 11-12's reminders and every approval card go through the outbox: a stop must neither lose
+nor double them; Art. 10's publication through WeChat must never be submitted twice.
 
 Time: the stop's budget is real time (a fraction of a second here); every wait in these tests is
-on an event, bounded, never a sleep.
-"""
+on an event or, for a real ``xmt serve`` process, a bounded poll; never a sleep."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 from aiohttp import web
 from tortoise.transactions import in_transaction
@@ -30,8 +35,12 @@ from bot.outbox import Outbox
 from bot.publish_jobs import PublishWorker
 from bot.publishing import Article, Credentials, PublishedItem, PublishStatus
 from models import Account, Draft, JobStatus, OutboxMessage, OutboxStatus, Person, PublishJob
-from tests.conftest import DEMO_ORG, World, make_settings
+from tests.bot.test_cli import free_port
+from tests.cluster import Process, run, start, wait_until
+from tests.conftest import DEMO_ORG, World, make_settings, on_postgres
+from tests.fake_wecom import FakeWeCom
 from tests.fakes import RecordingChannel
+from tests.wecom_callbacks import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, WeComSender
 
 
 @dataclass
@@ -243,3 +252,98 @@ async def test_a_submission_cut_by_the_stop_is_uncertain_at_once_and_never_made_
     draft = await Draft.get(id=job.draft_id)
     assert world.last_text("zhangsan") == texts.publish_uncertain(draft.ref, "某某发布")
     assert publisher.submitted == elsewhere.submitted == [] and not elsewhere.entered.is_set()
+
+
+# -- `xmt serve` under SIGTERM, a real process ---------------------------------------------------
+SERVE_BUDGET = 1.0  # XMT_SHUTDOWN_TIMEOUT of the process under test
+
+
+@pytest.mark.skipif(on_postgres(), reason="the process runs on a SQLite file of its own: the same "
+                    "test on either suite run")
+async def test_xmt_serve_stops_within_its_budget_with_work_in_hand(tmp_path: Path) -> None:
+    """A real ``xmt serve`` with WeCom (the fake, in this process) and ``XMT_SHUTDOWN_TIMEOUT=1``.
+    In hand at SIGTERM: a callback whose body is still arriving, and the reply to 李四's 帮助,
+    which WeCom took and holds its answer to (``late``: recorded, answered a minute later). The
+    process exits 0 within the budget and a margin, the reply's row released; the next start
+    delivers it at once (well inside the 60 s lease it would otherwise wait out), and WeCom shows
+    it once (the resend goes with the duplicate check and is dropped)."""
+    fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET)
+    fake.agent_id, fake.timeout_delay = AGENT_ID, 60.0
+    database = tmp_path / "serve.sqlite3"
+    env = {"XMT_DATABASE_URL": f"sqlite://{database}", "XMT_SIMULATOR": "0",
+           "XMT_WORDLIST_DIR": str(tmp_path / "words"), "XMT_SHUTDOWN_TIMEOUT": str(SERVE_BUDGET),
+           "XMT_WECOM_CORP_ID": CORP_ID, "XMT_WECOM_AGENT_ID": str(AGENT_ID), "XMT_WECOM_SECRET": SECRET,
+           "XMT_WECOM_TOKEN": TOKEN, "XMT_WECOM_AES_KEY": AES_KEY}
+    sender = WeComSender(now=time.time())
+    instances: list[Process] = []
+    async with fake, aiohttp.ClientSession() as http:
+        env["XMT_WECOM_API_BASE"] = fake.base_url
+        imported = await run(["bot.cli", "org", "import", str(DEMO_ORG)], env=env, folder=tmp_path,
+                             name="import")
+        assert imported.proc.returncode == 0, imported.err
+        try:
+            port = free_port()
+            first = await start(["bot.cli", "serve", "--port", str(port)], env=env, folder=tmp_path,
+                                name="first")
+            instances.append(first)
+            await wait_until(lambda: ready(http, first, port), within=60, what="the first instance ready")
+
+            fake.fail("message/send", "late")
+            query, body = sender.envelope(sender.text("lisi", "帮助"))
+            async with http.post(f"http://127.0.0.1:{port}/wecom/callback", params=query,
+                                 data=body.encode()) as resp:
+                assert resp.status == 200
+            await wait_until(lambda: done(fake.calls["message/send"] == 1), within=20,
+                             what="the reply's call reached WeCom")
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(f"POST /wecom/callback?{urlencode(query)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n{body[:40]}".encode())
+            await writer.drain()
+            assert (await http.get(f"http://127.0.0.1:{port}/healthz")).status == 200  # head read by now
+
+            stopped_at = time.monotonic()
+            first.proc.send_signal(signal.SIGTERM)
+            assert await first.wait(timeout=SERVE_BUDGET + 10) == 0, first.err[-3000:]
+            took = time.monotonic() - stopped_at
+            assert "Traceback" not in first.err and "1 deliveries cut short" in first.err, first.err[-3000:]
+            await asyncio.wait_for(reader.read(), 5)  # the slow callback's connection was closed
+            writer.close()
+            print(f"\nxmt serve stopped {took:.2f} s after SIGTERM (budget {SERVE_BUDGET:g} s)")
+            [(status, attempts)] = outbox_rows(database, "lisi")
+            assert (status, attempts) == ("sending", 0) and len(to(fake, "lisi")) == 1
+
+            second = await start(["bot.cli", "serve", "--port", str(port)], env=env, folder=tmp_path,
+                                 name="second")
+            instances.append(second)
+            await wait_until(lambda: done(outbox_rows(database, "lisi") == [("sent", 2)]), within=30,
+                             what="the released reply delivered by the next start")
+            assert len(to(fake, "lisi")) == 1 and len(fake.duplicates) == 1  # shown once
+            second.proc.send_signal(signal.SIGTERM)
+            assert await second.wait(timeout=SERVE_BUDGET + 10) == 0, second.err[-3000:]
+        finally:
+            for instance in instances:
+                instance.kill()
+
+
+async def ready(http: aiohttp.ClientSession, process: Process, port: int) -> bool:
+    assert process.proc.returncode is None, process.err[-3000:]
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+            return resp.status == 200
+    except aiohttp.ClientConnectionError:
+        return False  # still starting
+
+
+async def done(value: bool) -> bool:
+    return value
+
+
+def outbox_rows(database: Path, person: str) -> list[tuple[str, int]]:
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        return [(str(s), int(a)) for s, a in conn.execute(
+            "SELECT o.status, o.attempts FROM outbox_message o JOIN person p ON p.id = o.person_id "
+            "WHERE p.code = ?", (person,))]
+
+
+def to(fake: FakeWeCom, user: str) -> list[dict[str, Any]]:
+    return [m for m in fake.sent if m["touser"] == user]
