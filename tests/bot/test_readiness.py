@@ -68,7 +68,8 @@ async def test_ready_when_up_and_not_once_a_stop_began(org: None, aiohttp_client
     assert (await client.get("/healthz")).status == 200  # alive all the same: do not restart it
 
 
-async def test_not_ready_while_the_database_server_is_stopped(db: str, aiohttp_client: Client) -> None:
+async def test_not_ready_while_the_database_server_is_stopped(
+        db: str, aiohttp_client: Client, caplog: pytest.LogCaptureFixture) -> None:
     client: TestClient[Any, Any] = await aiohttp_client(app_for(shutdown_timeout=0.3))
     assert (await client.get("/readyz")).status == 200
 
@@ -81,6 +82,9 @@ async def test_not_ready_while_the_database_server_is_stopped(db: str, aiohttp_c
         assert answer.status == 503 and await answer.json() == {"ready": False, "waiting": ["database"]}
         assert "Traceback" not in body and "127.0.0.1" not in body and "secret" not in body
         assert (await client.get("/healthz")).status == 200  # the process is alive: no restart
+        said = [r.getMessage() for r in caplog.records if "/readyz" in r.getMessage()]
+        assert said and all("did not answer (" in m and "secret" not in m for m in said)
+        assert not any(r.exc_info for r in caplog.records if "/readyz" in r.getMessage())
     finally:
         await Tortoise.close_connections()
         await Tortoise.init(config=tortoise_config(db), _enable_global_fallback=True)
