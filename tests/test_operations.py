@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -210,12 +211,21 @@ def with_url(url: str, database: str) -> str:
     return parts._replace(path=f"/{database}").geturl()
 
 
-async def admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+def sql(url: str, *statements: str) -> list[Any]:
+    """Run ``statements`` in order on the database at ``url`` (SQLite file or PostgreSQL); the first
+    value each one answers (None for one that answers no row)."""
+    if url.startswith("sqlite://"):
+        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+            return [(conn.execute(s).fetchone() or (None,))[0] for s in statements]
+
+    async def run() -> list[Any]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [await conn.fetchval(s) for s in statements]
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
 
 
 @pytest.fixture
@@ -229,12 +239,12 @@ def scratch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[st
         return
     names = [f"drill_{uuid.uuid4().hex[:12]}" for _ in range(2)]
     for name in names:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        sql(PG_URL, f'CREATE DATABASE "{name}"')
     try:
         yield [with_url(PG_URL, name) for name in names]
     finally:
         for name in names:
-            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            sql(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         EXECUTOR_CACHE.clear()
 
 
@@ -268,20 +278,8 @@ def play_some_work(url: str, folder: Path) -> None:
 
 
 def counts(url: str) -> dict[str, int]:
-    if url.startswith("sqlite://"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-            return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
-                    for t in TABLES}
-
-    async def read() -> dict[str, int]:
-        conn = await asyncpg.connect(url)
-        try:
-            return {t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608
-                    for t in TABLES}
-        finally:
-            await conn.close()
-
-    return asyncio.run(read())
+    statements = (f"SELECT count(*) FROM {t}" for t in TABLES)  # noqa: S608 (our table names)
+    return dict(zip(TABLES, map(int, sql(url, *statements)), strict=True))
 
 
 # The commands docs/operations.md gives the operator, with the flags that matter; the doc is checked
@@ -313,23 +311,6 @@ def test_the_doc_shows_the_commands_the_drill_runs() -> None:
     assert "xmt audit verify" in doc
 
 
-def edit_an_audit_row(url: str) -> None:
-    sql = "UPDATE audit_event SET actor = 'mallory' WHERE id = 2"
-    if url.startswith("sqlite://"):
-        with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-            conn.execute(sql)
-        return
-
-    async def edit() -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(edit())
-
-
 def test_a_backup_restores_to_a_database_whose_audit_chain_verifies(
         scratch: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -348,7 +329,8 @@ def test_a_backup_restores_to_a_database_whose_audit_chain_verifies(
     assert xmt(monkeypatch, restored, "audit", "verify") == 0
     assert f"{before['audit_event']} 条记录" in capsys.readouterr().out
 
-    edit_an_audit_row(restored)  # the verify above read the copy: now the copy fails, not the original
+    # The verify above read the copy: edited there, the copy fails it and the original does not.
+    sql(restored, "UPDATE audit_event SET actor = 'mallory' WHERE id = 2")
     assert xmt(monkeypatch, restored, "audit", "verify") == 1
     assert "id=2" in capsys.readouterr().err
     assert xmt(monkeypatch, live, "audit", "verify") == 0
