@@ -3,7 +3,10 @@ safe to run twice, late, or in two processes at once."""
 
 from __future__ import annotations
 
-from tortoise import fields
+import json
+from collections.abc import Iterable
+
+from tortoise import connections, fields
 from tortoise.models import Model
 
 
@@ -25,3 +28,23 @@ class Reminder(Model):
     @staticmethod
     def make_key(kind: str, subject: str, step: str, period: str) -> str:
         return f"{kind}:{subject}:{step}:{period}"
+
+    @classmethod
+    async def sent(cls, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` are in the table: one statement however many keys, each looked up in
+        the unique index. The keys go as one parameter (a text array on PostgreSQL, a JSON array
+        read by ``json_each`` on SQLite), not one parameter each: ``key IN (…)`` had to be cut
+        into chunks under the drivers' parameter limits, one more statement every 900 keys, so
+        a sweep's statements grew with the organisation (issue 19, ``bench/sweeps.py``)."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return set()
+        conn = connections.get("default")
+        arg: object
+        if conn.capabilities.dialect == "postgres":
+            sql, arg = 'SELECT "key" FROM "reminder" WHERE "key" = ANY($1::varchar[])', wanted
+        else:
+            sql = 'SELECT "key" FROM "reminder" WHERE "key" IN (SELECT value FROM json_each(?))'
+            arg = json.dumps(wanted, ensure_ascii=False)
+        _, rows = await conn.execute_query(sql, [arg])
+        return {str(row["key"]) for row in rows}

@@ -24,7 +24,7 @@ from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import approval_card, load_views
-from bot.reminders import Send, remind, sent_keys
+from bot.reminders import Send, remind
 from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins
@@ -48,8 +48,8 @@ async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
         due += [(d, step, waited) for step, threshold in steps if waited >= threshold]
     if not due:
         return 0
-    done = await sent_keys(Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}")
-                           for d, s, _ in due)
+    done = await Reminder.sent(Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}")
+                               for d, s, _ in due)
     due = [(d, s, w) for d, s, w in due
            if Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}") not in done]
     due = sorted(due, key=lambda item: -item[2])[:MAX_PER_RUN]

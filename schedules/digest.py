@@ -10,8 +10,8 @@ from typing import Any
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
-from bot.reminders import Send, remind, sent_keys
-from models import Account, Department, Draft, DraftStatus, DraftVersion, Person
+from bot.reminders import Send, remind
+from models import Account, Department, Draft, DraftStatus, DraftVersion, Person, Reminder
 from models.drafts import title_of
 from schedules.base import MAX_PER_RUN, sweep
 
@@ -34,7 +34,7 @@ async def send_morning_digest(now: datetime, deps: Deps) -> int:
         head_id = departments[accounts[d["account_id"]].department_id].head_id
         if head_id:
             by_head.setdefault(head_id, []).append(d)
-    done = await sent_keys(f"{KIND}:{h}:morning:{day}" for h in by_head)
+    done = await Reminder.sent(f"{KIND}:{h}:morning:{day}" for h in by_head)
     todo = dict(list({h: ds for h, ds in by_head.items()
                       if f"{KIND}:{h}:morning:{day}" not in done}.items())[:MAX_PER_RUN])
     if not todo:

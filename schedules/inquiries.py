@@ -52,7 +52,7 @@ from bot.inquiry_ladder import (
     times_now,
 )
 from bot.reminders import INQUIRY as KIND
-from bot.reminders import Send, remind, sent_keys
+from bot.reminders import Send, remind
 from bot.workdays import WorkCalendar
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Reminder
 from models.org import info_center_admins
@@ -72,7 +72,7 @@ async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
         (q, rung) for q in open_ones for rung in pending(times_now(q, now), now, cal)]
     if not due:
         return 0
-    done = await sent_keys(Reminder.make_key(KIND, str(q["id"]), r.step, "1") for q, r in due)
+    done = await Reminder.sent(Reminder.make_key(KIND, str(q["id"]), r.step, "1") for q, r in due)
     due = [(q, r) for q, r in due if Reminder.make_key(KIND, str(q["id"]), r.step, "1") not in done]
     due = due[:MAX_PER_RUN]
     if not due:

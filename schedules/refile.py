@@ -13,7 +13,7 @@ from tortoise.expressions import RawSQL
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
-from bot.reminders import Send, remind, sent_keys
+from bot.reminders import Send, remind
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, sweep
@@ -37,7 +37,7 @@ async def remind_refile(now: datetime, deps: Deps) -> int:
             due.append((account, roles))
     if not due:
         return 0
-    done = await sent_keys([Reminder.make_key(KIND, str(a.id), "weekly", period) for a, _ in due])
+    done = await Reminder.sent([Reminder.make_key(KIND, str(a.id), "weekly", period) for a, _ in due])
     due = [(a, r) for a, r in due if Reminder.make_key(KIND, str(a.id), "weekly", period) not in done]
     due = due[:MAX_PER_RUN]
     if not due:

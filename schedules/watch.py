@@ -66,6 +66,7 @@ from models import (
 )
 from models.org import info_center_admins
 from schedules.base import sweep_lock
+from schedules.sql import Params
 
 KIND = "watch"
 log = logging.getLogger("xmt.watch")
@@ -154,17 +155,30 @@ async def watch_publications(now: datetime, deps: Deps) -> int:
         return 0
     interval = timedelta(minutes=deps.settings.sweep_every_minutes)
     due_before = now - EVERY + interval / 2
-    watchable: list[tuple[datetime | None, int]] = []
-    for row in await Account.exclude(status=AccountStatus.CLOSED).values(
-            "id", "status", "wechat", "feed_url", "watched_at"):
-        if not AccountStatus(row["status"]).live:
-            continue
-        keys = row["wechat"] if isinstance(row["wechat"], dict) else {}
-        if ((deps.publisher is not None and keys.get("app_id") and keys.get("app_secret"))
-                or (deps.fetch_feed is not None and row["feed_url"])):
-            watchable.append((row["watched_at"], int(row["id"])))
-    due = sorted((w is not None, w or now, i) for w, i in watchable if w is None or w <= due_before)
-    ids = [i for _, _, i in due[:per_run(len(watchable), interval)]]
+    # The accounts with a source this process can read, chosen in the database: at 150,000
+    # accounts reading every row to pick them in Python cost 1.8 s a run (issue 19). The keys'
+    # JSON is matched as text (the same on SQLite and PostgreSQL); an account whose keys are
+    # empty is read as having no source (``_read``). One statement: the ids due, never read
+    # first, then least recently read (the CASE: NULLs sort first on SQLite, last on PostgreSQL),
+    # each with how many accounts are watchable at all (``per_run``).
+    sources = []
+    if deps.publisher is not None:
+        sources.append("""(CAST({t}."wechat" AS VARCHAR) LIKE '%"app_id"%' """
+                       """AND CAST({t}."wechat" AS VARCHAR) LIKE '%"app_secret"%')""")
+    if deps.fetch_feed is not None:
+        sources.append("""{t}."feed_url" <> ''""")
+    if not sources:
+        return 0
+    live = ", ".join(f"'{s.value}'" for s in AccountStatus if s.live)
+    watchable = f'({{t}}."status" IN ({live}) AND ({" OR ".join(sources)}))'
+    q = Params()
+    sql = (f'SELECT a."id", (SELECT COUNT(*) FROM "account" w WHERE {watchable.format(t="w")}) AS n '  # noqa: S608
+           f'FROM "account" a WHERE {watchable.format(t="a")} AND (a."watched_at" IS NULL OR '
+           f'a."watched_at" <= {q(due_before)}) ORDER BY CASE WHEN a."watched_at" IS NULL THEN 0 ELSE 1 END, '
+           'a."watched_at", a."id"')
+    rows = await q.rows(sql)
+    total = int(rows[0]["n"]) if rows else 0
+    ids = [int(row["id"]) for row in rows[:per_run(total, interval)]]
     reported = read = failed = fresh = 0
     started = time.monotonic()
     gate = asyncio.Semaphore(READ_AT_ONCE)
@@ -195,8 +209,8 @@ async def watch_publications(now: datetime, deps: Deps) -> int:
                 except Exception:  # one account's items must not stop the others
                     log.exception("watch of %s failed", account.name)
     if ids:
-        log.info("watch: %d accounts read (%d failed) of %d due, %d new items, %d reported, %.1f s",
-                 read, failed, len(due), fresh, reported, time.monotonic() - started)
+        log.info("watch: %d accounts read (%d failed) of %d watchable, %d new items, %d reported, %.1f s",
+                 read, failed, total, fresh, reported, time.monotonic() - started)
     return reported
 
 

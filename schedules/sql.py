@@ -1,0 +1,54 @@
+"""Statements the sweeps write by hand, for SQLite and PostgreSQL alike: the conditions that pick,
+in the database, only the rows with a reminder due and not yet written (issue 19: at 150,000
+accounts a sweep that read every row to decide in Python took seconds a run; ``bench/sweeps.py
+--scale national``). Each returns ids; the sweep then reads those rows with the ORM and decides
+exactly, as before, so such a condition may let through more than is due, never less.
+
+``Params`` collects a statement's parameters: ``?`` on SQLite, ``$n`` on PostgreSQL, a datetime
+passed as tortoise's own filters pass it (SQLite: ISO text in the datetime's own offset, as the
+sqlite3 adapter writes it, compared as text like the ORM's filters; PostgreSQL: timestamptz). The
+statements are made of constants and placeholders only. ``key(kind, column, step, period)`` is a
+reminder's key (``models.Reminder.make_key``) built in SQL, ``||`` on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+
+
+class Params:
+    def __init__(self) -> None:
+        self.conn = connections.get("default")
+        self.pg = self.conn.capabilities.dialect == "postgres"
+        self.values: list[Any] = []
+
+    def __call__(self, value: object) -> str:
+        if isinstance(value, datetime) and self.pg:
+            self.values.append(value.astimezone(UTC))
+            return f"${len(self.values)}::timestamptz"
+        self.values.append(value)
+        return f"${len(self.values)}" if self.pg else "?"
+
+    def text(self, value: str) -> str:
+        """A string parameter whose type PostgreSQL cannot infer (an operand of ``||``)."""
+        return f"{self(value)}::varchar" if self.pg else self(value)
+
+    def key(self, kind: str, column: str, step: str, period: str) -> str:
+        """The reminder key of ``column``'s row (an id) for ``step`` and ``period``, in SQL."""
+        return f"({self.text(f'{kind}:')} || {column} || {self.text(f':{step}:{period}')})"
+
+    def unsent(self, kind: str, column: str, step: str, period: str) -> str:
+        """No reminder of that key was written (one look-up in the unique index on the key)."""
+        key = self.key(kind, column, step, period)
+        return f'NOT EXISTS (SELECT 1 FROM "reminder" r WHERE r."key" = {key})'  # noqa: S608
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        _, rows = await self.conn.execute_query(sql, self.values)
+        return [dict(row) for row in rows]
+
+    async def ids(self, sql: str) -> list[int]:
+        """The first column of ``sql``'s rows, as ints."""
+        _, rows = await self.conn.execute_query(sql, self.values)
+        return [int(next(iter(dict(row).values()))) for row in rows]
