@@ -138,6 +138,80 @@ def is_overdue(t: Times, at: datetime, cal: WorkCalendar) -> bool:
     return False
 
 
+# -- the rungs that hold now, as instants (for a query) ------------------------------------------
+_SEARCH = timedelta(days=40)  # wider than any threshold: 3 working days, the longest holiday and more
+
+
+def _last(holds: Callable[[datetime], bool], lo: datetime, hi: datetime) -> datetime:
+    """The last instant in [lo, hi) for which ``holds`` (true at ``lo``, false at ``hi``, and
+    changing once in between), to the microsecond: a binary search, about 42 calls."""
+    while hi - lo > _EPSILON:
+        mid = lo + (hi - lo) // 2
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """The ladder's thresholds at ``now`` as instants, so that whether a rung holds now is a
+    comparison of the inquiry's own times (``holds``) — what a query can ask of every open inquiry
+    at once (``schedules.inquiries``) instead of the sweep testing each in Python. Computed from the
+    same functions as ``pending`` (working time is monotonic: the later the start, the less has
+    passed), so the two agree (tested).
+
+    - ``received[r]``: an unclaimed rung holds once the arrival is at or before it;
+    - ``claimed[r]``: an uncommitted rung holds once the claim is at or before it;
+    - ``due_soon_before``: due soon while ``now < due_at < due_soon_before``;
+    - ``overdue_ic``: the Information Center's rung holds once the deadline is at or before it."""
+
+    now: datetime
+    received: dict[Rung, datetime]
+    claimed: dict[Rung, datetime]
+    due_soon_before: datetime
+    overdue_ic: datetime
+
+
+def cuts(now: datetime, cal: WorkCalendar) -> Cuts:
+    day = cal.day_seconds
+    lo = now - _SEARCH
+
+    def since(limit: float) -> datetime:  # the last start with ``limit`` of working time by now
+        return _last(lambda x: cal.working_seconds(x, now, stop_after=limit) >= limit, lo, now)
+
+    def claimed_by(hops: int) -> datetime:  # the last claim whose ``hops``-th day close is passed
+        def passed(x: datetime) -> bool:
+            close = x
+            for _ in range(hops):
+                close = day_close(cal, close)
+            return now >= close
+        return _last(passed, lo, now)
+
+    soon = _last(lambda x: cal.working_seconds(now, x, stop_after=day) < day, now, now + _SEARCH)
+    return Cuts(now, {UNCLAIMED: since(UNCLAIMED_HOURS * 3600.0), UNCLAIMED_HEAD: since(day),
+                      UNCLAIMED_IC: since(2 * day)},
+                {UNCOMMITTED: claimed_by(1), UNCOMMITTED_HEAD: claimed_by(2)},
+                soon + _EPSILON, since(OVERDUE_IC_DAYS * day))
+
+
+def holds(rung: Rung, t: Times, c: Cuts) -> bool:
+    """Whether ``rung`` holds at ``c.now`` for an unanswered inquiry (``times_now``): ``pending``
+    by comparisons with ``c``'s instants. The query in ``schedules.inquiries`` asks the same."""
+    if rung in c.received:
+        return t.claimed_at is None and t.received_at <= c.received[rung]
+    if rung in c.claimed:
+        return t.claimed_at is not None and t.committed_at is None and t.claimed_at <= c.claimed[rung]
+    if t.due_at is None or t.committed_at is None:
+        return False
+    if rung is DUE_SOON:
+        return c.now < t.due_at < c.due_soon_before
+    if rung is OVERDUE:
+        return t.due_at < c.now
+    return t.due_at <= c.overdue_ic
+
+
 def times_now(q: dict[str, Any], now: datetime) -> Times:
     """The state of an unanswered inquiry row as the sweep sees it."""
     claimed = (q["claimed_at"] or q["received_at"]) if q["owner_id"] is not None else None

@@ -4,9 +4,10 @@ accounts a sweep that read every row to decide in Python took seconds a run; ``b
 --scale national``). Each returns ids; the sweep then reads those rows with the ORM and decides
 exactly, as before, so such a condition may let through more than is due, never less.
 
-``Params`` collects a statement's parameters: ``?`` on SQLite, ``$n`` on PostgreSQL, a datetime
-passed as tortoise's own filters pass it (SQLite: ISO text in the datetime's own offset, as the
-sqlite3 adapter writes it, compared as text like the ORM's filters; PostgreSQL: timestamptz). The
+``Params`` collects a statement's parameters: ``?`` on SQLite, ``$n`` on PostgreSQL. Times are
+compared as instants: PostgreSQL's timestamptz are; on SQLite tortoise stores a datetime as ISO
+text in whatever offset it was given (``+08:00`` from a local clock, ``+00:00`` from another), so a
+column is compared through ``julianday()`` (``Params.at``), which reads the offset, never as text. The
 statements are made of constants and placeholders only. ``key(kind, column, step, period)`` is a
 reminder's key (``models.Reminder.make_key``) built in SQL, ``||`` on both databases."""
 
@@ -25,11 +26,18 @@ class Params:
         self.values: list[Any] = []
 
     def __call__(self, value: object) -> str:
-        if isinstance(value, datetime) and self.pg:
-            self.values.append(value.astimezone(UTC))
-            return f"${len(self.values)}::timestamptz"
+        if isinstance(value, datetime):
+            if self.pg:
+                self.values.append(value.astimezone(UTC))
+                return f"${len(self.values)}::timestamptz"
+            self.values.append(value.astimezone(UTC).isoformat(sep=" "))
+            return "julianday(?)"
         self.values.append(value)
         return f"${len(self.values)}" if self.pg else "?"
+
+    def at(self, column: str) -> str:
+        """A datetime column as an instant to compare with another or with a datetime parameter."""
+        return column if self.pg else f"julianday({column})"
 
     def text(self, value: str) -> str:
         """A string parameter whose type PostgreSQL cannot infer (an operand of ``||``)."""

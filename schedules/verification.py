@@ -46,13 +46,14 @@ async def remind_unverified(now: datetime, deps: Deps) -> int:
     # current filing is one written since the filing (its period is the filing's day).
     q = Params()  # placeholders in text order: SQLite's "?" are bound as they appear
     sql = (f"SELECT a.id FROM account a WHERE a.status = {q(AccountStatus.OPERATING.value)} "  # noqa: S608
-           f"AND a.filed_at IS NOT NULL AND a.verified_at IS NULL AND a.filed_at <= {q(now - FIRST_AFTER)} "
-           f"AND a.closure_requested_at IS NULL AND ((a.admin_id IS NOT NULL AND "
+           f"AND a.filed_at IS NOT NULL AND a.verified_at IS NULL "
+           f"AND {q.at('a.filed_at')} <= {q(now - FIRST_AFTER)} AND a.closure_requested_at IS NULL "
+           f"AND ((a.admin_id IS NOT NULL AND "
            f"{q.unsent(KIND, 'a.id', 'weekly', f'{year}w{week:02d}')})")
     for step, weeks in ESCALATIONS:
-        sql += (f" OR (a.filed_at <= {q(now - timedelta(weeks=weeks))} AND NOT EXISTS (SELECT 1 "  # noqa: S608
-                f"FROM reminder r WHERE r.kind = {q(KIND)} AND r.subject = CAST(a.id AS VARCHAR) "
-                f"AND r.step = {q(step)} AND r.created_at >= a.filed_at))")
+        sql += (f" OR ({q.at('a.filed_at')} <= {q(now - timedelta(weeks=weeks))} AND NOT EXISTS "  # noqa: S608
+                f"(SELECT 1 FROM reminder r WHERE r.kind = {q(KIND)} AND r.subject = CAST(a.id AS VARCHAR) "
+                f"AND r.step = {q(step)} AND {q.at('r.created_at')} >= {q.at('a.filed_at')}))")
     sql += f") ORDER BY a.id LIMIT {q(MAX_PER_RUN)}"
     # Bare columns, not models: building models costs more than the query.
     rows = await Account.filter(id__in=await q.ids(sql)).order_by("id").values(

@@ -174,8 +174,8 @@ async def watch_publications(now: datetime, deps: Deps) -> int:
     q = Params()
     sql = (f'SELECT a."id", (SELECT COUNT(*) FROM "account" w WHERE {watchable.format(t="w")}) AS n '  # noqa: S608
            f'FROM "account" a WHERE {watchable.format(t="a")} AND (a."watched_at" IS NULL OR '
-           f'a."watched_at" <= {q(due_before)}) ORDER BY CASE WHEN a."watched_at" IS NULL THEN 0 ELSE 1 END, '
-           'a."watched_at", a."id"')
+           f'{q.at("a.watched_at")} <= {q(due_before)}) ORDER BY '
+           f'CASE WHEN a."watched_at" IS NULL THEN 0 ELSE 1 END, {q.at("a.watched_at")}, a."id"')
     rows = await q.rows(sql)
     total = int(rows[0]["n"]) if rows else 0
     ids = [int(row["id"]) for row in rows[:per_run(total, interval)]]

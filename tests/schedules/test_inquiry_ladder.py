@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import texts
-from bot.inquiry_ladder import Times, is_overdue, reached
+from bot.inquiry_ladder import RUNGS, Times, cuts, holds, is_overdue, pending, reached, times_now
 from bot.workdays import WorkCalendar
 from models import Account, Inquiry, InquiryStatus, Reminder
 from schedules.inquiries import remind_inquiry_deadlines
@@ -289,3 +289,24 @@ def test_is_overdue_is_any_overdue_rung_reached(received: int, claim: int | None
     times = Times(got, claimed, committed, due_at, answered)
     when = got + timedelta(minutes=look)
     assert is_overdue(times, when, cal) == any(r.overdue for r in reached(times, when, cal))
+
+
+@settings(max_examples=300, deadline=None)
+@given(received=st.integers(0, 20 * 24 * 3600), owner=st.booleans(),
+       claim=st.one_of(st.none(), st.integers(0, 10 * 24 * 3600)),
+       due=st.one_of(st.none(), st.integers(-12 * 24 * 3600, 6 * 24 * 3600)),
+       look=st.integers(0, 25 * 24 * 3600))
+def test_the_sweeps_instants_say_what_pending_says(received: int, owner: bool, claim: int | None,
+                                                    due: int | None, look: int) -> None:
+    """The sweep asks the database which rungs hold now by comparing each inquiry's times with
+    instants computed once a run (``cuts``, ``holds``): the same rungs as ``pending``, to the
+    second, across nights, weekends and the National Day holiday."""
+    cal = WorkCalendar.parse(ZoneInfo("Asia/Shanghai"), "09:00-18:00")
+    got = at(2026, 9, 20, 8, 0) + timedelta(seconds=received)
+    now = got + timedelta(seconds=look)
+    row = {"received_at": got, "owner_id": 7 if owner else None,
+           "claimed_at": None if claim is None or not owner else min(now, got + timedelta(seconds=claim)),
+           "due_at": None if due is None else now + timedelta(seconds=due)}
+    times = times_now(row, now)
+    c = cuts(now, cal)
+    assert {r for r in RUNGS if holds(r, times, c)} == set(pending(times, now, cal))
