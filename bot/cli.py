@@ -1,10 +1,15 @@
 """The ``xmt`` command line: serve, demo, org import|export, audit verify, reminders run-now,
-dingtalk register-card-callback."""
+dingtalk register-card-callback, calendar check.
+
+Every command reads the holidays file (``XMT_HOLIDAYS_FILE``) first: a bad one stops it with the
+refusal naming the line (exit 2), before anything counts a working day.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -23,7 +28,14 @@ from bot.org_resolve import Outcome, resolve
 from bot.org_sync import sync
 from bot.outbox import Outbox
 from bot.settings import Settings, SettingsError, load_settings
-from bot.workdays import WorkCalendar
+from bot.workdays import (
+    PACKAGE_YEARS,
+    HolidaysError,
+    WorkCalendar,
+    package_version,
+    use_holidays_file,
+    year_summary,
+)
 from schedules import SWEEPS
 
 # The demo organisation beside the package (a checkout or an editable install), whatever the cwd.
@@ -147,7 +159,32 @@ async def _import(file: str, settings: Settings) -> bool:
         print(texts.cli_unreadable(file, exc.strerror), file=sys.stderr)
         return False
     print(texts.cli_org_counts(texts.CLI_IMPORTED, counts))
+    if counts.get("holiday_years") and not _same_file(file, settings.holidays_file):
+        print(texts.org_holidays_not_read(file))
     return True
+
+
+def _same_file(a: str, b: str | None) -> bool:
+    return b is not None and os.path.realpath(a) == os.path.realpath(b)
+
+
+def cmd_calendar_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Which source each year's workdays come from, and its holidays; exit 1 when a year shown
+    (by default this year and next) has none from the file or the package, so cron or
+    monitoring sees next year's gap before January."""
+    this = utc_now().astimezone(settings.tz).year
+    years = [args.year] if args.year is not None else [this, this + 1]
+    print(texts.calendar_check_file(settings.holidays_file))
+    print(texts.calendar_check_package(package_version(), min(PACKAGE_YEARS), max(PACKAGE_YEARS)))
+    missing = []
+    for year in years:
+        s = year_summary(year)
+        print(texts.calendar_check_line(year, s.source, s.festivals, s.days_off, s.workdays))
+        if s.source == "weekdays":
+            missing.append(year)
+    for year in missing:
+        print(texts.calendar_check_missing(year), file=sys.stderr)
+    return 1 if missing else 0
 
 
 def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -382,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true", help=texts.CLI_HELP["run-now-demo"])
     run.set_defaults(func=cmd_reminders_run)
 
+    cal = sub.add_parser("calendar", help=texts.CLI_HELP["calendar"])
+    cal_sub = cal.add_subparsers(dest="calendar_command", metavar="ACTION")
+    check = cal_sub.add_parser("check", help=texts.CLI_HELP["calendar_check"])
+    check.add_argument("year", nargs="?", type=int, default=None, help=texts.CLI_HELP["year"])
+    check.set_defaults(func=cmd_calendar_check)
+
     ding = sub.add_parser("dingtalk", help=texts.CLI_HELP["dingtalk"])
     ding_sub = ding.add_subparsers(dest="dingtalk_command", metavar="ACTION")
     reg = ding_sub.add_parser("register-card-callback", help=texts.CLI_HELP["register"])
@@ -399,8 +442,6 @@ def main(argv: list[str] | None = None) -> int:
     overrides: dict[str, Any] = {}
     if getattr(args, "demo", False):  # xmt demo, or run-now --demo: the demo's database
         overrides = {"simulator": True}
-        import os
-
         if "XMT_DATABASE_URL" not in os.environ:
             overrides["database_url"] = DEMO_DB
     for name in ("host", "port"):
@@ -414,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
     args.host = settings.host
     args.port = settings.port
     configure_logging(settings)
+    if settings.holidays_file:
+        try:
+            use_holidays_file(settings.holidays_file)
+        except HolidaysError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     return int(args.func(settings, args))
 
 

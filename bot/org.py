@@ -1,6 +1,12 @@
 """``xmt org import|export``: the organisation file (YAML; examples/org.yaml shows every field) ↔ the
 database.
 
+The file may carry the working calendar ahead of the chinesecalendar package under ``holidays:``
+(the shape of ``XMT_HOLIDAYS_FILE``, ``bot.workdays.parse_holidays``): it is checked here with
+the rest, line by line, but the bot reads holidays only from ``XMT_HOLIDAYS_FILE``, read by every
+instance at start and again when it changes; setting that variable to the organisation file's
+path is how its ``holidays:`` take effect (``xmt org import`` says so when it is not set so).
+
 Import is idempotent (keyed by department code, person id, account name) and all-or-nothing:
 the whole file is checked first — Art. 7 (each department has 1–2 information officers), every
 reference names someone in ``people``, platforms are known — and a refusal names the department,
@@ -23,6 +29,7 @@ must stop or was closed.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
@@ -33,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tortoise.transactions import in_transaction
 
 from bot import audit, texts
+from bot.workdays import HolidaysError, parse_holidays
 from models import Account, AccountFiling, AccountStatus, Department, Person, Platform, Role
 from models.org import MAX_OFFICERS, MIN_OFFICERS
 
@@ -99,13 +107,18 @@ class OrgIn(_Strict):
     departments: list[DepartmentIn]
     people: list[PersonIn]
     accounts: list[AccountIn] = []
+    # The years the working calendar gives (``holidays:``, checked by ``parse_holidays``).
+    holidays: list[int] | None = None
 
 
 def parse_org(text: str) -> OrgIn:
+    years = _holidays(text) if _HOLIDAYS_KEY.search(text) else None
     try:
         raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date YAML reads, Python refuses
         raise OrgError(texts.org_bad_yaml(exc)) from None
+    if isinstance(raw, dict) and years is not None:
+        raw["holidays"] = years
     try:
         org = OrgIn.model_validate(raw)
     except ValidationError as exc:
@@ -114,6 +127,18 @@ def parse_org(text: str) -> OrgIn:
         raise OrgError(texts.org_bad_shape(where, first["msg"])) from None
     check_org(org)
     return org
+
+
+_HOLIDAYS_KEY = re.compile(r"^holidays\s*:", re.MULTILINE)
+
+
+def _holidays(text: str) -> list[int]:
+    """The years the file's ``holidays:`` gives, checked first (from YAML's nodes, so a refusal
+    names the line: a bad date there never reaches the loader)."""
+    try:
+        return sorted(parse_holidays(text, texts.ORG_FILE_NAME))
+    except HolidaysError as exc:
+        raise OrgError(str(exc)) from None
 
 
 def check_org(org: OrgIn) -> None:
@@ -216,6 +241,8 @@ async def import_org(org: OrgIn, *, now: datetime, actor: str = "cli",
             await Account.filter(id=existing.id).update(**fields)
         counts = {"departments": len(org.departments), "people": len(org.people),
                   "accounts": len(org.accounts)}
+        if org.holidays:
+            counts["holiday_years"] = len(org.holidays)
         await audit.record(actor, "org_imported", "", counts, now=now)
     return counts
 

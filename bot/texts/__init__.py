@@ -8,12 +8,14 @@ The modules: ``common`` (shared names and formats, what any conversation may hea
 (command words and 帮助), ``directory`` (通讯录 changes, 代审), ``drafts``, ``approvals``,
 ``screening``, ``governance`` (application, filing, verification, changes, closing), ``ledger``
 (台账, 账号 @x), ``reviews``, ``inquiries``, ``reminders``, ``forms`` (the guided form),
-``exports``, ``cli``, ``simulator``, ``publishing`` (发布到公众号, the watch), ``console``
+``exports``, ``cli``, ``calendar`` (the working calendar: the holidays file, its check, the
+December notice), ``simulator``, ``publishing`` (发布到公众号, the watch), ``console``
 (登录后台; the console's pages keep their wording in their templates). Every public name is defined in
 exactly one of them and re-exported here (``tests/bot/test_texts.py`` checks it).
 """
 
 from bot.texts.approvals import *  # noqa: F403
+from bot.texts.calendar import *  # noqa: F403
 from bot.texts.cli import *  # noqa: F403
 from bot.texts.commands import *  # noqa: F403
 from bot.texts.common import *  # noqa: F403

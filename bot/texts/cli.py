@@ -66,6 +66,10 @@ CLI_HELP = {
     "org_file_import": "先导入这个组织文件（可省略）",
     "sync": "对照通讯录列出组织的变化（新增、离开、调动、改名的人，新增、撤销的部门）；加 --apply 写入",
     "apply": "写入调动、改名和离开（停用）；不加则只列出，不改动",
+    "calendar": "工作日历（节假日和调休）",
+    "calendar_check": ("显示某年（默认今年和明年）的工作日按哪个来源计算、有几个节假日；"
+                       "所示年份没有数据时退出码为 1"),
+    "year": "年份，如 2027",
 }
 CLI_DEMO_ORG_LOADED = "已载入演示组织："  # then cli_org_counts
 CLI_IMPORTED = "已导入："
@@ -82,7 +86,8 @@ def cli_unknown_sweep(kind: str, known: list[str]) -> str:
 
 def cli_sweep_count(name: str, count: int) -> str:
     names = {"cadence": "发布频率", "approvals": "审核催办", "digest": "晨间待审汇总",
-             "review": "年审", "verify": "认证", "inquiries": "咨询答复"}
+             "review": "年审", "verify": "认证", "inquiries": "咨询答复",
+             "calendar": "工作日历"}
     return f"{names.get(name, name)}：发出 {count} 条提醒"
 
 
