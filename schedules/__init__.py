@@ -4,7 +4,9 @@
 while the process was down is caught up by the next one, and a run repeated sends nothing twice.
 Sweeps write nothing outside working hours (``XMT_WORK_HOURS`` on workdays): what falls due at
 night or on a holiday is written, with the day counts of that moment, by the first run after the
-next opening.
+next opening. The ``calendar`` sweep also reads the holidays file again when it changed.
+One job is not a sweep: ``retention`` (``schedules.retention``) deletes what is past keeping,
+once a day at 03:30.
 Never import ``bot.channels`` here.
 """
 
@@ -18,9 +20,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.deps import Deps
 from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
+from schedules.calendar import check_working_calendar
 from schedules.digest import send_morning_digest
 from schedules.inquiries import remind_inquiry_deadlines
 from schedules.refile import remind_refile
+from schedules.retention import AT as RETENTION_AT
+from schedules.retention import JOB as RETENTION_JOB
+from schedules.retention import prune_old_rows
 from schedules.review import run_annual_review
 from schedules.verification import remind_unverified
 from schedules.watch import watch_publications
@@ -29,7 +35,8 @@ Sweep = Callable[[datetime, Deps], Awaitable[int]]
 
 # name → sweep, in the order they run (`xmt reminders run-now`, and each cycle of the scheduler:
 # the jobs start STAGGER apart). The review comes first: on the day accounts must stop, the stop
-# is made before any other sweep could ask their people to post or verify them.
+# is made before any other sweep could ask their people to post or verify them. The calendar
+# comes last: it tells only the Information Center, and reads the holidays file again.
 SWEEPS: dict[str, Sweep] = {
     "review": run_annual_review,
     "cadence": remind_posting_cadence,
@@ -39,6 +46,7 @@ SWEEPS: dict[str, Sweep] = {
     "inquiries": remind_inquiry_deadlines,
     "refile": remind_refile,
     "watch": watch_publications,
+    "calendar": check_working_calendar,
 }
 STAGGER = timedelta(seconds=10)
 
@@ -73,4 +81,13 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
 
         scheduler.add_job(run, "interval", id=name, minutes=deps.settings.sweep_every_minutes,
                           next_run_time=start + n * STAGGER)
+
+    async def retention() -> None:
+        try:
+            await prune_old_rows(deps.clock(), deps)
+        except Exception:
+            deps.log.exception("retention failed")
+
+    scheduler.add_job(retention, "cron", id=RETENTION_JOB, hour=RETENTION_AT.hour,
+                      minute=RETENTION_AT.minute)
     return scheduler
