@@ -61,6 +61,7 @@ from tortoise import Tortoise
 
 from bot import intake
 from bot.channels.base import Channel
+from bot.channels.common import HttpClient
 from bot.channels.dingtalk import routes as dingtalk_routes
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.dingtalk.client import DingTalkClient
@@ -86,6 +87,9 @@ from bot.events import Event
 from bot.feed_fetch import FeedFetcher
 from bot.inbound import Inbox
 from bot.logs import install_secret_filter
+from bot.metrics import count_callbacks
+from bot.metrics import handler as metrics_page
+from bot.metrics import listener as metrics_listener
 from bot.outbox import Outbox
 from bot.publish_jobs import PublishWorker
 from bot.publishing import Publisher
@@ -336,6 +340,15 @@ def create_app(
                                        body_deadline(settings.request_timeout)])
     app[BOT] = bot
     app[LIFECYCLE] = lifecycle
+    # Issue 19, the figures (bot/metrics.py): the outbox holds them; the platform clients time
+    # their calls into them, and every callback's answer is counted (first middleware: it sees
+    # the 408s and 503s of the others too).
+    metrics = bot.outbox.metrics
+    for client in (wecom.client if wecom else None, dingtalk.client if dingtalk else None, wechat,
+                   publisher):
+        if isinstance(client, HttpClient):
+            client.metrics = metrics
+    app.middlewares.insert(0, count_callbacks(metrics))
 
     # One cleanup_ctx per resource, in the order they start; aiohttp tears them down in reverse
     # (and, if one fails to start, only those already started). So the database outlives every
@@ -448,6 +461,11 @@ def create_app(
 
     app.cleanup_ctx.extend([database, platform_sessions, inbox, outbox_worker, background_work,
                             scheduler, dingtalk_stream])
+    # /metrics on a port of its own: up right after the database, so it answers until the end
+    # of a stop (on the bot's own port it is a route, answered while stopping too).
+    if settings.metrics_port is not None and settings.metrics_port != settings.port:
+        app.cleanup_ctx.insert(1, metrics_listener(metrics, clock, settings.metrics_host,
+                                                   settings.metrics_port))
 
     async def started(_: web.Application) -> None:
         lifecycle.started = True  # runs after every cleanup_ctx step started (aiohttp's order)
@@ -491,6 +509,8 @@ def create_app(
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if settings.metrics_port is not None and settings.metrics_port == settings.port:
+        app.router.add_get("/metrics", metrics_page(metrics, clock))
     # Issue 18: the console, at /console/ (console/app.py: its own sessions, guards, templates),
     # signed in to by a link from chat, or through the configured platforms' OAuth with their
     # channels' clients (tokens, HTTP sessions): docs/console-signin.md.

@@ -22,6 +22,13 @@ Nothing accepted is lost or stuck:
   ``resume()`` at start-up and by ``sweep_stuck(now)`` periodically: processed again if their
   payload still loads, else failed with the reason. Rows queued in this process are skipped
   (``_in_flight``); between instances the conditional claim in ``_process`` decides.
+
+Each event processed leaves one log line (``xmt.inbound``, INFO; in JSON its fields are
+``event_key``, ``channel``, ``kind``, ``person_id``, ``handler``, ``duration_ms``, ``result``) and
+is counted in the figures (``bot.metrics.metrics_of``). The person is named
+by their row id, never their name or platform id; what they wrote is never logged. Results:
+``done`` (a handler ran), ``no_route``, ``stranger`` (nobody on file), ``failed``, ``elsewhere``
+(another worker or instance claimed it first: logged at DEBUG).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -39,7 +47,8 @@ from bot import audit, texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.events import Event, FileMessage, bounded_key
-from bot.router import Ctx, EventCtx, Router
+from bot.metrics import metrics_of
+from bot.router import Ctx, EventCtx, Route, Router
 from bot.screening import readable_text
 from bot.tasks import TaskRunner
 from models import InboundEvent, InboundStatus, Person, Prompt
@@ -90,6 +99,18 @@ async def find_person(column: str, sender: str) -> Person | None:
         return None  # nobody on file has it (and tortoise would refuse the filter)
     lookup: dict[str, Any] = {column: sender, "active": True}
     return await Person.get_or_none(**lookup)
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What processing one event came to: its log line and its figures."""
+
+    result: str = "done"
+    person_id: int | None = None
+    handler: str = ""
+
+    def took(self, route: Route) -> None:
+        self.handler = route.name
 
 
 class Inbox:
@@ -185,6 +206,8 @@ class Inbox:
     async def _process(self, row_id: int, event: Event) -> None:
         # Stored and compared in UTC (SQLite compares the stored text); shown in local time.
         now = self.deps.clock().astimezone(UTC)
+        started = time.perf_counter()
+        outcome = Outcome()
         try:
             prepare = self.prepare.get(event.channel)
             if prepare is not None:
@@ -194,18 +217,37 @@ class Inbox:
                 claimed = await InboundEvent.filter(
                     id=row_id, status=InboundStatus.RECEIVED
                 ).update(status=InboundStatus.DONE, processed_at=now)
-                if not claimed:
-                    return  # another worker or instance took it
-                await self.handle(event, now, row_id)
+                if not claimed:  # another worker or instance took it
+                    outcome.result = "elsewhere"
+                else:
+                    await self.handle(event, now, row_id, outcome)
         except Exception as exc:
             log.exception("event %s failed", inbound_key(event))
+            outcome.result = "failed"
             await self._failed(row_id, event, now, exc)
-        self.deps.outbox.wake()
+        self._record(event, outcome, time.perf_counter() - started)
+        if outcome.result != "elsewhere":
+            self.deps.outbox.wake()
 
-    async def handle(self, event: Event, now: datetime, row_id: int) -> None:
-        """Route one event to its handler (inside the caller's transaction)."""
+    def _record(self, event: Event, outcome: Outcome, seconds: float) -> None:
+        """The event's one log line and its figures (see the module's notes)."""
+        ms = round(seconds * 1000, 1)
+        fields = {"event_key": inbound_key(event), "channel": event.channel, "kind": event.kind,
+                  "person_id": outcome.person_id, "handler": outcome.handler, "duration_ms": ms,
+                  "result": outcome.result}
+        log.log(logging.DEBUG if outcome.result == "elsewhere" else logging.INFO,
+                "event %s %s: %s by %s for person %s in %.1f ms", fields["event_key"], event.kind,
+                outcome.result, outcome.handler or "-", outcome.person_id, ms, extra=fields)
+        metrics_of(self.deps).event(event.kind, outcome.result, seconds)
+
+    async def handle(self, event: Event, now: datetime, row_id: int,
+                     outcome: Outcome | None = None) -> None:
+        """Route one event to its handler (inside the caller's transaction); ``outcome`` is told
+        who sent it, which handler took it and how it ended."""
+        outcome = outcome if outcome is not None else Outcome()
         public = self.router.public_route(event)
         if public is not None:  # from outside the organisation: nobody to look up
+            outcome.took(public)
             await public.handler(EventCtx(event=event, now=now, outbox=self.deps.outbox,
                                           tz=self.deps.settings.tz,
                                           identity=self.identities.get(event.channel, DEFAULT_IDENTITY)),
@@ -213,16 +255,18 @@ class Inbox:
             return
         person = await self.sender(event)
         if person is None:
+            outcome.result = "stranger"
             await self._stranger(event, now, row_id)
             return
+        outcome.person_id = person.id
         prompt = await Prompt.get_or_none(person_id=person.id)
         if prompt is not None and prompt.expires_at <= now:
             await prompt.delete()
             prompt = None
         ctx: Ctx[Any] = Ctx(event=event, person=person, now=now, outbox=self.deps.outbox,
                             prompt=prompt, tz=self.deps.settings.tz)
-        if not await self.router.dispatch(ctx, self.deps):
-            log.info("no route for %s event from %s", event.kind, person.code)
+        if not await self.router.dispatch(ctx, self.deps, outcome.took):
+            outcome.result = "no_route"
             await ctx.reply(texts.EXPIRED_BUTTON if event.kind == "card_action"
                             else texts.UNKNOWN_COMMAND)
 

@@ -62,6 +62,7 @@ from bot.channels.base import (
     Throttled,
 )
 from bot.events import bounded_key
+from bot.metrics import Metrics
 from models import Department, OutboxMessage, OutboxStatus, Person
 from models.org import info_center_admins
 
@@ -104,8 +105,12 @@ class Outbox:
         *,
         clock: Callable[[], datetime],
         max_attempts: int = 8,
+        metrics: Metrics | None = None,
     ) -> None:
         self.channels: dict[str, Channel] = {c.name: c for c in channels}
+        # The bot's figures (bot/metrics.py): sends by result here; the inbox and the sweeps
+        # reach them through ``deps.outbox`` too.
+        self.metrics = metrics if metrics is not None else Metrics(self.channels)
         self.clock = clock
         self.max_attempts = max_attempts
         self._wake = asyncio.Event()
@@ -359,23 +364,28 @@ class Outbox:
                 ref = {"address": address, **(ref or {})}
         except RecipientLeft as exc:  # the Information Center was told they left: no notice
             await self._dead(row, now, str(exc), row.attempts + 1, notify=False)
+            self.metrics.send(channel_name, "dead")
             return
         except PermanentDeliveryError as exc:
             if notice and channel_name is not None:
                 await self._notice_try_another(row, now, str(exc), channel_name,
                                                config=isinstance(exc, ConfigurationError))
+                self.metrics.send(channel_name, "retried")
             else:
                 await self._dead(row, now, str(exc), row.attempts + 1)
+                self.metrics.send(channel_name, "dead")
             return
         except Throttled as exc:
             await self._later(row, now, str(exc), exc.retry_after or BACKOFF_BASE)
+            self.metrics.send(channel_name, "throttled")
             return
         except DeliveryError as exc:
-            await self._failed(row, now, str(exc), exc.retry_after)
+            self.metrics.send(channel_name, await self._failed(row, now, str(exc), exc.retry_after))
             return
         except Exception as exc:  # a bug in a channel must not stop the worker
             log.exception("outbox row %s: unexpected error", row.id)
-            await self._failed(row, now, f"{type(exc).__name__}: {exc}", None)
+            self.metrics.send(channel_name, await self._failed(row, now, f"{type(exc).__name__}: {exc}",
+                                                               None))
             return
         row.status = OutboxStatus.SENT
         row.sent_at = self.clock()
@@ -385,6 +395,7 @@ class Outbox:
         row.claimed_until = None
         await row.save(update_fields=["status", "sent_at", "channel", "ref", "attempts",
                                       "claimed_until"])
+        self.metrics.send(channel_name, "sent")
 
     @staticmethod
     async def _message(row: OutboxMessage) -> Message:
@@ -450,11 +461,13 @@ class Outbox:
 
     async def _failed(
         self, row: OutboxMessage, now: datetime, error: str, retry_after: float | None
-    ) -> None:
+    ) -> str:
+        """A temporary failure: tried again later, or dead after the last attempt. Returns which
+        (``retried`` or ``dead``, for the figures)."""
         attempts = row.attempts + 1
         if attempts >= self.max_attempts and not is_notice(row):
             await self._dead(row, now, error, attempts)
-            return
+            return "dead"
         # A dead-letter notice is never given up on for a temporary error: it keeps trying at
         # the capped backoff (its whole point is to reach someone after the rest failed).
         delay = min(retry_after, BACKOFF_CAP) if retry_after is not None else backoff(attempts)
@@ -467,6 +480,7 @@ class Outbox:
             claimed_until=None,
             last_error=error[:2000],
         )
+        return "retried"
 
     async def _later(self, row: OutboxMessage, now: datetime, reason: str, delay: float) -> None:
         """Put a throttled row back without counting an attempt."""

@@ -156,6 +156,11 @@ class Route:
     prompt: type[PromptData] | None = None
     public: bool = False  # from outside the organisation: no person is resolved
 
+    @property
+    def name(self) -> str:
+        """The handler's name (``on_draft``), for the event's log line."""
+        return getattr(self.handler, "__name__", "handler")
+
 
 @dataclass(frozen=True)
 class Match:
@@ -285,8 +290,8 @@ class Router:
                     try:
                         answering = route.prompt.from_json(ctx.prompt.data)
                     except PromptError:
-                        log.warning("open question %s of %s does not load: not taken as answered",
-                                    ctx.prompt.kind, ctx.person.code, exc_info=True)
+                        log.warning("open question %s of person %s does not load: not taken as "
+                                    "answered", ctx.prompt.kind, ctx.person.id, exc_info=True)
                         break
                     return Match(route, _specialise(AnswerCtx, ctx, answering=answering,
                                                     answered=ctx.prompt))
@@ -306,12 +311,17 @@ class Router:
                 return Match(route, ctx)
         return None
 
-    async def dispatch(self, ctx: Ctx[Any], deps: Deps) -> bool:
+    async def dispatch(self, ctx: Ctx[Any], deps: Deps,
+                       chosen: Callable[[Route], None] | None = None) -> bool:
         """Run the handler this event's route names; False if no route takes it. A question the
-        handler answered is closed afterwards unless it kept it open or asked another."""
+        handler answered is closed afterwards unless it kept it open or asked another.
+        ``chosen`` is told the route before its handler runs (the event's log line names the
+        handler even when it fails)."""
         match = self.resolve(ctx)
         if match is None:
             return False
+        if chosen is not None:
+            chosen(match.route)
         await match.route.handler(match.ctx, deps)
         if isinstance(match.ctx, AnswerCtx) and not match.ctx._kept:
             await Prompt.filter(id=match.ctx.answered.id).delete()

@@ -6,7 +6,8 @@ Writing a reminder with its messages is ``bot.reminders`` (handlers write some t
 (``deps.calendar.is_open``) it returns 0 without a query (what falls due at night is written by the
 first run after the opening), and when another run of the same kind holds the lock it returns 0
 too; otherwise the body runs inside ``sweep_lock``, its reminders batched. The body is only the
-sweep's own logic.
+sweep's own logic. Each run that holds the lock is measured (``bot.metrics.metrics_of(deps)``):
+its duration, whether it ran to its end or failed, and the reminders it wrote.
 
 The unique reminder key (kind, subject, step, period; ``bot.reminders``) is the guarantee: a sweep
 run twice, late or in two processes sends each reminder once. The lock only saves the work: on
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -28,6 +30,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from bot.deps import Deps
+from bot.metrics import metrics_of
 from bot.reminders import batched
 
 _local_locks: dict[str, asyncio.Lock] = {}
@@ -72,7 +75,14 @@ def sweep(kind: str) -> Callable[[SweepFn], SweepFn]:
             async with sweep_lock(kind) as mine:
                 if not mine:
                     return 0
-                return await body(now, deps)
+                started = time.perf_counter()
+                try:
+                    written = await body(now, deps)
+                except Exception:  # measured as failed, then raised
+                    metrics_of(deps).sweep(kind, time.perf_counter() - started, written=None)
+                    raise
+                metrics_of(deps).sweep(kind, time.perf_counter() - started, written=written)
+                return written
         return run
     return wrap
 

@@ -1,13 +1,19 @@
-"""Pieces every platform channel needs: a sliding-window pacer, a single-flight token cache,
-and a capped body reader. Platform specifics stay in each channel's folder."""
+"""Pieces every platform channel needs: a sliding-window pacer, an HTTP client that times its
+API calls, and a capped body reader. Platform specifics stay in each channel's folder."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 
 class RateWindow:
@@ -31,11 +37,38 @@ class RateWindow:
 
 class HttpClient:
     """An aiohttp session created on first use (inside the running loop) and closed with the app.
-    Every platform client is one; none logs URLs (they carry tokens)."""
+    Every platform client is one; none logs URLs (they carry tokens).
+
+    With ``metrics`` set (``bot.app`` does), each API call is timed per ``platform`` and path
+    template (``measured``: the path as the client names it, never the URL with its token) and
+    each answer that is not a success counted by its code (``api_error``)."""
+
+    platform = "http"  # the platform label of this client's figures
 
     def __init__(self, timeout: float) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self.metrics: Metrics | None = None
+
+    @contextmanager
+    def measured(self, path: str) -> Iterator[None]:
+        """Time one call to ``path`` (a template such as ``message/send``); a network error or
+        a timeout inside is counted as the code ``network``."""
+        started = time.perf_counter()
+        try:
+            yield
+        except (OSError, aiohttp.ClientError, TimeoutError):
+            self.api_error("network")
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.api_call(self.platform, path, time.perf_counter() - started)
+
+    def api_error(self, code: object) -> None:
+        """Count an answer that was not a success by its code (an errcode, ``http_502``); 0,
+        "0", "" and None are successes and not counted."""
+        if self.metrics is not None and code not in (None, 0, "0", ""):
+            self.metrics.api_error(self.platform, code)
 
     @property
     def session(self) -> aiohttp.ClientSession:

@@ -52,9 +52,12 @@ KEY_MAX = 160  # an event key is never longer (the inbox prefixes the channel; c
 
 
 class Refused(Exception):
-    """A request refused by the verification layer; ``status`` is the HTTP answer."""
+    """A request refused by the verification layer; ``status`` is the HTTP answer, ``reason`` a
+    fixed label for the refusal counter (``bot.metrics.REFUSAL_REASONS``; never the message,
+    which may quote what was sent)."""
 
     status = 400
+    reason = "malformed"
 
 
 class Malformed(Refused, ValueError):
@@ -67,11 +70,31 @@ class Forbidden(Refused):
     """Not signed, wrongly signed, or stale: HTTP 403."""
 
     status = 403
+    reason = "signature"
+
+
+class Unsigned(Forbidden):
+    """A signing value is missing: HTTP 403."""
+
+    reason = "unsigned"
+
+
+class Stale(Forbidden):
+    """A well-formed timestamp outside the window: HTTP 403."""
+
+    reason = "stale_timestamp"
+
+
+#: The attribute of ``http_error``'s answer that carries the refusal's reason (read by
+#: ``bot.metrics.count_callbacks``).
+REFUSAL_ATTR = "refusal"
 
 
 def http_error(exc: Refused) -> web.HTTPException:
-    """The aiohttp answer for a refusal (no detail in the body)."""
-    return web.HTTPForbidden() if exc.status == 403 else web.HTTPBadRequest()
+    """The aiohttp answer for a refusal (no detail in the body), carrying its reason."""
+    error = web.HTTPForbidden() if exc.status == 403 else web.HTTPBadRequest()
+    setattr(error, REFUSAL_ATTR, exc.reason)
+    return error
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -130,7 +153,7 @@ def ident(value: Any, *, name: str, max_len: int, pattern: re.Pattern[str] | Non
 def present(*values: str) -> None:
     """Forbidden unless every signing value is there (a request without them is not signed)."""
     if not all(values):
-        raise Forbidden("unsigned")
+        raise Unsigned("unsigned")
 
 
 def timestamp(value: str, *, unit: Literal["s", "ms"]) -> int:
@@ -152,7 +175,7 @@ def fresh(stamp: int, *, unit: Literal["s", "ms"], now: float, max_age: int,
         return
     seconds = stamp / 1000 if unit == "ms" else stamp  # bounded by ``timestamp``: no overflow
     if abs(now - seconds) > min(limits):
-        raise Forbidden("stale timestamp")
+        raise Stale("stale timestamp")
 
 
 def signed(ts: str, sig: str, *, unit: Literal["s", "ms"], now: float, max_age: int,

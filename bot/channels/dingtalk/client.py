@@ -132,6 +132,8 @@ def oapi_code(data: dict[str, Any]) -> str:
 
 
 class DingTalkClient(HttpClient):
+    platform = "dingtalk"
+
     def __init__(self, *, api_base: str, app_key: str, app_secret: str, timeout: float = TIMEOUT,
                  clock: Callable[[], float] = time.monotonic,
                  oapi_base: str = "https://oapi.dingtalk.com",
@@ -176,13 +178,19 @@ class DingTalkClient(HttpClient):
             host == suffix or host.endswith("." + suffix) for suffix in self.file_hosts)
 
     async def _send(self, method: str, url: str, what: str, **kw: Any) -> tuple[int, dict[str, Any]]:
+        """One call: (HTTP status, the JSON object answered). ``what`` names the API (its path
+        template: the figures' label, and never the URL, which may carry a token)."""
         try:
-            async with self.session.request(method, url, allow_redirects=False, **kw) as resp:
-                try:
-                    data = await resp.json(content_type=None)
-                except ValueError:
-                    data = {}
-                return resp.status, data if isinstance(data, dict) else {}
+            with self.measured(what):
+                async with self.session.request(method, url, allow_redirects=False, **kw) as resp:
+                    try:
+                        data = await resp.json(content_type=None)
+                    except ValueError:
+                        data = {}
+                    data = data if isinstance(data, dict) else {}
+                    code = data.get("code") or data.get("errcode")
+                    self.api_error(code if resp.status == 200 else code or f"http_{resp.status}")
+                    return resp.status, data
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"DingTalk {what}: {type(exc).__name__}") from None
 
@@ -277,10 +285,12 @@ class DingTalkClient(HttpClient):
         if not self.is_file_url(url):
             raise DingTalkRefused("messageFiles/download", "downloadUrl not on a DingTalk file host")
         try:
-            async with self.session.get(url, allow_redirects=False) as resp:
-                if resp.status != 200:
-                    raise DeliveryError(f"DingTalk file download: HTTP {resp.status}")
-                return await resp.read(), resp.headers.get("Content-Type", "").split(";")[0]
+            with self.measured("file/download"):
+                async with self.session.get(url, allow_redirects=False) as resp:
+                    if resp.status != 200:
+                        self.api_error(f"http_{resp.status}")
+                        raise DeliveryError(f"DingTalk file download: HTTP {resp.status}")
+                    return await resp.read(), resp.headers.get("Content-Type", "").split(";")[0]
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"DingTalk file download: {type(exc).__name__}") from None
 

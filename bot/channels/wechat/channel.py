@@ -40,7 +40,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-import aiohttp
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.exceptions import BaseORMException
@@ -229,7 +228,7 @@ class WechatTokens:
     async def _fetch(self, app_id: str) -> tuple[str, float]:
         path = "/cgi-bin/token"
         params = {"grant_type": "client_credential", "appid": app_id, "secret": self._secrets[app_id]}
-        data = await _json(self.http.session, "GET", self.api_base, path, params=params)
+        data = await _json(self.http, "GET", self.api_base, path, params=params)
         code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else -1
         if code == 0 and isinstance(data, dict) and isinstance(data.get("access_token"), str):
             self.fetched += 1
@@ -242,21 +241,27 @@ class WechatTokens:
         raise DeliveryError(f"WeChat {path}: errcode {code}")
 
 
-async def _json(session: aiohttp.ClientSession, method: str, base: str, path: str, **kw: Any) -> Any:
-    """WeChat's answer to one call, decoded (any JSON: the caller reads ``errcode``); a network
-    failure, a 5xx or a body that is not JSON is a ``DeliveryError`` (retried). The URL is never
-    in the message: it carries the token or the secret."""
+async def _json(http: HttpClient, method: str, base: str, path: str, **kw: Any) -> Any:
+    """WeChat's answer to one call through ``http``'s session, decoded (any JSON: the caller
+    reads ``errcode``; a non-zero one is counted in the figures); a network failure, a 5xx or a
+    body that is not JSON is a ``DeliveryError`` (retried). The URL is never in the message: it
+    carries the token or the secret."""
     try:
-        async with session.request(method, base + path, **kw) as resp:
-            if resp.status >= 500:
-                raise DeliveryError(f"WeChat {path}: HTTP {resp.status}")
-            return await resp.json(content_type=None)
+        with http.measured(path):
+            async with http.session.request(method, base + path, **kw) as resp:
+                if resp.status >= 500:
+                    http.api_error(f"http_{resp.status}")
+                    raise DeliveryError(f"WeChat {path}: HTTP {resp.status}")
+                data = await resp.json(content_type=None)
     except (OSError, TimeoutError, ValueError) as exc:
         raise DeliveryError(f"WeChat {path}: {type(exc).__name__}") from None
+    http.api_error(data.get("errcode") if isinstance(data, dict) else "answer")
+    return data
 
 
 class WechatMPChannel(HttpClient):
     name = NAME
+    platform = "wechat"
 
     def __init__(self, api_base: str, *, timeout: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -275,7 +280,7 @@ class WechatMPChannel(HttpClient):
         return self.tokens.cache(app_id, secret)
 
     async def _call(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
-        data = await _json(self.session, method, self.api_base, path, **kw)
+        data = await _json(self, method, self.api_base, path, **kw)
         code = int(data.get("errcode", 0) or 0) if isinstance(data, dict) else -1
         if code == 0:
             return data if isinstance(data, dict) else {}

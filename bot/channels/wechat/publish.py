@@ -203,6 +203,8 @@ def _str(value: Any) -> str:
 class WechatPublisher(HttpClient):
     """``bot.publishing.Publisher`` over WeChat's official-account API."""
 
+    platform = "wechat"
+
     def __init__(self, api_base: str, *, tokens: WechatTokens | None = None, timeout: float = 30.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(timeout)
@@ -232,10 +234,12 @@ class WechatPublisher(HttpClient):
             return PublishError(message, code=code)
 
         try:
-            async with self.session.post(self.api_base + path, **kw) as resp:
-                if resp.status >= 500:
-                    raise lost(f"WeChat {path}: HTTP {resp.status}", f"http{resp.status}")
-                data = await resp.json(content_type=None)
+            with self.measured(path):
+                async with self.session.post(self.api_base + path, **kw) as resp:
+                    if resp.status >= 500:
+                        self.api_error(f"http_{resp.status}")
+                        raise lost(f"WeChat {path}: HTTP {resp.status}", f"http{resp.status}")
+                    data = await resp.json(content_type=None)
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             raise lost(f"WeChat {path}: {type(exc).__name__}", "network") from None
         if not isinstance(data, dict):
@@ -244,6 +248,7 @@ class WechatPublisher(HttpClient):
             code = int(data.get("errcode", 0) or 0)
         except (TypeError, ValueError):
             raise PublishError(f"WeChat {path}: errcode not a number", code="answer") from None
+        self.api_error(code)
         if code == 0:
             return data
         if code in TOKEN_ERRORS:

@@ -84,6 +84,8 @@ class WeComMisconfigured(WeComApiError, ConfigurationError):
 
 
 class WeComClient(HttpClient):
+    platform = "wecom"
+
     def __init__(
         self, *, base: str, corp_id: str, secret: str, timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
@@ -142,16 +144,20 @@ class WeComClient(HttpClient):
 
     async def _request(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
         try:
-            async with self.session.request(method, self.base + path, **kw) as resp:
-                if resp.status >= 500 or resp.status == 429:
-                    raise DeliveryError(f"WeCom {path}: HTTP {resp.status}")
-                if resp.status != 200:  # a wrong API base, or a proxy in the way
-                    raise ConfigurationError(f"WeCom {path}: HTTP {resp.status}")
-                result = await resp.json(content_type=None)
+            with self.measured(path):
+                async with self.session.request(method, self.base + path, **kw) as resp:
+                    if resp.status != 200:
+                        self.api_error(f"http_{resp.status}")
+                    if resp.status >= 500 or resp.status == 429:
+                        raise DeliveryError(f"WeCom {path}: HTTP {resp.status}")
+                    if resp.status != 200:  # a wrong API base, or a proxy in the way
+                        raise ConfigurationError(f"WeCom {path}: HTTP {resp.status}")
+                    result = await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise DeliveryError(f"WeCom {path}: {type(exc).__name__}") from None
         if not isinstance(result, dict):
             raise DeliveryError(f"WeCom {path}: unexpected answer")
+        self.api_error(result.get("errcode"))
         return result
 
     @staticmethod
@@ -201,18 +207,21 @@ class WeComClient(HttpClient):
         """(bytes, content type, file name) of a media id; errors come back as JSON (90254)."""
         async def attempt(token: str) -> tuple[bytes, str, str]:
             try:
-                async with self.session.get(self.base + "media/get", params={
-                        "access_token": token, "media_id": media_id}) as resp:
-                    if resp.status >= 500:
-                        raise DeliveryError(f"WeCom media/get: HTTP {resp.status}")
-                    ctype = resp.headers.get("Content-Type", "")
-                    if ctype.startswith(("application/json", "text/plain")):
-                        result = await resp.json(content_type=None)
-                        if result.get("errcode") in TOKEN_ERRORS:
-                            raise TokenRefused("WeCom media/get: access token refused after renewal")
-                        self._check("media/get", result)
-                    payload = await resp.read()
-                    disposition = resp.headers.get("Content-Disposition", "")
+                with self.measured("media/get"):
+                    async with self.session.get(self.base + "media/get", params={
+                            "access_token": token, "media_id": media_id}) as resp:
+                        if resp.status >= 500:
+                            self.api_error(f"http_{resp.status}")
+                            raise DeliveryError(f"WeCom media/get: HTTP {resp.status}")
+                        ctype = resp.headers.get("Content-Type", "")
+                        if ctype.startswith(("application/json", "text/plain")):
+                            result = await resp.json(content_type=None)
+                            self.api_error(result.get("errcode"))
+                            if result.get("errcode") in TOKEN_ERRORS:
+                                raise TokenRefused("WeCom media/get: access token refused after renewal")
+                            self._check("media/get", result)
+                        payload = await resp.read()
+                        disposition = resp.headers.get("Content-Disposition", "")
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise DeliveryError(f"WeCom media/get: {type(exc).__name__}") from None
             name = disposition.split("filename=", 1)[1].strip('"; ') if "filename=" in disposition \
