@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -265,7 +265,9 @@ def handler(metrics: Metrics, clock: Clock) -> Callable[[web.Request], Any]:
 
     async def serve(_: web.Request) -> web.Response:
         body = await metrics.exposition(clock())
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        # The text format 0.0.4, which every Prometheus reads (the library's latest, 1.0.0, only
+        # 3.x knows); the names are plain ASCII, so the output is the same.
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     return serve
 
