@@ -183,7 +183,8 @@ async def test_callbacks_refusals_and_api_calls_reach_metrics_on_the_bot_port(
     # Refusals, one of each reason the verification layer and the body cap give.
     query, body = s.sender.envelope(s.sender.text("zhangsan", HELP))
     post = s.client.post
-    assert (await post("/wecom/callback", params={**query, "msg_signature": "0" * 40}, data=body)).status == 403
+    forged = {**query, "msg_signature": "0" * 40}
+    assert (await post("/wecom/callback", params=forged, data=body)).status == 403
     assert await s.sender.post(s.client, s.sender.text("zhangsan", HELP),
                                timestamp=s.sender.now - 3600) == 403
     assert (await post("/wecom/callback", data=body)).status == 403
@@ -225,7 +226,7 @@ async def test_callbacks_refusals_and_api_calls_reach_metrics_on_the_bot_port(
                or m["template_card"]["main_title"]["title"] for m in s.fake.sent]
     assert len(replies) >= 3
     messages = [HELP, "冬季供暖", "今年供暖季", *(r[:8] for r in replies)]
-    leaks = [w for w in people + [SECRET, TOKEN, AES_KEY, CORP_ID] + messages if w in text]
+    leaks = [w for w in [*people, SECRET, TOKEN, AES_KEY, CORP_ID, *messages] if w in text]
     assert not leaks, leaks
     assert not [i for i in ids if f'"{i}"' in text]  # no label value is a person's row id
 
