@@ -144,7 +144,8 @@ class Served:
 
     @property
     def bot(self) -> Bot:
-        return self.client.app[BOT]
+        bot: Bot = self.client.app[BOT]
+        return bot
 
     async def say(self, user: str, text: str) -> int:
         status = await self.sender.post(self.client, self.sender.text(user, text))
