@@ -1,16 +1,20 @@
-"""Secrets never reach the logs, even when a whole flow runs at DEBUG level."""
+"""Secrets never reach the logs, even when a whole flow runs at DEBUG level; in JSON (XMT_LOG_FORMAT=json)
+one line per record and one per event, with its fields, and no message body."""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 
 import pytest
 
 from bot.app import build_bot
-from bot.logs import SecretFilter, install_secret_filter
+from bot.events import TextMessage
+from bot.logs import JsonFormatter, SecretFilter, configure_logging, install_secret_filter
 from bot.org import import_file
+from models import Person
 from tests.conftest import DEMO_ORG, make_settings
 from tests.fakes import FakeClock, RecordingChannel
 
@@ -79,8 +83,6 @@ async def test_whole_flow_at_debug_logs_no_secret(db: str) -> None:
         await import_file(DEMO_ORG, now=clock.now)
         logging.getLogger("xmt.test").debug("settings: %r", settings)
         logging.getLogger("xmt.test").warning("leak attempt %s %s", SECRET, AES)
-        from bot.events import TextMessage
-
         await bot.inbox.accept(TextMessage(channel="local", sender="zhangsan", key="k",
                                            received_at=clock.now, text="帮助"))
         await bot.tasks.join()
@@ -91,3 +93,76 @@ async def test_whole_flow_at_debug_logs_no_secret(db: str) -> None:
     out = stream.getvalue()
     assert "leak attempt" in out
     assert SECRET not in out and AES not in out and "tok-tok" not in out
+
+
+# -- XMT_LOG_FORMAT=json ------------------------------------------------------------------------------
+DRAFT_BODY = "今年供暖季自11月15日开始，热线电话12345。"
+
+
+async def test_json_lines_one_per_event_with_its_fields_and_no_body_or_secret(db: str) -> None:
+    settings = make_settings(
+        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
+        wecom_aes_key=AES, simulator=True, log_format="json",
+    )
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    install_secret_filter(settings)
+    try:
+        clock = FakeClock()
+        channel = RecordingChannel()
+        bot = build_bot(settings, [channel], clock=clock)
+        await import_file(DEMO_ORG, now=clock.now)
+        said = [("zhangsan", f"投稿 @某某发布 1 冬季供暖服务指南\n{DRAFT_BODY}"), ("zhangsan", "帮助"),
+                ("mallory", f"我的密码是 {SECRET}")]
+        for n, (who, text) in enumerate(said, 1):
+            await bot.inbox.accept(TextMessage(channel="local", sender=who, key=f"m{n}",
+                                               received_at=clock.now, text=text))
+            await bot.tasks.join()
+        await bot.outbox.drain(clock.now)
+        logging.getLogger("xmt.test").warning("leak attempt %s", AES, extra={"token": SECRET})
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+    out = stream.getvalue()
+    lines = [json.loads(line) for line in out.splitlines()]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    events = [line for line in lines if "event_key" in line]
+    assert [e["event_key"] for e in events] == ["local:m1", "local:m2", "local:m3"]  # one line each
+    zhangsan = await Person.get(code="zhangsan")
+    draft, help_, stranger = events
+    assert (draft["person_id"], draft["handler"], draft["result"]) == (zhangsan.id, "on_draft", "done")
+    assert (help_["person_id"], help_["handler"], help_["result"]) == (zhangsan.id, "on_help", "done")
+    assert (stranger["person_id"], stranger["result"]) == (None, "stranger")
+    assert all(isinstance(e["duration_ms"], float) and e["duration_ms"] >= 0 for e in events)
+    assert all(e["logger"] == "xmt.inbound" and e["level"] == "INFO" for e in events)
+    assert not [e for e in events if "张三" in json.dumps(e, ensure_ascii=False) or "zhangsan" in str(e)]
+    # Neither what people wrote nor a secret, anywhere in the log.
+    assert DRAFT_BODY not in out and "冬季供暖" not in out and "我的密码" not in out
+    assert SECRET not in out and AES not in out and "tok-tok" not in out
+    leak = next(line for line in lines if line["message"].startswith("leak attempt"))
+    assert leak["message"] == "leak attempt ***" and leak["token"] == "***"
+
+
+def test_configure_logging_writes_json_lines_or_text(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    kept, level = root.handlers[:], root.level
+    try:
+        for fmt in ("json", "text"):
+            root.handlers = []
+            configure_logging(make_settings(log_format=fmt, wecom_corp_id="ww1", wecom_agent_id=1000002,
+                                            wecom_secret=SECRET, wecom_token="tok-tok",
+                                            wecom_aes_key=AES))
+            logging.getLogger("xmt.test").info("token %s", SECRET)
+            err = capsys.readouterr().err.strip()
+            if fmt == "json":
+                line = json.loads(err)
+                assert (line["logger"], line["level"], line["message"]) == ("xmt.test", "INFO", "token ***")
+            else:
+                assert err.endswith("INFO xmt.test: token ***")
+    finally:
+        root.handlers, root.level = kept, level
