@@ -55,7 +55,8 @@ log = logging.getLogger("xmt.metrics")
 
 #: The callback routes and the platform each belongs to, by the route's first path segment.
 CALLBACK_PREFIXES = {"wecom": "wecom", "dingtalk": "dingtalk", "wechat": "wechat", "api": "api"}
-#: Refusals that are not the verification layer's (it names its own: ``verify.REASONS``).
+#: Refusals that are not the verification layer's (it names its own: ``verify.Refused.reason``).
+#: A 503 is the stop's (``bot.app.refuse_when_stopping``): the platform delivers again elsewhere.
 REFUSAL_BY_STATUS = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                      408: "slow_body", 409: "not_operating", 413: "too_large", 422: "malformed",
                      503: "stopping"}
@@ -67,6 +68,8 @@ NO_CHANNEL = "any"  # outbox rows with no preferred channel (sweeps' reminders, 
 #: Sweeps take from milliseconds to a few seconds (bench/sweeps.py); API calls up to their timeout.
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 API_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: An event's transaction takes a few milliseconds; one that waits for a download, seconds.
+EVENT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/]")
 
 
@@ -92,14 +95,15 @@ class Metrics:
     def __init__(self, channels: Iterable[str] = ()) -> None:
         self.registry = r = CollectorRegistry()
         self.callbacks = Counter("xmt_callbacks", "Platform callbacks answered, by platform and "
-                                 "result (ok: 2xx, refused: 4xx, error: 5xx)", ["platform", "result"],
+                                 "result (ok: 2xx, refused: 4xx or the stop's 503, error: 5xx)",
+                                 ["platform", "result"],
                                  registry=r)
         self.refusals = Counter("xmt_callback_refusals", "Callbacks refused, by platform and reason",
                                 ["platform", "reason"], registry=r)
         self.events = Counter("xmt_events", "Inbound events processed, by kind and result",
                               ["kind", "result"], registry=r)
         self.event_seconds = Histogram("xmt_event_duration_seconds", "Time to process one inbound "
-                                       "event", buckets=API_BUCKETS, registry=r)
+                                       "event", buckets=EVENT_BUCKETS, registry=r)
         self.inbox_lag = Gauge("xmt_inbox_lag_seconds", "Age of the oldest inbound event not "
                                "processed yet (0 when none waits)", registry=r)
         self.inbox_waiting = Gauge("xmt_inbox_unprocessed", "Inbound events acknowledged and not "
@@ -129,7 +133,8 @@ class Metrics:
         self.channels = sorted({label(c, 16) for c in channels} | {NO_CHANNEL})
         for channel in self.channels:  # present from the start: rate() needs a first sample
             for result in SEND_RESULTS:
-                self.sends.labels(channel, result)
+                if channel != NO_CHANNEL:  # a send always has its channel (or "none" found)
+                    self.sends.labels(channel, result)
             self.outbox_depth.labels(channel).set(0)
             self.outbox_oldest.labels(channel).set(0)
 
@@ -144,9 +149,7 @@ class Metrics:
         self.sends.labels(label(channel or "none", 16), label(result, 16)).inc()
 
     def callback(self, platform: str, status: int, refusal: str | None = None) -> None:
-        result = "ok" if status < 400 else "refused" if status < 500 and status != 429 else "error"
-        if status == 503 and refusal == "stopping":
-            result = "refused"
+        result = "ok" if status < 400 else "refused" if status < 500 or status == 503 else "error"
         self.callbacks.labels(platform, result).inc()
         if result == "refused":
             reason = refusal if refusal in REFUSAL_REASONS else REFUSAL_BY_STATUS.get(status, "other")

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import BOT, Bot, create_app
+from bot.app import BOT, LIFECYCLE, Bot, create_app
 from bot.cards import Text
 from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
@@ -255,3 +255,13 @@ async def test_no_metrics_unless_a_port_is_set(db: str, aiohttp_client: Any) -> 
                      run_worker=False)
     client = await aiohttp_client(app)
     assert (await client.get("/metrics")).status == 404
+
+
+async def test_a_callback_refused_while_stopping_is_counted_as_such(served: Served) -> None:
+    served.client.app[LIFECYCLE].begin_stop()
+    assert await served.say("zhangsan", HELP) == 503  # the platform delivers it again, elsewhere
+    resp = await served.client.get("/metrics")  # still answered: monitoring sees the stop
+    samples = scraped(await resp.text())
+    assert samples[("xmt_callback_refusals_total", frozenset({("platform", "wecom"),
+                                                              ("reason", "stopping")}))] == 1
+    assert samples[("xmt_callbacks_total", frozenset({("platform", "wecom"), ("result", "refused")}))] == 1
