@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -20,6 +20,8 @@ from tests.fakes import FakeClock, RecordingChannel
 
 SECRET = "TopSecretAppSecret-9f8e7d"
 AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+SECRETS: dict[str, object] = {"wecom_corp_id": "ww1", "wecom_agent_id": 1000002, "wecom_secret": SECRET,
+                              "wecom_token": "tok-tok", "wecom_aes_key": AES, "simulator": True}
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +54,7 @@ def log_a_secret(name: str, *filters: logging.Filter) -> str:
 
 
 def test_a_handler_added_after_the_install_writes_no_secret() -> None:
-    install_secret_filter(make_settings(
-        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
-        wecom_aes_key=AES))
+    install_secret_filter(make_settings(**SECRETS))
     out = log_a_secret("xmt.test.later")  # a handler with no filter, added after the install
     assert SECRET not in out and "corpsecret=***" in out and "ValueError" in out
 
@@ -64,33 +64,42 @@ def test_filter_masks_secrets_in_messages_args_and_tracebacks() -> None:
     assert SECRET not in out and "***" in out and "ValueError" in out
 
 
-async def test_whole_flow_at_debug_logs_no_secret(db: str) -> None:
-    settings = make_settings(
-        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
-        wecom_aes_key=AES, simulator=True,
-    )
+async def logged_flow(said: list[tuple[str, str]], *, level: int, also: Callable[[], None],
+                      formatter: logging.Formatter | None = None) -> str:
+    """What a root handler (with ``formatter``) writes at ``level`` while a bot configured with
+    secrets handles ``said`` ((who, text), one event after another) and ``also`` logs more."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
+    if formatter is not None:
+        handler.setFormatter(formatter)
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    root.setLevel(level)
+    settings = make_settings(**SECRETS)
     install_secret_filter(settings)
     try:
         clock = FakeClock()
-        channel = RecordingChannel()
-        bot = build_bot(settings, [channel], clock=clock)
+        bot = build_bot(settings, [RecordingChannel()], clock=clock)
         await import_file(DEMO_ORG, now=clock.now)
-        logging.getLogger("xmt.test").debug("settings: %r", settings)
-        logging.getLogger("xmt.test").warning("leak attempt %s %s", SECRET, AES)
-        await bot.inbox.accept(TextMessage(channel="local", sender="zhangsan", key="k",
-                                           received_at=clock.now, text="帮助"))
-        await bot.tasks.join()
+        also()
+        for n, (who, text) in enumerate(said, 1):
+            await bot.inbox.accept(TextMessage(channel="local", sender=who, key=f"m{n}",
+                                               received_at=clock.now, text=text))
+            await bot.tasks.join()
         await bot.outbox.drain(clock.now)
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
-    out = stream.getvalue()
+    return stream.getvalue()
+
+
+async def test_whole_flow_at_debug_logs_no_secret(db: str) -> None:
+    def leak() -> None:
+        logging.getLogger("xmt.test").debug("settings: %r", make_settings(**SECRETS))
+        logging.getLogger("xmt.test").warning("leak attempt %s %s", SECRET, AES)
+
+    out = await logged_flow([("zhangsan", "帮助")], level=logging.DEBUG, also=leak)
     assert "leak attempt" in out
     assert SECRET not in out and AES not in out and "tok-tok" not in out
 
@@ -100,35 +109,12 @@ DRAFT_BODY = "今年供暖季自11月15日开始，热线电话12345。"
 
 
 async def test_json_lines_one_per_event_with_its_fields_and_no_body_or_secret(db: str) -> None:
-    settings = make_settings(
-        wecom_corp_id="ww1", wecom_agent_id=1000002, wecom_secret=SECRET, wecom_token="tok-tok",
-        wecom_aes_key=AES, simulator=True, log_format="json",
-    )
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    install_secret_filter(settings)
-    try:
-        clock = FakeClock()
-        channel = RecordingChannel()
-        bot = build_bot(settings, [channel], clock=clock)
-        await import_file(DEMO_ORG, now=clock.now)
-        said = [("zhangsan", f"投稿 @某某发布 1 冬季供暖服务指南\n{DRAFT_BODY}"), ("zhangsan", "帮助"),
-                ("mallory", f"我的密码是 {SECRET}")]
-        for n, (who, text) in enumerate(said, 1):
-            await bot.inbox.accept(TextMessage(channel="local", sender=who, key=f"m{n}",
-                                               received_at=clock.now, text=text))
-            await bot.tasks.join()
-        await bot.outbox.drain(clock.now)
+    def leak() -> None:
         logging.getLogger("xmt.test").warning("leak attempt %s", AES, extra={"token": SECRET})
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-    out = stream.getvalue()
+
+    said = [("zhangsan", f"投稿 @某某发布 1 冬季供暖服务指南\n{DRAFT_BODY}"), ("zhangsan", "帮助"),
+            ("mallory", f"我的密码是 {SECRET}")]
+    out = await logged_flow(said, level=logging.INFO, also=leak, formatter=JsonFormatter())
     lines = [json.loads(line) for line in out.splitlines()]  # every line is one JSON object
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     events = [line for line in lines if "event_key" in line]
@@ -144,8 +130,8 @@ async def test_json_lines_one_per_event_with_its_fields_and_no_body_or_secret(db
     # Neither what people wrote nor a secret, anywhere in the log.
     assert DRAFT_BODY not in out and "冬季供暖" not in out and "我的密码" not in out
     assert SECRET not in out and AES not in out and "tok-tok" not in out
-    leak = next(line for line in lines if line["message"].startswith("leak attempt"))
-    assert leak["message"] == "leak attempt ***" and leak["token"] == "***"
+    leaked = next(line for line in lines if line["message"].startswith("leak attempt"))
+    assert leaked["message"] == "leak attempt ***" and leaked["token"] == "***"
 
 
 def test_configure_logging_writes_json_lines_or_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,9 +140,7 @@ def test_configure_logging_writes_json_lines_or_text(capsys: pytest.CaptureFixtu
     try:
         for fmt in ("json", "text"):
             root.handlers = []
-            configure_logging(make_settings(log_format=fmt, wecom_corp_id="ww1", wecom_agent_id=1000002,
-                                            wecom_secret=SECRET, wecom_token="tok-tok",
-                                            wecom_aes_key=AES))
+            configure_logging(make_settings(log_format=fmt, **SECRETS))
             logging.getLogger("xmt.test").info("token %s", SECRET)
             err = capsys.readouterr().err.strip()
             if fmt == "json":
