@@ -23,12 +23,13 @@ What goes, and what never does:
   nobody decided) keeps its rows: few, and its buttons can still be pressed.
 - ``audit_event``: never (the chain is the record, Art. 2).
 
-Bounded batches: each batch reads at most ``BATCH`` candidate ids in id order (a cursor, so rows
-kept are not read again) and deletes them by id in one statement, in its own transaction: no
-statement holds the table long, and what arrives meanwhile waits for one batch at most
-(``bench/retention.py`` measures it). Without an index on the time columns the reads walk the
-``(status, id)`` index; the oldest rows come first, so a run reads the old rows and the kept
-ones once.
+Bounded batches: each batch reads at most ``BATCH`` rows of the status in id order (the
+``(status, id)`` index, a cursor: rows kept are not read again), keeps those past their time, and
+deletes them by id in one statement, in its own transaction: no statement holds the table long,
+and what arrives meanwhile waits for one batch at most (``bench/retention.py`` measures it). The
+times are compared here, not in SQL: with ``processed_at < ?`` in the query and no index on it,
+the run's last read walked every kept row to find none (a second's stall at half a million rows).
+The walk stops at the first batch whose last row came in after the cut-off (``_reached``).
 """
 
 from __future__ import annotations
@@ -80,16 +81,14 @@ async def _prune_inbound(cutoff: datetime, batch: int, done: Pruned,
                          pause: Callable[[], Awaitable[None]]) -> int:
     total, after = 0, 0
     while True:
-        found: list[Any] = await InboundEvent.filter(
-            status=InboundStatus.DONE, processed_at__lt=cutoff, id__gt=after,
-        ).order_by("id").limit(batch).values_list("id", flat=True)
-        ids = [int(i) for i in found]
-        if not ids:
+        rows: list[Any] = await InboundEvent.filter(status=InboundStatus.DONE, id__gt=after).order_by(
+            "id").limit(batch).values_list("id", "received_at", "processed_at")
+        ids = [int(i) for i, _, at in rows if at is not None and at < cutoff]
+        if ids:
+            total += await _delete(InboundEvent, ids, done)
+        if _reached(rows, batch, cutoff):
             return total
-        total += await _delete(InboundEvent, ids, done)
-        if len(ids) < batch:
-            return total
-        after = ids[-1]
+        after = int(rows[-1][0])
         await pause()
 
 
@@ -97,18 +96,27 @@ async def _prune_outbox(cutoff: datetime, batch: int, done: Pruned,
                         pause: Callable[[], Awaitable[None]]) -> int:
     total, after = 0, 0
     while True:
-        rows = await (OutboxMessage.filter(status=OutboxStatus.SENT, sent_at__lt=cutoff, id__gt=after)
-                      .order_by("id").limit(batch).values_list("id", "card_id"))
-        if not rows:
-            return total
-        closed = await _closed_cards({str(card) for _, card in rows if card is not None}, cutoff)
-        ids = [int(i) for i, card in rows if card is None or card in closed]
+        rows: list[Any] = await OutboxMessage.filter(status=OutboxStatus.SENT, id__gt=after).order_by(
+            "id").limit(batch).values_list("id", "created_at", "sent_at", "card_id")
+        old = [(int(i), card) for i, _, at, card in rows if at is not None and at < cutoff]
+        closed = await _closed_cards({str(card) for _, card in old if card is not None}, cutoff)
+        ids = [i for i, card in old if card is None or card in closed]
         if ids:
             total += await _delete(OutboxMessage, ids, done)
-        if len(rows) < batch:
+        if _reached(rows, batch, cutoff):
             return total
         after = int(rows[-1][0])
         await pause()
+
+
+def _reached(rows: list[Any], batch: int, cutoff: datetime) -> bool:
+    """Whether the walk ends with this read: the rows ran out, or the last one read came in
+    (``received_at``, ``created_at``: the row's second column) after the cut-off. Ids follow
+    arrival, and a row that came in after the cut-off cannot have been processed or delivered
+    before it: every later row is to be kept too (but for the instances' clock skew: seconds,
+    made up by the next day's run). So the last read of a run reads ``batch`` rows, not every row
+    kept; a row processed or delivered late among old ones is only skipped."""
+    return len(rows) < batch or rows[-1][1] >= cutoff
 
 
 async def _closed_cards(cards: set[str], cutoff: datetime) -> set[str]:

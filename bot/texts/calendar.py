@@ -126,6 +126,6 @@ def calendar_missing_notice(year: int, weeks: int) -> str:
         f"怎么补：国务院办公厅公布 {year} 年放假安排后，请系统管理员把它写进节假日文件"
         f"（环境变量 XMT_HOLIDAYS_FILE 指向的 YAML 文件），格式如下（日期只是示例，以通知为准）：\n"
         f"{HOLIDAYS_FILE_SHAPE}\n"
-        f"然后运行 xmt calendar check {year}，看到「文件」即可，不必重启；"
-        f"升级 chinesecalendar 到包含 {year} 年的版本也可以。补好之前，每周提醒一次。"
+        f"然后运行 xmt calendar check {year}，看到「文件」即可；运行中的机器人几分钟内自动读入，不必重启。"
+        f"升级 chinesecalendar 到包含 {year} 年的版本（需重启）也可以。补好之前，每周提醒一次。"
     )

@@ -26,13 +26,13 @@ async def inbound(n: int, status: InboundStatus, at: datetime, tag: str) -> None
 
 
 async def outbox(key: str, status: OutboxStatus, at: datetime, message: Text | Card | None = None,
-                 kind: str | None = None, lane: str = "p:1") -> None:
+                 kind: str | None = None, lane: str = "p:1", sent: datetime | None = None) -> None:
     body: dict[str, Any] = (message or Text("好的")).to_json()
     card_id = message.card_id if isinstance(message, Card) else None
     await OutboxMessage.create(
         key=key, lane=lane, kind=kind or ("card" if card_id else "text"), card_id=card_id, body=body,
         status=status, next_attempt_at=at, created_at=at,
-        sent_at=at if status == OutboxStatus.SENT else None)
+        sent_at=(sent or at) if status == OutboxStatus.SENT else None)
 
 
 def card(card_id: str, *, open_: bool) -> Card:
@@ -61,6 +61,17 @@ async def test_old_processed_events_go_the_rest_stay(db: str, queries: QueryCoun
     assert (again.inbound, again.outbox, again.deletes) == (0, 0, [])  # nothing twice
 
 
+async def test_a_run_reads_one_batch_of_the_rows_it_keeps(db: str, queries: QueryCounter) -> None:
+    """The walk stops at the first batch ending on a row that came in after the cut-off: the
+    kept rows are not all read every day."""
+    await inbound(2, InboundStatus.DONE, OLD, "old")
+    await inbound(40, InboundStatus.DONE, FRESH, "fresh")
+    queries.statements.clear()
+    done = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=5)
+    reads = [s for s in queries.statements if "inbound_event" in s and s.lstrip().startswith("SELECT")]
+    assert done.deletes == [2] and len(reads) == 1
+
+
 async def test_the_keep_is_the_setting(db: str) -> None:
     await inbound(2, InboundStatus.DONE, NOW - timedelta(days=2), "two")
     assert (await prune(NOW, inbox_keep_days=3, outbox_keep_days=30)).inbound == 0
@@ -68,7 +79,10 @@ async def test_the_keep_is_the_setting(db: str) -> None:
 
 
 async def test_delivered_messages_go_dead_letters_and_undelivered_stay(db: str) -> None:
-    for i in range(7):
+    for i in range(4):
+        await outbox(f"old:{i}", OutboxStatus.SENT, OLD)
+    await outbox("retried", OutboxStatus.SENT, OLD, sent=FRESH)  # delivered late: kept, not a stop
+    for i in range(4, 7):
         await outbox(f"old:{i}", OutboxStatus.SENT, OLD)
     await outbox("fresh", OutboxStatus.SENT, FRESH)
     await outbox("pending", OutboxStatus.PENDING, OLD)
@@ -76,8 +90,8 @@ async def test_delivered_messages_go_dead_letters_and_undelivered_stay(db: str) 
     await outbox("dead", OutboxStatus.DEAD, OLD)
     await audit.record("cli", "org_imported", "", {}, now=OLD)
     done = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=3)
-    assert done.outbox == 7 and done.deletes == [3, 3, 1]
-    assert await keys(OutboxMessage) == {"fresh", "pending", "sending", "dead"}
+    assert done.outbox == 7 and done.deletes == [3, 2, 2]
+    assert await keys(OutboxMessage) == {"retried", "fresh", "pending", "sending", "dead"}
     assert await AuditEvent.all().count() == 1  # never
 
 
@@ -97,11 +111,11 @@ async def test_a_cards_rows_go_together_once_it_is_closed(db: str) -> None:
     await outbox("dead:1", OutboxStatus.DEAD, OLD, card("draft:4", open_=True))
     await outbox("dead:2", OutboxStatus.SENT, OLD, card("draft:4", open_=True), lane="p:2")
     await outbox("dead:u", OutboxStatus.SENT, OLD, card("draft:4", open_=False), kind="card_update")
+    # a card that never had buttons (a notice) → goes
+    await outbox("info:1", OutboxStatus.SENT, OLD, card("notice:1", open_=False))
     # closed recently → kept until its last row is old
     await outbox("late:1", OutboxStatus.SENT, OLD, card("draft:5", open_=True))
     await outbox("late:u", OutboxStatus.SENT, FRESH, card("draft:5", open_=False), kind="card_update")
-    # a card that never had buttons (a notice) → goes
-    await outbox("info:1", OutboxStatus.SENT, OLD, card("notice:1", open_=False))
     done = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=2)
     assert done.outbox == 4
     assert all(n <= 2 for n in done.deletes)

@@ -5,7 +5,6 @@ again when it changed, so the fix needs no restart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,30 +15,16 @@ from bot import workdays
 from models import Reminder
 from schedules import SWEEPS, run_sweeps
 from schedules.calendar import check_working_calendar
+from tests.bot.test_workdays import HOLIDAYS_2027, _package_calendar  # noqa: F401 (a fixture)
 from tests.conftest import World
 
 TZ = ZoneInfo("Asia/Shanghai")
 IC = ("wangwu", "zhaoliu")  # the demo's Information Center: its head and its officer
 HEAD = "【工作日历】2027 年的节假日和调休还没有数据"
-FILE_2027 = """\
-holidays:
-  2027:
-    off:
-      元旦: 2027-01-01
-      春节: 2027-02-06 ~ 2027-02-13
-    workdays: [2027-02-14]
-"""
 
 
 def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=TZ)
-
-
-@pytest.fixture(autouse=True)
-def _package_calendar() -> Iterator[None]:
-    workdays.use_holidays({})
-    yield
-    workdays.use_holidays({})
 
 
 async def run(world: World, when: datetime) -> int:
@@ -66,7 +51,7 @@ async def test_december_once_then_weekly_until_fixed(world: World, tmp_path: Pat
     assert notices(world, "wangwu")[-1].startswith(HEAD + "（第 2 次提醒）")
     # the fix: the file, picked up by the next run without a restart
     path = tmp_path / "holidays.yaml"
-    path.write_text(FILE_2027, encoding="utf-8")
+    path.write_text(HOLIDAYS_2027, encoding="utf-8")
     world.bot.settings.holidays_file = str(path)
     assert await run(world, at(2026, 12, 15, 9, 0)) == 0
     assert workdays.source_of(2027) == "file"
@@ -87,7 +72,7 @@ async def test_what_the_information_center_reads(world: World) -> None:
 
 
 async def test_nothing_when_next_year_has_data(world: World) -> None:
-    workdays.use_holidays(workdays.parse_holidays(FILE_2027))
+    workdays.use_holidays(workdays.parse_holidays(HOLIDAYS_2027))
     assert await run(world, at(2026, 12, 1, 10, 0)) == 0
     # 2025's next year (2026) is in the package: December 2025 says nothing either
     assert await run(world, at(2025, 12, 1, 10, 0)) == 0
@@ -97,13 +82,13 @@ async def test_nothing_when_next_year_has_data(world: World) -> None:
 async def test_a_bad_edit_is_logged_and_the_last_good_calendar_stays(
         world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "holidays.yaml"
-    path.write_text(FILE_2027, encoding="utf-8")
+    path.write_text(HOLIDAYS_2027, encoding="utf-8")
     world.bot.settings.holidays_file = str(path)
     assert await run(world, at(2026, 12, 1, 10, 0)) == 0
-    path.write_text(FILE_2027.replace("2027-02-14", "2027-02-15"), encoding="utf-8")  # a Monday
+    path.write_text(HOLIDAYS_2027.replace("2027-02-14", "2027-02-15"), encoding="utf-8")  # a Monday
     with caplog.at_level("ERROR"):
         assert await run(world, at(2026, 12, 2, 10, 0)) == 0
-    assert any("holidays file not used" in r.getMessage() and "第 6 行" in r.getMessage()
+    assert any("holidays file not used" in r.getMessage() and "第 7 行" in r.getMessage()
                for r in caplog.records)
     assert workdays.source_of(2027) == "file" and workdays.is_workday(datetime(2027, 2, 14).date())
 
