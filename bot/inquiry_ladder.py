@@ -174,12 +174,19 @@ class Cuts:
     overdue_ic: datetime
 
 
+def worked_since(cal: WorkCalendar, now: datetime, seconds: float) -> datetime:
+    """The last start from which ``seconds`` of working time have passed by ``now``: a start
+    reaches a threshold in working time exactly when it is at or before this instant (the
+    approval sweep's urgings ask it too). Thresholds of up to a few working days."""
+    return _last(lambda x: cal.working_seconds(x, now, stop_after=seconds) >= seconds, now - _SEARCH, now)
+
+
 def cuts(now: datetime, cal: WorkCalendar) -> Cuts:
     day = cal.day_seconds
     lo = now - _SEARCH
 
-    def since(limit: float) -> datetime:  # the last start with ``limit`` of working time by now
-        return _last(lambda x: cal.working_seconds(x, now, stop_after=limit) >= limit, lo, now)
+    def since(limit: float) -> datetime:
+        return worked_since(cal, now, limit)
 
     def claimed_by(hops: int) -> datetime:  # the last claim whose ``hops``-th day close is passed
         def passed(x: datetime) -> bool:

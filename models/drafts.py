@@ -83,7 +83,10 @@ class Draft(Model):
 
     class Meta:
         table = "draft"
-        indexes = (("author_id", "status"), ("status", "account_id"))
+        # (status, updated_at, id, version, account_id): the approval sweep's and the digest's
+        # pending drafts, read in the index alone (issue 19).
+        indexes = (("author_id", "status"), ("status", "account_id"),
+                   ("status", "updated_at", "id", "version", "account_id"))
 
     @property
     def ref(self) -> str:

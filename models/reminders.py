@@ -23,7 +23,9 @@ class Reminder(Model):
 
     class Meta:
         table = "reminder"
-        indexes = (("kind", "subject"),)
+        # (kind, step, period, subject): which subjects were sent one step of one period, read in
+        # the index alone — the review sweep's anti-join of 150,000 accounts (issue 19).
+        indexes = (("kind", "subject"), ("kind", "step", "period", "subject"))
 
     @staticmethod
     def make_key(kind: str, subject: str, step: str, period: str) -> str:

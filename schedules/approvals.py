@@ -18,17 +18,18 @@ working hours, like the thresholds (the morning digest too).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import approval_card, load_views
+from bot.inquiry_ladder import worked_since
 from bot.reminders import Send, remind
 from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, sweep
+from schedules.sql import Params
 
 KIND = "approval"
 HEAD_STEPS = ("urge1", "urge2")  # to the head, in order; "escalate" goes to the Information Center
@@ -40,19 +41,27 @@ async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
     steps = (("urge1", deps.settings.approval_urge_hours * 3600), ("urge2", cal.day_seconds),
              ("escalate", 2 * cal.day_seconds))
     longest = steps[-1][1]
-    pending = await Draft.filter(status=DraftStatus.PENDING).values(
-        "id", "version", "account_id", "author_id", "updated_at")
-    due: list[tuple[dict[str, Any], str, float]] = []
-    for d in pending:
-        waited = cal.working_seconds(d["updated_at"], now, stop_after=longest)
-        due += [(d, step, waited) for step, threshold in steps if waited >= threshold]
-    if not due:
+    # Only the drafts with a step due and not written, the longest waiting first, chosen in the
+    # database: a step is due once the draft waited its threshold in working time, i.e. once it
+    # was submitted at or before the instant that much working time before now (one search of the
+    # calendar per step, ``worked_since``, instead of counting working hours for every pending
+    # draft: 15,000 of them took most of a second at national scale).
+    since = {step: worked_since(cal, now, threshold) for step, threshold in steps}
+    q = Params()
+    sql = f"SELECT d.id FROM draft d WHERE d.status = {q(DraftStatus.PENDING.value)} AND ("  # noqa: S608
+    for n, (step, _) in enumerate(steps):
+        sql += f"{' OR ' if n else ''}({q.at('d.updated_at')} <= {q(since[step])} AND "
+        sql += q.unsent(f"({q.text(KIND + ':')} || d.id || {q.text(':' + step + ':v')} || d.version)") + ")"
+    sql += f") ORDER BY {q.at('d.updated_at')}, d.id LIMIT {q(MAX_PER_RUN)}"
+    pending = sorted(await Draft.filter(id__in=await q.ids(sql)).values(
+        "id", "version", "account_id", "author_id", "updated_at"), key=lambda d: (d["updated_at"], d["id"]))
+    reached = [(d, step) for d in pending for step, _ in steps if d["updated_at"] <= since[step]]
+    if not reached:
         return 0
     done = await Reminder.sent(Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}")
-                               for d, s, _ in due)
-    due = [(d, s, w) for d, s, w in due
-           if Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}") not in done]
-    due = sorted(due, key=lambda item: -item[2])[:MAX_PER_RUN]
+                               for d, s in reached)
+    due = [(d, s, cal.working_seconds(d["updated_at"], now, stop_after=longest)) for d, s in reached
+           if Reminder.make_key(KIND, str(d["id"]), s, f"v{d['version']}") not in done][:MAX_PER_RUN]
     if not due:
         return 0
     # One urging per draft and run: the highest head step due; the lower ones are passed over.

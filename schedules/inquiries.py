@@ -74,11 +74,12 @@ async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
     # closure card before it confirmed (handlers.closing), and nobody can answer through the
     # account any more.
     c = cuts(now, cal)
-    p = Params()  # placeholders in text order: SQLite's "?" are bound as they appear
+    p = Params()
     claimed = p.at("COALESCE(i.claimed_at, i.received_at)")
-    sql = (f"SELECT i.id FROM inquiry i JOIN account a ON a.id = i.account_id "  # noqa: S608
+    sql = (f"SELECT i.id FROM inquiry i "  # noqa: S608
            f"WHERE i.status IN ({p(InquiryStatus.OPEN.value)}, {p(InquiryStatus.CLAIMED.value)}) "
-           f"AND a.status <> {p(AccountStatus.CLOSED.value)} AND (")
+           f"AND i.account_id NOT IN (SELECT a.id FROM account a WHERE a.status = "
+           f"{p(AccountStatus.CLOSED.value)}) AND (")
     held = []
     for rung in RUNGS:
         if rung in c.received:
@@ -91,11 +92,12 @@ async def remind_inquiry_deadlines(now: datetime, deps: Deps) -> int:
             cond = f"{p.at('i.due_at')} < {p(now)}"
         else:
             cond = f"{p.at('i.due_at')} <= {p(c.overdue_ic)}"
-        held.append(f"({cond} AND {p.unsent(KIND, 'i.id', rung.step, '1')})")
+        held.append(f"({cond} AND {p.unsent(p.key(KIND, 'i.id', rung.step, '1'))})")
     sql += " OR ".join(held) + f") ORDER BY {p.at('i.received_at')}, i.id LIMIT {p(MAX_PER_RUN)}"
     ids = await p.ids(sql)
-    open_ones = await Inquiry.filter(id__in=ids).order_by("received_at", "id").values(
-        "id", "account_id", "department_id", "owner_id", "due_at", "received_at", "claimed_at")
+    open_ones = sorted(await Inquiry.filter(id__in=ids).values(
+        "id", "account_id", "department_id", "owner_id", "due_at", "received_at", "claimed_at"),
+        key=lambda q: (q["received_at"], q["id"]))
     due: list[tuple[dict[str, Any], Rung]] = [
         (q, rung) for q in open_ones for rung in pending(times_now(q, now), now, cal)]
     if not due:

@@ -25,14 +25,18 @@ a filed one (``handlers.reviews`` takes its report), and without one it must sto
 Accounts the bot first knew during the campaign (filed or imported after 1 November) answer
 next year.
 
-The campaign reaches everyone on the day. Whatever is due is written in the run that finds it,
-with no cap per run: a kickoff for 10,000 accounts is one run, not 34 runs of 300 spread over a
-working day. And a person hears once per step, not once per account: an administrator of three
-accounts gets one kickoff listing the three, a head one listing the department's accounts with
-what is asked of them for each (the administrator submits, the head sees that it is done), the
-Information Center one list of every account that must stop, by department. Twenty accounts are
-named at most, then "等 N 个账号" (a WeCom text holds 2,048 bytes; a head of hundreds still gets
-one readable message).
+The campaign reaches everyone on the day. A run takes whole departments, up to
+``ACCOUNTS_PER_RUN`` (5,000) accounts, not the 300 reminders of the other sweeps: a kickoff for
+10,000 accounts is two runs, not 34 spread over a working day; for the nation's 150,000, thirty
+runs within the day's first hours, each under a second. Which accounts still owe a step is asked
+of the database (an anti-join of the accounts with that step's reminder rows), so a run reads only
+those, and a run with nothing to send reads no account. And a person hears once per step, not
+once per account (an administrator whose accounts lie in two departments taken by two runs: once
+per run): an administrator of three accounts gets one kickoff listing the three, a head one
+listing the department's accounts with what is asked of them for each (the administrator submits,
+the head sees that it is done), the Information Center one list of every account that must stop,
+by department. Twenty accounts are named at most, then "等 N 个账号" (a WeCom text holds 2,048
+bytes; a head of hundreds still gets one readable message).
 
 Idempotency stays per account: a reminder row per (account, step, period), as before, so an
 account that joins later (or becomes must-stop later) is told at the next run, in a message of
@@ -78,6 +82,14 @@ from models import (
 )
 from models.org import info_center_admins
 from schedules.base import sweep
+from schedules.sql import Params
+
+# Accounts one run asks or tells at most, whole departments at a time (issue 19): a city's
+# accounts are one run, a province's 10,000 two; the nation's 150,000 are thirty runs, each under a
+# second, one every ``XMT_SWEEP_EVERY_MINUTES`` (10: the day's first five hours), each head still
+# told in one message. Writing 300,000 reminder rows in one run took 14 s (``bench/sweeps.py
+# --scale national``); the campaign still reaches everyone on the day.
+ACCOUNTS_PER_RUN = 5_000
 
 
 @sweep(KIND)
@@ -124,12 +136,18 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
                 "account_id", "submitted_by_id"):
             waiting.setdefault(r["account_id"], r["submitted_by_id"])
     if opens <= today < closes:
-        accounts = await Account.filter(status__in=TAKING_PART).order_by("id").values(*fields)
-        reported = {r["account_id"] for r in await ReviewReport.filter(
-            year=year, status__in=[ReviewStatus.SUBMITTED, ReviewStatus.PASSED]).values("account_id")}
-        for a in accounts:
-            if a["id"] in reported:  # handed in already (a late kickoff, a catch-up): nothing to ask
-                continue
+        steps = [("kickoff", str(year))]
+        if today >= last:
+            steps.append(("last", str(year)))
+        elif (today - opens).days >= 7:
+            steps.append(("weekly", week))
+        q = Params()
+        statuses = ", ".join(q(st.value) for st in TAKING_PART)
+        handed_in = ", ".join(q(st.value) for st in (ReviewStatus.SUBMITTED, ReviewStatus.PASSED))
+        sql = (f"SELECT {_FIELDS} FROM account a WHERE a.status IN ({statuses}) "  # noqa: S608
+               f"AND a.id NOT IN (SELECT rr.account_id FROM review_report rr WHERE rr.year = {q(year)} "
+               f"AND rr.status IN ({handed_in})) AND ({_untold(q, steps)})")
+        for a in await _this_run(q, sql):
             items.append((a, "kickoff", str(year)))
             if today >= last:
                 items.append((a, "last", str(year)))
@@ -150,13 +168,16 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         await running.exclude(id__in=Subquery(any_report)).update(**stop, stop_reason="")
         await running.exclude(id__in=Subquery(kept.values("account_id"))).update(
             **stop, stop_reason=texts.stop_reason_failed(year))
-        stopped = await Account.filter(status=AccountStatus.MUST_STOP).order_by("id").values(
-            *fields, "stop_reason", "closure_requested_at")
-        await _void_stopped(stopped, deps, now)
-        for a in stopped:
+        await _void_stopped(deps, now)
+        closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
+        q = Params()
+        steps = [("must_stop", str(year))] + ([("close_weekly", week)] if week != closing_week else [])
+        # Not one whose closing was asked for: the Information Center confirms it.
+        sql = (f"SELECT {_FIELDS}, a.stop_reason FROM account a WHERE a.status = "  # noqa: S608
+               f"{q(AccountStatus.MUST_STOP.value)} AND a.closure_requested_at IS NULL "
+               f"AND ({_untold(q, steps)})")
+        for a in await _this_run(q, sql):
             if a["id"] in waiting:  # a new report after 不合格 waits: the judgement decides
-                continue
-            if a["closure_requested_at"] is not None:  # closing asked for: the IC confirms
                 continue
             if not a["stop_reason"]:  # told of a 不合格 with its reason when it was given
                 items.append((a, "must_stop", str(year)))
@@ -166,11 +187,11 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
             items.append((a, "waiting", day))
     if not items:
         return 0
-    # What this campaign already sent: one query, whatever the number of accounts.
-    done = set(await Reminder.filter(kind=KIND, period__in=[str(year), week, day]).values_list(
-        "subject", "step", "period"))
+    # What was sent of these: one query, whatever the number of accounts.
+    done = await Reminder.sent(Reminder.make_key(KIND, str(a["id"]), step, period)
+                               for a, step, period in items)
     closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
-    items = [i for i in items if (str(i[0]["id"]), i[1], i[2]) not in done
+    items = [i for i in items if Reminder.make_key(KIND, str(i[0]["id"]), i[1], i[2]) not in done
              and not (i[1] == "close_weekly" and i[2] == closing_week)]
     if not items:
         return 0
@@ -246,16 +267,39 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     return len(recorded)
 
 
-async def _void_stopped(stopped: list[dict[str, Any]], deps: Deps, now: datetime) -> None:
+def _untold(q: Params, steps: list[tuple[str, str]]) -> str:
+    """SQL: account ``a`` has not been sent one of ``steps`` (step, period). Each is an anti-join
+    on the reminders of that step and period (the index on kind, step, period, subject), not a
+    look-up per account."""
+    return " OR ".join(
+        f"CAST(a.id AS VARCHAR) NOT IN (SELECT r.subject FROM reminder r WHERE r.kind = {q(KIND)} "  # noqa: S608
+        f"AND r.step = {q(step)} AND r.period = {q(period)})" for step, period in steps)
+
+
+# The account columns the messages need (no datetime: read as they come, no model built).
+_FIELDS = "a.id, a.name, a.department_id, a.admin_id, a.leader_id"
+
+
+async def _this_run(q: Params, sql: str) -> list[dict[str, Any]]:
+    """The rows of ``sql`` (accounts ``a``) this run takes: whole departments, in order, up to
+    ``ACCOUNTS_PER_RUN`` accounts (a department larger than that alone), then by id."""
+    rows = await q.rows(f"{sql} ORDER BY a.department_id, a.id LIMIT {q(ACCOUNTS_PER_RUN + 1)}")
+    if len(rows) > ACCOUNTS_PER_RUN:
+        cut = rows[-1]["department_id"]
+        whole = [r for r in rows if r["department_id"] != cut]
+        rows = whole or rows[:ACCOUNTS_PER_RUN]
+    return sorted(rows, key=lambda r: int(r["id"]))
+
+
+async def _void_stopped(deps: Deps, now: datetime) -> None:
     """Art. 5: a stopped account's drafts waiting for approval are voided, their cards closed
     with the reason (one query finds them; usually none: a stop by judgement voids its own)."""
-    pending = set(await Draft.filter(status=DraftStatus.PENDING, account_id__in=[
-        a["id"] for a in stopped]).values_list("account_id", flat=True)) if stopped else set()
-    for a in stopped:
-        if a["id"] in pending:
-            async with in_transaction():
-                await void_drafts(deps.outbox, KIND, a["id"], texts.account_stopped_why(
-                    a["name"], AccountStatus.MUST_STOP.value, a["stop_reason"]), now)
+    pending = Subquery(Draft.filter(status=DraftStatus.PENDING).values("account_id"))
+    for a in await Account.filter(status=AccountStatus.MUST_STOP, id__in=pending).order_by("id").values(
+            "id", "name", "stop_reason"):
+        async with in_transaction():
+            await void_drafts(deps.outbox, KIND, a["id"], texts.account_stopped_why(
+                a["name"], AccountStatus.MUST_STOP.value, a["stop_reason"]), now)
 
 
 def _text(step: str, listed: list[tuple[str, str]], year: int, deadline: str, *, center: bool) -> str:
