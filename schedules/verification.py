@@ -44,12 +44,12 @@ async def remind_unverified(now: datetime, deps: Deps) -> int:
     # at the first weeks of a national deployment every imported account may be unverified, and
     # reading 150,000 of them and every escalation ever sent took 4 s a run. An escalation of the
     # current filing is one written since the filing (its period is the filing's day).
-    q = Params()  # placeholders in text order: SQLite's "?" are bound as they appear
+    q = Params()
     sql = (f"SELECT a.id FROM account a WHERE a.status = {q(AccountStatus.OPERATING.value)} "  # noqa: S608
            f"AND a.filed_at IS NOT NULL AND a.verified_at IS NULL "
            f"AND {q.at('a.filed_at')} <= {q(now - FIRST_AFTER)} AND a.closure_requested_at IS NULL "
            f"AND ((a.admin_id IS NOT NULL AND "
-           f"{q.unsent(KIND, 'a.id', 'weekly', f'{year}w{week:02d}')})")
+           f"{q.unsent(q.key(KIND, 'a.id', 'weekly', f'{year}w{week:02d}'))})")
     for step, weeks in ESCALATIONS:
         sql += (f" OR ({q.at('a.filed_at')} <= {q(now - timedelta(weeks=weeks))} AND NOT EXISTS "  # noqa: S608
                 f"(SELECT 1 FROM reminder r WHERE r.kind = {q(KIND)} AND r.subject = CAST(a.id AS VARCHAR) "
