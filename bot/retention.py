@@ -23,13 +23,14 @@ What goes, and what never does:
   nobody decided) keeps its rows: few, and its buttons can still be pressed.
 - ``audit_event``: never (the chain is the record, Art. 2).
 
-Bounded batches: each batch reads at most ``BATCH`` rows of the status in id order (the
-``(status, id)`` index, a cursor: rows kept are not read again), keeps those past their time, and
-deletes them by id in one statement, in its own transaction: no statement holds the table long,
-and what arrives meanwhile waits for one batch at most (``bench/retention.py`` measures it). The
-times are compared here, not in SQL: with ``processed_at < ?`` in the query and no index on it,
-the run's last read walked every kept row to find none (a second's stall at half a million rows).
-The walk stops at the first batch whose last row came in after the cut-off (``_reached``).
+Bounded batches: the rows of the status are walked in id order, a window of ``BATCH`` at a time
+(the ``(status, id)`` index says where a window ends: ``_window``), and each window's rows past
+their time go in one DELETE, in its own transaction: no statement holds the table long, and
+what arrives meanwhile waits for one batch at most (``bench/retention.py`` measures it). With
+``processed_at < ?`` alone and no index on it, the run's last read walked every kept row to find
+none (a second's stall at half a million rows); the walk stops instead at the first window whose
+last row came in after the cut-off. An index on (status, processed_at) and (status, sent_at)
+would not be needed for this.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.functions import Max
+from tortoise.queryset import QuerySet
 
 from models import InboundEvent, InboundStatus, OutboxMessage, OutboxStatus
 
@@ -81,14 +83,14 @@ async def _prune_inbound(cutoff: datetime, batch: int, done: Pruned,
                          pause: Callable[[], Awaitable[None]]) -> int:
     total, after = 0, 0
     while True:
-        rows: list[Any] = await InboundEvent.filter(status=InboundStatus.DONE, id__gt=after).order_by(
-            "id").limit(batch).values_list("id", "received_at", "processed_at")
-        ids = [int(i) for i, _, at in rows if at is not None and at < cutoff]
-        if ids:
-            total += await _delete(InboundEvent, ids, done)
-        if _reached(rows, batch, cutoff):
+        upper, last = await _window(InboundEvent.filter(status=InboundStatus.DONE, id__gt=after),
+                                    "received_at", batch)
+        bounds: dict[str, Any] = {"id__gt": after} | ({"id__lte": upper} if upper is not None else {})
+        total += await _delete(InboundEvent.filter(status=InboundStatus.DONE, processed_at__lt=cutoff,
+                                                   **bounds), done)
+        if upper is None or last >= cutoff:
             return total
-        after = int(rows[-1][0])
+        after = upper
         await pause()
 
 
@@ -96,27 +98,34 @@ async def _prune_outbox(cutoff: datetime, batch: int, done: Pruned,
                         pause: Callable[[], Awaitable[None]]) -> int:
     total, after = 0, 0
     while True:
-        rows: list[Any] = await OutboxMessage.filter(status=OutboxStatus.SENT, id__gt=after).order_by(
-            "id").limit(batch).values_list("id", "created_at", "sent_at", "card_id")
-        old = [(int(i), card) for i, _, at, card in rows if at is not None and at < cutoff]
-        closed = await _closed_cards({str(card) for _, card in old if card is not None}, cutoff)
-        ids = [i for i, card in old if card is None or card in closed]
-        if ids:
-            total += await _delete(OutboxMessage, ids, done)
-        if _reached(rows, batch, cutoff):
+        upper, last = await _window(OutboxMessage.filter(status=OutboxStatus.SENT, id__gt=after),
+                                    "created_at", batch)
+        bounds: dict[str, Any] = {"id__gt": after} | ({"id__lte": upper} if upper is not None else {})
+        old = Q(status=OutboxStatus.SENT, sent_at__lt=cutoff, **bounds)
+        cards: list[Any] = await OutboxMessage.filter(old, card_id__isnull=False).values_list("id", "card_id")
+        closed = await _closed_cards({str(card) for _, card in cards}, cutoff)
+        gone = [int(i) for i, card in cards if card in closed]
+        which = Q(card_id__isnull=True) | Q(id__in=gone) if gone else Q(card_id__isnull=True)
+        total += await _delete(OutboxMessage.filter(old, which), done)
+        if upper is None or last >= cutoff:
             return total
-        after = int(rows[-1][0])
+        after = upper
         await pause()
 
 
-def _reached(rows: list[Any], batch: int, cutoff: datetime) -> bool:
-    """Whether the walk ends with this read: the rows ran out, or the last one read came in
-    (``received_at``, ``created_at``: the row's second column) after the cut-off. Ids follow
-    arrival, and a row that came in after the cut-off cannot have been processed or delivered
-    before it: every later row is to be kept too (but for the instances' clock skew: seconds,
-    made up by the next day's run). So the last read of a run reads ``batch`` rows, not every row
-    kept; a row processed or delivered late among old ones is only skipped."""
-    return len(rows) < batch or rows[-1][1] >= cutoff
+async def _window(rows: QuerySet[Any], arrived: str, batch: int) -> tuple[int | None, datetime]:
+    """The id that ends the next window of ``batch`` rows (None: fewer are left, the window is
+    the rest) and when that row came in (``arrived``). One read, of the ``(status, id)`` index
+    but for that one row.
+
+    The walk ends with the window whose last row came in after the cut-off: ids follow arrival,
+    and a row that came in after the cut-off cannot have been processed or delivered before it,
+    so every later row is kept too (but for the instances' clock skew: seconds, made up by the
+    next day's run). A row processed or delivered late among old ones is only skipped."""
+    found: list[Any] = await rows.order_by("id").offset(batch - 1).limit(1).values_list("id", arrived)
+    if not found:
+        return None, datetime.max.replace(tzinfo=UTC)
+    return int(found[0][0]), found[0][1]
 
 
 async def _closed_cards(cards: set[str], cutoff: datetime) -> set[str]:
@@ -137,7 +146,8 @@ async def _closed_cards(cards: set[str], cutoff: datetime) -> set[str]:
     return {str(card) for card, body in bodies if not (body or {}).get("buttons")}
 
 
-async def _delete(model: type[InboundEvent] | type[OutboxMessage], ids: list[int], done: Pruned) -> int:
-    deleted = int(await model.filter(id__in=ids).delete())
+async def _delete(rows: QuerySet[Any], done: Pruned) -> int:
+    """One DELETE (a window's rows: at most ``batch``), counted in ``done``."""
+    deleted = int(await rows.delete())
     done.deletes.append(deleted)
     return deleted

@@ -51,14 +51,15 @@ async def test_old_processed_events_go_the_rest_stay(db: str, queries: QueryCoun
     await inbound(2, InboundStatus.FAILED, OLD, "failed")  # a fault someone has to read
     queries.statements.clear()
     done = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=5)
-    assert done.inbound == 12 and done.deletes == [5, 5, 2]  # three statements, none over 5 rows
+    # three statements for the events, none over 5 rows (and one for the empty outbox)
+    assert done.inbound == 12 and done.deletes == [5, 5, 2, 0]
     deletes = [s for s in queries.statements if s.lstrip().upper().startswith("DELETE")]
-    assert len(deletes) == 3
+    assert len(deletes) == 4
     left = await keys(InboundEvent)
     assert not any(k.startswith("wecom:old") for k in left)
     assert len(left) == 7 and {k[6:11] for k in left} == {"fresh", "waiti", "faile"}
     again = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=5)
-    assert (again.inbound, again.outbox, again.deletes) == (0, 0, [])  # nothing twice
+    assert (again.inbound, again.outbox, again.deletes) == (0, 0, [0, 0])  # nothing twice
 
 
 async def test_a_run_reads_one_batch_of_the_rows_it_keeps(db: str, queries: QueryCounter) -> None:
@@ -69,7 +70,7 @@ async def test_a_run_reads_one_batch_of_the_rows_it_keeps(db: str, queries: Quer
     queries.statements.clear()
     done = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=5)
     reads = [s for s in queries.statements if "inbound_event" in s and s.lstrip().startswith("SELECT")]
-    assert done.deletes == [2] and len(reads) == 1
+    assert done.deletes == [2, 0] and len(reads) == 1
 
 
 async def test_the_keep_is_the_setting(db: str) -> None:
@@ -90,7 +91,7 @@ async def test_delivered_messages_go_dead_letters_and_undelivered_stay(db: str) 
     await outbox("dead", OutboxStatus.DEAD, OLD)
     await audit.record("cli", "org_imported", "", {}, now=OLD)
     done = await prune(NOW, inbox_keep_days=30, outbox_keep_days=30, batch=3)
-    assert done.outbox == 7 and done.deletes == [3, 2, 2]
+    assert done.outbox == 7 and done.deletes == [0, 3, 2, 2]  # no events, then the outbox
     assert await keys(OutboxMessage) == {"retried", "fresh", "pending", "sending", "dead"}
     assert await AuditEvent.all().count() == 1  # never
 
