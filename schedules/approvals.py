@@ -25,11 +25,11 @@ from bot.deps import Deps
 from bot.draft_cards import approval_card, load_views
 from bot.inquiry_ladder import worked_since
 from bot.reminders import Send, remind
+from bot.sql import Params
 from models import Draft, DraftStatus, Person, Reminder
 from models.drafts import title_of
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, sweep
-from schedules.sql import Params
 
 KIND = "approval"
 HEAD_STEPS = ("urge1", "urge2")  # to the head, in order; "escalate" goes to the Information Center

@@ -11,10 +11,10 @@ from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.reminders import Send, remind
+from bot.sql import Params
 from models import Account, Department, Draft, DraftStatus, DraftVersion, Person, Reminder
 from models.drafts import title_of
 from schedules.base import MAX_PER_RUN, sweep
-from schedules.sql import Params
 
 KIND = "digest"
 

@@ -55,11 +55,11 @@ from bot.inquiry_ladder import (
 )
 from bot.reminders import INQUIRY as KIND
 from bot.reminders import Send, remind
+from bot.sql import Params
 from bot.workdays import WorkCalendar
 from models import Account, AccountStatus, Department, Inquiry, InquiryStatus, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, sweep
-from schedules.sql import Params
 
 
 @sweep(KIND)

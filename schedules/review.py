@@ -69,6 +69,7 @@ from bot.deps import Deps
 from bot.draft_voiding import void_drafts
 from bot.reminders import REVIEW as KIND
 from bot.reminders import Send, remind_many
+from bot.sql import Params
 from models import (
     Account,
     AccountStatus,
@@ -82,7 +83,6 @@ from models import (
 )
 from models.org import info_center_admins
 from schedules.base import sweep
-from schedules.sql import Params
 
 # Accounts one run asks or tells at most, whole departments at a time (issue 19): a city's
 # accounts are one run, a province's 10,000 two; the nation's 150,000 are thirty runs, each under a
@@ -144,15 +144,10 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         q = Params()
         statuses = ", ".join(q(st.value) for st in TAKING_PART)
         handed_in = ", ".join(q(st.value) for st in (ReviewStatus.SUBMITTED, ReviewStatus.PASSED))
-        sql = (f"SELECT {_FIELDS} FROM account a WHERE a.status IN ({statuses}) "  # noqa: S608
-               f"AND a.id NOT IN (SELECT rr.account_id FROM review_report rr WHERE rr.year = {q(year)} "
-               f"AND rr.status IN ({handed_in})) AND ({_untold(q, steps)})")
-        for a in await _this_run(q, sql):
-            items.append((a, "kickoff", str(year)))
-            if today >= last:
-                items.append((a, "last", str(year)))
-            elif (today - opens).days >= 7:
-                items.append((a, "weekly", week))
+        where = (f"a.status IN ({statuses}) AND a.id NOT IN (SELECT rr.account_id FROM review_report rr "  # noqa: S608
+                 f"WHERE rr.year = {q(year)} AND rr.status IN ({handed_in}))")
+        for a in await _owing(q, where, [(step, period, "") for step, period in steps]):
+            items += [(a, step, period) for n, (step, period) in enumerate(steps) if not a[f"told_{n}"]]
     elif today >= closes:
         # Art. 5: an account stops only when no report was handed in for the year. A report
         # waiting for judgement keeps it running (the judgement decides); a 不合格 stopped it
@@ -171,25 +166,26 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
         await _void_stopped(deps, now)
         closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
         q = Params()
-        steps = [("must_stop", str(year))] + ([("close_weekly", week)] if week != closing_week else [])
-        # Not one whose closing was asked for: the Information Center confirms it.
-        sql = (f"SELECT {_FIELDS}, a.stop_reason FROM account a WHERE a.status = "  # noqa: S608
-               f"{q(AccountStatus.MUST_STOP.value)} AND a.closure_requested_at IS NULL "
-               f"AND ({_untold(q, steps)})")
-        for a in await _this_run(q, sql):
-            if a["id"] in waiting:  # a new report after 不合格 waits: the judgement decides
-                continue
-            if not a["stop_reason"]:  # told of a 不合格 with its reason when it was given
-                items.append((a, "must_stop", str(year)))
-            items.append((a, "close_weekly", week))
+        # Not one whose closing was asked for (the Information Center confirms it), nor one whose
+        # new report after 不合格 waits (the judgement decides). must_stop only for a stop with no
+        # reason: a 不合格 was told with its reason when it was given.
+        where = (f"a.status = {q(AccountStatus.MUST_STOP.value)} AND a.closure_requested_at IS NULL "  # noqa: S608
+                 f"AND a.id NOT IN (SELECT rr.account_id FROM review_report rr "
+                 f"WHERE rr.status = {q(ReviewStatus.SUBMITTED.value)})")
+        owed = [("must_stop", str(year), "x.stop_reason = ''")]
+        if week != closing_week:
+            owed.append(("close_weekly", week, ""))
+        for a in await _owing(q, where, owed):
+            items += [(a, step, period) for n, (step, period, _) in enumerate(owed)
+                      if not a[f"told_{n}"] and (step != "must_stop" or not a["stop_reason"])]
     if waiting:
         for a in await Account.filter(id__in=list(waiting)).order_by("id").values(*fields):
             items.append((a, "waiting", day))
     if not items:
         return 0
-    # What was sent of these: one query, whatever the number of accounts.
+    # What was sent of the daily ones (the others were asked of the database with their accounts).
     done = await Reminder.sent(Reminder.make_key(KIND, str(a["id"]), step, period)
-                               for a, step, period in items)
+                               for a, step, period in items if step == "waiting")
     closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
     items = [i for i in items if Reminder.make_key(KIND, str(i[0]["id"]), i[1], i[2]) not in done
              and not (i[1] == "close_weekly" and i[2] == closing_week)]
@@ -267,23 +263,24 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     return len(recorded)
 
 
-def _untold(q: Params, steps: list[tuple[str, str]]) -> str:
-    """SQL: account ``a`` has not been sent one of ``steps`` (step, period). Each is an anti-join
-    on the reminders of that step and period (the index on kind, step, period, subject), not a
-    look-up per account."""
-    return " OR ".join(
-        f"CAST(a.id AS VARCHAR) NOT IN (SELECT r.subject FROM reminder r WHERE r.kind = {q(KIND)} "  # noqa: S608
-        f"AND r.step = {q(step)} AND r.period = {q(period)})" for step, period in steps)
-
-
 # The account columns the messages need (no datetime: read as they come, no model built).
-_FIELDS = "a.id, a.name, a.department_id, a.admin_id, a.leader_id"
+_FIELDS = "a.id, a.name, a.department_id, a.admin_id, a.leader_id, a.stop_reason"
 
 
-async def _this_run(q: Params, sql: str) -> list[dict[str, Any]]:
-    """The rows of ``sql`` (accounts ``a``) this run takes: whole departments, in order, up to
-    ``ACCOUNTS_PER_RUN`` accounts (a department larger than that alone), then by id."""
-    rows = await q.rows(f"{sql} ORDER BY a.department_id, a.id LIMIT {q(ACCOUNTS_PER_RUN + 1)}")
+async def _owing(q: Params, where: str, steps: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """The accounts ``a`` matching ``where`` that owe one of ``steps`` (step, period, and an extra
+    SQL condition on the row ``x`` or ""), each with ``told_<n>``: whether step n was sent. Each is
+    an anti-join of the accounts with that step's reminder rows (one hashed read of the index on
+    kind, step, period, subject), not a look-up per account. This run takes whole departments, in
+    order, up to ``ACCOUNTS_PER_RUN`` accounts (a department larger than that alone), then by id."""
+    told = ", ".join(
+        f"CAST(a.id AS VARCHAR) IN (SELECT r.subject FROM reminder r WHERE r.kind = {q(KIND)} "  # noqa: S608
+        f"AND r.step = {q(step)} AND r.period = {q(period)}) AS told_{n}"
+        for n, (step, period, _) in enumerate(steps))
+    owing = " OR ".join(f"(NOT x.told_{n}{f' AND {cond}' if cond else ''})"
+                        for n, (_, _, cond) in enumerate(steps))
+    rows = await q.rows(f"SELECT * FROM (SELECT {_FIELDS}, {told} FROM account a WHERE {where}) x "  # noqa: S608
+                        f"WHERE {owing} ORDER BY x.department_id, x.id LIMIT {q(ACCOUNTS_PER_RUN + 1)}")
     if len(rows) > ACCOUNTS_PER_RUN:
         cut = rows[-1]["department_id"]
         whole = [r for r in rows if r["department_id"] != cut]

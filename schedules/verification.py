@@ -13,10 +13,10 @@ from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.reminders import Send, remind
+from bot.sql import Params
 from models import Account, AccountStatus, Department, Person, Reminder
 from models.org import info_center_admins
 from schedules.base import MAX_PER_RUN, sweep
-from schedules.sql import Params
 
 KIND = "verify"
 FIRST_AFTER = timedelta(days=7)

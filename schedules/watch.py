@@ -47,6 +47,7 @@ from bot.publications import record
 from bot.publish_jobs import credentials
 from bot.publishing import PublishedItem, Publisher, PublishError
 from bot.screening import Hit, Level
+from bot.sql import Params
 from models import (
     Account,
     AccountStatus,
@@ -66,7 +67,6 @@ from models import (
 )
 from models.org import info_center_admins
 from schedules.base import sweep_lock
-from schedules.sql import Params
 
 KIND = "watch"
 log = logging.getLogger("xmt.watch")

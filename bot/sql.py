@@ -1,16 +1,19 @@
-"""Statements the sweeps write by hand, for SQLite and PostgreSQL alike: the conditions that pick,
-in the database, only the rows with a reminder due and not yet written (issue 19: at 150,000
-accounts a sweep that read every row to decide in Python took seconds a run; ``bench/sweeps.py
---scale national``). Each returns ids; the sweep then reads those rows with the ORM and decides
-exactly, as before, so such a condition may let through more than is due, never less.
+"""Statements written by hand for SQLite and PostgreSQL alike, with their parameters (``Params``).
+
+The sweeps (``schedules``) use it for the conditions that pick, in the database, only the rows with
+a reminder due and not yet written (issue 19: at 150,000 accounts a sweep that read every row to
+decide in Python took seconds a run; ``bench/sweeps.py --scale national``). Each returns ids or a
+few columns; the sweep then decides exactly, as before, so such a condition may let through more
+than is due, never less. It lives here, below the sweeps and the console, so that one helper can
+serve both (``console.queries`` has its own ``_Sql``).
 
 ``Params`` collects a statement's parameters, numbered (``?n`` on SQLite, ``$n`` on PostgreSQL: a
-statement may be written in any order). Times are
-compared as instants: PostgreSQL's timestamptz are; on SQLite tortoise stores a datetime as ISO
-text in whatever offset it was given (``+08:00`` from a local clock, ``+00:00`` from another), so a
-column is compared through ``julianday()`` (``Params.at``), which reads the offset, never as text. The
-statements are made of constants and placeholders only. ``key(kind, column, step, period)`` is a
-reminder's key (``models.Reminder.make_key``) built in SQL, ``||`` on both databases."""
+statement may be written in any order). Times are compared as instants: PostgreSQL's timestamptz
+are; on SQLite tortoise stores a datetime as ISO text in whatever offset it was given (``+08:00``
+from a local clock, ``+00:00`` from another), so a column is compared through ``julianday()``
+(``Params.at``), which reads the offset, never as text. The statements are made of constants and
+placeholders only. ``key(kind, column, step, period)`` is a reminder's key
+(``models.Reminder.make_key``) built in SQL, ``||`` on both databases."""
 
 from __future__ import annotations
 
