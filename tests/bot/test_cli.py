@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -217,12 +218,15 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         async def until_up() -> int:
+            # Bounded by time, not by tries: start-up (imports, migrations) takes seconds, many more
+            # on a loaded machine (the suite runs on both databases side by side).
+            deadline = time.monotonic() + 90
             async with aiohttp.ClientSession() as http:
-                for _ in range(600):
+                while time.monotonic() < deadline and proc.poll() is None:
                     try:
                         return await healthz(http, "127.0.0.1", port)
                     except aiohttp.ClientConnectionError:
-                        await asyncio.sleep(0.02)  # the process is starting
+                        await asyncio.sleep(0.05)  # the process is starting
             return 0
 
         assert asyncio.run(until_up()) == 200
