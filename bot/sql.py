@@ -44,6 +44,21 @@ class Params:
         """A datetime column as an instant to compare with another or with a datetime parameter."""
         return column if self.pg else f"julianday({column})"
 
+    def utc_day(self, column: str) -> str:
+        """A datetime column's UTC date as text (YYYY-MM-DD): ``datetime.date().isoformat()`` of the
+        value tortoise reads (it reads times in UTC). SQLite's ``date()`` applies the stored offset."""
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if self.pg else f"date({column})"
+
+    def subjects(self, kind: str, step: str, period: str | None = None) -> str:
+        """SQL: the subjects ``kind``'s reminders of ``step`` (and ``period``) were sent to, as a
+        subquery for ``NOT IN``: hashed once per statement (read in the index on kind, step,
+        period, subject), not looked up row by row. Without ``period``: ``subject:period``."""
+        if period is None:
+            return (f"(SELECT r.subject || ':' || r.period FROM reminder r "  # noqa: S608
+                    f"WHERE r.kind = {self(kind)} AND r.step = {self(step)})")
+        return (f"(SELECT r.subject FROM reminder r WHERE r.kind = {self(kind)} "  # noqa: S608
+                f"AND r.step = {self(step)} AND r.period = {self(period)})")
+
     def text(self, value: str) -> str:
         """A string parameter whose type PostgreSQL cannot infer (an operand of ``||``)."""
         return f"{self(value)}::varchar" if self.pg else self(value)

@@ -273,10 +273,8 @@ async def _owing(q: Params, where: str, steps: list[tuple[str, str, str]]) -> li
     an anti-join of the accounts with that step's reminder rows (one hashed read of the index on
     kind, step, period, subject), not a look-up per account. This run takes whole departments, in
     order, up to ``ACCOUNTS_PER_RUN`` accounts (a department larger than that alone), then by id."""
-    told = ", ".join(
-        f"CAST(a.id AS VARCHAR) IN (SELECT r.subject FROM reminder r WHERE r.kind = {q(KIND)} "  # noqa: S608
-        f"AND r.step = {q(step)} AND r.period = {q(period)}) AS told_{n}"
-        for n, (step, period, _) in enumerate(steps))
+    told = ", ".join(f"CAST(a.id AS VARCHAR) IN {q.subjects(KIND, step, period)} AS told_{n}"
+                     for n, (step, period, _) in enumerate(steps))
     owing = " OR ".join(f"(NOT x.told_{n}{f' AND {cond}' if cond else ''})"
                         for n, (_, _, cond) in enumerate(steps))
     rows = await q.rows(f"SELECT * FROM (SELECT {_FIELDS}, {told} FROM account a WHERE {where}) x "  # noqa: S608

@@ -72,3 +72,17 @@ async def test_nothing_outside_working_hours(world: World) -> None:
     assert await run(world, at(2026, 10, 25, 10, 0)) == 0  # a Sunday
     assert await run(world, at(2026, 10, 26, 23, 0)) == 0  # Monday night
     assert await run(world, at(2026, 10, 27, 10, 30)) == 3  # the first open run catches up
+
+
+async def test_a_refiled_account_is_escalated_again_four_weeks_after_its_new_filing(world: World) -> None:
+    """Once per filing: the head's escalation of the first filing does not count for the second
+    (the sweep asks the database which filings were escalated; a filing at 07:00 is the day
+    before in UTC, as the reminder's period records it)."""
+    await only_one_unverified(world)
+    assert await run(world, at(2026, 9, 29, 10, 0)) == 2  # weekly + the head, first filing
+    await Account.filter(name="某某发布").update(filed_at=at(2026, 10, 9, 7, 0))
+    assert await run(world, at(2026, 11, 5, 10, 0)) == 1  # four weeks less a day: the weekly only
+    assert len(overdue_to_head(world)) == 1
+    assert await run(world, at(2026, 11, 6, 10, 0)) == 1  # four weeks after the new filing
+    assert len(overdue_to_head(world)) == 2
+    assert await run(world, at(2026, 11, 9, 10, 0)) == 1  # a new week: the weekly, nothing more
