@@ -39,11 +39,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tortoise import connections  # noqa: E402
+from tortoise import connections
 
-from bench.common import QueryCounter, insert_sql, iso  # noqa: E402
-from bot.db import close_db, init_db  # noqa: E402
-from bot.retention import BATCH, prune  # noqa: E402
+from bench.common import QueryCounter, insert_sql, iso
+from bot.db import close_db, init_db
+from bot.retention import BATCH, prune
 
 NOW = datetime(2026, 12, 2, 3, 30, tzinfo=UTC)
 OLD = NOW - timedelta(days=40)
@@ -51,8 +51,8 @@ KEEP_DAYS = 30
 INBOUND = ("key", "channel", "kind", "payload", "status", "received_at", "processed_at", "error")
 OUTBOX = ("key", "lane", "kind", "person_id", "card_id", "body", "status", "attempts", "next_attempt_at",
           "notify_on_dead", "created_at", "sent_at", "last_error")
-TEXT = json.dumps({"type": "text", "text": "【发布提醒】「某某发布」已 3 个工作日没有发布新内容", "mentions": []},
-                  ensure_ascii=False)
+TEXT = json.dumps({"type": "text", "text": "【发布提醒】「某某发布」已 3 个工作日没有发布新内容",
+                   "mentions": []}, ensure_ascii=False)
 
 
 def _card(card_id: str, open_: bool) -> str:
@@ -68,7 +68,8 @@ def inbound_rows(n: int) -> Iterator[tuple[Any, ...]]:
         if i < n // 2:
             status, at = "done", old
         else:
-            status, at = ("received", old) if i % 50 == 0 else ("failed", old) if i % 50 == 1 else ("done", now)
+            status, at = (("received", old) if i % 50 == 0 else ("failed", old) if i % 50 == 1
+                          else ("done", now))
         yield (f"wecom:{i:012d}", "wecom", "text", "{}", status, at, None if status == "received" else at, "")
 
 
@@ -107,8 +108,9 @@ def load(path: Path, rows: int) -> dict[str, int]:
     db.executemany(insert_sql("outbox_message", OUTBOX), outbox_rows(rows))
     db.commit()
     counts = {
-        "inbound_to_go": db.execute("SELECT count(*) FROM inbound_event WHERE status='done' AND processed_at < ?",
-                                    [iso(NOW - timedelta(days=KEEP_DAYS))]).fetchone()[0],
+        "inbound_to_go": db.execute(
+            "SELECT count(*) FROM inbound_event WHERE status='done' AND processed_at < ?",
+            [iso(NOW - timedelta(days=KEEP_DAYS))]).fetchone()[0],
         "outbox_to_go": db.execute(f"SELECT count(*) FROM outbox_message WHERE {_OUTBOX_GONE}",
                                    [iso(NOW - timedelta(days=KEEP_DAYS))]).fetchone()[0],
     }
