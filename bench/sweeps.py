@@ -11,10 +11,11 @@ the most overdue first), the last find them all written — and prints per run t
 of SQL statements (and how many of them read) and the process's peak resident memory, ending with
 one JSON line.
 
-The annual review takes whole departments up to ``schedules.review.ACCOUNTS_PER_RUN`` (5,000)
-accounts a run: at ``NOW`` (26 November) its first two runs write the kickoff and the last warning
-for every account, 20,000 reminder rows for 10,000 accounts, told in one message per person and
-step (the bench prints how many messages that was); its third run finds them all written.
+The annual review takes whole departments up to ``schedules.review.ACCOUNTS_PER_RUN`` (4,000)
+accounts a run: at ``NOW`` (26 November) its first three runs write the kickoff and the last
+warning for every account, 20,000 reminder rows for 10,000 accounts, told in one message per
+person and step (the bench prints how many messages in all); the fourth finds them
+all written.
 
     .venv/bin/python bench/sweeps.py [--accounts 10000] [--publications 1000000] [--drafts 100000]
                                      [--inquiries 100000]
