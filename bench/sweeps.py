@@ -218,7 +218,7 @@ def load(path: Path, accounts: int, publications: int, drafts: int, inquiries: i
         batch: list[tuple[Any, ...]] = []
         for row in rows:
             batch.append(sqlite_row(row))
-            if len(batch) >= 50_000:
+            if len(batch) >= 20_000:
                 db.executemany(sql, batch)
                 batch.clear()
         db.executemany(sql, batch)
