@@ -40,13 +40,13 @@ from zoneinfo import ZoneInfo
 from tortoise import connections
 
 from bot.audit import VerifyResult, verify
-from bot.cadence import thresholds as cadence_ladder
+from bot.cadence import cutoffs
 from bot.campaign import TAKING_PART, campaign_day, review_window
 from bot.exports import year_bounds
 from bot.inquiry_ladder import first_commitments, is_overdue, times_of
 from bot.org import MAX_EVERY_DAYS
 from bot.settings import Settings
-from bot.workdays import WorkCalendar, is_workday, working_days_since
+from bot.workdays import WorkCalendar, working_days_since
 from models import AccountStatus, DraftStatus, InquiryStatus, Platform, ReviewStatus
 from models.drafts import title_of
 
@@ -295,38 +295,13 @@ def _pages(total: int, per_page: int) -> int:
 
 
 # -- the cadence rule (Art. 11) in SQL -----------------------------------------------------------
-def thresholds(every: int, late_days: int, zombie_days: int) -> tuple[int, int]:
-    """(late, zombie) in working days since the start: the cadence sweep's own ladder
-    (``bot.cadence.thresholds``; a zombie is never one before it is late)."""
-    steps = dict(cadence_ladder(every, late_days, zombie_days))
-    return steps["late"], steps["zombie"]
-
-
 def cadence_cutoffs(today: date, settings: Settings) -> dict[int, tuple[datetime, datetime]]:
     """For each ``post_every_days`` (1 … MAX_EVERY_DAYS): the instants (late, zombie) before which
-    an account's start makes it late or a zombie today.
-
-    ``working_days_since(start, today)`` counts the workdays in (start, today]: it reaches ``n``
-    exactly when the start's date is before the n-th workday counted back from today (today
-    included), i.e. when the start is before that workday's local midnight. One walk back over the
-    calendar, whatever the number of accounts; the SQL then compares columns with instants."""
-    late_max = thresholds(MAX_EVERY_DAYS, settings.late_days, settings.zombie_days)
-    needed = max(late_max)
-    workdays: list[date] = []  # workdays[n - 1]: the n-th workday back from today
-    day = today
-    while len(workdays) < needed:
-        if is_workday(day):
-            workdays.append(day)
-        day -= timedelta(days=1)
-
-    def midnight(n: int) -> datetime:
-        return datetime.combine(workdays[n - 1], time(0, 0), settings.tz)
-
-    out: dict[int, tuple[datetime, datetime]] = {}
-    for every in range(1, MAX_EVERY_DAYS + 1):
-        late, zombie = thresholds(every, settings.late_days, settings.zombie_days)
-        out[every] = (midnight(late), midnight(zombie))
-    return out
+    an account's start makes it late or a zombie today: the cadence sweep's own cut-offs
+    (``bot.cadence.cutoffs``), so the page and the sweep cannot disagree."""
+    found = cutoffs(today, settings.tz, range(1, MAX_EVERY_DAYS + 1), settings.late_days,
+                    settings.zombie_days)
+    return {every: (steps["late"], steps["zombie"]) for every, steps in found.items()}
 
 
 # The latest of the filing, the import and the last publication (the cycle's start, as the sweep).
