@@ -6,7 +6,7 @@ guarantee) and the messages that tell of it, in one transaction. The sweeps writ
 ``remind`` writes one reminder; inside ``batched`` (a sweep run holds it, see
 ``schedules.base.sweep_lock``) it queues, and every ``BATCH`` of them (and the rest when the run
 ends) are written in one transaction, two multi-row INSERTs (reminders, outbox rows). Sweeps check
-which keys were sent before they call ``remind`` (``sent_keys``), so a batch meets a unique-key
+which keys were sent before they call ``remind`` (``Reminder.sent``), so a batch meets a unique-key
 conflict only if another writer got in between; then the batch is rolled back and written one
 reminder at a time, each deciding for itself. Why: one transaction per reminder cost four round
 trips (BEGIN, two INSERTs, COMMIT) and made a run of 300 reminders take most of the 1 s budget
@@ -17,7 +17,7 @@ messages that tell of them in two statements.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -164,13 +164,3 @@ _INSERT_REMINDER = ('INSERT INTO "reminder" ("key", "kind", "subject", "step", "
                     "VALUES (?, ?, ?, ?, ?, ?)")
 _INSERT_REMINDER_PG = ('INSERT INTO "reminder" ("key", "kind", "subject", "step", "period", "created_at") '
                        "VALUES ($1, $2, $3, $4, $5, $6)")
-
-
-async def sent_keys(keys: Iterable[str], chunk: int = 900) -> set[str]:
-    """Which of ``keys`` are already in the reminder table (a few queries, whatever the data)."""
-    wanted = list(dict.fromkeys(keys))
-    found: set[str] = set()
-    for i in range(0, len(wanted), chunk):
-        rows = await Reminder.filter(key__in=wanted[i:i + chunk]).values_list("key", flat=True)
-        found.update(str(k) for k in rows)
-    return found
