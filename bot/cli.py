@@ -124,12 +124,17 @@ def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     clock = shifted_clock(args.at, settings)
 
     async def work() -> int:
-        from models import Department, OutboxMessage, Person
+        from models import Department, OutboxMessage, OutboxStatus, Person
 
         app = create_app(settings, manage_database=False, run_worker=False, run_scheduler=False,
                          clock=clock)
         now = clock()
         counts = await run_sweeps(app[BOT].deps, names, now=now)
+        # On a clock moved ahead, the sweeps queue their messages for that moment; the bot that
+        # delivers them (a running demo, or serve) is on today's clock and would hold them
+        # until then. What run-now shows as sent goes out now.
+        await OutboxMessage.filter(status=OutboxStatus.PENDING, created_at__gte=now,
+                                   next_attempt_at__gt=utc_now()).update(next_attempt_at=utc_now())
         rows = await OutboxMessage.filter(key__startswith="rem:", created_at__gte=now).order_by("id")
         for name in names:
             print(texts.cli_sweep_count(name, counts[name]))

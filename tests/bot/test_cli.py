@@ -97,6 +97,11 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert "发布频率：发出 6 条提醒" in out  # due and late for each of the three accounts
     assert "宣传科工作群：【发布提醒】「某某发布」" in out and "李四：【更新逾期】" in out
+    with sqlite3.connect(dbfile) as conn:  # queued on the moved clock, deliverable today
+        waiting, later = conn.execute(
+            "SELECT count(*), sum(julianday(next_attempt_at) > julianday('now')) FROM outbox_message "
+            "WHERE status = 'pending'").fetchone()
+    assert waiting >= 6 and later == 0
     assert main(["reminders", "run-now", "cadence", "--at", f"{day} 10:05"]) == 0
     assert "发出 0 条提醒" in capsys.readouterr().out
     assert main(["reminders", "run-now", "weather"]) == 2
