@@ -455,6 +455,7 @@ def create_app(
             client_secret=_secret(settings.dingtalk_client_secret),
             api_base=settings.dingtalk_api_base, accept=bot.inbox.accept,
             remember=dingtalk.remember, clock=clock, sleep=sleep)
+        connection.metrics = bot.outbox.metrics
         supervisor.add("dingtalk-stream", connection.run, healthy=connection.healthy)
         yield
         await supervisor.stop("dingtalk-stream")

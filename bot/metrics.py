@@ -10,9 +10,11 @@ hands it to the platform clients (``HttpClient.metrics``) and serves it.
 
 What is counted where:
 - callbacks by platform and result, refusals by reason: ``count_callbacks``, an aiohttp middleware
-  on the platforms' callback routes (the platform is read from the route, never from the URL);
+  on the platforms' callback routes (the platform is read from the route, never from the URL), and
+  DingTalk Stream frames by their ack (``bot.channels.dingtalk.stream``);
 - events processed and failed: ``bot.inbound``; sends by result: ``bot.outbox``;
-- sweeps (duration, reminders written, failures): ``schedules.base.sweep``;
+- sweeps (duration, reminders written, failures): ``schedules.base.measured`` (every ``@sweep``,
+  and the watch, which takes its lock per chunk);
 - platform API calls (latency per platform and API path template, error codes): the clients,
   through ``bot.channels.common.HttpClient.measured`` / ``api_error``;
 - gauges that need the database (inbox lag, outbox depth and oldest due row per channel, dead
@@ -119,7 +121,8 @@ class Metrics:
         self.sends = Counter("xmt_sends", "Delivery attempts by channel and result (sent, retried, "
                              "throttled, dead)", ["channel", "result"], registry=r)
         self.sweep_seconds = Histogram("xmt_sweep_duration_seconds", "Duration of sweep runs that "
-                                       "did work (in working hours, lock held)", ["sweep"],
+                                       "did work (in working hours, lock held; the watch: "
+                                       "a source to read)", ["sweep"],
                                        buckets=SWEEP_BUCKETS, registry=r)
         self.sweep_reminders = Counter("xmt_sweep_reminders", "Reminders written by sweeps",
                                        ["sweep"], registry=r)

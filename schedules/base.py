@@ -75,15 +75,21 @@ def sweep(kind: str) -> Callable[[SweepFn], SweepFn]:
             async with sweep_lock(kind) as mine:
                 if not mine:
                     return 0
-                started = time.perf_counter()
-                try:
-                    written = await body(now, deps)
-                except Exception:  # measured as failed, then raised
-                    metrics_of(deps).sweep(kind, time.perf_counter() - started, written=None)
-                    raise
-                metrics_of(deps).sweep(kind, time.perf_counter() - started, written=written)
-                return written
+                return await measured(kind, deps, body(now, deps))
         return run
     return wrap
+
+
+async def measured(kind: str, deps: Deps, run: Awaitable[int]) -> int:
+    """Await one run of sweep ``kind`` and record it (``bot.metrics``): its duration and the
+    reminders it wrote, or that it failed (then the exception goes on)."""
+    started = time.perf_counter()
+    try:
+        written = await run
+    except Exception:
+        metrics_of(deps).sweep(kind, time.perf_counter() - started, written=None)
+        raise
+    metrics_of(deps).sweep(kind, time.perf_counter() - started, written=written)
+    return written
 
 

@@ -66,7 +66,7 @@ from models import (
     SeenItem,
 )
 from models.org import info_center_admins
-from schedules.base import sweep_lock
+from schedules.base import measured, sweep_lock
 
 KIND = "watch"
 log = logging.getLogger("xmt.watch")
@@ -150,9 +150,19 @@ async def watch_publications(now: datetime, deps: Deps) -> int:
     accounts at a time, what is new is written under the sweep's lock (another instance's run
     writes nothing; ``SeenItem``'s unique key would refuse a second copy anyway). Accounts with
     nothing new cost one query per page read and share one ``UPDATE``. Working hours only, as
-    every sweep. Returns how many items were reported as published without approval."""
+    every sweep. Returns how many items were reported as published without approval.
+
+    The watch takes its lock per chunk, not for the run (``@sweep`` would hold it across the
+    network reads), so it opens and is measured here: a run with a source to read counts in
+    ``xmt_sweep_duration_seconds{sweep="watch"}`` as the other sweeps' runs do."""
     if not deps.calendar.is_open(now):
         return 0
+    if deps.publisher is None and deps.fetch_feed is None:
+        return 0
+    return await measured(KIND, deps, _watch(now, deps))
+
+
+async def _watch(now: datetime, deps: Deps) -> int:
     interval = timedelta(minutes=deps.settings.sweep_every_minutes)
     due_before = now - EVERY + interval / 2
     # The accounts with a source this process can read, chosen in the database: at 150,000

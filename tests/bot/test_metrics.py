@@ -1,10 +1,11 @@
-"""/metrics (issue 19, bot/metrics.py): the figures after the inbox, the outbox and a sweep ran;
+"""/metrics (issue 19, bot/metrics.py): the figures after the inbox, the outbox and the sweeps ran;
 really signed WeCom callbacks into the app and GET /metrics on its own port and on one of its
 own; refusals counted by reason; the scrape's statements counted; nothing personal in the
 output."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -21,10 +22,11 @@ from bot.channels.wecom.channel import WeComChannel
 from bot.channels.wecom.client import WeComClient
 from bot.metrics import SCRAPE_QUERIES, Metrics
 from bot.org import import_file
-from models import InboundEvent, OutboxMessage, OutboxStatus, Person
+from models import Account, InboundEvent, OutboxMessage, OutboxStatus, Person
 from schedules.base import sweep
 from schedules.verification import remind_unverified
-from tests.conftest import DEMO_ORG, QueryCounter, World, make_settings
+from schedules.watch import watch_publications
+from tests.conftest import DEMO_ORG, ROOT, QueryCounter, World, make_settings
 from tests.fake_wecom import FakeWeCom
 from tests.fakes import FakeClock
 from tests.wecom_callbacks import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, WeComSender, wecom_settings
@@ -83,6 +85,26 @@ async def test_events_sends_and_sweeps_are_counted(world: World) -> None:
         await broken(world.clock.now, world.bot.deps)
     assert value(m, "xmt_sweep_failures_total", sweep="broken") == 1
     assert value(m, "xmt_sweep_duration_seconds_count", sweep="broken") == 1
+
+
+async def test_the_watch_is_measured_as_the_other_sweeps(world: World) -> None:
+    """The watch opens itself (its lock is per chunk): a run with a source to read is measured;
+    without one, or out of hours, there is no run to measure."""
+    m = world.bot.outbox.metrics
+    feed = (ROOT / "tests" / "data" / "feeds" / "atom.xml").read_bytes()
+
+    async def fetch(url: str) -> bytes:
+        return feed
+
+    await watch_publications(world.clock.now, world.bot.deps)  # no publisher nor feed reader
+    assert value(m, "xmt_sweep_duration_seconds_count", sweep="watch") == 0
+    await Account.filter(name="某某头条").update(feed_url="https://rmt.example.cn/feed.xml")
+    deps = dataclasses.replace(world.bot.deps, fetch_feed=fetch)
+    await watch_publications(world.clock.now.replace(hour=22), deps)  # closed
+    assert value(m, "xmt_sweep_duration_seconds_count", sweep="watch") == 0
+    assert await watch_publications(world.clock.now, deps) == 0  # the baseline: nothing reported
+    assert value(m, "xmt_sweep_duration_seconds_count", sweep="watch") == 1
+    assert value(m, "xmt_sweep_failures_total", sweep="watch") == 0
 
 
 async def test_a_scrape_reads_the_database_in_a_fixed_number_of_statements(

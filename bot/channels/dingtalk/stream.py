@@ -60,7 +60,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote_plus
 
 import aiohttp
@@ -71,7 +71,11 @@ from bot.channels.dingtalk.events import contact_changes, event_type
 from bot.channels.dingtalk.parse import Malformed, Session, parse_card_callback, parse_robot_message
 from bot.events import Event
 
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
+
 log = logging.getLogger("xmt.dingtalk.stream")
+PLATFORM = "dingtalk"  # the label of its frames in xmt_callbacks (HTTP mode's callbacks share it)
 OPEN_PATH = "/v1.0/gateway/connections/open"
 BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 HANDLER_TIMEOUT = 10.0  # a stuck database must not stop the connection (pings go unanswered)
@@ -119,6 +123,14 @@ class Reply:
 
     ack: dict[str, Any] | None
     disconnect: bool = False
+    #: How the frame counts in ``xmt_callbacks`` when no ack says it (a frame with no messageId:
+    #: 400; a bug of ours: 500); None for what is not a callback (pings, ``disconnect``).
+    status: int | None = 400
+
+    def counted_as(self) -> int | None:
+        if self.disconnect or self.status is None:
+            return None
+        return int(self.ack["code"]) if self.ack is not None else self.status
 
 
 def _shown(value: Any) -> str:
@@ -155,6 +167,7 @@ class StreamConnection:
         self.failures = 0  # connection attempts failed in a row
         self.handlers: dict[str, Handler] = {}
         self.accept, self.clock = accept, clock
+        self.metrics: Metrics | None = None
         self.register_callback_handler(ChatbotMessage.TOPIC, RobotMessages(accept, remember, clock))
         self.register_callback_handler(CallbackHandler.TOPIC_CARD_CALLBACK, CardTaps(accept, clock))
 
@@ -219,14 +232,21 @@ class StreamConnection:
         return "disconnect" if reply.disconnect else ""
 
     async def handle(self, raw: str | bytes) -> Reply:
-        """One frame as received → its ack. Never raises (but for our own cancellation)."""
+        """One frame as received → its ack, counted as a callback (``metrics``, set by
+        ``bot.app``: platform ``dingtalk``, the ack's code read as an HTTP status, so Stream
+        mode's refusals show where HTTP mode's do). Never raises (but for our own
+        cancellation)."""
         try:
-            return await self._handle(raw)
+            reply = await self._handle(raw)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug of ours in routing itself: no ack, keep the connection
             log.error("stream frame not handled: %s at %s", type(exc).__name__, _where(exc))
-            return Reply(None)
+            reply = Reply(None, status=500)
+        status = reply.counted_as()
+        if self.metrics is not None and status is not None:
+            self.metrics.callback(PLATFORM, status)
+        return reply
 
     async def _handle(self, raw: str | bytes) -> Reply:
         try:
@@ -249,7 +269,7 @@ class StreamConnection:
             if topic == "ping":
                 log.debug("stream ping %s", _shown(message_id))
                 return Reply(_ack(message_id, AckMessage.STATUS_OK, "OK",
-                                  raw=data if isinstance(data, str) else "{}"))
+                                  raw=data if isinstance(data, str) else "{}"), status=None)
             if topic == "disconnect":
                 return Reply(None, disconnect=True)
             log.warning("stream frame refused (unknown system topic): %s", where)

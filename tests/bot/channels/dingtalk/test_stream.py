@@ -458,3 +458,25 @@ async def test_handle_never_raises_even_when_routing_itself_breaks(
     assert reply.ack is None and not reply.disconnect
     [record] = [r for r in caplog.records if r.name == "xmt.dingtalk.stream"]
     assert record.levelno == logging.ERROR and "KeyError" in record.getMessage()
+
+
+async def test_frames_are_counted_as_callbacks_and_pings_are_not(stream: Any) -> None:
+    """Issue 19's figures: a frame counts in ``xmt_callbacks`` as an HTTP callback would (the
+    ack's code read as its status), under platform ``dingtalk``; pings and a frame with no
+    messageId (refused as malformed) are told apart."""
+    client, gateway = stream
+    metrics = client.app[BOT].outbox.metrics
+
+    def count(name: str, **labels: str) -> float:
+        return metrics.registry.get_sample_value(name, {"platform": "dingtalk", **labels}) or 0.0
+
+    await gateway.push(frame("SYSTEM", "ping", "p-1", {}))
+    await gateway.push(frame("CALLBACK", CARD, "m-1", CARD_SAMPLE))
+    await gateway.push(frame("CALLBACK", ROBOT, "junk", {"hello": 1}))
+    await gateway.push(frame("CALLBACK", "/v1.0/graph/api/invoke", "u-1", {}))
+    await gateway.ws.send_str("[1, 2]")
+    await still_connected(client, gateway)  # one more ping, not counted either
+    assert count("xmt_callbacks_total", result="ok") == 1
+    assert count("xmt_callbacks_total", result="refused") == 3
+    assert count("xmt_callback_refusals_total", reason="malformed") == 2
+    assert count("xmt_callback_refusals_total", reason="not_found") == 1
