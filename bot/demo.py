@@ -29,7 +29,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from bot import texts
@@ -53,13 +53,17 @@ SIMULATED_WECHAT_KEYS = {"app_id": "wx000000000000demo", "app_secret": "simulate
 
 @dataclass
 class DemoClock:
-    """The demo's clock (real, or shifted by ``--at``), which the replay moves back in time."""
+    """The demo's clock (real, or shifted by ``--at``), which the replay moves back in time.
+
+    It reads in UTC, as the bot's real clock does: tortoise stores an aware datetime in the
+    offset it was given, and SQLite compares the text, so a replayed moment set in local time
+    (``+08:00``) would sort eight hours off against everything written in UTC."""
 
     base: Callable[[], datetime]
     at: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.at if self.at is not None else self.base()
+        return self.at.astimezone(UTC) if self.at is not None else self.base()
 
 
 def working_days_back(cal: WorkCalendar, now: datetime, days: int, hour: int = 10,

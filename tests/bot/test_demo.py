@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tortoise import connections
+
 from bot import demo, texts
 from bot.app import BOT, LOCAL, create_app
 from bot.channels.local.publisher import SimulatedPublisher
@@ -43,6 +45,10 @@ async def test_the_replay_leaves_every_ladder_something_to_show(db: str, tmp_pat
     assert question.owner_id is None  # this morning's, not yet claimed
     # The chats are there for the page: 张三 sees his drafts and their outcomes.
     assert any(m.body.get("type") == "card" for m in local.messages({"zhangsan"}))
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "sqlite":  # stored as the real clock stores it: UTC text
+        _, rows = await conn.execute_query("SELECT sent_at FROM outbox_message WHERE sent_at IS NOT NULL")
+        assert rows and {r[0][-6:] for r in rows} == {"+00:00"}
 
     counts = await run_sweeps(bot.deps, ["review", "cadence", "approvals"], now=now)
     await bot.outbox.drain(now)
