@@ -79,7 +79,11 @@ async def test_not_ready_while_the_database_server_is_stopped(
     try:
         answer = await client.get("/readyz")
         body = await answer.text()
-        assert answer.status == 503 and await answer.json() == {"ready": False, "waiting": ["database"]}
+        # A worker whose round met the closed pool may be restarting (the supervisor's 1 s): it
+        # is named too, after the database, as it would be in a real outage.
+        shown = await answer.json()
+        assert answer.status == 503 and shown["ready"] is False and shown["waiting"][0] == "database"
+        assert all(w.startswith("worker:") for w in shown["waiting"][1:])
         assert "Traceback" not in body and "127.0.0.1" not in body and "secret" not in body
         assert (await client.get("/healthz")).status == 200  # the process is alive: no restart
         said = [r.getMessage() for r in caplog.records if "/readyz" in r.getMessage()]
