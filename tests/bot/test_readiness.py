@@ -34,9 +34,10 @@ from tests.fakes import RecordingChannel
 Client = Callable[..., Any]
 
 
-def app_for(*, shutdown_timeout: float = 5.0) -> web.Application:
+def app_for(*, shutdown_timeout: float = 5.0, workers: bool = True) -> web.Application:
     return create_app(make_settings(simulator=False, shutdown_timeout=shutdown_timeout),
-                      channels=[RecordingChannel()], manage_database=False, run_scheduler=False)
+                      channels=[RecordingChannel()], manage_database=False, run_scheduler=False,
+                      run_worker=workers)
 
 
 @pytest.fixture
@@ -70,7 +71,10 @@ async def test_ready_when_up_and_not_once_a_stop_began(org: None, aiohttp_client
 
 async def test_not_ready_while_the_database_server_is_stopped(
         db: str, aiohttp_client: Client, caplog: pytest.LogCaptureFixture) -> None:
-    client: TestClient[Any, Any] = await aiohttp_client(app_for(shutdown_timeout=0.3))
+    # No workers: a round of theirs that met the pool being swapped would crash, and /readyz
+    # would name it too while the supervisor restarts it (1 s) — true of a real outage, but a
+    # race here (seen once on PostgreSQL); the workers' part is test_not_ready_while_a_worker_is_down.
+    client: TestClient[Any, Any] = await aiohttp_client(app_for(shutdown_timeout=0.3, workers=False))
     assert (await client.get("/readyz")).status == 200
 
     gone = f"postgres://xmt:secret-password@127.0.0.1:{stopped_port()}/xmt"
@@ -79,11 +83,7 @@ async def test_not_ready_while_the_database_server_is_stopped(
     try:
         answer = await client.get("/readyz")
         body = await answer.text()
-        # A worker whose round met the closed pool may be restarting (the supervisor's 1 s): it
-        # is named too, after the database, as it would be in a real outage.
-        shown = await answer.json()
-        assert answer.status == 503 and shown["ready"] is False and shown["waiting"][0] == "database"
-        assert all(w.startswith("worker:") for w in shown["waiting"][1:])
+        assert answer.status == 503 and await answer.json() == {"ready": False, "waiting": ["database"]}
         assert "Traceback" not in body and "127.0.0.1" not in body and "secret" not in body
         assert (await client.get("/healthz")).status == 200  # the process is alive: no restart
         said = [r.getMessage() for r in caplog.records if "/readyz" in r.getMessage()]
