@@ -115,7 +115,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
-    from schedules import run_sweeps
+    from schedules import REMINDER_KINDS, run_sweeps
 
     names = [args.kind] if args.kind else list(SWEEPS)
     if any(n not in SWEEPS for n in names):
@@ -136,15 +136,17 @@ def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
         await OutboxMessage.filter(status=OutboxStatus.PENDING, created_at__gte=now,
                                    next_attempt_at__gt=utc_now()).update(next_attempt_at=utc_now())
         rows = await OutboxMessage.filter(key__startswith="rem:", created_at__gte=now).order_by("id")
-        for name in names:
-            print(texts.cli_sweep_count(name, counts[name]))
         names_of = dict(await Person.filter(id__in=[r.person_id for r in rows if r.person_id])
                         .values_list("id", "name"))
         groups = dict(await Department.all().values_list("code", "name"))
-        for row in rows:
-            to = texts.group_chat_name(groups.get(row.group, row.group)) if row.group \
-                else str(names_of.get(row.person_id))
-            print("  → " + texts.cli_sweep_line(to, str(row.body.get("text") or row.body.get("title"))))
+        for name in names:  # each sweep's count, then the messages of its reminders
+            print(texts.cli_sweep_count(name, counts[name]))
+            for row in rows:
+                if row.key.split(":", 2)[1] != REMINDER_KINDS.get(name, name):
+                    continue
+                to = texts.group_chat_name(groups.get(row.group, row.group)) if row.group \
+                    else str(names_of.get(row.person_id))
+                print("  → " + texts.cli_sweep_line(to, str(row.body.get("text") or row.body.get("title"))))
         if not any(counts.values()) and not WorkCalendar.parse(
                 settings.tz, settings.work_hours).is_open(now):
             print(texts.CLI_OUTSIDE_HOURS)

@@ -18,17 +18,24 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
+from bot.reminders import CADENCE, INQUIRY, REVIEW
+from schedules.approvals import KIND as APPROVAL
 from schedules.approvals import urge_pending_approvals
 from schedules.cadence import remind_posting_cadence
+from schedules.calendar import KIND as CALENDAR
 from schedules.calendar import check_working_calendar
+from schedules.digest import KIND as DIGEST
 from schedules.digest import send_morning_digest
 from schedules.inquiries import remind_inquiry_deadlines
+from schedules.refile import KIND as REFILE
 from schedules.refile import remind_refile
 from schedules.retention import AT as RETENTION_AT
 from schedules.retention import JOB as RETENTION_JOB
 from schedules.retention import prune_old_rows
 from schedules.review import run_annual_review
+from schedules.verification import KIND as VERIFY
 from schedules.verification import remind_unverified
+from schedules.watch import KIND as WATCH
 from schedules.watch import watch_publications
 
 Sweep = Callable[[datetime, Deps], Awaitable[int]]
@@ -47,6 +54,12 @@ SWEEPS: dict[str, Sweep] = {
     "refile": remind_refile,
     "watch": watch_publications,
     "calendar": check_working_calendar,
+}
+#: The reminder kind each sweep writes (``models.Reminder.kind``; its messages' outbox keys are
+#: ``rem:<kind>:…``): how ``xmt reminders run-now`` lists each sweep's messages under it.
+REMINDER_KINDS: dict[str, str] = {
+    "review": REVIEW, "cadence": CADENCE, "approvals": APPROVAL, "digest": DIGEST, "verify": VERIFY,
+    "inquiries": INQUIRY, "refile": REFILE, "watch": WATCH, "calendar": CALENDAR,
 }
 STAGGER = timedelta(seconds=10)
 

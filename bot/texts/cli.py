@@ -87,12 +87,15 @@ def cli_unknown_sweep(kind: str, known: list[str]) -> str:
 def cli_sweep_count(name: str, count: int) -> str:
     names = {"cadence": "发布频率", "approvals": "审核催办", "digest": "晨间待审汇总",
              "review": "年审", "verify": "认证", "inquiries": "咨询答复",
-             "calendar": "工作日历"}
+             "refile": "变更备案", "watch": "发布巡查（未经审核发布）", "calendar": "工作日历"}
     return f"{names.get(name, name)}：发出 {count} 条提醒"
 
 
 def cli_sweep_line(to: str, text: str) -> str:
-    return f"{to}：{text[:60]}"
+    """One message as run-now lists it: its first line, cut at 60 characters."""
+    first = text.strip().split("\n", 1)[0]
+    cut = len(first) > 60 or "\n" in text.strip()
+    return f"{to}：{first[:60]}{'…' if cut else ''}"
 
 
 CLI_DINGTALK_OFF = "钉钉未配置：请先设置 XMT_DINGTALK_CLIENT_ID 等变量。"

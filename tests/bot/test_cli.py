@@ -87,6 +87,7 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     from zoneinfo import ZoneInfo
 
     from bot.workdays import is_workday
+    from schedules import SWEEPS
 
     assert main(["org", "import", str(DEMO_ORG)]) == 0
     day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=7)
@@ -104,6 +105,14 @@ def test_reminders_run_now_prints_what_it_sent(dbfile: Path, capsys: pytest.Capt
     assert waiting >= 6 and later == 0
     assert main(["reminders", "run-now", "cadence", "--at", f"{day} 10:05"]) == 0
     assert "发出 0 条提醒" in capsys.readouterr().out
+    # Every sweep, each followed by its own messages, one line each (a long text cut with …).
+    assert main(["reminders", "run-now", "--at", f"{day} 10:10"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    headers = [n for n, line in enumerate(lines) if "：发出 " in line]
+    assert len(headers) == len(SWEEPS) and all(line.startswith("  → ") for n, line in enumerate(lines)
+                                               if n not in headers)
+    verify = next(n for n in headers if lines[n].startswith("认证："))
+    assert lines[verify + 1].startswith("  → 吴九：【认证提醒】") and lines[verify + 1].endswith("…")
     assert main(["reminders", "run-now", "weather"]) == 2
 
 
