@@ -186,9 +186,7 @@ async def _sweep(now: datetime, deps: Deps, today: date) -> int:
     # What was sent of the daily ones (the others were asked of the database with their accounts).
     done = await Reminder.sent(Reminder.make_key(KIND, str(a["id"]), step, period)
                                for a, step, period in items if step == "waiting")
-    closing_week = f"{closes.year}w{closes.isocalendar()[1]:02d}"  # must-stop was just told
-    items = [i for i in items if Reminder.make_key(KIND, str(i[0]["id"]), i[1], i[2]) not in done
-             and not (i[1] == "close_weekly" and i[2] == closing_week)]
+    items = [i for i in items if Reminder.make_key(KIND, str(i[0]["id"]), i[1], i[2]) not in done]
     if not items:
         return 0
     dept_ids = list({a["department_id"] for a, _, _ in items})
