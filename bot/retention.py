@@ -81,32 +81,40 @@ async def _yield() -> None:
 
 async def _prune_inbound(cutoff: datetime, batch: int, done: Pruned,
                          pause: Callable[[], Awaitable[None]]) -> int:
-    total, after = 0, 0
-    while True:
-        upper, last = await _window(InboundEvent.filter(status=InboundStatus.DONE, id__gt=after),
-                                    "received_at", batch)
-        bounds: dict[str, Any] = {"id__gt": after} | ({"id__lte": upper} if upper is not None else {})
-        total += await _delete(InboundEvent.filter(status=InboundStatus.DONE, processed_at__lt=cutoff,
-                                                   **bounds), done)
-        if upper is None or last >= cutoff:
-            return total
-        after = upper
-        await pause()
+    async def delete(bounds: Bounds) -> int:
+        return await _delete(InboundEvent.filter(status=InboundStatus.DONE, processed_at__lt=cutoff,
+                                                 **bounds), done)
+
+    return await _walk(InboundEvent.filter(status=InboundStatus.DONE), "received_at", cutoff, batch,
+                       pause, delete)
 
 
 async def _prune_outbox(cutoff: datetime, batch: int, done: Pruned,
                         pause: Callable[[], Awaitable[None]]) -> int:
-    total, after = 0, 0
-    while True:
-        upper, last = await _window(OutboxMessage.filter(status=OutboxStatus.SENT, id__gt=after),
-                                    "created_at", batch)
-        bounds: dict[str, Any] = {"id__gt": after} | ({"id__lte": upper} if upper is not None else {})
+    async def delete(bounds: Bounds) -> int:
         old = Q(status=OutboxStatus.SENT, sent_at__lt=cutoff, **bounds)
         cards: list[Any] = await OutboxMessage.filter(old, card_id__isnull=False).values_list("id", "card_id")
         closed = await _closed_cards({str(card) for _, card in cards}, cutoff)
         gone = [int(i) for i, card in cards if card in closed]
         which = Q(card_id__isnull=True) | Q(id__in=gone) if gone else Q(card_id__isnull=True)
-        total += await _delete(OutboxMessage.filter(old, which), done)
+        return await _delete(OutboxMessage.filter(old, which), done)
+
+    return await _walk(OutboxMessage.filter(status=OutboxStatus.SENT), "created_at", cutoff, batch,
+                       pause, delete)
+
+
+Bounds = dict[str, Any]  # one window's id bounds, as filter arguments
+
+
+async def _walk(rows: QuerySet[Any], arrived: str, cutoff: datetime, batch: int,
+                pause: Callable[[], Awaitable[None]], delete: Callable[[Bounds], Awaitable[int]]) -> int:
+    """Walk ``rows`` (one status of one table) in id order, a window of ``batch`` at a time,
+    ``delete`` the window's rows past keeping, and stop after the first window whose last row
+    came in (``arrived``) after ``cutoff`` (see ``_window``). How many were deleted."""
+    total, after = 0, 0
+    while True:
+        upper, last = await _window(rows.filter(id__gt=after), arrived, batch)
+        total += await delete({"id__gt": after} | ({"id__lte": upper} if upper is not None else {}))
         if upper is None or last >= cutoff:
             return total
         after = upper
