@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from bot.workdays import WorkCalendar
+from bot.workdays import EPSILON, SEARCH, WorkCalendar, last_instant
 from models import AuditEvent
 
 UNCLAIMED_HOURS = 2
 OVERDUE_IC_DAYS = 3
-_EPSILON = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def reached(t: Times, at: datetime, cal: WorkCalendar) -> list[Rung]:
     """The rungs whose condition held at some moment up to ``at`` (before it ended)."""
     out = []
     for rung, start, end, is_reached in _windows(t, cal):
-        last = at if end is None or end > at else end - _EPSILON  # ended by the claim/commit/answer
+        last = at if end is None or end > at else end - EPSILON  # ended by the claim/commit/answer
         if start <= last and is_reached(last):
             out.append(rung)
     return out
@@ -132,28 +131,13 @@ def is_overdue(t: Times, at: datetime, cal: WorkCalendar) -> bool:
         if window is None:
             continue
         start, end, is_reached = window
-        last = at if end is None or end > at else end - _EPSILON
+        last = at if end is None or end > at else end - EPSILON
         if start <= last and is_reached(last):
             return True
     return False
 
 
 # -- the rungs that hold now, as instants (for a query) ------------------------------------------
-_SEARCH = timedelta(days=40)  # wider than any threshold: 3 working days, the longest holiday and more
-
-
-def _last(holds: Callable[[datetime], bool], lo: datetime, hi: datetime) -> datetime:
-    """The last instant in [lo, hi) for which ``holds`` (true at ``lo``, false at ``hi``, and
-    changing once in between), to the microsecond: a binary search, about 42 calls."""
-    while hi - lo > _EPSILON:
-        mid = lo + (hi - lo) // 2
-        if holds(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
 @dataclass(frozen=True)
 class Cuts:
     """The ladder's thresholds at ``now`` as instants, so that whether a rung holds now is a
@@ -174,19 +158,12 @@ class Cuts:
     overdue_ic: datetime
 
 
-def worked_since(cal: WorkCalendar, now: datetime, seconds: float) -> datetime:
-    """The last start from which ``seconds`` of working time have passed by ``now``: a start
-    reaches a threshold in working time exactly when it is at or before this instant (the
-    approval sweep's urgings ask it too). Thresholds of up to a few working days."""
-    return _last(lambda x: cal.working_seconds(x, now, stop_after=seconds) >= seconds, now - _SEARCH, now)
-
-
 def cuts(now: datetime, cal: WorkCalendar) -> Cuts:
     day = cal.day_seconds
-    lo = now - _SEARCH
+    lo = now - SEARCH
 
     def since(limit: float) -> datetime:
-        return worked_since(cal, now, limit)
+        return cal.worked_since(now, limit)
 
     def claimed_by(hops: int) -> datetime:  # the last claim whose ``hops``-th day close is passed
         def passed(x: datetime) -> bool:
@@ -194,13 +171,13 @@ def cuts(now: datetime, cal: WorkCalendar) -> Cuts:
             for _ in range(hops):
                 close = day_close(cal, close)
             return now >= close
-        return _last(passed, lo, now)
+        return last_instant(passed, lo, now)
 
-    soon = _last(lambda x: cal.working_seconds(now, x, stop_after=day) < day, now, now + _SEARCH)
+    soon = last_instant(lambda x: cal.working_seconds(now, x, stop_after=day) < day, now, now + SEARCH)
     return Cuts(now, {UNCLAIMED: since(UNCLAIMED_HOURS * 3600.0), UNCLAIMED_HEAD: since(day),
                       UNCLAIMED_IC: since(2 * day)},
                 {UNCOMMITTED: claimed_by(1), UNCOMMITTED_HEAD: claimed_by(2)},
-                soon + _EPSILON, since(OVERDUE_IC_DAYS * day))
+                soon + EPSILON, since(OVERDUE_IC_DAYS * day))
 
 
 def holds(rung: Rung, t: Times, c: Cuts) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -298,6 +298,22 @@ def _refusal(where: str, line: int | None, reason: str) -> HolidaysError:
     return HolidaysError(texts.holidays_refused(texts.holidays_where(where or "holidays", line), reason))
 
 
+SEARCH = timedelta(days=40)  # wider than any threshold: 3 working days, the longest holiday and more
+EPSILON = timedelta(microseconds=1)
+
+
+def last_instant(holds: Callable[[datetime], bool], lo: datetime, hi: datetime) -> datetime:
+    """The last instant in [lo, hi) for which ``holds`` (true at ``lo``, false at ``hi``, and
+    changing once in between), to the microsecond: a binary search, about 42 calls."""
+    while hi - lo > EPSILON:
+        mid = lo + (hi - lo) // 2
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     tz: ZoneInfo
@@ -359,6 +375,15 @@ class WorkCalendar:
                     break
             day += timedelta(days=1)
         return total
+
+    def worked_since(self, now: datetime, seconds: float) -> datetime:
+        """The last start from which ``seconds`` of working time have passed by ``now``: a start
+        reaches a threshold in working time exactly when it is at or before this instant, so a
+        query can compare a column with it instead of counting working time row by row (the
+        approval sweep's urgings, the inquiry ladder's rungs). Thresholds of up to a few working
+        days (``SEARCH``)."""
+        return last_instant(lambda x: self.working_seconds(x, now, stop_after=seconds) >= seconds,
+                            now - SEARCH, now)
 
     def after_working_days(self, start: datetime, days: int) -> datetime:
         """The last minute of the ``days``-th working day after ``start`` (17:59 for 09:00-18:00)."""

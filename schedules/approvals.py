@@ -23,7 +23,6 @@ from bot import texts
 from bot.cards import Text
 from bot.deps import Deps
 from bot.draft_cards import approval_card, load_views
-from bot.inquiry_ladder import worked_since
 from bot.reminders import Send, remind
 from bot.sql import Params
 from models import Draft, DraftStatus, Person, Reminder
@@ -44,9 +43,9 @@ async def urge_pending_approvals(now: datetime, deps: Deps) -> int:
     # Only the drafts with a step due and not written, the longest waiting first, chosen in the
     # database: a step is due once the draft waited its threshold in working time, i.e. once it
     # was submitted at or before the instant that much working time before now (one search of the
-    # calendar per step, ``worked_since``, instead of counting working hours for every pending
-    # draft: 15,000 of them took most of a second at national scale).
-    since = {step: worked_since(cal, now, threshold) for step, threshold in steps}
+    # calendar per step, ``WorkCalendar.worked_since``, instead of counting working hours for
+    # every pending draft: 15,000 of them took most of a second at national scale).
+    since = {step: cal.worked_since(now, threshold) for step, threshold in steps}
     q = Params()
     sql = f"SELECT d.id FROM draft d WHERE d.status = {q(DraftStatus.PENDING.value)} AND ("  # noqa: S608
     for n, (step, _) in enumerate(steps):
