@@ -142,7 +142,7 @@ def cmd_reminders_run(settings: Settings, args: argparse.Namespace) -> int:
         for name in names:  # each sweep's count, then the messages of its reminders
             print(texts.cli_sweep_count(name, counts[name]))
             for row in rows:
-                if row.key.split(":", 2)[1] != REMINDER_KINDS.get(name, name):
+                if row.key.split(":", 2)[1] != REMINDER_KINDS[name]:
                     continue
                 to = texts.group_chat_name(groups.get(row.group, row.group)) if row.group \
                     else str(names_of.get(row.person_id))
